@@ -1,0 +1,546 @@
+"""Scenario: the validated, frozen description of one simulation study.
+
+A scenario is a TOML file (or text) that a planner edits. :func:`load_scenario`
+parses it once, validates every value up front and returns a frozen
+:class:`Scenario`; nothing downstream reads raw dictionaries or defaults of its
+own. Every default lives here, in the schema, and :func:`json_schema` publishes
+it. Quantities carry units in the file ("250ms", "20/h", "360KB") and are SI
+inside (seconds, per second, bytes). TOML is data only: a scenario can never
+execute code.
+
+Errors name the file, the dotted key path, the bad value and the rule, e.g.::
+
+    scenarios/x.toml: network.hub.servers = -2: must be greater than 0
+
+and an unknown key suggests the nearest valid one.
+"""
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import tomli_w
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PrivateAttr,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+
+from .errors import Problem, ScenarioError, missing_value
+from .units import (
+    format_duration,
+    format_rate,
+    format_size,
+    parse_bandwidth,
+    parse_clock,
+    parse_duration,
+    parse_rate,
+    parse_size,
+)
+
+__all__ = [
+    "Distribution",
+    "Outage",
+    "StationSpec",
+    "LinkSpec",
+    "NetworkSpec",
+    "KindSpec",
+    "AgencySpec",
+    "FanoutSpec",
+    "TypesSpec",
+    "SizeSpec",
+    "StatusSpec",
+    "TrafficSpec",
+    "CalendarSpec",
+    "RunSpec",
+    "Scenario",
+    "DATASETS",
+    "load_scenario",
+    "scenario_from_dict",
+    "json_schema",
+    "dump_scenario",
+]
+
+#: Built-in structures a scenario may start from (see :mod:`simulator.topology`).
+DATASETS = ("none", "national-2020")
+
+
+def _unit(parse: Any, fmt: Any, pattern: str, example: str) -> list[Any]:
+    def before(value: Any) -> Any:
+        return parse(value)
+
+    return [
+        BeforeValidator(before),
+        PlainSerializer(fmt, return_type=Union[str, float], when_used="json"),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string", "pattern": pattern},
+                    {"type": "number", "minimum": 0},
+                ],
+                "examples": [example],
+            }
+        ),
+    ]
+
+
+def _format_bandwidth(value: float) -> Union[str, float]:
+    return value
+
+
+_NUM = r"^\s*[0-9.eE+-]+\s*"
+Duration = Annotated[float, *_unit(parse_duration, format_duration, _NUM + r"(us|ms|s|min|h|d|w)?\s*$", "250ms")]
+Rate = Annotated[float, *_unit(parse_rate, lambda v: format_rate(v, "h"), _NUM + r"/\s*(us|ms|s|min|h|d|w)\s*$", "20/h")]
+Size = Annotated[float, *_unit(parse_size, format_size, _NUM + r"(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", "360KB")]
+Bandwidth = Annotated[float, *_unit(parse_bandwidth, _format_bandwidth, _NUM + r"([kMG]?bit/s|[KMG]?B/s)?\s*$", "100Mbit/s")]
+Clock = Annotated[float, *_unit(parse_clock, lambda v: f"{int(v // 3600):02d}:{int(v % 3600 // 60):02d}", r"^\d{1,2}:\d{2}$", "07:30")]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Distribution(_Model):
+    """A non-negative random duration, given by its mean and coefficient of variation.
+
+    ``exponential`` has cv = 1 and ``deterministic`` cv = 0 by definition;
+    ``lognormal`` and ``gamma`` take ``cv`` (default 1).
+    """
+
+    distribution: Literal["exponential", "deterministic", "lognormal", "gamma"] = "exponential"
+    mean: Duration
+    cv: Annotated[float, Field(gt=0.0)] | None = None
+
+    @model_validator(mode="after")
+    def _cv_fits(self) -> "Distribution":
+        if self.cv is not None and self.distribution in ("exponential", "deterministic"):
+            raise ValueError(f"cv is fixed for the {self.distribution} distribution; remove it")
+        return self
+
+    @property
+    def scv(self) -> float:
+        """Squared coefficient of variation (0 deterministic, 1 exponential)."""
+        if self.distribution == "deterministic":
+            return 0.0
+        if self.distribution == "exponential":
+            return 1.0
+        return (1.0 if self.cv is None else self.cv) ** 2
+
+
+class Outage(_Model):
+    """A window in which a station starts no new service (work in progress finishes)."""
+
+    start: Duration
+    duration: Annotated[Duration, Field(gt=0)]
+    every: Annotated[Duration, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _shorter_than_period(self) -> "Outage":
+        if self.every is not None and self.duration >= self.every:
+            raise ValueError("duration must be shorter than every")
+        return self
+
+
+class StationSpec(_Model):
+    """A queueing station: servers, service-time distribution, optional buffer and outages.
+
+    ``passthrough = true`` leaves the station out of the model: documents cross
+    it without service or queueing (links around it still count).
+    """
+
+    servers: Annotated[int, Field(gt=0)] = 1
+    service: Distribution | None = None
+    buffer: Annotated[int, Field(ge=0)] | None = None
+    passthrough: bool = False
+    outages: tuple[Outage, ...] = ()
+
+    @model_validator(mode="after")
+    def _service_given(self) -> "StationSpec":
+        if not self.passthrough and self.service is None:
+            raise ValueError("service is required (or set passthrough = true to leave the station out)")
+        return self
+
+
+class LinkSpec(_Model):
+    """A network link: fixed latency plus size / bandwidth (no bandwidth = instant)."""
+
+    latency: Duration = 0.0
+    bandwidth: Annotated[Bandwidth, Field(gt=0)] | None = None
+
+
+class NetworkSpec(_Model):
+    """The stations and links every agency, platform and the hub get unless overridden.
+
+    A station type the scenario does not describe is left out (pass-through).
+    """
+
+    dataset: Literal["none", "national-2020"] = "none"
+    hub: StationSpec = StationSpec(passthrough=True)
+    platform: StationSpec = StationSpec(passthrough=True)
+    agency: StationSpec = StationSpec(passthrough=True)
+    access: LinkSpec = LinkSpec()
+    backbone: LinkSpec = LinkSpec()
+
+
+class KindSpec(_Model):
+    """Defaults for every agency of one kind (``ministry``, ``province``, ...)."""
+
+    rate: Rate = 0.0
+    weight: Annotated[float, Field(ge=0.0)] = 1.0
+    connected: bool = True
+    adoption: Share = 1.0
+
+
+class AgencySpec(_Model):
+    """One agency. Unset fields come from ``kinds.<kind>``, then the :class:`KindSpec` defaults.
+
+    A top-level agency (no ``parent``) owns an integration platform; an agency
+    with a ``parent`` sends through its parent's platform. With a dataset, an
+    entry whose ``id`` matches a dataset agency overrides that agency's fields.
+    """
+
+    id: Identifier
+    name: Annotated[str, Field(min_length=1)] | None = None
+    kind: Identifier | None = None
+    parent: Identifier | None = None
+    rate: Rate | None = None
+    weight: Annotated[float, Field(ge=0.0)] | None = None
+    connected: bool | None = None
+    adoption: Share | None = None
+    station: StationSpec | None = None
+    platform: StationSpec | None = None
+
+
+class FanoutSpec(_Model):
+    """A share of documents addressed to many recipients (a directive to all provinces)."""
+
+    share: Annotated[float, Field(gt=0.0, le=1.0)]
+    recipients: Annotated[int, Field(ge=2)] | Literal["all"]
+    kind: Identifier | None = None
+
+
+class TypesSpec(_Model):
+    """Document types: urgent ones jump queues; classified ones never use the axis."""
+
+    urgent: Share = 0.0
+    classified: Share = 0.0
+
+    @model_validator(mode="after")
+    def _sum(self) -> "TypesSpec":
+        if self.urgent + self.classified > 1.0 + 1e-12:
+            raise ValueError("urgent + classified must not exceed 1")
+        return self
+
+
+class SizeSpec(_Model):
+    """Lognormal package size: median and log-space sigma (0 = every package the median)."""
+
+    median: Annotated[Size, Field(gt=0)] = 360e3
+    sigma: Annotated[float, Field(ge=0.0, le=5.0)] = 0.0
+
+    @property
+    def mean(self) -> float:
+        """Mean size in bytes."""
+        return self.median * math.exp(self.sigma**2 / 2)
+
+
+class StatusSpec(_Model):
+    """An edXML status message each recipient sends back, ``after`` the previous one."""
+
+    code: Literal["01", "02", "03", "04", "05", "06"]
+    after: Distribution = Distribution(distribution="deterministic", mean=0.0)
+
+
+class TrafficSpec(_Model):
+    """How documents are addressed, typed, sized and acknowledged."""
+
+    recipients: Literal["uniform", "weighted"] = "weighted"
+    fanout: tuple[FanoutSpec, ...] = ()
+    types: TypesSpec = TypesSpec()
+    size: SizeSpec = SizeSpec()
+    postal_delay: Distribution = Distribution(distribution="deterministic", mean=2.5 * 86400)
+    statuses: tuple[StatusSpec, ...] = ()
+
+    @model_validator(mode="after")
+    def _shares(self) -> "TrafficSpec":
+        if sum(f.share for f in self.fanout) > 1.0 + 1e-12:
+            raise ValueError("fanout shares must not add up to more than 1")
+        return self
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class CalendarSpec(_Model):
+    """Working hours: documents are created only on these weekdays and in these hours.
+
+    Agency rates are then the intensity while open: ``"20/h"`` means 20
+    documents in each open hour. Day 0 of the simulation is a Monday.
+    """
+
+    weekdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = (
+        "mon", "tue", "wed", "thu", "fri")
+    hours: tuple[tuple[Clock, Clock], ...] = ((7.5 * 3600, 11.5 * 3600), (13.5 * 3600, 17 * 3600))
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "CalendarSpec":
+        if not self.weekdays:
+            raise ValueError("weekdays must name at least one day")
+        if not self.hours:
+            raise ValueError("hours must hold at least one [open, close] pair")
+        previous = -1.0
+        for open_, close in self.hours:
+            if not open_ < close or open_ < previous:
+                raise ValueError("hours must be increasing, non-overlapping [open, close] pairs")
+            previous = close
+        return self
+
+    @property
+    def open_seconds_per_day(self) -> float:
+        """Open seconds on one working day."""
+        return sum(close - open_ for open_, close in self.hours)
+
+    @property
+    def weekday_numbers(self) -> tuple[int, ...]:
+        """Working weekdays as numbers, Monday = 0."""
+        return tuple(sorted(_WEEKDAYS.index(d) for d in set(self.weekdays)))
+
+
+class RunSpec(_Model):
+    """How long to simulate, what to discard, and how to seed."""
+
+    horizon: Annotated[Duration, Field(gt=0)] = 7 * 86400.0
+    warmup: Duration = 0.0
+    seed: Annotated[int, Field(ge=0)] = 1
+    replications: Annotated[int, Field(gt=0, le=10000)] = 1
+    timeseries_interval: Annotated[Duration, Field(gt=0)] = 3600.0
+
+    @model_validator(mode="after")
+    def _warmup_fits(self) -> "RunSpec":
+        if self.warmup >= self.horizon:
+            raise ValueError("warmup must be shorter than horizon")
+        return self
+
+
+class Scenario(_Model):
+    """A complete, validated scenario. Build one with :func:`load_scenario`."""
+
+    name: Annotated[str, Field(min_length=1, max_length=120)] = "scenario"
+    description: str = ""
+    run: RunSpec = RunSpec()
+    calendar: CalendarSpec | None = None
+    network: NetworkSpec = NetworkSpec()
+    kinds: dict[Identifier, KindSpec] = {}
+    agencies: tuple[AgencySpec, ...] = ()
+    traffic: TrafficSpec = TrafficSpec()
+    _source: str = PrivateAttr(default="<scenario>")
+
+    @property
+    def source(self) -> str:
+        """Where the scenario was read from (file path or ``<text>``), for error messages."""
+        return self._source
+
+    def kind(self, name: str) -> KindSpec:
+        """Defaults of a kind (the schema defaults when the scenario does not set it)."""
+        return self.kinds.get(name, _DEFAULT_KIND)
+
+    def replace(self, **changes: Any) -> "Scenario":
+        """A copy with top-level fields replaced and re-validated."""
+        data = self.model_dump(mode="python")
+        data.update(changes)
+        return scenario_from_dict(data, source=self.source)
+
+
+_DEFAULT_KIND = KindSpec()
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_scenario(source: str | Path, *, name: str | None = None) -> Scenario:
+    """Read, parse and validate a scenario from a file path or TOML text.
+
+    Parameters
+    ----------
+    source : str or pathlib.Path
+        A path to a ``.toml`` file, or the TOML text itself (any string that
+        contains a newline or an ``=`` is read as text).
+    name : str, optional
+        Scenario name when the file does not set one (default: the file stem).
+
+    Returns
+    -------
+    Scenario
+        The frozen, validated scenario.
+
+    Raises
+    ------
+    ScenarioError
+        If the file is missing or unreadable, is not TOML, or breaks a rule;
+        the error lists every problem with its key path and value.
+
+    Examples
+    --------
+    >>> s = load_scenario('[run]\\nhorizon = "2h"\\n[[agencies]]\\nid = "A"\\n[[agencies]]\\nid = "B"')
+    >>> s.run.horizon
+    7200.0
+    """
+    if isinstance(source, Path) or ("\n" not in source and "=" not in source):
+        path = Path(source)
+        label = str(source)
+        if not path.is_file():
+            raise ScenarioError(label, [Problem("file", missing_value(), "no such file")])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise ScenarioError(label, [Problem("file", missing_value(), f"cannot be read as UTF-8 text ({err})")]) from None
+        default_name = name or path.stem
+    else:
+        text, label, default_name = source, "<text>", name or "scenario"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(label, [Problem("TOML", missing_value(), f"not valid TOML: {err}")]) from None
+    data.setdefault("name", default_name)
+    return scenario_from_dict(data, source=label)
+
+
+def scenario_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Scenario:
+    """Validate an already parsed scenario mapping (see :func:`load_scenario`)."""
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(source, [_problem(e) for e in err.errors()]) from None
+    problems = list(_cross_checks(scenario))
+    if problems:
+        raise ScenarioError(source, problems)
+    scenario._source = source
+    return scenario
+
+
+def _cross_checks(scenario: Scenario) -> typing.Iterator[Problem]:
+    seen: dict[str, int] = {}
+    for i, agency in enumerate(scenario.agencies):
+        if agency.id in seen:
+            yield Problem(f"agencies[{i}].id", agency.id, f"duplicates agencies[{seen[agency.id]}].id; ids must be unique")
+        seen.setdefault(agency.id, i)
+    if scenario.network.dataset == "none" and len(scenario.agencies) < 2:
+        yield Problem("agencies", len(scenario.agencies), "needs at least 2 agencies when network.dataset is \"none\"")
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif parts:
+            parts.append(f".{item}")
+        else:
+            parts.append(str(item))
+    return "".join(parts) or "(top level)"
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    # pydantic adds union-branch tags such as 'int' or 'literal[...]' or 'function-after[...]'
+    out = []
+    for item in loc:
+        if isinstance(item, str) and ("[" in item or item in ("int", "str", "float", "bool", "constrained-int")):
+            continue
+        out.append(item)
+    return tuple(out)
+
+
+def _problem(error: Any) -> Problem:
+    loc = _clean_loc(tuple(error["loc"]))
+    kind = error["type"]
+    if kind == "missing":
+        return Problem(_key_path(loc), missing_value(), "is required")
+    if kind == "extra_forbidden":
+        parent_keys = _allowed_keys(loc[:-1])
+        bad = str(loc[-1])
+        hint = difflib.get_close_matches(bad, parent_keys, n=1, cutoff=0.5)
+        rule = "is not a known key"
+        if hint:
+            rule += f"; did you mean {hint[0]!r}?"
+        elif parent_keys:
+            rule += f"; known keys here: {', '.join(parent_keys)}"
+        return Problem(_key_path(loc), error["input"], rule)
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix):]
+    if message.startswith("Input should"):
+        message = "must" + message[len("Input should"):]
+    if message.startswith("Input "):
+        message = message[len("Input "):]
+    value = error.get("input")
+    if isinstance(value, dict) and error["type"] == "value_error":
+        # model-level rule: show no whole table as the value
+        return Problem(_key_path(loc), missing_value(), message)
+    return Problem(_key_path(loc), value, message)
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model found at ``loc`` (for 'did you mean' hints)."""
+    current: Any = Scenario
+    for item in loc:
+        current = _unwrap(current)
+        if isinstance(item, int):
+            args = typing.get_args(current)
+            current = args[0] if args else None
+        elif isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(item))
+            current = field.annotation if field else None
+        elif typing.get_origin(current) is dict:
+            current = typing.get_args(current)[1]
+        else:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional / Annotated wrappers; keep tuple/dict containers."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (Union, getattr(__import__("types"), "UnionType")):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = args[0]
+        else:
+            return annotation
+
+
+# --------------------------------------------------------------------------- publishing
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of the scenario format, with every default."""
+    schema = Scenario.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "axis-simulator scenario"
+    return schema
+
+
+def dump_scenario(scenario: Scenario) -> str:
+    """The resolved scenario as TOML text (every default written out, units restored).
+
+    ``load_scenario(dump_scenario(s)) == s`` holds for every valid scenario.
+    """
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    return tomli_w.dumps(data)

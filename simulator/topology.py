@@ -1,0 +1,336 @@
+"""Topology: the network of agencies, integration platforms, the hub and their links.
+
+:func:`build_topology` turns a :class:`~simulator.scenario.Scenario` into a
+:class:`Topology`: a ``networkx.DiGraph`` whose nodes are stations (the national
+hub, one integration platform per top-level agency, each agency's
+document-management system) and whose edges are links, plus dense tables the
+engine and the analytic module read without touching networkx again:
+
+* ``stations``: the modelled (non pass-through) stations, indexed 0..S-1;
+* ``agencies``: every agency with its resolved traffic parameters;
+* :meth:`Topology.route`: the precomputed path of a document between two
+  agencies as tuples of station indices and link delays.
+
+A document goes agency -> own platform -> hub -> recipient platform ->
+recipient agency; between two agencies behind the same platform it never
+touches the hub.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Iterable, Sequence
+
+import networkx as nx
+import numpy as np
+
+from .errors import Problem, ScenarioError
+from .scenario import AgencySpec, Distribution, LinkSpec, Outage, Scenario, StationSpec
+
+__all__ = ["Station", "AgencyTable", "Route", "Topology", "build_topology", "load_dataset", "HUB"]
+
+#: Graph node of the national hub.
+HUB = "hub"
+
+
+@dataclass(frozen=True)
+class Station:
+    """A modelled queueing station.
+
+    Attributes
+    ----------
+    node : str
+        Graph node (``hub``, ``platform:<id>``, ``agency:<id>``).
+    name : str
+        Human-readable name, Vietnamese diacritics intact.
+    kind : str
+        ``hub``, ``platform`` or ``agency``.
+    servers : int
+    service : Distribution
+        Service time, seconds.
+    buffer : int or None
+        Waiting places; ``None`` is unlimited.
+    outages : tuple of Outage
+    """
+
+    node: str
+    name: str
+    kind: str
+    servers: int
+    service: Distribution
+    buffer: int | None
+    outages: tuple[Outage, ...]
+
+
+@dataclass(frozen=True)
+class AgencyTable:
+    """Resolved per-agency parameters, one array entry per agency (index = agency number)."""
+
+    ids: tuple[str, ...]
+    names: tuple[str, ...]
+    kinds: tuple[str, ...]
+    platform_of: np.ndarray  # agency index of the top-level agency owning its platform
+    rate: np.ndarray  # documents per second while open
+    weight: np.ndarray  # recipient weight
+    connected: np.ndarray  # bool
+    adoption: np.ndarray  # share sent electronically when both ends are connected
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def index(self, agency_id: str) -> int:
+        """Index of an agency by id."""
+        return self.ids.index(agency_id)
+
+
+@dataclass(frozen=True)
+class Route:
+    """A path through modelled stations.
+
+    ``latency[i]`` and ``inv_bandwidth[i]`` describe the link travelled before
+    station ``stations[i]``; the last entry (index ``len(stations)``) the link
+    after the last station. A link takes ``latency + size * inv_bandwidth``
+    seconds. ``tails`` holds, for a document to several recipients, the
+    per-recipient continuations after the shared prefix.
+    """
+
+    stations: tuple[int, ...]
+    latency: tuple[float, ...]
+    inv_bandwidth: tuple[float, ...]
+    tails: tuple["Route", ...] = ()
+
+    @property
+    def has_links(self) -> bool:
+        """True when any link takes time."""
+        return any(self.latency) or any(self.inv_bandwidth)
+
+
+@dataclass
+class Topology:
+    """The built network: graph, stations, agencies and cached routes."""
+
+    graph: nx.DiGraph
+    stations: tuple[Station, ...]
+    agencies: AgencyTable
+    station_index: dict[str, int]
+    _paths: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict, repr=False)
+    _routes: dict[tuple[int, int], Route] = field(default_factory=dict, repr=False)
+
+    def agency_node(self, agency: int) -> str:
+        """Graph node of an agency's document-management system."""
+        return f"agency:{self.agencies.ids[agency]}"
+
+    def path(self, origin: int, recipient: int) -> tuple[str, ...]:
+        """Graph nodes from an agency to another (both ends included)."""
+        key = (origin, recipient)
+        cached = self._paths.get(key)
+        if cached is None:
+            cached = tuple(nx.shortest_path(self.graph, self.agency_node(origin), self.agency_node(recipient)))
+            self._paths[key] = cached
+        return cached
+
+    def route(self, origin: int, recipient: int) -> Route:
+        """The route of one document copy from ``origin`` to ``recipient`` (cached)."""
+        key = (origin, recipient)
+        cached = self._routes.get(key)
+        if cached is None:
+            cached = self._route_from_path(self.path(origin, recipient), include_first=True)
+            self._routes[key] = cached
+        return cached
+
+    def fanout_route(self, origin: int, recipients: Sequence[int]) -> Route:
+        """One route for a document to several recipients: a shared prefix, then one tail each."""
+        if len(recipients) == 1:
+            return self.route(origin, recipients[0])
+        paths = [self.path(origin, r) for r in recipients]
+        shared = 0
+        shortest = min(len(p) for p in paths)
+        while shared < shortest - 1 and all(p[shared] == paths[0][shared] for p in paths):
+            shared += 1
+        prefix = paths[0][:shared]
+        head = self._route_from_path(prefix, include_first=True)
+        tails = tuple(self._route_from_path(p[shared - 1:], include_first=False) for p in paths)
+        return Route(head.stations, head.latency, head.inv_bandwidth, tails)
+
+    def _route_from_path(self, path: Sequence[str], include_first: bool) -> Route:
+        graph = self.graph
+        stations: list[int] = []
+        latency: list[float] = []
+        inv_bw: list[float] = []
+        pending_lat = 0.0
+        pending_inv = 0.0
+        previous = None
+        for position, node in enumerate(path):
+            if previous is not None:
+                link = graph.edges[previous, node]
+                pending_lat += link["latency"]
+                pending_inv += link["inv_bandwidth"]
+            previous = node
+            if position == 0 and not include_first:
+                continue
+            index = graph.nodes[node]["station"]
+            if index is not None:
+                stations.append(index)
+                latency.append(pending_lat)
+                inv_bw.append(pending_inv)
+                pending_lat = pending_inv = 0.0
+        latency.append(pending_lat)
+        inv_bw.append(pending_inv)
+        return Route(tuple(stations), tuple(latency), tuple(inv_bw))
+
+    def station_table(self) -> list[dict[str, object]]:
+        """One plain dict per modelled station (name, kind, servers, mean service)."""
+        return [
+            {"name": s.name, "kind": s.kind, "servers": s.servers, "mean_service_seconds": s.service.mean}
+            for s in self.stations
+        ]
+
+
+def load_dataset(name: str) -> list[dict[str, str]]:
+    """Rows of a built-in structure shipped in ``simulator/data/<name>.csv``.
+
+    Parameters
+    ----------
+    name : str
+        Dataset name, e.g. ``"national-2020"``.
+
+    Returns
+    -------
+    list of dict
+        One dict per agency with ``id``, ``name``, ``kind`` and the dataset's
+        other columns (strings, UTF-8).
+    """
+    text = resources.files("simulator.data").joinpath(f"{name}.csv").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    return list(csv.DictReader(io.StringIO("\n".join(lines))))
+
+
+def _dataset_agencies(scenario: Scenario) -> list[AgencySpec]:
+    if scenario.network.dataset == "none":
+        return []
+    return [AgencySpec(id=row["id"], name=row["name"], kind=row["kind"]) for row in load_dataset(scenario.network.dataset)]
+
+
+def _merge(base: list[AgencySpec], explicit: Iterable[AgencySpec]) -> tuple[list[AgencySpec], list[int | None]]:
+    """Dataset agencies overridden or extended by explicit ones; keeps each entry's scenario index."""
+    merged = list(base)
+    origin: list[int | None] = [None] * len(base)
+    position = {a.id: i for i, a in enumerate(base)}
+    for i, agency in enumerate(explicit):
+        if agency.id in position:
+            at = position[agency.id]
+            update = agency.model_dump(exclude_unset=True, exclude_none=True)
+            merged[at] = merged[at].model_copy(update={k: getattr(agency, k) for k in update})
+            origin[at] = i
+        else:
+            position[agency.id] = len(merged)
+            merged.append(agency)
+            origin.append(i)
+    return merged, origin
+
+
+def build_topology(scenario: Scenario) -> Topology:
+    """Build the network of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+
+    Returns
+    -------
+    Topology
+
+    Raises
+    ------
+    ScenarioError
+        If an agency names an unknown parent, a parent that is not top-level,
+        or a fan-out names a kind no agency has.
+    """
+    source = scenario.source
+    merged, origin = _merge(_dataset_agencies(scenario), scenario.agencies)
+    ids = [a.id for a in merged]
+    index_of = {agency_id: i for i, agency_id in enumerate(ids)}
+    problems: list[Problem] = []
+
+    def where(i: int, key: str) -> str:
+        return f"agencies[{origin[i]}].{key}" if origin[i] is not None else f"network.dataset[{ids[i]}].{key}"
+
+    platform_of = np.empty(len(merged), dtype=np.int64)
+    for i, agency in enumerate(merged):
+        if agency.parent is None:
+            platform_of[i] = i
+        elif agency.parent not in index_of:
+            problems.append(Problem(where(i, "parent"), agency.parent, "is not the id of any agency"))
+        elif merged[index_of[agency.parent]].parent is not None:
+            problems.append(Problem(where(i, "parent"), agency.parent, "must be a top-level agency (one without a parent)"))
+        elif agency.parent == agency.id:
+            problems.append(Problem(where(i, "parent"), agency.parent, "must not be the agency itself"))
+        else:
+            platform_of[i] = index_of[agency.parent]
+    kinds = [a.kind or "agency" for a in merged]
+    for j, fan in enumerate(scenario.traffic.fanout):
+        if fan.kind is not None:
+            members = kinds.count(fan.kind)
+            if members == 0:
+                problems.append(Problem(f"traffic.fanout[{j}].kind", fan.kind, f"no agency has this kind; kinds present: {', '.join(sorted(set(kinds)))}"))
+            elif fan.recipients != "all" and fan.recipients > members:
+                problems.append(Problem(f"traffic.fanout[{j}].recipients", fan.recipients, f"exceeds the {members} agencies of kind {fan.kind!r}"))
+        elif fan.recipients != "all" and fan.recipients > len(merged) - 1:
+            problems.append(Problem(f"traffic.fanout[{j}].recipients", fan.recipients, f"exceeds the {len(merged) - 1} possible recipients"))
+    for name in scenario.kinds:
+        if name not in kinds:
+            problems.append(Problem(f"kinds.{name}", name, f"no agency has this kind; kinds present: {', '.join(sorted(set(kinds)))}"))
+    if len(merged) < 2:
+        problems.append(Problem("agencies", len(merged), "a network needs at least 2 agencies"))
+    if problems:
+        raise ScenarioError(source, problems)
+
+    def resolved(agency: AgencySpec, kind: str, attribute: str) -> object:
+        value = getattr(agency, attribute)
+        return getattr(scenario.kind(kind), attribute) if value is None else value
+
+    table = AgencyTable(
+        ids=tuple(ids),
+        names=tuple(a.name or a.id for a in merged),
+        kinds=tuple(kinds),
+        platform_of=platform_of,
+        rate=np.array([resolved(a, k, "rate") for a, k in zip(merged, kinds)], dtype=float),
+        weight=np.array([resolved(a, k, "weight") for a, k in zip(merged, kinds)], dtype=float),
+        connected=np.array([resolved(a, k, "connected") for a, k in zip(merged, kinds)], dtype=bool),
+        adoption=np.array([resolved(a, k, "adoption") for a, k in zip(merged, kinds)], dtype=float),
+    )
+    if table.weight.sum() <= 0:
+        raise ScenarioError(source, [Problem("kinds.*.weight", 0.0, "at least one agency needs a positive recipient weight")])
+
+    graph = nx.DiGraph()
+    stations: list[Station] = []
+    station_index: dict[str, int] = {}
+
+    def add_station(node: str, name: str, kind: str, spec: StationSpec) -> None:
+        index = None
+        if not spec.passthrough:
+            assert spec.service is not None
+            index = len(stations)
+            station_index[node] = index
+            stations.append(Station(node, name, kind, spec.servers, spec.service, spec.buffer, spec.outages))
+        graph.add_node(node, kind=kind, name=name, station=index, servers=spec.servers if index is not None else 0)
+
+    def add_link(a: str, b: str, link: LinkSpec) -> None:
+        inv = 0.0 if link.bandwidth is None else 1.0 / link.bandwidth
+        graph.add_edge(a, b, latency=link.latency, inv_bandwidth=inv)
+        graph.add_edge(b, a, latency=link.latency, inv_bandwidth=inv)
+
+    network = scenario.network
+    add_station(HUB, "Trục liên thông văn bản quốc gia (hub)", "hub", network.hub)
+    for i, agency in enumerate(merged):
+        if agency.parent is None:
+            node = f"platform:{agency.id}"
+            add_station(node, f"{table.names[i]} (platform)", "platform", agency.platform or network.platform)
+            add_link(node, HUB, network.backbone)
+    for i, agency in enumerate(merged):
+        node = f"agency:{agency.id}"
+        add_station(node, table.names[i], "agency", agency.station or network.agency)
+        add_link(node, f"platform:{ids[platform_of[i]]}", network.access)
+    return Topology(graph, tuple(stations), table, station_index)

@@ -1,0 +1,270 @@
+"""Traffic: the documents agencies create, when, to whom, how big, and by which mode.
+
+Each agency is a Poisson source with its own random stream (keyed by its
+stable id, see :mod:`simulator.streams`). Arrivals follow the working-hours
+calendar when the scenario has one: the agency's rate is the intensity while
+open, and open time maps onto the wall clock (:class:`OpenClock`). Every
+document gets a type (normal, urgent, classified), a lognormal size, one or
+many recipients (fan-out) and a mode per recipient copy: electronic when the
+sender is connected and adopts, the type allows the axis and the recipient is
+connected; paper otherwise. All variates are drawn in NumPy batches.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterator, NamedTuple
+
+import numpy as np
+
+from .errors import Problem, ScenarioError
+from .scenario import CalendarSpec, Distribution, Scenario
+from .streams import stream
+from .topology import Topology
+
+__all__ = [
+    "OpenClock",
+    "PAPER_REASONS",
+    "Document",
+    "DocumentStream",
+    "build_document_streams",
+    "sampler",
+    "draw",
+]
+
+URGENT, NORMAL = 0, 1
+_DAY = 86400.0
+_WEEK = 7 * _DAY
+
+
+class OpenClock:
+    """Maps open (working) time to wall-clock time over a horizon.
+
+    Parameters
+    ----------
+    calendar : CalendarSpec or None
+        ``None`` means always open (open time = wall time).
+    horizon : float
+        Seconds of wall-clock time covered.
+
+    Examples
+    --------
+    >>> from simulator.scenario import CalendarSpec
+    >>> clock = OpenClock(CalendarSpec(hours=((8 * 3600.0, 12 * 3600.0),)), 7 * 86400.0)
+    >>> clock.open_seconds / 3600          # 5 working days of 4 hours
+    20.0
+    >>> float(clock.to_wall(np.array([3600.0 * 5]))[0]) / 3600  # 5th open hour: Tue 09:00
+    33.0
+    """
+
+    def __init__(self, calendar: CalendarSpec | None, horizon: float):
+        self.horizon = float(horizon)
+        if calendar is None:
+            self._starts = np.array([0.0])
+            self._cumulative = np.array([0.0])
+            self.open_seconds = self.horizon
+            return
+        starts, cumulative = [], []
+        total = 0.0
+        days = int(math.ceil(horizon / _DAY)) + 1
+        workdays = set(calendar.weekday_numbers)
+        for day in range(days):
+            if day % 7 not in workdays:
+                continue
+            for open_, close in calendar.hours:
+                begin = day * _DAY + open_
+                end = min(day * _DAY + close, self.horizon)
+                if begin >= self.horizon:
+                    break
+                starts.append(begin)
+                cumulative.append(total)
+                total += end - begin
+        self._starts = np.array(starts or [self.horizon])
+        self._cumulative = np.array(cumulative or [0.0])
+        self.open_seconds = total
+
+    @property
+    def open_fraction(self) -> float:
+        """Share of the horizon that is open time."""
+        return self.open_seconds / self.horizon
+
+    def to_wall(self, open_time: np.ndarray) -> np.ndarray:
+        """Wall-clock seconds of the given open-time instants (``inf`` past the horizon)."""
+        index = np.searchsorted(self._cumulative, open_time, side="right") - 1
+        index = np.maximum(index, 0)
+        wall = self._starts[index] + (open_time - self._cumulative[index])
+        wall[open_time >= self.open_seconds] = np.inf
+        return wall
+
+
+def sampler(distribution: Distribution, rng: np.random.Generator, batch: int = 4096) -> Iterator[float]:
+    """An endless iterator of variates, drawn ``batch`` at a time.
+
+    Parameters
+    ----------
+    distribution : Distribution
+        Mean in seconds and coefficient of variation.
+    rng : numpy.random.Generator
+    batch : int
+
+    Returns
+    -------
+    iterator of float
+        Use ``next(it)`` (or its bound ``__next__``) per variate.
+    """
+    while True:
+        yield from draw(distribution, rng, batch).tolist()
+
+
+def draw(distribution: Distribution, rng: np.random.Generator, size: int) -> np.ndarray:
+    """``size`` variates of a :class:`~simulator.scenario.Distribution` (seconds)."""
+    mean = distribution.mean
+    kind = distribution.distribution
+    if kind == "deterministic" or mean == 0.0:
+        return np.full(size, mean)
+    if kind == "exponential":
+        return rng.exponential(mean, size)
+    scv = distribution.scv
+    if kind == "gamma":
+        shape = 1.0 / scv
+        return rng.gamma(shape, mean / shape, size)
+    sigma2 = math.log1p(scv)  # lognormal with the given mean and cv
+    return rng.lognormal(math.log(mean) - sigma2 / 2, math.sqrt(sigma2), size)
+
+
+#: Why copies go on paper; a document's copies count under the first reason that applies.
+PAPER_REASONS = ("sender_not_connected", "classified", "not_adopted", "recipient_not_connected")
+_SENDER, _CLASSIFIED, _NOT_ADOPTED, _RECIPIENT = range(4)
+
+
+class Document(NamedTuple):
+    """One created document, as the engine receives it.
+
+    :class:`DocumentStream` yields plain tuples in this field order (faster to
+    build than the named tuple); ``Document(*item)`` names them.
+    """
+
+    time: float  #: wall-clock creation time, seconds
+    priority: int  #: 0 urgent, 1 normal
+    size: float  #: bytes
+    electronic: tuple[int, ...]  #: recipients reached through the axis
+    paper: int  #: number of copies sent on paper
+    reason: int  #: index in PAPER_REASONS of why the paper copies go on paper (-1: none)
+
+
+class DocumentStream:
+    """The documents one agency creates, in time order, until the horizon.
+
+    Iterate to get :class:`Document` tuples.
+    """
+
+    def __init__(self, agency: int, scenario: Scenario, topology: Topology, clock: OpenClock,
+                 seed: np.random.SeedSequence):
+        table = topology.agencies
+        self.agency = agency
+        self._rate = float(table.rate[agency])
+        self._clock = clock
+        agency_id = table.ids[agency]
+        self._arrivals = stream(seed, "arrivals", agency_id)
+        self._rng = stream(seed, "documents", agency_id)
+        traffic = scenario.traffic
+        self._urgent = traffic.types.urgent
+        self._classified = traffic.types.classified
+        self._size = traffic.size
+        weights = table.weight.copy() if traffic.recipients == "weighted" else np.ones(len(table))
+        weights[agency] = 0.0
+        self._cumulative = np.cumsum(weights)
+        self._connected = table.connected.tolist()
+        self._sender_ok = bool(table.connected[agency])
+        self._adoption = float(table.adoption[agency])
+        self._fan_edges = np.cumsum([f.share for f in traffic.fanout]) if traffic.fanout else np.zeros(0)
+        self._fan_members = []
+        for fan in traffic.fanout:
+            members = [i for i in range(len(table)) if i != agency and (fan.kind is None or table.kinds[i] == fan.kind)]
+            count = len(members) if fan.recipients == "all" else min(fan.recipients, len(members))
+            self._fan_members.append((np.array(members, dtype=np.int64), count))
+        expected = self._rate * clock.open_seconds
+        self._batch = int(min(2048, max(16, expected * 1.05 + 3 * math.sqrt(expected + 1))))
+
+    def __iter__(self) -> Iterator[Document]:
+        if self._rate <= 0.0 or self._clock.open_seconds <= 0.0:
+            return
+        open_time = 0.0
+        connected = self._connected
+        inf = math.inf
+        n_fan = len(self._fan_members)
+        sender_ok = self._sender_ok
+        while True:
+            n = self._batch
+            gaps = self._arrivals.exponential(1.0 / self._rate, n)
+            opens = open_time + np.cumsum(gaps)
+            open_time = float(opens[-1])
+            walls = self._clock.to_wall(opens).tolist()
+            rng = self._rng
+            u_type = rng.random(n)
+            priority = np.where(u_type < self._urgent, URGENT, NORMAL).tolist()
+            classified = (u_type >= 1.0 - self._classified).tolist() if self._classified > 0 else [False] * n
+            if self._size.sigma > 0:
+                sizes = rng.lognormal(math.log(self._size.median), self._size.sigma, n).tolist()
+            else:
+                sizes = [self._size.median] * n
+            adopts = (rng.random(n) < self._adoption).tolist()
+            fan = np.searchsorted(self._fan_edges, rng.random(n), side="right").tolist() if len(self._fan_edges) else [len(self._fan_edges)] * n
+            single = self._recipients(rng, n).tolist()
+            for wall, prio, secret, size, adopt, category, recipient in zip(
+                    walls, priority, classified, sizes, adopts, fan, single):
+                if wall == inf:
+                    return
+                if category < n_fan:
+                    members, count = self._fan_members[category]
+                    chosen = members if count == len(members) else rng.choice(members, count, replace=False)
+                    recipients = tuple(chosen.tolist())
+                else:
+                    recipients = (recipient,)
+                k = len(recipients)
+                if k == 1 and sender_ok and adopt and not secret:
+                    if connected[recipient]:
+                        yield (wall, prio, size, recipients, 0, -1)
+                    else:
+                        yield (wall, prio, size, (), 1, _RECIPIENT)
+                elif not sender_ok:
+                    yield (wall, prio, size, (), k, _SENDER)
+                elif secret:
+                    yield (wall, prio, size, (), k, _CLASSIFIED)
+                elif not adopt:
+                    yield (wall, prio, size, (), k, _NOT_ADOPTED)
+                else:
+                    electronic = tuple(r for r in recipients if connected[r])
+                    paper = k - len(electronic)
+                    yield (wall, prio, size, electronic, paper, _RECIPIENT if paper else -1)
+
+    def _recipients(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        cumulative = self._cumulative
+        total = cumulative[-1]
+        chosen = np.searchsorted(cumulative, rng.random(n) * total, side="right")
+        own = chosen == self.agency
+        while own.any():  # zero weight for the sender; guards float edge cases
+            chosen[own] = np.searchsorted(cumulative, rng.random(int(own.sum())) * total, side="right")
+            own = chosen == self.agency
+        return np.minimum(chosen, len(cumulative) - 1)
+
+
+def build_document_streams(scenario: Scenario, topology: Topology, seed: np.random.SeedSequence,
+                           clock: OpenClock) -> list[DocumentStream]:
+    """One :class:`DocumentStream` per agency that creates documents.
+
+    Raises
+    ------
+    ScenarioError
+        If an agency creates documents but no other agency can receive them.
+    """
+    table = topology.agencies
+    streams = []
+    weights = table.weight if scenario.traffic.recipients == "weighted" else np.ones(len(table))
+    for agency in range(len(table)):
+        if table.rate[agency] <= 0:
+            continue
+        if weights.sum() - weights[agency] <= 0:
+            raise ScenarioError(scenario.source, [Problem(f"agency {table.ids[agency]}.weight", float(weights[agency]),
+                                                          "every other agency has recipient weight 0, so its documents have nowhere to go")])
+        streams.append(DocumentStream(agency, scenario, topology, clock, seed))
+    return streams

@@ -1,0 +1,211 @@
+"""Units: parse and format durations, rates, sizes and bandwidths.
+
+Scenario files state quantities with units ("250ms", "2.5min", "8h", "30d",
+"20/h", "1500/d", "360KB", "100Mbit/s"); the simulator works in SI units
+internally: seconds, events per second, bytes and bytes per second. Each
+``parse_*`` function accepts a string with a unit or a bare number already in SI
+units and raises :class:`ValueError` with the rule that was broken; each
+``format_*`` function writes a string that parses back to the same value.
+
+Examples
+--------
+>>> parse_duration("2.5min")
+150.0
+>>> parse_rate("1500/d") * 86400
+1500.0
+>>> parse_size("2MB")
+2000000.0
+>>> format_duration(parse_duration("36h"))
+'1.5d'
+"""
+from __future__ import annotations
+
+import math
+import re
+
+__all__ = [
+    "DURATION_UNITS",
+    "SIZE_UNITS",
+    "BANDWIDTH_UNITS",
+    "parse_duration",
+    "parse_rate",
+    "parse_size",
+    "parse_bandwidth",
+    "parse_clock",
+    "format_duration",
+    "format_rate",
+    "format_size",
+]
+
+#: Seconds per duration unit.
+DURATION_UNITS: dict[str, float] = {
+    "us": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "min": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+    "w": 7 * 86400.0,
+}
+#: Bytes per size unit (decimal, as networks count).
+SIZE_UNITS: dict[str, float] = {
+    "B": 1.0,
+    "KB": 1e3,
+    "MB": 1e6,
+    "GB": 1e9,
+    "KiB": 1024.0,
+    "MiB": 1024.0**2,
+    "GiB": 1024.0**3,
+}
+#: Bytes per second per bandwidth unit.
+BANDWIDTH_UNITS: dict[str, float] = {
+    "bit/s": 1 / 8,
+    "kbit/s": 1e3 / 8,
+    "Mbit/s": 1e6 / 8,
+    "Gbit/s": 1e9 / 8,
+    "B/s": 1.0,
+    "KB/s": 1e3,
+    "MB/s": 1e6,
+    "GB/s": 1e9,
+}
+
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-z/]*)\s*$")
+_RATE = re.compile(rf"^\s*({_NUMBER})\s*/\s*([A-Za-z]+)\s*$")
+_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def _split(text: str, kind: str, units: dict[str, float]) -> tuple[float, str]:
+    match = _QUANTITY.match(text)
+    if not match:
+        raise ValueError(f"is not a {kind}; write a number and a unit such as {_examples(units)}")
+    return float(match.group(1)), match.group(2)
+
+
+def _examples(units: dict[str, float]) -> str:
+    return ", ".join(f'"1{u}"' for u in list(units)[:4])
+
+
+def _parse(value: object, kind: str, units: dict[str, float], allow_negative: bool = False) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"is not a {kind}")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        magnitude, unit = _split(value, kind, units)
+        if unit == "":
+            number = magnitude
+        elif unit in units:
+            number = magnitude * units[unit]
+        else:
+            raise ValueError(f"has an unknown {kind} unit {unit!r}; use one of {', '.join(units)}")
+    else:
+        raise ValueError(f"is not a {kind}; write a string such as {_examples(units)}")
+    if not math.isfinite(number):
+        raise ValueError(f"must be a finite {kind}")
+    if number < 0 and not allow_negative:
+        raise ValueError(f"must not be negative")
+    return number
+
+
+def parse_duration(value: object) -> float:
+    """Parse a duration such as ``"250ms"``, ``"2.5min"``, ``"8h"`` or ``"30d"``.
+
+    Parameters
+    ----------
+    value : str or float
+        A number with a unit from :data:`DURATION_UNITS`, or a number of seconds.
+
+    Returns
+    -------
+    float
+        Seconds, never negative.
+
+    Raises
+    ------
+    ValueError
+        If the text is not a duration or is negative.
+    """
+    return _parse(value, "duration", DURATION_UNITS)
+
+
+def parse_size(value: object) -> float:
+    """Parse a size such as ``"360KB"`` or ``"2MB"`` into bytes (decimal units, KiB for binary)."""
+    return _parse(value, "size", SIZE_UNITS)
+
+
+def parse_bandwidth(value: object) -> float:
+    """Parse a bandwidth such as ``"100Mbit/s"`` or ``"10MB/s"`` into bytes per second."""
+    return _parse(value, "bandwidth", BANDWIDTH_UNITS)
+
+
+def parse_rate(value: object) -> float:
+    """Parse a rate such as ``"20/h"`` or ``"1500/d"`` into events per second.
+
+    Parameters
+    ----------
+    value : str or float
+        ``COUNT/UNIT`` with a unit from :data:`DURATION_UNITS`, or a number of
+        events per second.
+
+    Returns
+    -------
+    float
+        Events per second, never negative.
+    """
+    if isinstance(value, str):
+        match = _RATE.match(value)
+        if not match:
+            raise ValueError('is not a rate; write a count per unit of time such as "20/h" or "1500/d"')
+        count, unit = float(match.group(1)), match.group(2)
+        if unit not in DURATION_UNITS:
+            raise ValueError(f"has an unknown time unit {unit!r}; use one of {', '.join(DURATION_UNITS)}")
+        value = count / DURATION_UNITS[unit]
+    return _parse(value, "rate", {})
+
+
+def parse_clock(value: object) -> float:
+    """Parse a time of day ``"HH:MM"`` (00:00 to 24:00) into seconds after midnight."""
+    if not isinstance(value, str) or not _CLOCK.match(value):
+        raise ValueError('is not a time of day; write "HH:MM", e.g. "07:30"')
+    hours, minutes = (int(g) for g in _CLOCK.match(value).groups())  # type: ignore[union-attr]
+    if minutes >= 60 or hours * 60 + minutes > 24 * 60:
+        raise ValueError("is not a time of day between 00:00 and 24:00")
+    return hours * 3600.0 + minutes * 60.0
+
+
+def _format(value: float, units: dict[str, float], suffix: str = "") -> str:
+    """Largest unit not exceeding ``value`` whose text parses back exactly."""
+    candidates = [u for u, scale in units.items() if abs(value) >= scale][::-1]
+    base = next(u for u, scale in units.items() if scale == 1.0)
+    larger = [u for u in candidates if units[u] > 1.0]
+    smaller = [u for u in candidates if units[u] < 1.0]
+    for unit in larger + [base] + smaller:
+        text = f"{value / units[unit]:.12g}"
+        if float(text) * units[unit] == value:
+            return f"{text}{suffix}{unit}"
+    return f"{value!r}{suffix}{base}"
+
+
+def format_duration(seconds: float) -> str:
+    """Write seconds with the largest unit not exceeding them (``5400 -> '1.5h'``)."""
+    if seconds == 0:
+        return "0s"
+    return _format(seconds, DURATION_UNITS)
+
+
+def format_size(size_bytes: float) -> str:
+    """Write bytes with the largest decimal unit not exceeding them (``360000 -> '360KB'``)."""
+    if size_bytes == 0:
+        return "0B"
+    return _format(size_bytes, {k: v for k, v in SIZE_UNITS.items() if "i" not in k})
+
+
+def format_rate(per_second: float, unit: str = "d") -> str:
+    """Write a rate per ``unit`` of time (``format_rate(1/60, 'h') -> '60/h'``)."""
+    scale = DURATION_UNITS[unit]
+    magnitude = per_second * scale
+    text = f"{magnitude:.12g}"
+    if float(text) / scale != per_second:
+        text = repr(magnitude)
+    return f"{text}/{unit}"
