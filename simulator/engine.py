@@ -55,16 +55,15 @@ class _Job:
                  "copies", "created", "origin", "measured")
     _ok = True  # SimPy checks ``event._ok`` after running the callbacks
 
-    def __init__(self, route: tuple, doc: Any, prio: int, size: float, dest: Any, copies: int,
-                 created: float, origin: int, measured: bool):
+    def __init__(self, route: tuple, doc: Any, prio: int, size: float, created: float, origin: int, measured: bool):
         self.route = route
         self.hop = 0
         self.station = route[0][0] if route[5] else -1
         self.doc = doc
         self.prio = prio
         self.size = size
-        self.dest = dest
-        self.copies = copies
+        self.dest = route[7]
+        self.copies = route[6]
         self.created = created
         self.origin = origin
         self.measured = measured
@@ -143,15 +142,11 @@ class EngineOutput:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _compile(route: Route, cache: dict[int, tuple]) -> tuple:
-    """Route -> (stations, latency, inv_bandwidth, has_links, tails, length) for the hot path."""
-    key = id(route)
-    compiled = cache.get(key)
-    if compiled is None:
-        tails = tuple(_compile(t, cache) for t in route.tails)
-        compiled = (route.stations, route.latency, route.inv_bandwidth, route.has_links, tails, len(route.stations))
-        cache[key] = compiled
-    return compiled
+def _compile(route: Route) -> tuple:
+    """Route -> (stations, latency, inv_bandwidth, has_links, tails, length, copies, recipient) for the hot path."""
+    tails = tuple(_compile(t) for t in route.tails)
+    return (route.stations, route.latency, route.inv_bandwidth, route.has_links, tails, len(route.stations),
+            route.copies, route.recipient)
 
 
 class _Model:
@@ -184,7 +179,6 @@ class _Model:
         self.postal = sampler(scenario.traffic.postal_delay, stream(seed, "postal"), 1024).__next__
         self.status_draws = [sampler(st.after, stream(seed, "status", st.code), 1024).__next__
                              for st in scenario.traffic.statuses]
-        self.routes: dict[int, tuple] = {}
         self.pair_routes: dict[tuple[int, int], tuple] = {}
         self.latency_buffer: list[float] = []
         self.status_buffer: list[float] = []
@@ -196,7 +190,7 @@ class _Model:
         key = (origin, recipient)
         compiled = self.pair_routes.get(key)
         if compiled is None:
-            compiled = _compile(self.topology.route(origin, recipient), self.routes)
+            compiled = _compile(self.topology.route(origin, recipient))
             self.pair_routes[key] = compiled
         return compiled
 
@@ -233,7 +227,6 @@ class _Model:
         pair_route = self.pair_route
         pair_routes = self.pair_routes
         topology = self.topology
-        routes = self.routes
         warmup = self.warmup
         has_statuses = bool(status_draws)
         ARRIVE: list[Callable[[Any], None]] = []
@@ -330,8 +323,8 @@ class _Model:
             tails = job.route[4]
             doc = job.doc
             if tails:
-                for tail, dest in zip(tails, job.dest):
-                    launch(_Job(tail, doc, job.prio, job.size, dest, 1, job.created, job.origin, job.measured))
+                for tail in tails:
+                    launch(_Job(tail, doc, job.prio, job.size, job.created, job.origin, job.measured))
                 return
             if doc is _STATUS:
                 ledger.statuses_delivered += 1
@@ -372,7 +365,7 @@ class _Model:
             at = env._now
             for draw in status_draws:
                 at += draw()
-                message = _Job(route, _STATUS, prio, STATUS_SIZE_BYTES, origin, 1, at, recipient, True)
+                message = _Job(route, _STATUS, prio, STATUS_SIZE_BYTES, at, recipient, True)
                 message.callbacks = LAUNCH
                 push(event_queue, (at, _NORMAL, next(event_id), message))
 
@@ -397,10 +390,10 @@ class _Model:
                 if copies == 1:
                     recipient = electronic[0]
                     route = pair_routes.get((agency, recipient)) or pair_route(agency, recipient)
-                    launch(_Job(route, None, prio, size, recipient, 1, at, agency, measured))
+                    launch(_Job(route, None, prio, size, at, agency, measured))
                 else:
-                    route = _compile(topology.fanout_route(agency, electronic), routes)
-                    launch(_Job(route, _Doc(copies), prio, size, electronic, copies, at, agency, measured))
+                    route = _compile(topology.fanout_route(agency, electronic))
+                    launch(_Job(route, _Doc(copies), prio, size, at, agency, measured))
             else:
                 ledger.documents_paper += 1
             following = next(source.documents, None)
@@ -472,6 +465,7 @@ class _Model:
         """Snapshot the station counters at the end of the warm-up."""
         yield self.env.timeout(self.warmup)
         self.start_window = self.snapshot()
+        self.delivered_at_warmup = self.ledger.copies_delivered
         self.counters.max_queue[:] = [len(u) + len(q) for u, q in zip(self.qu, self.qn)]
 
     def run(self) -> EngineOutput:
@@ -485,6 +479,7 @@ class _Model:
             for outage in station.outages:
                 env.process(self.outage(s, outage.start, outage.duration, outage.every))
         env.process(self.sample(self.scenario.run.timeseries_interval))
+        self.delivered_at_warmup = 0
         if self.warmup > 0:
             env.process(self.mark_warmup())
         else:
@@ -517,7 +512,8 @@ class _Model:
             open_fraction=self.clock.open_fraction,
             events=int(next(env._eid)),
             wall_seconds=wall,
-            extra={"outage_seconds": np.array(self.outage_seconds)},
+            extra={"outage_seconds": np.array(self.outage_seconds),
+                   "copies_delivered_in_window": self.ledger.copies_delivered - self.delivered_at_warmup},
         )
 
 

@@ -292,7 +292,7 @@ class CalendarSpec(_Model):
 
     weekdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = (
         "mon", "tue", "wed", "thu", "fri")
-    hours: tuple[tuple[Clock, Clock], ...] = ((7.5 * 3600, 11.5 * 3600), (13.5 * 3600, 17 * 3600))
+    hours: tuple[tuple[Clock, Clock], ...] = ((8 * 3600.0, 12 * 3600.0), (13 * 3600.0, 17 * 3600.0))
 
     @model_validator(mode="after")
     def _ordered(self) -> "CalendarSpec":

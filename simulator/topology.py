@@ -93,13 +93,21 @@ class Route:
     station ``stations[i]``; the last entry (index ``len(stations)``) the link
     after the last station. A link takes ``latency + size * inv_bandwidth``
     seconds. ``tails`` holds, for a document to several recipients, the
-    per-recipient continuations after the shared prefix.
+    continuations after the shared part (a delivery tree: each station is
+    visited once per document, copies split where paths part); ``recipient``
+    is the agency a route without tails ends at.
     """
 
     stations: tuple[int, ...]
     latency: tuple[float, ...]
     inv_bandwidth: tuple[float, ...]
     tails: tuple["Route", ...] = ()
+    recipient: int = -1
+
+    @property
+    def copies(self) -> int:
+        """Recipients reached by this route (1 without fan-out)."""
+        return sum(t.copies for t in self.tails) if self.tails else 1
 
     @property
     def has_links(self) -> bool:
@@ -136,25 +144,40 @@ class Topology:
         key = (origin, recipient)
         cached = self._routes.get(key)
         if cached is None:
-            cached = self._route_from_path(self.path(origin, recipient), include_first=True)
+            cached = self._route_from_path(self.path(origin, recipient), include_first=True, recipient=recipient)
             self._routes[key] = cached
         return cached
 
     def fanout_route(self, origin: int, recipients: Sequence[int]) -> Route:
-        """One route for a document to several recipients: a shared prefix, then one tail each."""
+        """The delivery tree of a document to several recipients.
+
+        Paths to the recipients share their first stations; the tree visits
+        each station once per document and splits into one branch per
+        distinct next station (so a directive to every province crosses the
+        hub once and each provincial platform once).
+        """
         if len(recipients) == 1:
             return self.route(origin, recipients[0])
         paths = [self.path(origin, r) for r in recipients]
-        shared = 0
-        shortest = min(len(p) for p in paths)
-        while shared < shortest - 1 and all(p[shared] == paths[0][shared] for p in paths):
-            shared += 1
-        prefix = paths[0][:shared]
-        head = self._route_from_path(prefix, include_first=True)
-        tails = tuple(self._route_from_path(p[shared - 1:], include_first=False) for p in paths)
+        return self._tree(paths, list(recipients), 0, include_first=True)
+
+    def _tree(self, paths: list[tuple[str, ...]], recipients: list[int], start: int, include_first: bool) -> Route:
+        """Route for ``paths`` that agree up to index ``start``: the common run, then branches."""
+        if len(paths) == 1:
+            return self._route_from_path(paths[0][start:], include_first, recipient=recipients[0])
+        split = start
+        while all(len(p) > split + 1 for p in paths) and len({p[split + 1] for p in paths}) == 1:
+            split += 1
+        head = self._route_from_path(paths[0][start:split + 1], include_first)
+        groups: dict[str, list[int]] = {}
+        for i, p in enumerate(paths):
+            assert len(p) > split + 1, "two recipients cannot share a whole path"
+            groups.setdefault(p[split + 1], []).append(i)
+        tails = tuple(self._tree([paths[i] for i in members], [recipients[i] for i in members], split, include_first=False)
+                      for members in groups.values())
         return Route(head.stations, head.latency, head.inv_bandwidth, tails)
 
-    def _route_from_path(self, path: Sequence[str], include_first: bool) -> Route:
+    def _route_from_path(self, path: Sequence[str], include_first: bool, recipient: int = -1) -> Route:
         graph = self.graph
         stations: list[int] = []
         latency: list[float] = []
@@ -178,7 +201,7 @@ class Topology:
                 pending_lat = pending_inv = 0.0
         latency.append(pending_lat)
         inv_bw.append(pending_inv)
-        return Route(tuple(stations), tuple(latency), tuple(inv_bw))
+        return Route(tuple(stations), tuple(latency), tuple(inv_bw), (), recipient)
 
     def station_table(self) -> list[dict[str, object]]:
         """One plain dict per modelled station (name, kind, servers, mean service)."""

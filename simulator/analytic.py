@@ -1,0 +1,388 @@
+"""Analytic: queueing theory on the same scenario and topology the engine simulates.
+
+Without simulating, this module derives the arrival rate at every station from
+the scenario (agency rates over the working calendar, who is connected and
+adopts, classified documents, recipient choice, fan-out to many recipients,
+status messages), then treats each station as an M/G/c queue:
+
+* offered load :math:`a = \\lambda / \\mu` and utilisation :math:`\\rho = a / c`;
+* the Erlang C probability of waiting and the M/M/c mean wait;
+* for non-exponential service, the Allen-Cunneen correction
+  :math:`W_q \\approx W_q^{M/M/c}\\,(1 + c_s^2)/2` (exact for M/G/1, where it is
+  the Pollaczek-Khinchine formula);
+* mean end-to-end latency of an electronic copy as the sum over its route.
+
+With Poisson arrivals, exponential service, no calendar, unlimited buffers, no
+outages, no status messages and no fan-out, the network is an open Jackson
+network (Jackson 1957) and these figures are exact; otherwise they are
+approximations and :attr:`Prediction.exact` says so.
+
+References
+----------
+.. [1] J. R. Jackson, "Networks of waiting lines", Operations Research 5(4),
+   518-521, 1957.
+.. [2] L. Kleinrock, *Queueing Systems, Vol. 1: Theory*, Wiley, 1975 (M/M/c, Erlang C).
+.. [3] A. O. Allen, *Probability, Statistics, and Queueing Theory*, 2nd ed.,
+   Academic Press, 1990 (the Allen-Cunneen approximation).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import gammaln
+
+from .scenario import Scenario
+from .topology import HUB, Topology
+from .traffic import OpenClock
+
+__all__ = [
+    "StationPrediction",
+    "Prediction",
+    "erlang_c",
+    "mmc_wait",
+    "mgc_wait",
+    "station_arrival_rates",
+    "predict",
+]
+
+
+def erlang_c(servers: int, offered_load: float) -> float:
+    """Probability that an arrival waits in an M/M/c queue (Erlang C).
+
+    .. math::
+
+        C(c, a) = \\frac{\\frac{a^c}{c!}\\frac{c}{c-a}}
+                       {\\sum_{k=0}^{c-1}\\frac{a^k}{k!} + \\frac{a^c}{c!}\\frac{c}{c-a}}
+
+    Parameters
+    ----------
+    servers : int
+        Number of servers :math:`c`.
+    offered_load : float
+        :math:`a = \\lambda/\\mu` in Erlangs; must be below ``servers``.
+
+    Returns
+    -------
+    float
+        :math:`C(c, a)`; 1.0 when the queue is unstable.
+
+    Examples
+    --------
+    >>> round(erlang_c(4, 3.4), 10)   # the hub of the reference workload
+    0.6893162217
+    >>> erlang_c(1, 0.8)              # M/M/1: P(wait) = rho
+    0.8
+    """
+    if offered_load >= servers:
+        return 1.0
+    if offered_load <= 0:
+        return 0.0
+    # Erlang B by the stable recursion, then C from B.
+    blocking = 1.0
+    for k in range(1, servers + 1):
+        blocking = offered_load * blocking / (k + offered_load * blocking)
+    rho = offered_load / servers
+    return blocking / (1.0 - rho + rho * blocking)
+
+
+def mmc_wait(arrival_rate: float, service_rate: float, servers: int) -> float:
+    """Mean waiting time in queue of an M/M/c station, seconds.
+
+    .. math:: W_q = \\frac{C(c, a)}{c\\mu - \\lambda}
+
+    Returns ``inf`` when :math:`\\lambda \\ge c\\mu`.
+
+    Examples
+    --------
+    >>> round(mmc_wait(40 / 3600, 50 / 3600, 1) / 3600, 6)  # M/M/1, rho 0.8: 0.08 h
+    0.08
+    """
+    if arrival_rate >= servers * service_rate:
+        return math.inf
+    if arrival_rate <= 0:
+        return 0.0
+    return erlang_c(servers, arrival_rate / service_rate) / (servers * service_rate - arrival_rate)
+
+
+def mgc_wait(arrival_rate: float, mean_service: float, scv: float, servers: int) -> float:
+    """Mean waiting time of an M/G/c station by the Allen-Cunneen approximation, seconds.
+
+    .. math:: W_q \\approx W_q^{M/M/c} \\cdot \\frac{1 + c_s^2}{2}
+
+    with :math:`c_s^2` the squared coefficient of variation of the service
+    time. Exact for M/M/c (:math:`c_s^2 = 1`) and for M/G/1
+    (Pollaczek-Khinchine).
+
+    Examples
+    --------
+    >>> round(mgc_wait(0.5, 1.0, 0.0, 1), 6)   # M/D/1 at rho 0.5: rho/(2 mu (1-rho))
+    0.5
+    """
+    if mean_service <= 0:
+        return 0.0
+    return mmc_wait(arrival_rate, 1.0 / mean_service, servers) * (1.0 + scv) / 2.0
+
+
+def _any_chosen(members: np.ndarray | float, marked: np.ndarray, chosen: float) -> np.ndarray:
+    """P(a uniform ``chosen``-subset of ``members`` hits at least one of ``marked`` of them).
+
+    Hypergeometric: :math:`1 - \\binom{m-s}{k} / \\binom{m}{k}`.
+    """
+    members = np.asarray(members, dtype=float)
+    marked = np.asarray(marked, dtype=float)
+    rest = members - marked
+    with np.errstate(invalid="ignore", divide="ignore"):
+        log_none = (gammaln(rest + 1) - gammaln(rest - chosen + 1) - gammaln(members + 1) + gammaln(members - chosen + 1))
+    none = np.where(rest >= chosen, np.exp(np.where(rest >= chosen, log_none, 0.0)), 0.0)
+    return np.where(marked > 0, 1.0 - none, 0.0)
+
+
+def station_arrival_rates(scenario: Scenario, topology: Topology) -> dict[str, np.ndarray]:
+    """Mean arrival rate at every modelled station, by traffic equations.
+
+    The rate counts documents (a fan-out document visits each station of its
+    delivery tree once) and status messages (each travels alone back to the
+    sender), averaged over the horizon (working calendar included).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    topology : Topology
+
+    Returns
+    -------
+    dict
+        ``"documents"``, ``"statuses"`` and ``"total"``: arrays of arrivals
+        per second, indexed like ``topology.stations``; ``"copies"``:
+        electronic copies per second in all; ``"documents_per_second"``:
+        documents created per second (all modes).
+    """
+    return _flows(scenario, topology, None)
+
+
+def _flows(scenario: Scenario, topology: Topology, costs: tuple[np.ndarray, np.ndarray, float] | None) -> dict[str, np.ndarray]:
+    """Traffic equations; with ``costs`` (agency, platform, hub seconds per pass) also the latency sum."""
+    table = topology.agencies
+    n = len(table)
+    traffic = scenario.traffic
+    clock = OpenClock(scenario.calendar, scenario.run.horizon)
+    platform_of = table.platform_of
+    platforms, platform_index = np.unique(platform_of, return_inverse=True)
+    n_platforms = len(platforms)
+    conn = table.connected.astype(float)
+    weights = table.weight.copy() if traffic.recipients == "weighted" else np.ones(n)
+    rate = table.rate * clock.open_fraction
+    sender = rate * conn * (1.0 - traffic.types.classified) * table.adoption  # documents/s that may go electronic
+    n_status = len(traffic.statuses)
+
+    # Visits per second by node: agencies (n), platforms (by platform position), hub.
+    doc_agency = np.zeros(n)
+    doc_platform = np.zeros(n_platforms)
+    doc_hub = 0.0
+    copies_into = np.zeros(n)  # electronic copies delivered to each agency
+    status_agency = np.zeros(n)
+    status_platform = np.zeros(n_platforms)
+    status_hub = 0.0
+    latency_sum = 0.0
+    groups = [(f.share, f) for f in traffic.fanout]
+    single_share = 1.0 - sum(share for share, _ in groups)
+    kinds = np.array(table.kinds)
+    for o in range(n):
+        if sender[o] <= 0:
+            continue
+        others = np.ones(n, dtype=bool)
+        others[o] = False
+        own = platform_index[o]
+        # expected electronic copies per document to each recipient, and P(visit) per node
+        copies = np.zeros(n)
+        p_any = 0.0
+        p_platform = np.zeros(n_platforms)
+        p_hub = 0.0
+        if single_share > 0:
+            w = np.where(others, weights, 0.0)
+            share = w / w.sum() * conn * single_share
+            copies += share
+            p_any += share.sum()
+            by_platform = np.bincount(platform_index, weights=share, minlength=n_platforms)
+            p_platform += by_platform
+            p_hub += by_platform.sum() - by_platform[own]
+        for share, fan in groups:
+            members = others & ((kinds == fan.kind) if fan.kind is not None else True)
+            m = int(members.sum())
+            k = m if fan.recipients == "all" else min(int(fan.recipients), m)
+            if m == 0:
+                continue
+            live = members & (conn > 0)
+            copies += share * live * (k / m)
+            p_any += share * float(_any_chosen(m, live.sum(), k))
+            per_platform = np.bincount(platform_index, weights=live.astype(float), minlength=n_platforms)
+            p_platform += share * _any_chosen(m, per_platform, k)
+            p_hub += share * float(_any_chosen(m, per_platform.sum() - per_platform[own], k))
+        flow = sender[o]
+        doc_agency[o] += flow * p_any  # the sender's own system, once per document
+        p_platform_out = p_platform.copy()
+        p_platform_out[own] = 0.0
+        doc_platform[own] += flow * p_any  # own platform, once per document
+        doc_platform += flow * p_platform_out  # recipient platforms, once per document each
+        doc_hub += flow * p_hub
+        copies_into += flow * copies
+        by_platform = np.bincount(platform_index, weights=copies, minlength=n_platforms)
+        off_platform = copies.sum() - by_platform[own]
+        if costs is not None:
+            agency_cost, platform_cost, hub_cost = costs
+            off = platform_index != own
+            path = agency_cost[o] + platform_cost[own] + agency_cost + off * (hub_cost + platform_cost[platform_index])
+            latency_sum += flow * float((copies * path).sum())
+        if n_status:
+            # each status travels the whole path back: recipient agency, its platform, (hub, sender platform), sender
+            status_agency += n_status * flow * copies
+            status_agency[o] += n_status * flow * copies.sum()
+            status_platform += n_status * flow * by_platform
+            status_platform[own] += n_status * flow * (copies.sum() - by_platform[own])
+            status_hub += n_status * flow * off_platform
+
+    doc = np.zeros(len(topology.stations))
+    status = np.zeros(len(topology.stations))
+    for node, index in topology.station_index.items():
+        if node == HUB:
+            doc[index], status[index] = doc_hub, status_hub
+        elif node.startswith("platform:"):
+            agency = table.index(node.split(":", 1)[1])
+            position = platform_index[agency]
+            doc[index], status[index] = doc_platform[position], status_platform[position]
+        else:
+            agency = table.index(node.split(":", 1)[1])
+            doc[index] = doc_agency[agency] + copies_into[agency]
+            status[index] = status_agency[agency]
+    return {
+        "documents": doc,
+        "statuses": status,
+        "total": doc + status,
+        "copies": float(copies_into.sum()),
+        "documents_per_second": float(rate.sum()),
+        "latency_sum": latency_sum,
+        "platform_index": platform_index,
+    }
+
+
+@dataclass(frozen=True)
+class StationPrediction:
+    """The analytic figures of one station (rates per second, times in seconds)."""
+
+    name: str
+    kind: str
+    servers: int
+    arrival_rate: float
+    mean_service: float
+    utilization: float
+    stable: bool
+    mean_wait: float
+    mean_sojourn: float
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The analytic prediction for a scenario.
+
+    Attributes
+    ----------
+    stations : tuple of StationPrediction
+    bottleneck : StationPrediction
+        The station with the highest utilisation.
+    headroom : float
+        Factor by which all traffic can grow before the bottleneck reaches
+        utilisation 1 (``inf`` without traffic).
+    headroom_80 : float
+        The same up to utilisation 0.8.
+    latency_mean : float
+        Mean end-to-end latency of an electronic copy, seconds (``inf`` if a
+        station on the way is unstable).
+    exact : bool
+        True when the assumptions of an open Jackson network hold.
+    caveats : tuple of str
+        Why the figures are approximations, when they are.
+    """
+
+    stations: tuple[StationPrediction, ...]
+    bottleneck: StationPrediction | None
+    headroom: float
+    headroom_80: float
+    latency_mean: float
+    exact: bool
+    caveats: tuple[str, ...]
+
+
+def _caveats(scenario: Scenario, topology: Topology) -> tuple[str, ...]:
+    notes = []
+    if scenario.calendar is not None:
+        notes.append("working-hours calendar: rates are averaged over the horizon; busy hours queue more")
+    if any(s.service.distribution != "exponential" for s in topology.stations):
+        notes.append("non-exponential service: Allen-Cunneen approximation")
+    if any(s.buffer is not None for s in topology.stations):
+        notes.append("finite buffers: losses are ignored")
+    if any(s.outages for s in topology.stations):
+        notes.append("outages are ignored")
+    if scenario.traffic.statuses:
+        notes.append("status messages are not Poisson (they follow deliveries)")
+    if scenario.traffic.fanout:
+        notes.append("fan-out documents arrive in batches downstream of the split")
+    if scenario.traffic.types.urgent > 0:
+        notes.append("urgent priority changes waits by class (the mean over classes is shown)")
+    if any(v > 0 for v in (scenario.network.access.latency, scenario.network.backbone.latency)) or any(
+            b is not None for b in (scenario.network.access.bandwidth, scenario.network.backbone.bandwidth)):
+        pass  # link delays add a constant; exact all the same
+    return tuple(notes)
+
+
+def predict(scenario: Scenario, topology: Topology) -> Prediction:
+    """Utilisation, waits, bottleneck, headroom and mean latency, without simulating.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    topology : Topology
+
+    Returns
+    -------
+    Prediction
+    """
+    rates = station_arrival_rates(scenario, topology)["total"]
+    stations = []
+    for station, lam in zip(topology.stations, rates):
+        mean = station.service.mean
+        utilization = lam * mean / station.servers
+        stable = utilization < 1.0
+        wait = mgc_wait(lam, mean, station.service.scv, station.servers) if stable else math.inf
+        stations.append(StationPrediction(station.name, station.kind, station.servers, float(lam), mean,
+                                          float(utilization), bool(stable), float(wait), float(wait + mean)))
+    bottleneck = max(stations, key=lambda s: s.utilization, default=None)
+    top = bottleneck.utilization if bottleneck else 0.0
+    headroom = 1.0 / top if top > 0 else math.inf
+    latency = _latency(scenario, topology, stations)
+    caveats = _caveats(scenario, topology)
+    return Prediction(tuple(stations), bottleneck, headroom, 0.8 * headroom, latency, not caveats, caveats)
+
+
+def _latency(scenario: Scenario, topology: Topology, stations: list[StationPrediction]) -> float:
+    """Mean over electronic copies of the sojourns and link delays along the route."""
+    table = topology.agencies
+    n = len(table)
+    platform_index = np.unique(table.platform_of, return_inverse=True)[1]
+    sojourn = {node: stations[i].mean_sojourn for node, i in topology.station_index.items()}
+    size = scenario.traffic.size.mean
+
+    def link(spec: object) -> float:
+        return spec.latency + (0.0 if spec.bandwidth is None else size / spec.bandwidth)  # type: ignore[attr-defined]
+
+    access = link(scenario.network.access)
+    agency_cost = np.array([sojourn.get(f"agency:{table.ids[i]}", 0.0) + access for i in range(n)])
+    platform_cost = np.zeros(platform_index.max() + 1)
+    for i in range(n):
+        platform_cost[platform_index[i]] = sojourn.get(f"platform:{table.ids[table.platform_of[i]]}", 0.0)
+    hub_cost = sojourn.get(HUB, 0.0) + 2 * link(scenario.network.backbone)
+    flows = _flows(scenario, topology, (agency_cost, platform_cost, hub_cost))
+    if flows["copies"] <= 0:
+        return math.nan
+    return float(flows["latency_sum"]) / float(flows["copies"])

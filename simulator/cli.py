@@ -1,0 +1,223 @@
+"""CLI: the ``axis-sim`` command (run, check, schema).
+
+Exit status: 0 on success, 2 on invalid input (one line per problem naming the
+file, the key path and the bad value), 1 on an internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__
+from .errors import ExperimentError, ScenarioError, SimulatorError
+
+__all__ = ["main"]
+
+_DAY = 86400.0
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "-"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.1f} min"
+    if seconds < 2 * _DAY:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / _DAY:.1f} d"
+
+
+def _number(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.2f}"
+
+
+def _ci(summary: dict[str, Any], key: str, fmt: Any) -> str:
+    interval = summary.get(f"{key}_ci")
+    if not interval or interval[0] is None or not all(isinstance(v, float) and math.isfinite(v) for v in interval):
+        return ""
+    return f"  (95% CI {fmt(interval[0])} .. {fmt(interval[1])})"
+
+
+def _table(rows: list[list[str]], header: list[str], right: set[int]) -> str:
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def format_summary(summary: dict[str, Any], top: int = 5) -> str:
+    """The terminal summary of a run: documents, share, throughput, latency, busiest stations."""
+    docs = summary["documents"]
+    latency = summary["latency_seconds"]
+    percent = lambda v: f"{v:.1%}"  # noqa: E731
+    lines = [
+        f"Scenario {summary['scenario']!r}: seed {summary['seed']}, {summary['replications']} replication(s), "
+        f"{_duration(summary['horizon_seconds'])} simulated (warm-up {_duration(summary['warmup_seconds'])})",
+        "",
+        f"  documents generated      {_number(docs['generated'])}  ({_number(summary['documents_per_day'])} per day, "
+        f"{summary['recipients_per_document']:.2f} recipients each)",
+        f"    electronic             {_number(docs['electronic'])}",
+        f"    paper                  {_number(docs['paper'])}",
+        f"    delivered              {_number(docs['delivered'])}",
+        f"    dropped                {_number(docs['dropped'])}",
+        f"    in flight at the end   {_number(docs['in_flight'])}",
+        f"  electronic share         {percent(summary['electronic_share'])}{_ci(summary, 'electronic_share', percent)}",
+        f"  throughput               {_number(summary['throughput_per_day'])} copies delivered per day"
+        f"{_ci(summary, 'throughput_per_day', _number)}",
+        f"  latency (electronic)     mean {_duration(latency['mean'])}, p50 {_duration(latency['p50'])}, "
+        f"p95 {_duration(latency['p95'])}, p99 {_duration(latency['p99'])}{_ci(latency, 'mean', _duration)}",
+    ]
+    statuses = summary.get("statuses", {})
+    if statuses.get("generated"):
+        lines.append(f"  status messages          {_number(statuses['generated'])} sent, "
+                     f"mean transit {_duration(summary['status_latency_seconds']['mean'])}")
+    stations = sorted((s for s in summary["stations"] if s["utilization"] is not None and math.isfinite(s["utilization"])),
+                      key=lambda s: s["utilization"], reverse=True)[:top]
+    if stations:
+        rows = [[s["name"], s["kind"], str(s["servers"]), f"{s['utilization']:.1%}",
+                 f"{s['predicted_utilization']:.1%}" if math.isfinite(s.get("predicted_utilization", math.nan)) else "-",
+                 _number(s["mean_queue"]), _number(s["max_queue"]), _duration(s["mean_wait_seconds"]),
+                 _number(s["throughput_per_day"])] for s in stations]
+        lines += ["", f"Busiest {len(stations)} stations:",
+                  _table(rows, ["station", "kind", "servers", "util", "analytic", "mean queue", "max queue", "mean wait", "per day"],
+                         {2, 3, 4, 5, 6, 7, 8})]
+    bottleneck = summary.get("bottleneck")
+    if bottleneck:
+        lines += ["", f"Bottleneck: {bottleneck['name']} at {bottleneck['utilization']:.1%} utilisation"
+                      f"{_ci(bottleneck, 'utilization', percent)}"]
+    analytic = summary.get("analytic")
+    if analytic and analytic.get("headroom") is not None and math.isfinite(analytic["headroom"]):
+        lines.append(f"Analytic headroom: all traffic can grow x{analytic['headroom']:.2f} before {analytic['bottleneck']} saturates")
+    return "\n".join(lines)
+
+
+def format_check(scenario: Any, topology: Any, prediction: Any, top: int = 15) -> str:
+    """The ``check`` report: what was built and the analytic prediction."""
+    from collections import Counter
+
+    kinds = Counter(topology.agencies.kinds)
+    stations = Counter(s.kind for s in topology.stations)
+    lines = [f"{scenario.source}: valid scenario {scenario.name!r}",
+             f"  agencies: {len(topology.agencies)} (" + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) + ")",
+             f"  modelled stations: {len(topology.stations)} (" + ", ".join(f"{k} {v}" for k, v in sorted(stations.items())) + ")"]
+    ranked = sorted(prediction.stations, key=lambda s: s.utilization, reverse=True)[:top]
+    rows = [[s.name, s.kind, str(s.servers), _number(s.arrival_rate * 3600), f"{s.utilization:.1%}",
+             "yes" if s.stable else "NO", _duration(s.mean_wait), _duration(s.mean_sojourn)] for s in ranked]
+    if rows:
+        lines += ["", "Analytic prediction (averaged over the horizon), busiest stations:",
+                  _table(rows, ["station", "kind", "servers", "arrivals/h", "util", "stable", "mean wait", "mean sojourn"],
+                         {2, 3, 4, 6, 7})]
+    if prediction.bottleneck is not None:
+        lines += ["", f"Bottleneck: {prediction.bottleneck.name} at {prediction.bottleneck.utilization:.1%}",
+                  f"Headroom: traffic can grow x{prediction.headroom:.2f} before it saturates "
+                  f"(x{prediction.headroom_80:.2f} to 80%)",
+                  f"Mean end-to-end latency of an electronic copy: {_duration(prediction.latency_mean)}"]
+    unstable = [s.name for s in prediction.stations if not s.stable]
+    if unstable:
+        lines.append(f"WARNING: {len(unstable)} station(s) are overloaded (utilisation >= 100%): {', '.join(unstable[:5])}")
+    lines.append("Exact (open Jackson network)." if prediction.exact else
+                 "Approximate: " + "; ".join(prediction.caveats) + ".")
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="axis-sim", description="Capacity-planning simulator for the national document interconnection axis.")
+    parser.add_argument("--version", action="version", version=f"axis-sim {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of internal errors")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="simulate a scenario and write a result folder")
+    run.add_argument("scenario", help="scenario file (TOML)")
+    run.add_argument("-o", "--output", help="result folder (default: results/<scenario name>/)")
+    run.add_argument("--seed", type=int, help="root seed (default: run.seed of the scenario)")
+    run.add_argument("--replications", type=int, help="independent replications (default: run.replications)")
+    run.add_argument("--jobs", type=int, default=1, help="worker processes (0 = one per CPU; default 1)")
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    check = commands.add_parser("check", help="validate a scenario and print the analytic prediction")
+    check.add_argument("scenario", help="scenario file (TOML)")
+    commands.add_parser("schema", help="print the JSON Schema of the scenario format")
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .charts import save_charts
+    from .experiment import run
+    from .scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    if args.seed is not None and args.seed < 0:
+        raise ScenarioError.single(args.scenario, "--seed", args.seed, "must be a non-negative integer")
+    if args.replications is not None and args.replications < 1:
+        raise ScenarioError.single(args.scenario, "--replications", args.replications, "must be a positive integer")
+    if args.jobs < 0:
+        raise ScenarioError.single(args.scenario, "--jobs", args.jobs, "must be 0 (one per CPU) or a positive integer")
+    output = Path(args.output) if args.output else Path("results") / scenario.name
+    show = not args.quiet and sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if show and total > 1:
+            print(f"\r  replication {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    result = run(scenario, seed=args.seed, replications=args.replications, jobs=args.jobs, progress=progress)
+    try:
+        folder = result.save(output, extra=lambda temporary: save_charts(result, temporary))
+    except OSError as err:
+        raise ExperimentError(f"{output}: cannot write the result folder: {err.strerror or err}") from None
+    if not args.quiet:
+        print(format_summary(result.summary))
+        print(f"\nResults written to {folder}/ (summary.json, stations.csv, timeseries.csv, scenario.toml, charts/)")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .analytic import predict
+    from .scenario import load_scenario
+    from .topology import build_topology
+
+    scenario = load_scenario(args.scenario)
+    topology = build_topology(scenario)
+    print(format_check(scenario, topology, predict(scenario, topology)))
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from .scenario import json_schema
+
+    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``axis-sim``; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return {"run": _run, "check": _check, "schema": _schema}[args.command](args)
+    except SimulatorError as err:
+        for line in str(err).splitlines():
+            print(f"axis-sim: error: {line}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("axis-sim: interrupted", file=sys.stderr)
+        return 1
+    except Exception as err:  # noqa: BLE001 - the last line of defence
+        if args.debug:
+            traceback.print_exc()
+        print(f"axis-sim: internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback; please report it)",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,308 @@
+"""Results: one run's outcome as plain values, tables, and a result folder on disk.
+
+:func:`summarize` turns one replication's engine output into the summary
+dictionary of DESIGN.md section 4; :func:`combine` merges replications into
+means with 95 % Student-t confidence intervals (``<figure>_ci``).
+:class:`RunResult` holds the combined summary, the station and time-series
+tables as pandas DataFrames and the pooled latency histograms;
+:meth:`RunResult.save` writes a result folder atomically (to a temporary
+folder, renamed at the end), so a failed run never leaves half a folder.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, NamedTuple, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _stats
+
+from .analytic import Prediction
+from .metrics import Histogram
+from .scenario import Scenario, dump_scenario
+
+__all__ = ["ConfidenceInterval", "RunResult", "summarize", "combine", "confidence_interval", "load_result"]
+
+_DAY = 86400.0
+
+
+class ConfidenceInterval(NamedTuple):
+    """A two-sided confidence interval."""
+
+    low: float
+    high: float
+
+
+def confidence_interval(values: Sequence[float], level: float = 0.95) -> ConfidenceInterval:
+    """Student-t confidence interval of the mean of independent replications.
+
+    Parameters
+    ----------
+    values : sequence of float
+        One value per replication (NaNs are ignored).
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    ConfidenceInterval
+        ``(nan, nan)`` with fewer than two finite values.
+
+    Examples
+    --------
+    >>> ci = confidence_interval([1.0, 2.0, 3.0])
+    >>> round(ci.low, 4), round(ci.high, 4)
+    (-0.4841, 4.4841)
+    """
+    data = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
+    if data.size < 2:
+        return ConfidenceInterval(math.nan, math.nan)
+    half = float(_stats.t.ppf(0.5 + level / 2, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size))
+    mean = float(data.mean())
+    return ConfidenceInterval(mean - half, mean + half)
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator) / float(denominator) if denominator else math.nan
+
+
+def summarize(output: Any, scenario: Scenario, topology: Any, prediction: Prediction | None) -> dict[str, Any]:
+    """The summary of one replication (see DESIGN.md section 4 for the keys).
+
+    Parameters
+    ----------
+    output : simulator.engine.EngineOutput
+    scenario : Scenario
+    topology : simulator.topology.Topology
+    prediction : Prediction or None
+        The analytic prediction, shown next to the simulated figures.
+    """
+    ledger = output.ledger
+    window = output.window
+    span = window.time
+    counts = ledger.as_dict()
+    stations = []
+    predicted = prediction.stations if prediction is not None else [None] * len(topology.stations)
+    for i, station in enumerate(topology.stations):
+        started = int(window.started[i])
+        served = int(window.served[i])
+        mean_wait = _ratio(window.wait_sum[i], started)
+        mean_service = _ratio(window.busy_area[i], served)
+        guess = predicted[i]
+        stations.append({
+            "name": station.name,
+            "kind": station.kind,
+            "servers": station.servers,
+            "utilization": _ratio(window.busy_area[i], station.servers * span),
+            "mean_queue": _ratio(window.wait_area[i], span),
+            "max_queue": int(output.max_queue[i]),
+            "mean_wait_seconds": mean_wait,
+            "mean_sojourn_seconds": mean_wait + mean_service,
+            "throughput_per_day": served / span * _DAY,
+            "arrivals": int(window.arrived[i]),
+            "dropped": int(window.dropped[i]),
+            "outage_seconds": float(output.extra["outage_seconds"][i]),
+            "predicted_utilization": guess.utilization if guess else math.nan,
+            "predicted_mean_sojourn_seconds": guess.mean_sojourn if guess else math.nan,
+        })
+    busiest = max(stations, key=lambda s: s["utilization"] if math.isfinite(s["utilization"]) else -1, default=None)
+    latency = output.latency
+    summary: dict[str, Any] = {
+        "documents": {
+            "generated": counts["documents_generated"],
+            "electronic": counts["documents_electronic"],
+            "paper": counts["documents_paper"],
+            "delivered": counts["documents_delivered"],
+            "dropped": counts["documents_dropped"],
+            "in_flight": counts["documents_in_flight"],
+        },
+        "copies": {key: counts[f"copies_{key}"] for key in ("generated", "electronic", "paper", "delivered", "dropped", "in_flight")},
+        "statuses": {key: counts[f"statuses_{key}"] for key in ("generated", "delivered", "dropped", "in_flight")},
+        "paper_reasons": dict(ledger.paper_reasons),
+        "electronic_share": _ratio(counts["documents_electronic"], counts["documents_generated"]),
+        "electronic_copy_share": _ratio(counts["copies_electronic"], counts["copies_generated"]),
+        "recipients_per_document": _ratio(counts["copies_generated"], counts["documents_generated"]),
+        "documents_per_day": counts["documents_generated"] / output.horizon * _DAY,
+        "throughput_per_day": output.extra["copies_delivered_in_window"] / span * _DAY,
+        "latency_seconds": {
+            "mean": latency.mean,
+            "p50": latency.quantile(0.50),
+            "p95": latency.quantile(0.95),
+            "p99": latency.quantile(0.99),
+            "max": latency.maximum if latency.count else math.nan,
+        },
+        "paper_latency_seconds": {"mean": output.paper_latency.mean},
+        "status_latency_seconds": {"mean": output.status_latency.mean, "p95": output.status_latency.quantile(0.95)},
+        "stations": stations,
+        "bottleneck": {"name": busiest["name"], "utilization": busiest["utilization"]} if busiest else None,
+        "horizon_seconds": output.horizon,
+        "warmup_seconds": output.warmup,
+        "events": output.events,
+        "wall_seconds": output.wall_seconds,
+    }
+    if prediction is not None:
+        summary["analytic"] = {
+            "bottleneck": prediction.bottleneck.name if prediction.bottleneck else None,
+            "bottleneck_utilization": prediction.bottleneck.utilization if prediction.bottleneck else math.nan,
+            "headroom": prediction.headroom,
+            "latency_mean_seconds": prediction.latency_mean,
+            "exact": prediction.exact,
+            "caveats": list(prediction.caveats),
+        }
+    return summary
+
+
+def _combine_values(values: list[Any]) -> tuple[Any, Any]:
+    first = values[0]
+    if isinstance(first, bool) or not isinstance(first, (int, float)):
+        return first, None
+    numbers = [float(v) for v in values]
+    finite = [v for v in numbers if math.isfinite(v)]
+    mean = float(np.mean(finite)) if finite else math.nan
+    if isinstance(first, int) and all(isinstance(v, int) for v in values) and len(values) == 1:
+        mean = first
+    return mean, list(confidence_interval(numbers))
+
+
+_NO_CI = {"horizon_seconds", "warmup_seconds", "servers", "name", "kind", "exact", "caveats"}
+
+
+def _merge(items: list[Any]) -> Any:
+    first = items[0]
+    if isinstance(first, dict):
+        out: dict[str, Any] = {}
+        for key in first:
+            merged = _merge([item[key] for item in items])
+            if isinstance(merged, tuple):
+                out[key] = merged[0]
+                if merged[1] is not None and key not in _NO_CI:
+                    out[f"{key}_ci"] = merged[1]
+            else:
+                out[key] = merged
+        return out
+    if isinstance(first, list):
+        if first and isinstance(first[0], dict):
+            return [_merge([item[i] for item in items]) for i in range(len(first))]
+        return first
+    return _combine_values(items)
+
+
+def combine(summaries: list[dict[str, Any]]) -> dict[str, Any]:
+    """Merge replication summaries: means, and ``<key>_ci`` 95 % intervals when there are several.
+
+    Counts become means over replications; names and flags are kept from the
+    first replication. A single replication is returned unchanged.
+    """
+    if len(summaries) == 1:
+        return summaries[0]
+    merged = _merge(summaries)
+    assert isinstance(merged, dict)
+    return merged
+
+
+@dataclass
+class RunResult:
+    """The outcome of ``simulator.run``.
+
+    Attributes
+    ----------
+    summary : dict
+        Every figure of DESIGN.md section 4 (means and ``_ci`` intervals over replications).
+    stations : pandas.DataFrame
+        One row per station.
+    timeseries : pandas.DataFrame
+        One row per sampling instant (means over replications).
+    latency : Histogram
+        End-to-end latency of electronic copies, pooled over replications.
+    replications : list of dict
+        The summary of every replication.
+    scenario : Scenario
+    """
+
+    summary: dict[str, Any]
+    stations: pd.DataFrame
+    timeseries: pd.DataFrame
+    latency: Histogram
+    replications: list[dict[str, Any]]
+    scenario: Scenario
+    occupancy: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def __repr__(self) -> str:
+        s = self.summary
+        docs = s["documents"]
+        bottleneck = s.get("bottleneck") or {}
+        return (f"<RunResult {s['scenario']!r} seed={s['seed']} replications={s['replications']}: "
+                f"{docs['generated']:.0f} documents, electronic share {s['electronic_share']:.1%}, "
+                f"latency p95 {s['latency_seconds']['p95']:.0f}s, bottleneck {bottleneck.get('name')!r} "
+                f"at {bottleneck.get('utilization', math.nan):.1%}>")
+
+    def save(self, folder: str | Path, extra: Callable[[Path], None] | None = None) -> Path:
+        """Write the result folder atomically and return its path.
+
+        Writes ``summary.json``, ``stations.csv``, ``timeseries.csv`` and
+        ``scenario.toml`` (the resolved scenario) into a temporary sibling
+        folder, calls ``extra(temporary_folder)`` (e.g. to draw charts), then
+        renames it to ``folder``, replacing an earlier result.
+        """
+        target = Path(folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            (temporary / "summary.json").write_text(json.dumps(_jsonable(self.summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            self.stations.to_csv(temporary / "stations.csv", index=False, encoding="utf-8")
+            self.timeseries.to_csv(temporary / "timeseries.csv", index=False, encoding="utf-8")
+            (temporary / "scenario.toml").write_text(dump_scenario(self.scenario), encoding="utf-8")
+            if extra is not None:
+                extra(temporary)
+            if target.exists():
+                old = target.with_name(f".{target.name}.old")
+                if old.exists():
+                    shutil.rmtree(old)
+                os.replace(target, old)
+                os.replace(temporary, target)
+                shutil.rmtree(old)
+            else:
+                os.replace(temporary, target)
+        except BaseException:
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise
+        return target
+
+
+def _jsonable(value: Any) -> Any:
+    """JSON-safe copy: NaN and infinities become null, NumPy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    return value
+
+
+def stations_frame(summary: dict[str, Any]) -> pd.DataFrame:
+    """The station table of a summary (CI columns split into ``_ci_low`` / ``_ci_high``)."""
+    rows = []
+    for station in summary["stations"]:
+        row = {}
+        for key, value in station.items():
+            if key.endswith("_ci") and isinstance(value, list):
+                row[f"{key}_low"], row[f"{key}_high"] = value
+            else:
+                row[key] = value
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def load_result(folder: str | Path) -> dict[str, Any]:
+    """Read ``summary.json`` of a result folder."""
+    return json.loads((Path(folder) / "summary.json").read_text(encoding="utf-8"))
