@@ -269,7 +269,13 @@ def _flows(scenario: Scenario, topology: Topology, costs: tuple[np.ndarray, np.n
 
 @dataclass(frozen=True)
 class StationPrediction:
-    """The analytic figures of one station (rates per second, times in seconds)."""
+    """The analytic figures of one station (rates per second, times in seconds).
+
+    ``utilization`` is the average over the horizon (what a simulation
+    measures); ``peak_utilization`` the load while offices are open, when the
+    scenario has a working calendar (all traffic scaled to open hours: an
+    upper estimate, since status messages also trickle in outside them).
+    """
 
     name: str
     kind: str
@@ -277,6 +283,7 @@ class StationPrediction:
     arrival_rate: float
     mean_service: float
     utilization: float
+    peak_utilization: float
     stable: bool
     mean_wait: float
     mean_sojourn: float
@@ -293,7 +300,7 @@ class Prediction:
         The station with the highest utilisation.
     headroom : float
         Factor by which all traffic can grow before the bottleneck reaches
-        utilisation 1 (``inf`` without traffic).
+        utilisation 1 in open hours (``inf`` without traffic).
     headroom_80 : float
         The same up to utilisation 0.8.
     latency_mean : float
@@ -349,6 +356,7 @@ def predict(scenario: Scenario, topology: Topology) -> Prediction:
     Prediction
     """
     rates = station_arrival_rates(scenario, topology)["total"]
+    open_fraction = OpenClock(scenario.calendar, scenario.run.horizon).open_fraction
     stations = []
     for station, lam in zip(topology.stations, rates):
         mean = station.service.mean
@@ -356,9 +364,10 @@ def predict(scenario: Scenario, topology: Topology) -> Prediction:
         stable = utilization < 1.0
         wait = mgc_wait(lam, mean, station.service.scv, station.servers) if stable else math.inf
         stations.append(StationPrediction(station.name, station.kind, station.servers, float(lam), mean,
-                                          float(utilization), bool(stable), float(wait), float(wait + mean)))
-    bottleneck = max(stations, key=lambda s: s.utilization, default=None)
-    top = bottleneck.utilization if bottleneck else 0.0
+                                          float(utilization), float(utilization / open_fraction) if open_fraction > 0 else math.inf,
+                                          bool(stable), float(wait), float(wait + mean)))
+    bottleneck = max(stations, key=lambda s: s.peak_utilization, default=None)
+    top = bottleneck.peak_utilization if bottleneck else 0.0
     headroom = 1.0 / top if top > 0 else math.inf
     latency = _latency(scenario, topology, stations)
     caveats = _caveats(scenario, topology)

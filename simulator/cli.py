@@ -66,9 +66,9 @@ def format_summary(summary: dict[str, Any], top: int = 5) -> str:
         f"Scenario {summary['scenario']!r}: seed {summary['seed']}, {summary['replications']} replication(s), "
         f"{_duration(summary['horizon_seconds'])} simulated (warm-up {_duration(summary['warmup_seconds'])})",
         "",
-        f"  documents generated      {_number(docs['generated'])}  ({_number(summary['documents_per_day'])} per day, "
+        f"  documents generated      {_number(docs['generated'])}  ({_number(summary['documents_per_working_day'])} per working day, "
         f"{summary['recipients_per_document']:.2f} recipients each)",
-        f"    electronic             {_number(docs['electronic'])}",
+        f"    electronic             {_number(docs['electronic'])}  ({_number(summary['electronic_per_working_day'])} per working day)",
         f"    paper                  {_number(docs['paper'])}",
         f"    delivered              {_number(docs['delivered'])}",
         f"    dropped                {_number(docs['dropped'])}",
@@ -113,20 +113,30 @@ def format_check(scenario: Any, topology: Any, prediction: Any, top: int = 15) -
              f"  agencies: {len(topology.agencies)} (" + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) + ")",
              f"  modelled stations: {len(topology.stations)} (" + ", ".join(f"{k} {v}" for k, v in sorted(stations.items())) + ")"]
     ranked = sorted(prediction.stations, key=lambda s: s.utilization, reverse=True)[:top]
-    rows = [[s.name, s.kind, str(s.servers), _number(s.arrival_rate * 3600), f"{s.utilization:.1%}",
-             "yes" if s.stable else "NO", _duration(s.mean_wait), _duration(s.mean_sojourn)] for s in ranked]
+    ranked = sorted(prediction.stations, key=lambda s: s.peak_utilization, reverse=True)[:top]
+    calendar = scenario.calendar is not None
+    rows = [[s.name, s.kind, str(s.servers), _number(s.arrival_rate * 3600), f"{s.utilization:.1%}"]
+            + ([f"{s.peak_utilization:.1%}"] if calendar else [])
+            + ["yes" if s.stable and s.peak_utilization < 1 else "NO", _duration(s.mean_wait), _duration(s.mean_sojourn)]
+            for s in ranked]
+    header = ["station", "kind", "servers", "arrivals/h", "util"] + (["open-hours util"] if calendar else []) + [
+        "stable", "mean wait", "mean sojourn"]
     if rows:
-        lines += ["", "Analytic prediction (averaged over the horizon), busiest stations:",
-                  _table(rows, ["station", "kind", "servers", "arrivals/h", "util", "stable", "mean wait", "mean sojourn"],
-                         {2, 3, 4, 6, 7})]
+        lines += ["", "Analytic prediction, busiest stations"
+                  + (" (averages over the horizon; open-hours load assumes all traffic falls in office hours):" if calendar else ":"),
+                  _table(rows, header, {2, 3, 4, 5} | ({6} if calendar else set()) | {len(header) - 2, len(header) - 1})]
     if prediction.bottleneck is not None:
-        lines += ["", f"Bottleneck: {prediction.bottleneck.name} at {prediction.bottleneck.utilization:.1%}",
+        lines += ["", f"Bottleneck: {prediction.bottleneck.name} at {prediction.bottleneck.peak_utilization:.1%}"
+                      + (" in open hours" if calendar else ""),
                   f"Headroom: traffic can grow x{prediction.headroom:.2f} before it saturates "
                   f"(x{prediction.headroom_80:.2f} to 80%)",
                   f"Mean end-to-end latency of an electronic copy: {_duration(prediction.latency_mean)}"]
     unstable = [s.name for s in prediction.stations if not s.stable]
     if unstable:
-        lines.append(f"WARNING: {len(unstable)} station(s) are overloaded (utilisation >= 100%): {', '.join(unstable[:5])}")
+        lines.append(f"WARNING: {len(unstable)} station(s) are overloaded on average (utilisation >= 100%): {', '.join(unstable[:5])}")
+    peak = [s.name for s in prediction.stations if s.stable and s.peak_utilization >= 1]
+    if peak and calendar:
+        lines.append(f"WARNING: {len(peak)} station(s) are overloaded in office hours and clear their backlog at night: {', '.join(peak[:5])}")
     lines.append("Exact (open Jackson network)." if prediction.exact else
                  "Approximate: " + "; ".join(prediction.caveats) + ".")
     return "\n".join(lines)

@@ -32,7 +32,7 @@ from .metrics import Histogram, Ledger, StationCounters, StationWindow
 from .scenario import Scenario
 from .streams import stream
 from .topology import Route, Topology
-from .traffic import PAPER_REASONS, Document, OpenClock, build_document_streams, sampler
+from .traffic import PAPER_REASONS, Document, OpenClock, build_document_streams, sampler, scripted_documents
 
 __all__ = ["EngineOutput", "simulate", "STATUS_SIZE_BYTES"]
 
@@ -152,7 +152,9 @@ def _compile(route: Route) -> tuple:
 class _Model:
     """One run's mutable state. Built per run, never shared (no module-level state)."""
 
-    def __init__(self, scenario: Scenario, topology: Topology, seed: np.random.SeedSequence):
+    def __init__(self, scenario: Scenario, topology: Topology, seed: np.random.SeedSequence, keep_latencies: bool = False):
+        self.keep_latencies = keep_latencies
+        self.kept: list[float] = []
         self.scenario = scenario
         self.topology = topology
         self.env = simpy.Environment()
@@ -200,6 +202,8 @@ class _Model:
         return self.counters.window(now, self.busy, queued)
 
     def flush(self) -> None:
+        if self.keep_latencies:
+            self.kept.extend(self.latency_buffer)
         self.latency.add(self.latency_buffer)
         self.latency_buffer.clear()
         self.status_latency.add(self.status_buffer)
@@ -403,14 +407,16 @@ class _Model:
                 push(event_queue, (following[0], _NORMAL, next(event_id), source))
 
         self.depart_callbacks = DEPART
+        self.launch_callbacks = LAUNCH
         ARRIVE.append(arrive)
         DEPART.append(depart)
         END.append(end)
         LAUNCH.append(launch_status)
         CREATE.append(create)
 
-        for stream_ in self.sources:
-            source = _Source(stream_.agency, iter(stream_))
+        sources = [_Source(s.agency, iter(s)) for s in self.sources]
+        sources += [_Source(origin, iter([document])) for origin, document in scripted_documents(self.scenario, topology)]
+        for source in sources:
             first = next(source.documents, None)
             if first is not None:
                 source.document = first
@@ -430,6 +436,24 @@ class _Model:
             c.start_total[s] += now
             job.callbacks = self.depart_callbacks
             env.schedule(job, _NORMAL, self.draws[s]())
+
+    def census(self) -> dict[str, int]:
+        """Count what is still in the network, independently of the ledger.
+
+        Scans the event queue and the station queues for jobs: documents
+        (distinct), document copies, and status messages already sent.
+        """
+        jobs = [event for *_, event in self.env._queue if isinstance(event, _Job)]
+        jobs += [job for queue in self.qu + self.qn for job in queue]
+        documents: set[int] = set()
+        copies = statuses = 0
+        for job in jobs:
+            if job.doc is _STATUS:
+                statuses += job.callbacks is not self.launch_callbacks
+            else:
+                documents.add(id(job) if job.doc is None else id(job.doc))
+                copies += job.copies
+        return {"documents": len(documents), "copies": copies, "statuses": statuses}
 
     # ------------------------------------------------------------------ slow processes
 
@@ -488,6 +512,7 @@ class _Model:
         env.run(until=self.horizon)
         wall = time.perf_counter() - began
         self.flush()
+        census = self.census()
         self.paper_latency.add(self.paper_buffer)
         ledger = self.ledger
         ledger.documents_generated = ledger.documents_electronic + ledger.documents_paper
@@ -513,11 +538,16 @@ class _Model:
             events=int(next(env._eid)),
             wall_seconds=wall,
             extra={"outage_seconds": np.array(self.outage_seconds),
+                   "census": census,
+                   "latencies": self.kept,
+                   "working_days": (self.clock.open_seconds / self.scenario.calendar.open_seconds_per_day
+                                    if self.scenario.calendar is not None else self.horizon / 86400.0),
                    "copies_delivered_in_window": self.ledger.copies_delivered - self.delivered_at_warmup},
         )
 
 
-def simulate(scenario: Scenario, topology: Topology, seed: np.random.SeedSequence) -> EngineOutput:
+def simulate(scenario: Scenario, topology: Topology, seed: np.random.SeedSequence, *,
+             keep_latencies: bool = False) -> EngineOutput:
     """Run one replication of a scenario.
 
     Parameters
@@ -527,10 +557,14 @@ def simulate(scenario: Scenario, topology: Topology, seed: np.random.SeedSequenc
         ``build_topology(scenario)``.
     seed : numpy.random.SeedSequence
         The replication's seed; every random stream derives from it.
+    keep_latencies : bool
+        Also keep every measured copy latency, in delivery order, in
+        ``extra["latencies"]`` (memory grows with the documents: for checks
+        and small studies only).
 
     Returns
     -------
     EngineOutput
         Ledger, station window, latency histograms and time series.
     """
-    return _Model(scenario, topology, seed).run()
+    return _Model(scenario, topology, seed, keep_latencies).run()

@@ -129,6 +129,9 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: Predic
         "electronic_copy_share": _ratio(counts["copies_electronic"], counts["copies_generated"]),
         "recipients_per_document": _ratio(counts["copies_generated"], counts["documents_generated"]),
         "documents_per_day": counts["documents_generated"] / output.horizon * _DAY,
+        "working_days": output.extra["working_days"],
+        "documents_per_working_day": _ratio(counts["documents_generated"], output.extra["working_days"]),
+        "electronic_per_working_day": _ratio(counts["documents_electronic"], output.extra["working_days"]),
         "throughput_per_day": output.extra["copies_delivered_in_window"] / span * _DAY,
         "latency_seconds": {
             "mean": latency.mean,
@@ -144,7 +147,6 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: Predic
         "horizon_seconds": output.horizon,
         "warmup_seconds": output.warmup,
         "events": output.events,
-        "wall_seconds": output.wall_seconds,
     }
     if prediction is not None:
         summary["analytic"] = {
@@ -170,7 +172,7 @@ def _combine_values(values: list[Any]) -> tuple[Any, Any]:
     return mean, list(confidence_interval(numbers))
 
 
-_NO_CI = {"horizon_seconds", "warmup_seconds", "servers", "name", "kind", "exact", "caveats"}
+_NO_CI = {"horizon_seconds", "warmup_seconds", "working_days", "servers", "name", "kind", "exact", "caveats"}
 
 
 def _merge(items: list[Any]) -> Any:

@@ -32,8 +32,9 @@ from pydantic import (
     PlainSerializer,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
-    model_validator,
+    field_validator,
 )
 
 from .errors import Problem, ScenarioError, missing_value
@@ -60,6 +61,7 @@ __all__ = [
     "TypesSpec",
     "SizeSpec",
     "StatusSpec",
+    "ScriptedDocument",
     "TrafficSpec",
     "CalendarSpec",
     "RunSpec",
@@ -123,11 +125,13 @@ class Distribution(_Model):
     mean: Duration
     cv: Annotated[float, Field(gt=0.0)] | None = None
 
-    @model_validator(mode="after")
-    def _cv_fits(self) -> "Distribution":
-        if self.cv is not None and self.distribution in ("exponential", "deterministic"):
-            raise ValueError(f"cv is fixed for the {self.distribution} distribution; remove it")
-        return self
+    @field_validator("cv")
+    @classmethod
+    def _cv_fits(cls, cv: float | None, info: ValidationInfo) -> float | None:
+        law = info.data.get("distribution")
+        if cv is not None and law in ("exponential", "deterministic"):
+            raise ValueError(f"is fixed for the {law} distribution; remove cv")
+        return cv
 
     @property
     def scv(self) -> float:
@@ -146,11 +150,13 @@ class Outage(_Model):
     duration: Annotated[Duration, Field(gt=0)]
     every: Annotated[Duration, Field(gt=0)] | None = None
 
-    @model_validator(mode="after")
-    def _shorter_than_period(self) -> "Outage":
-        if self.every is not None and self.duration >= self.every:
-            raise ValueError("duration must be shorter than every")
-        return self
+    @field_validator("every")
+    @classmethod
+    def _longer_than_duration(cls, every: float | None, info: ValidationInfo) -> float | None:
+        duration = info.data.get("duration")
+        if every is not None and duration is not None and duration >= every:
+            raise ValueError(f"must be longer than the outage duration ({format_duration(duration)})")
+        return every
 
 
 class StationSpec(_Model):
@@ -160,17 +166,18 @@ class StationSpec(_Model):
     it without service or queueing (links around it still count).
     """
 
-    servers: Annotated[int, Field(gt=0)] = 1
-    service: Distribution | None = None
-    buffer: Annotated[int, Field(ge=0)] | None = None
     passthrough: bool = False
+    servers: Annotated[int, Field(gt=0)] = 1
+    service: Distribution | None = Field(default=None, validate_default=True)
+    buffer: Annotated[int, Field(ge=0)] | None = None
     outages: tuple[Outage, ...] = ()
 
-    @model_validator(mode="after")
-    def _service_given(self) -> "StationSpec":
-        if not self.passthrough and self.service is None:
-            raise ValueError("service is required (or set passthrough = true to leave the station out)")
-        return self
+    @field_validator("service")
+    @classmethod
+    def _service_given(cls, service: Distribution | None, info: ValidationInfo) -> Distribution | None:
+        if service is None and not info.data.get("passthrough", False):
+            raise ValueError("is required (or set passthrough = true to leave the station out)")
+        return service
 
 
 class LinkSpec(_Model):
@@ -237,11 +244,13 @@ class TypesSpec(_Model):
     urgent: Share = 0.0
     classified: Share = 0.0
 
-    @model_validator(mode="after")
-    def _sum(self) -> "TypesSpec":
-        if self.urgent + self.classified > 1.0 + 1e-12:
-            raise ValueError("urgent + classified must not exceed 1")
-        return self
+    @field_validator("classified")
+    @classmethod
+    def _sum(cls, classified: float, info: ValidationInfo) -> float:
+        urgent = info.data.get("urgent")
+        if urgent is not None and urgent + classified > 1.0 + 1e-12:
+            raise ValueError(f"plus urgent ({urgent}) must not exceed 1")
+        return classified
 
 
 class SizeSpec(_Model):
@@ -263,6 +272,20 @@ class StatusSpec(_Model):
     after: Distribution = Distribution(distribution="deterministic", mean=0.0)
 
 
+class ScriptedDocument(_Model):
+    """One document created at a given time, besides the Poisson traffic (for what-if cases and checks).
+
+    It goes electronically unless it is classified or an end is not
+    connected; the sender's adoption rate does not apply.
+    """
+
+    at: Duration
+    origin: Identifier
+    recipients: Annotated[tuple[Identifier, ...], Field(min_length=1)]
+    type: Literal["normal", "urgent", "classified"] = "normal"
+    size: Annotated[Size, Field(gt=0)] | None = None
+
+
 class TrafficSpec(_Model):
     """How documents are addressed, typed, sized and acknowledged."""
 
@@ -272,12 +295,15 @@ class TrafficSpec(_Model):
     size: SizeSpec = SizeSpec()
     postal_delay: Distribution = Distribution(distribution="deterministic", mean=2.5 * 86400)
     statuses: tuple[StatusSpec, ...] = ()
+    script: tuple[ScriptedDocument, ...] = ()
 
-    @model_validator(mode="after")
-    def _shares(self) -> "TrafficSpec":
-        if sum(f.share for f in self.fanout) > 1.0 + 1e-12:
-            raise ValueError("fanout shares must not add up to more than 1")
-        return self
+    @field_validator("fanout")
+    @classmethod
+    def _shares(cls, fanout: tuple[FanoutSpec, ...]) -> tuple[FanoutSpec, ...]:
+        total = sum(f.share for f in fanout)
+        if total > 1.0 + 1e-12:
+            raise ValueError(f"shares add up to {total:g}; they must not exceed 1")
+        return fanout
 
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -294,18 +320,24 @@ class CalendarSpec(_Model):
         "mon", "tue", "wed", "thu", "fri")
     hours: tuple[tuple[Clock, Clock], ...] = ((8 * 3600.0, 12 * 3600.0), (13 * 3600.0, 17 * 3600.0))
 
-    @model_validator(mode="after")
-    def _ordered(self) -> "CalendarSpec":
-        if not self.weekdays:
-            raise ValueError("weekdays must name at least one day")
-        if not self.hours:
-            raise ValueError("hours must hold at least one [open, close] pair")
+    @field_validator("weekdays")
+    @classmethod
+    def _some_day(cls, weekdays: tuple[str, ...]) -> tuple[str, ...]:
+        if not weekdays:
+            raise ValueError("must name at least one day")
+        return weekdays
+
+    @field_validator("hours")
+    @classmethod
+    def _ordered(cls, hours: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+        if not hours:
+            raise ValueError("must hold at least one [open, close] pair")
         previous = -1.0
-        for open_, close in self.hours:
+        for open_, close in hours:
             if not open_ < close or open_ < previous:
-                raise ValueError("hours must be increasing, non-overlapping [open, close] pairs")
+                raise ValueError("must be increasing, non-overlapping [open, close] pairs")
             previous = close
-        return self
+        return hours
 
     @property
     def open_seconds_per_day(self) -> float:
@@ -327,11 +359,13 @@ class RunSpec(_Model):
     replications: Annotated[int, Field(gt=0, le=10000)] = 1
     timeseries_interval: Annotated[Duration, Field(gt=0)] = 3600.0
 
-    @model_validator(mode="after")
-    def _warmup_fits(self) -> "RunSpec":
-        if self.warmup >= self.horizon:
-            raise ValueError("warmup must be shorter than horizon")
-        return self
+    @field_validator("warmup")
+    @classmethod
+    def _warmup_fits(cls, warmup: float, info: ValidationInfo) -> float:
+        horizon = info.data.get("horizon")
+        if horizon is not None and warmup >= horizon:
+            raise ValueError(f"must be shorter than the horizon ({format_duration(horizon)})")
+        return warmup
 
 
 class Scenario(_Model):
@@ -486,6 +520,8 @@ def _problem(error: Any) -> Problem:
     if message.startswith("Input "):
         message = message[len("Input "):]
     value = error.get("input")
+    if value is None:
+        return Problem(_key_path(loc), missing_value(), message)
     if isinstance(value, dict) and error["type"] == "value_error":
         # model-level rule: show no whole table as the value
         return Problem(_key_path(loc), missing_value(), message)

@@ -302,6 +302,16 @@ def build_topology(scenario: Scenario) -> Topology:
                 problems.append(Problem(f"traffic.fanout[{j}].recipients", fan.recipients, f"exceeds the {members} agencies of kind {fan.kind!r}"))
         elif fan.recipients != "all" and fan.recipients > len(merged) - 1:
             problems.append(Problem(f"traffic.fanout[{j}].recipients", fan.recipients, f"exceeds the {len(merged) - 1} possible recipients"))
+    for j, scripted in enumerate(scenario.traffic.script):
+        if scripted.origin not in index_of:
+            problems.append(Problem(f"traffic.script[{j}].origin", scripted.origin, "is not the id of any agency"))
+        for k, recipient in enumerate(scripted.recipients):
+            if recipient not in index_of:
+                problems.append(Problem(f"traffic.script[{j}].recipients[{k}]", recipient, "is not the id of any agency"))
+            elif recipient == scripted.origin:
+                problems.append(Problem(f"traffic.script[{j}].recipients[{k}]", recipient, "must differ from the origin"))
+        if len(set(scripted.recipients)) != len(scripted.recipients):
+            problems.append(Problem(f"traffic.script[{j}].recipients", list(scripted.recipients), "must not repeat an agency"))
     for name in scenario.kinds:
         if name not in kinds:
             problems.append(Problem(f"kinds.{name}", name, f"no agency has this kind; kinds present: {', '.join(sorted(set(kinds)))}"))

@@ -27,6 +27,7 @@ __all__ = [
     "Document",
     "DocumentStream",
     "build_document_streams",
+    "scripted_documents",
     "sampler",
     "draw",
 ]
@@ -246,6 +247,30 @@ class DocumentStream:
             chosen[own] = np.searchsorted(cumulative, rng.random(int(own.sum())) * total, side="right")
             own = chosen == self.agency
         return np.minimum(chosen, len(cumulative) - 1)
+
+
+def scripted_documents(scenario: Scenario, topology: Topology) -> list[tuple[int, tuple]]:
+    """The scenario's scripted documents as ``(origin, document tuple)`` in time order."""
+    table = topology.agencies
+    out = []
+    for scripted in scenario.traffic.script:
+        if scripted.at >= scenario.run.horizon:
+            continue
+        origin = table.index(scripted.origin)
+        recipients = tuple(table.index(r) for r in scripted.recipients)
+        prio = URGENT if scripted.type == "urgent" else NORMAL
+        size = scenario.traffic.size.median if scripted.size is None else scripted.size
+        k = len(recipients)
+        if not table.connected[origin]:
+            document = (scripted.at, prio, size, (), k, _SENDER)
+        elif scripted.type == "classified":
+            document = (scripted.at, prio, size, (), k, _CLASSIFIED)
+        else:
+            electronic = tuple(r for r in recipients if table.connected[r])
+            document = (scripted.at, prio, size, electronic, k - len(electronic), _RECIPIENT if k > len(electronic) else -1)
+        out.append((origin, document))
+    out.sort(key=lambda item: item[1][0])
+    return out
 
 
 def build_document_streams(scenario: Scenario, topology: Topology, seed: np.random.SeedSequence,

@@ -1,0 +1,152 @@
+"""Engine: exact event times on deterministic micro-scenarios, and each station feature."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator.engine import simulate
+from simulator.scenario import load_scenario
+from simulator.topology import build_topology
+
+SEED = np.random.SeedSequence(7)
+
+# Two agencies A and B. Agency systems: deterministic 2 s, one server; platforms pass-through;
+# hub deterministic 1 s, one server; 0.5 s access links. A copy A -> B therefore takes
+# 2 (A) + 0.5 (link) + 1 (hub) + 0.5 (link) + 2 (B) = 6 s when nothing queues.
+MICRO = """
+[run]
+horizon = "{horizon}"
+[network.agency]
+service = {{ distribution = "deterministic", mean = "2s" }}
+{agency_extra}
+[network.hub]
+service = {{ distribution = "deterministic", mean = "1s" }}
+{hub_extra}
+[network.access]
+latency = "0.5s"
+[[agencies]]
+id = "A"
+name = "Bộ Tài chính"
+[[agencies]]
+id = "B"
+name = "Kiên Giang"
+{more}
+"""
+
+
+def _doc(at: str, kind: str = "normal", origin: str = "A", recipients: str = '["B"]') -> str:
+    return f'[[traffic.script]]\nat = "{at}"\norigin = "{origin}"\nrecipients = {recipients}\ntype = "{kind}"\n'
+
+
+def _run(more: str, horizon: str = "60s", agency_extra: str = "", hub_extra: str = ""):
+    scenario = load_scenario(MICRO.format(horizon=horizon, agency_extra=agency_extra, hub_extra=hub_extra, more=more))
+    topology = build_topology(scenario)
+    return simulate(scenario, topology, SEED, keep_latencies=True), topology
+
+
+def test_three_documents_exact_latencies_with_priority():
+    """A at 0 s, B at 1 s (normal) and C at 1.5 s (urgent) queue at A; the urgent one overtakes.
+
+    Hand computation: A serves 0-2 (first), 2-4 (urgent), 4-6 (second); hub 2.5-3.5, 4.5-5.5,
+    6.5-7.5; B serves 4-6, 6-8, 8-10. Latencies in delivery order: 6.0, 8.0 - 1.5 = 6.5, 10 - 1 = 9.0.
+    """
+    out, _ = _run(_doc("0s") + _doc("1s") + _doc("1.5s", "urgent"), horizon="20s")
+    assert [6.0, 6.5, 9.0] == out.extra["latencies"]
+    window = out.window
+    assert [3.0, 6.0, 6.0] == pytest.approx(window.busy_area.tolist())  # stations: hub, agency A, agency B
+    assert [0.0, 3.5, 0.0] == pytest.approx(window.wait_area.tolist())  # second waits 3 s, urgent 0.5 s
+    assert [3, 3, 3] == window.served.tolist()
+    assert [0, 2, 0] == out.max_queue.tolist()
+
+
+def test_status_message_route_and_time():
+    """Status 01 one second after delivery (t = 7) returns B -> hub -> A: 2 + 0.5 + 1 + 0.5 + 2 = 6 s."""
+    statuses = '[[traffic.statuses]]\ncode = "01"\nafter = { distribution = "deterministic", mean = "1s" }\n'
+    out, _ = _run(_doc("0s") + statuses, horizon="30s")
+    assert [6.0] == out.extra["latencies"]
+    assert 1 == out.ledger.statuses_generated == out.ledger.statuses_delivered
+    assert 6.0 == out.status_latency.mean
+    assert [2.0, 4.0, 4.0] == pytest.approx(out.window.busy_area.tolist())  # statuses load the same stations
+
+
+def test_buffer_full_drops_and_counts():
+    """With no waiting room at A, the second of two simultaneous documents is dropped and counted."""
+    out, _ = _run(_doc("0s") + _doc("0s"), agency_extra="buffer = 0")
+    ledger = out.ledger
+    assert (2, 1, 1, 0) == (ledger.documents_electronic, ledger.documents_delivered, ledger.documents_dropped,
+                            ledger.documents_in_flight)
+    assert [0, 1, 0] == out.window.dropped.tolist()
+
+
+def test_outage_delays_service_until_the_hub_is_back():
+    """Hub down from 1 s to 11 s: the copy reaching it at 2.5 s waits until 11 s and arrives at 14.5 s."""
+    out, _ = _run(_doc("0s"), hub_extra="outages = [{ start = \"1s\", duration = \"10s\" }]")
+    assert [14.5] == out.extra["latencies"]  # hub 11-12, link 0.5, B 12.5-14.5
+    assert [8.5, 0.0, 0.0] == pytest.approx(out.window.wait_area.tolist())
+    assert 10.0 == out.extra["outage_seconds"][0]
+
+
+def test_classified_document_goes_on_paper_without_touching_stations():
+    """A classified document counts as paper and no station sees it."""
+    out, _ = _run(_doc("0s", "classified"))
+    assert (1, 0, 1) == (out.ledger.documents_generated, out.ledger.documents_electronic, out.ledger.documents_paper)
+    assert {"sender_not_connected": 0, "classified": 1, "not_adopted": 0, "recipient_not_connected": 0} == out.ledger.paper_reasons
+    assert [0, 0, 0] == out.window.started.tolist()
+
+
+def test_unconnected_recipient_gets_a_paper_copy():
+    """A copy to an agency that is not connected goes on paper; the other copy travels."""
+    more = '[[agencies]]\nid = "C"\nconnected = false\n' + _doc("0s", recipients='["B", "C"]')
+    out, _ = _run(more)
+    ledger = out.ledger
+    assert (1, 1, 0, 2, 1, 1) == (ledger.documents_generated, ledger.documents_electronic, ledger.documents_paper,
+                                  ledger.copies_generated, ledger.copies_electronic, ledger.copies_paper)
+    assert 1 == ledger.paper_reasons["recipient_not_connected"]
+    assert [6.0] == out.extra["latencies"]
+
+
+def test_fanout_crosses_the_hub_once_and_splits_after_it():
+    """One document to B and C: A and the hub serve it once; B and C each receive a copy at 6 s."""
+    more = '[[agencies]]\nid = "C"\n' + _doc("0s", recipients='["B", "C"]')
+    out, topology = _run(more)
+    served = dict(zip((s.node for s in topology.stations), out.window.served.tolist()))
+    assert {"hub": 1, "agency:A": 1, "agency:B": 1, "agency:C": 1} == served
+    assert [6.0, 6.0] == out.extra["latencies"]
+    assert (1, 0) == (out.ledger.documents_delivered, out.ledger.documents_in_flight)
+
+
+def test_same_platform_copy_never_visits_the_hub():
+    """An agency behind its parent's platform reaches a sibling without the national hub."""
+    text = """
+[run]
+horizon = "60s"
+[network.hub]
+service = { distribution = "deterministic", mean = "1s" }
+[network.platform]
+service = { distribution = "deterministic", mean = "3s" }
+[[agencies]]
+id = "P"
+[[agencies]]
+id = "X"
+parent = "P"
+[[agencies]]
+id = "Y"
+parent = "P"
+[[traffic.script]]
+at = "0s"
+origin = "X"
+recipients = ["Y"]
+"""
+    scenario = load_scenario(text)
+    topology = build_topology(scenario)
+    out = simulate(scenario, topology, SEED, keep_latencies=True)
+    served = dict(zip((s.node for s in topology.stations), out.window.served.tolist()))
+    assert {"hub": 0, "platform:P": 1} == served
+    assert [3.0] == out.extra["latencies"]
+
+
+def test_in_flight_at_the_horizon_is_counted():
+    """A document still travelling at the horizon is in flight, not lost."""
+    out, _ = _run(_doc("0s"), horizon="3s")
+    ledger = out.ledger
+    assert (1, 0, 1) == (ledger.documents_electronic, ledger.documents_delivered, ledger.documents_in_flight)
