@@ -165,7 +165,7 @@ def _run(args: argparse.Namespace) -> int:
     from .experiment import run
     from .scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(Path(args.scenario))
     if args.seed is not None and args.seed < 0:
         raise ScenarioError.single(args.scenario, "--seed", args.seed, "must be a non-negative integer")
     if args.replications is not None and args.replications < 1:
@@ -195,7 +195,7 @@ def _check(args: argparse.Namespace) -> int:
     from .scenario import load_scenario
     from .topology import build_topology
 
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(Path(args.scenario))
     topology = build_topology(scenario)
     print(format_check(scenario, topology, predict(scenario, topology)))
     return 0

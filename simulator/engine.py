@@ -283,16 +283,26 @@ class _Model:
             hop = job.hop + 1
             if hop < route[5]:
                 job.hop = hop
-                job.station = route[0][hop]
+                s = job.station = route[0][hop]
                 if route[3]:
                     delay = route[1][hop] + job.size * route[2][hop]
                     if delay > 0.0:
                         job.callbacks = ARRIVE
                         push(event_queue, (now + delay, _NORMAL, next(event_id), job))
                         return
-                arrive(job)
-            else:
+                # arrive(job) inlined: the most frequent step of the hot path
+                if busy[s] < cap[s]:
+                    busy[s] += 1
+                    started[s] += 1
+                    start_total[s] += now
+                    job.callbacks = DEPART
+                    push(event_queue, (now + draws[s](), _NORMAL, next(event_id), job))
+                else:
+                    arrive(job)
+            elif route[3]:
                 leave(job)
+            else:
+                end(job)
 
         def leave(job: _Job) -> None:
             """After the last station: the trailing link, then the end of the route."""

@@ -28,7 +28,8 @@ class Problem:
     key : str
         Dotted key path, e.g. ``network.hub.servers`` or ``agencies[3].rate``.
     value : Any
-        The offending value as read from the file (``None`` when missing).
+        The offending value as read from the file; :func:`missing_value` when
+        the key is absent (then no value is shown).
     rule : str
         What the value must be, e.g. ``must be a positive integer``.
     """

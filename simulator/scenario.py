@@ -100,7 +100,7 @@ def _format_bandwidth(value: float) -> Union[str, float]:
     return value
 
 
-_NUM = r"^\s*[0-9.eE+-]+\s*"
+_NUM = r"^\s*\+?[0-9.]+(?:[eE][+-]?[0-9]+)?\s*"
 Duration = Annotated[float, *_unit(parse_duration, format_duration, _NUM + r"(us|ms|s|min|h|d|w)?\s*$", "250ms")]
 Rate = Annotated[float, *_unit(parse_rate, lambda v: format_rate(v, "h"), _NUM + r"/\s*(us|ms|s|min|h|d|w)\s*$", "20/h")]
 Size = Annotated[float, *_unit(parse_size, format_size, _NUM + r"(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", "360KB")]
@@ -386,6 +386,14 @@ class Scenario(_Model):
         """Where the scenario was read from (file path or ``<text>``), for error messages."""
         return self._source
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field is equal (where the scenario was read from does not count)."""
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # kinds is a dict: not hashable
+
     def kind(self, name: str) -> KindSpec:
         """Defaults of a kind (the schema defaults when the scenario does not set it)."""
         return self.kinds.get(name, _DEFAULT_KIND)
@@ -409,8 +417,8 @@ def load_scenario(source: str | Path, *, name: str | None = None) -> Scenario:
     Parameters
     ----------
     source : str or pathlib.Path
-        A path to a ``.toml`` file, or the TOML text itself (any string that
-        contains a newline or an ``=`` is read as text).
+        A path to a ``.toml`` file, or the TOML text itself. A string is read
+        as text when it has a newline, or has an ``=`` and names no file.
     name : str, optional
         Scenario name when the file does not set one (default: the file stem).
 
@@ -431,7 +439,8 @@ def load_scenario(source: str | Path, *, name: str | None = None) -> Scenario:
     >>> s.run.horizon
     7200.0
     """
-    if isinstance(source, Path) or ("\n" not in source and "=" not in source):
+    if isinstance(source, Path) or ("\n" not in source and (source.endswith(".toml") or Path(source).exists()
+                                                            or "=" not in source)):
         path = Path(source)
         label = str(source)
         if not path.is_file():
@@ -515,8 +524,9 @@ def _problem(error: Any) -> Problem:
     for prefix in ("Value error, ", "Assertion failed, "):
         if message.startswith(prefix):
             message = message[len(prefix):]
-    if message.startswith("Input should"):
-        message = "must" + message[len("Input should"):]
+    for subject in ("Input", "String", "List", "Tuple", "Value", "Dictionary"):
+        if message.startswith(f"{subject} should"):
+            message = "must" + message[len(f"{subject} should"):]
     if message.startswith("Input "):
         message = message[len("Input "):]
     value = error.get("input")

@@ -124,18 +124,30 @@ class Topology:
     agencies: AgencyTable
     station_index: dict[str, int]
     _paths: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict, repr=False)
+    _uplinks: dict[int, tuple[str, ...]] = field(default_factory=dict, repr=False)
     _routes: dict[tuple[int, int], Route] = field(default_factory=dict, repr=False)
 
     def agency_node(self, agency: int) -> str:
         """Graph node of an agency's document-management system."""
         return f"agency:{self.agencies.ids[agency]}"
 
+    def uplink(self, agency: int) -> tuple[str, ...]:
+        """Graph nodes from an agency up to the hub (the network is a tree rooted at the hub)."""
+        cached = self._uplinks.get(agency)
+        if cached is None:
+            cached = tuple(nx.shortest_path(self.graph, self.agency_node(agency), HUB))
+            self._uplinks[agency] = cached
+        return cached
+
     def path(self, origin: int, recipient: int) -> tuple[str, ...]:
-        """Graph nodes from an agency to another (both ends included)."""
+        """Graph nodes from an agency to another (both ends included): up to the first shared node, then down."""
         key = (origin, recipient)
         cached = self._paths.get(key)
         if cached is None:
-            cached = tuple(nx.shortest_path(self.graph, self.agency_node(origin), self.agency_node(recipient)))
+            up, down = self.uplink(origin), self.uplink(recipient)
+            shared = set(down)
+            turn = next(i for i, node in enumerate(up) if node in shared)
+            cached = up[: turn + 1] + tuple(reversed(down[: down.index(up[turn])]))
             self._paths[key] = cached
         return cached
 

@@ -11,6 +11,7 @@ connected; paper otherwise. All variates are drawn in NumPy batches.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Iterator, NamedTuple
 
@@ -112,8 +113,11 @@ def sampler(distribution: Distribution, rng: np.random.Generator, batch: int = 4
     iterator of float
         Use ``next(it)`` (or its bound ``__next__``) per variate.
     """
-    while True:
-        yield from draw(distribution, rng, batch).tolist()
+    def batches() -> Iterator[list[float]]:
+        while True:
+            yield draw(distribution, rng, batch).tolist()
+
+    return itertools.chain.from_iterable(batches())
 
 
 def draw(distribution: Distribution, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -175,6 +179,8 @@ class DocumentStream:
         weights[agency] = 0.0
         self._cumulative = np.cumsum(weights)
         self._connected = table.connected.tolist()
+        self._connected_array = table.connected
+        self._singles = [(r,) for r in range(len(table))]
         self._sender_ok = bool(table.connected[agency])
         self._adoption = float(table.adoption[agency])
         self._fan_edges = np.cumsum([f.share for f in traffic.fanout]) if traffic.fanout else np.zeros(0)
@@ -186,57 +192,65 @@ class DocumentStream:
         expected = self._rate * clock.open_seconds
         self._batch = int(min(2048, max(16, expected * 1.05 + 3 * math.sqrt(expected + 1))))
 
-    def __iter__(self) -> Iterator[Document]:
+    def __iter__(self) -> Iterator[tuple]:
+        return itertools.chain.from_iterable(self.batches())
+
+    def batches(self) -> Iterator[list[tuple]]:
+        """Documents in time order, a NumPy batch at a time (the last batch stops at the horizon)."""
         if self._rate <= 0.0 or self._clock.open_seconds <= 0.0:
             return
         open_time = 0.0
-        connected = self._connected
-        inf = math.inf
+        connected = self._connected_array
+        singles = self._singles
         n_fan = len(self._fan_members)
-        sender_ok = self._sender_ok
         while True:
             n = self._batch
-            gaps = self._arrivals.exponential(1.0 / self._rate, n)
-            opens = open_time + np.cumsum(gaps)
+            opens = open_time + np.cumsum(self._arrivals.exponential(1.0 / self._rate, n))
             open_time = float(opens[-1])
-            walls = self._clock.to_wall(opens).tolist()
+            walls = self._clock.to_wall(opens)
             rng = self._rng
             u_type = rng.random(n)
-            priority = np.where(u_type < self._urgent, URGENT, NORMAL).tolist()
-            classified = (u_type >= 1.0 - self._classified).tolist() if self._classified > 0 else [False] * n
+            priority = np.where(u_type < self._urgent, URGENT, NORMAL)
+            secret = u_type >= 1.0 - self._classified if self._classified > 0 else np.zeros(n, dtype=bool)
             if self._size.sigma > 0:
-                sizes = rng.lognormal(math.log(self._size.median), self._size.sigma, n).tolist()
+                sizes = rng.lognormal(math.log(self._size.median), self._size.sigma, n)
             else:
-                sizes = [self._size.median] * n
-            adopts = (rng.random(n) < self._adoption).tolist()
-            fan = np.searchsorted(self._fan_edges, rng.random(n), side="right").tolist() if len(self._fan_edges) else [len(self._fan_edges)] * n
-            single = self._recipients(rng, n).tolist()
-            for wall, prio, secret, size, adopt, category, recipient in zip(
-                    walls, priority, classified, sizes, adopts, fan, single):
-                if wall == inf:
-                    return
-                if category < n_fan:
-                    members, count = self._fan_members[category]
-                    chosen = members if count == len(members) else rng.choice(members, count, replace=False)
-                    recipients = tuple(chosen.tolist())
-                else:
-                    recipients = (recipient,)
-                k = len(recipients)
-                if k == 1 and sender_ok and adopt and not secret:
-                    if connected[recipient]:
-                        yield (wall, prio, size, recipients, 0, -1)
-                    else:
-                        yield (wall, prio, size, (), 1, _RECIPIENT)
-                elif not sender_ok:
-                    yield (wall, prio, size, (), k, _SENDER)
-                elif secret:
-                    yield (wall, prio, size, (), k, _CLASSIFIED)
-                elif not adopt:
-                    yield (wall, prio, size, (), k, _NOT_ADOPTED)
-                else:
-                    electronic = tuple(r for r in recipients if connected[r])
-                    paper = k - len(electronic)
-                    yield (wall, prio, size, electronic, paper, _RECIPIENT if paper else -1)
+                sizes = np.full(n, self._size.median)
+            adopts = rng.random(n) < self._adoption
+            if n_fan:
+                category = np.searchsorted(self._fan_edges, rng.random(n), side="right")
+            else:
+                category = np.full(n, n_fan)
+            single = self._recipients(rng, n)
+            # why a single-recipient document goes on paper (-1: it does not); first reason wins
+            reason = np.where(~adopts, _NOT_ADOPTED, np.where(connected[single], -1, _RECIPIENT))
+            reason = np.where(secret, _CLASSIFIED, reason)
+            if not self._sender_ok:
+                reason[:] = _SENDER
+            finite = int(np.searchsorted(walls, math.inf, side="left"))
+            batch = [(w, p, z, singles[r], 0, -1) if c < 0 else (w, p, z, (), 1, c)
+                     for w, p, z, r, c in zip(walls[:finite].tolist(), priority[:finite].tolist(),
+                                              sizes[:finite].tolist(), single[:finite].tolist(),
+                                              reason[:finite].tolist())]
+            if n_fan:
+                for i in np.flatnonzero(category[:finite] < n_fan).tolist():
+                    batch[i] = self._fanout(rng, batch[i], int(category[i]), int(reason[i]))
+            yield batch
+            if finite < n:
+                return
+
+    def _fanout(self, rng: np.random.Generator, single: tuple, category: int, reason: int) -> tuple:
+        """Re-address a document drawn as single-recipient to a fan-out group."""
+        wall, prio, size = single[:3]
+        members, count = self._fan_members[category]
+        chosen = members if count == len(members) else rng.choice(members, count, replace=False)
+        recipients = chosen.tolist()
+        k = len(recipients)
+        if reason in (_SENDER, _CLASSIFIED, _NOT_ADOPTED):
+            return (wall, prio, size, (), k, reason)
+        electronic = tuple(r for r in recipients if self._connected[r])
+        paper = k - len(electronic)
+        return (wall, prio, size, electronic, paper, _RECIPIENT if paper else -1)
 
     def _recipients(self, rng: np.random.Generator, n: int) -> np.ndarray:
         cumulative = self._cumulative

@@ -86,7 +86,8 @@ def _examples(units: dict[str, float]) -> str:
     return ", ".join(f'"1{u}"' for u in list(units)[:4])
 
 
-def _parse(value: object, kind: str, units: dict[str, float], allow_negative: bool = False) -> float:
+def _parse(value: object, kind: str, units: dict[str, float], allow_negative: bool = False,
+           example: str | None = None) -> float:
     if isinstance(value, bool):
         raise ValueError(f"is not a {kind}")
     if isinstance(value, (int, float)):
@@ -100,7 +101,7 @@ def _parse(value: object, kind: str, units: dict[str, float], allow_negative: bo
         else:
             raise ValueError(f"has an unknown {kind} unit {unit!r}; use one of {', '.join(units)}")
     else:
-        raise ValueError(f"is not a {kind}; write a string such as {_examples(units)}")
+        raise ValueError(f"is not a {kind}; write a string such as {example or _examples(units)}")
     if not math.isfinite(number):
         raise ValueError(f"must be a finite {kind}")
     if number < 0 and not allow_negative:
@@ -161,11 +162,13 @@ def parse_rate(value: object) -> float:
         if unit not in DURATION_UNITS:
             raise ValueError(f"has an unknown time unit {unit!r}; use one of {', '.join(DURATION_UNITS)}")
         value = count / DURATION_UNITS[unit]
-    return _parse(value, "rate", {})
+    return _parse(value, "rate", {}, example='"20/h" or "1500/d"')
 
 
 def parse_clock(value: object) -> float:
-    """Parse a time of day ``"HH:MM"`` (00:00 to 24:00) into seconds after midnight."""
+    """Parse a time of day ``"HH:MM"`` (00:00 to 24:00), or seconds after midnight, into seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 86400:
+        return float(value)
     if not isinstance(value, str) or not _CLOCK.match(value):
         raise ValueError('is not a time of day; write "HH:MM", e.g. "07:30"')
     hours, minutes = (int(g) for g in _CLOCK.match(value).groups())  # type: ignore[union-attr]
@@ -188,7 +191,11 @@ def _format(value: float, units: dict[str, float], suffix: str = "") -> str:
 
 
 def format_duration(seconds: float) -> str:
-    """Write seconds with the largest unit not exceeding them (``5400 -> '1.5h'``)."""
+    """Write seconds with the largest unit not exceeding them (``5400 -> '1.5h'``).
+
+    Values under a second are written in seconds when that is exact
+    (``0.25 -> '0.25s'``); the text always parses back to the same float.
+    """
     if seconds == 0:
         return "0s"
     return _format(seconds, DURATION_UNITS)
@@ -205,7 +212,7 @@ def format_rate(per_second: float, unit: str = "d") -> str:
     """Write a rate per ``unit`` of time (``format_rate(1/60, 'h') -> '60/h'``)."""
     scale = DURATION_UNITS[unit]
     magnitude = per_second * scale
-    text = f"{magnitude:.12g}"
-    if float(text) / scale != per_second:
-        text = repr(magnitude)
-    return f"{text}/{unit}"
+    for text in (f"{magnitude:.12g}", repr(magnitude)):
+        if float(text) / scale == per_second:
+            return f"{text}/{unit}"
+    return f"{per_second!r}/s"  # exact whatever the value
