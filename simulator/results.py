@@ -17,15 +17,17 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats as _stats
 
-from .analytic import Prediction
 from .metrics import Histogram
 from .scenario import Scenario, dump_scenario
+
+if TYPE_CHECKING:  # pragma: no cover - results sits beside analytic and does not import it
+    from .analytic import Prediction
 
 __all__ = ["ConfidenceInterval", "RunResult", "summarize", "combine", "confidence_interval", "load_result"]
 
@@ -72,7 +74,7 @@ def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator) / float(denominator) if denominator else math.nan
 
 
-def summarize(output: Any, scenario: Scenario, topology: Any, prediction: Prediction | None) -> dict[str, Any]:
+def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Prediction | None") -> dict[str, Any]:
     """The summary of one replication (see DESIGN.md section 4 for the keys).
 
     Parameters
