@@ -13,6 +13,7 @@ Usage::
 
     python benchmarks/hub_spoke.py                 # 1,000,000 documents, 2 rounds
     python benchmarks/hub_spoke.py --docs 200000 --rounds 3
+    python benchmarks/hub_spoke.py --memory        # peak traced memory at 200k and 1M documents
 """
 from __future__ import annotations
 
@@ -67,12 +68,30 @@ def run_engine(docs: int, seed: int) -> dict[str, float]:
             "mean_sojourn_seconds": out.latency.mean, "wall_seconds": wall}
 
 
+def memory(sizes: tuple[int, ...] = (200_000, 1_000_000)) -> None:
+    """Peak traced Python memory of the engine at several run lengths: it must not grow with documents."""
+    import tracemalloc
+
+    peaks = []
+    for docs in sizes:
+        tracemalloc.start()
+        run_engine(docs, 1)
+        peaks.append(tracemalloc.get_traced_memory()[1] / 2**20)
+        tracemalloc.stop()
+        print(f"{docs:>9,d} documents: peak traced memory {peaks[-1]:6.1f} MiB", flush=True)
+    print(f"ratio of peaks, {sizes[-1]:,} vs {sizes[0]:,} documents: {peaks[-1] / peaks[0]:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--memory", action="store_true", help="measure peak memory instead of speed")
     args = parser.parse_args()
+    if args.memory:
+        memory()
+        return
     ratios, rows = [], []
     for round_ in range(1, args.rounds + 1):
         base = run_idiomatic(args.docs, args.seed + round_)
