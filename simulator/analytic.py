@@ -1,14 +1,14 @@
-"""Analytic: queueing theory on the same scenario and topology the engine simulates.
+r"""Analytic: queueing theory on the same scenario and topology the engine simulates.
 
 Without simulating, this module derives the arrival rate at every station from
 the scenario (agency rates over the working calendar, who is connected and
 adopts, classified documents, recipient choice, fan-out to many recipients,
 status messages), then treats each station as an M/G/c queue:
 
-* offered load :math:`a = \\lambda / \\mu` and utilisation :math:`\\rho = a / c`;
+* offered load :math:`a = \lambda / \mu` and utilisation :math:`\rho = a / c`;
 * the Erlang C probability of waiting and the M/M/c mean wait;
 * for non-exponential service, the Allen-Cunneen correction
-  :math:`W_q \\approx W_q^{M/M/c}\\,(1 + c_s^2)/2` (exact for M/G/1, where it is
+  :math:`W_q \approx W_q^{M/M/c}\,(1 + c_s^2)/2` (exact for M/G/1, where it is
   the Pollaczek-Khinchine formula);
 * mean end-to-end latency of an electronic copy as the sum over its route.
 
@@ -40,28 +40,34 @@ from .traffic import OpenClock
 __all__ = [
     "StationPrediction",
     "Prediction",
+    "ConnectStep",
+    "erlang_b",
     "erlang_c",
     "mmc_wait",
     "mgc_wait",
+    "mmck",
+    "priority_waits",
+    "electronic_share",
+    "connect_headroom",
     "station_arrival_rates",
     "predict",
 ]
 
 
 def erlang_c(servers: int, offered_load: float) -> float:
-    """Probability that an arrival waits in an M/M/c queue (Erlang C).
+    r"""Probability that an arrival waits in an M/M/c queue (Erlang C).
 
     .. math::
 
-        C(c, a) = \\frac{\\frac{a^c}{c!}\\frac{c}{c-a}}
-                       {\\sum_{k=0}^{c-1}\\frac{a^k}{k!} + \\frac{a^c}{c!}\\frac{c}{c-a}}
+        C(c, a) = \frac{\frac{a^c}{c!}\frac{c}{c-a}}
+                       {\sum_{k=0}^{c-1}\frac{a^k}{k!} + \frac{a^c}{c!}\frac{c}{c-a}}
 
     Parameters
     ----------
     servers : int
         Number of servers :math:`c`.
     offered_load : float
-        :math:`a = \\lambda/\\mu` in Erlangs; must be below ``servers``.
+        :math:`a = \lambda/\mu` in Erlangs; must be below ``servers``.
 
     Returns
     -------
@@ -87,12 +93,102 @@ def erlang_c(servers: int, offered_load: float) -> float:
     return blocking / (1.0 - rho + rho * blocking)
 
 
+def erlang_b(servers: int, offered_load: float) -> float:
+    r"""Blocking probability of an M/M/c/c loss system (Erlang B).
+
+    .. math:: B(c, a) = \frac{a^c / c!}{\sum_{k=0}^{c} a^k / k!}
+
+    computed by the stable recursion :math:`B(k) = a B(k-1) / (k + a B(k-1))`.
+
+    Examples
+    --------
+    >>> round(erlang_b(2, 1.0), 10)   # (1/2) / (1 + 1 + 1/2)
+    0.2
+    """
+    blocking = 1.0
+    for k in range(1, servers + 1):
+        blocking = offered_load * blocking / (k + offered_load * blocking)
+    return blocking
+
+
+def mmck(arrival_rate: float, service_rate: float, servers: int, capacity: int) -> dict[str, float]:
+    r"""Exact M/M/c/K figures: blocking probability, mean number in system, mean sojourn of admitted jobs.
+
+    ``capacity`` :math:`K \ge c` counts jobs in service and waiting. With
+    :math:`a = \lambda/\mu`, the stationary probabilities are
+
+    .. math::
+
+        p_n = p_0 \frac{a^n}{n!} \; (n \le c), \qquad
+        p_n = p_0 \frac{a^n}{c!\, c^{n-c}} \; (c < n \le K),
+
+    blocking is :math:`p_K`, and by Little's law the mean sojourn of admitted
+    jobs is :math:`L / (\lambda (1 - p_K))` (Kleinrock 1975, section 3.7).
+
+    Returns
+    -------
+    dict
+        ``blocking``, ``mean_in_system``, ``mean_sojourn``, ``utilization``
+        (busy servers / c).
+
+    Examples
+    --------
+    >>> round(mmck(1.0, 1.0, 1, 1)["blocking"], 10)   # M/M/1/1: a / (1 + a)
+    0.5
+    """
+    a = arrival_rate / service_rate
+    terms = np.empty(capacity + 1)
+    term = 1.0
+    for n in range(capacity + 1):
+        if n > 0:
+            term *= a / min(n, servers)
+        terms[n] = term
+    p = terms / terms.sum()
+    blocking = float(p[-1])
+    mean_in_system = float((np.arange(capacity + 1) * p).sum())
+    admitted = arrival_rate * (1 - blocking)
+    busy = float((np.minimum(np.arange(capacity + 1), servers) * p).sum())
+    return {"blocking": blocking, "mean_in_system": mean_in_system,
+            "mean_sojourn": mean_in_system / admitted if admitted > 0 else math.nan,
+            "utilization": busy / servers}
+
+
+def priority_waits(arrival_rates: list[float], mean_service: float, scv: float = 1.0) -> list[float]:
+    r"""Mean waits per class of a non-preemptive priority M/G/1 queue (Cobham 1954).
+
+    Class 0 has the highest priority; all classes share one service-time
+    distribution with mean :math:`E[S]` and squared coefficient of
+    variation :math:`c_s^2`. With :math:`W_0 = \sum_i \lambda_i E[S^2] / 2`
+    and :math:`\sigma_k = \sum_{i \le k} \rho_i`,
+
+    .. math:: W_k = \frac{W_0}{(1 - \sigma_{k-1})(1 - \sigma_k)}
+
+    References
+    ----------
+    .. [1] A. Cobham, "Priority assignment in waiting line problems",
+       Operations Research 2(1), 70-76, 1954.
+
+    Examples
+    --------
+    >>> [round(w, 6) for w in priority_waits([0.2, 0.3], 1.0)]   # rho 0.5: W0 = 0.5
+    [0.625, 1.25]
+    """
+    second_moment = (1.0 + scv) * mean_service**2
+    w0 = sum(arrival_rates) * second_moment / 2.0
+    waits, sigma = [], 0.0
+    for rate in arrival_rates:
+        before = sigma
+        sigma += rate * mean_service
+        waits.append(w0 / ((1.0 - before) * (1.0 - sigma)) if sigma < 1 else math.inf)
+    return waits
+
+
 def mmc_wait(arrival_rate: float, service_rate: float, servers: int) -> float:
-    """Mean waiting time in queue of an M/M/c station, seconds.
+    r"""Mean waiting time in queue of an M/M/c station, seconds.
 
-    .. math:: W_q = \\frac{C(c, a)}{c\\mu - \\lambda}
+    .. math:: W_q = \frac{C(c, a)}{c\mu - \lambda}
 
-    Returns ``inf`` when :math:`\\lambda \\ge c\\mu`.
+    Returns ``inf`` when :math:`\lambda \ge c\mu`.
 
     Examples
     --------
@@ -107,9 +203,9 @@ def mmc_wait(arrival_rate: float, service_rate: float, servers: int) -> float:
 
 
 def mgc_wait(arrival_rate: float, mean_service: float, scv: float, servers: int) -> float:
-    """Mean waiting time of an M/G/c station by the Allen-Cunneen approximation, seconds.
+    r"""Mean waiting time of an M/G/c station by the Allen-Cunneen approximation, seconds.
 
-    .. math:: W_q \\approx W_q^{M/M/c} \\cdot \\frac{1 + c_s^2}{2}
+    .. math:: W_q \approx W_q^{M/M/c} \cdot \frac{1 + c_s^2}{2}
 
     with :math:`c_s^2` the squared coefficient of variation of the service
     time. Exact for M/M/c (:math:`c_s^2 = 1`) and for M/G/1
@@ -126,9 +222,9 @@ def mgc_wait(arrival_rate: float, mean_service: float, scv: float, servers: int)
 
 
 def _any_chosen(members: np.ndarray | float, marked: np.ndarray, chosen: float) -> np.ndarray:
-    """P(a uniform ``chosen``-subset of ``members`` hits at least one of ``marked`` of them).
+    r"""P(a uniform ``chosen``-subset of ``members`` hits at least one of ``marked`` of them).
 
-    Hypergeometric: :math:`1 - \\binom{m-s}{k} / \\binom{m}{k}`.
+    Hypergeometric: :math:`1 - \binom{m-s}{k} / \binom{m}{k}`.
     """
     members = np.asarray(members, dtype=float)
     marked = np.asarray(marked, dtype=float)
@@ -186,6 +282,7 @@ def _flows(scenario: Scenario, topology: Topology, costs: tuple[np.ndarray, np.n
     status_platform = np.zeros(n_platforms)
     status_hub = 0.0
     latency_sum = 0.0
+    electronic_documents = 0.0
     groups = [(f.share, f) for f in traffic.fanout]
     single_share = 1.0 - sum(share for share, _ in groups)
     kinds = np.array(table.kinds)
@@ -221,6 +318,7 @@ def _flows(scenario: Scenario, topology: Topology, costs: tuple[np.ndarray, np.n
             p_platform += share * _any_chosen(m, per_platform, k)
             p_hub += share * float(_any_chosen(m, per_platform.sum() - per_platform[own], k))
         flow = sender[o]
+        electronic_documents += flow * p_any
         doc_agency[o] += flow * p_any  # the sender's own system, once per document
         p_platform_out = p_platform.copy()
         p_platform_out[own] = 0.0
@@ -262,6 +360,7 @@ def _flows(scenario: Scenario, topology: Topology, costs: tuple[np.ndarray, np.n
         "total": doc + status,
         "copies": float(copies_into.sum()),
         "documents_per_second": float(rate.sum()),
+        "electronic_documents_per_second": electronic_documents,
         "latency_sum": latency_sum,
         "platform_index": platform_index,
     }
@@ -319,6 +418,91 @@ class Prediction:
     latency_mean: float
     exact: bool
     caveats: tuple[str, ...]
+
+
+def electronic_share(scenario: Scenario, topology: Topology) -> float:
+    r"""Expected share of documents sent electronically (at least one electronic copy).
+
+    A document from agency :math:`o` goes electronically with probability
+    :math:`\text{connected}_o (1 - p_{\text{classified}})\, \text{adoption}_o`
+    times the probability that at least one of its recipients is connected;
+    the share weighs agencies by their document rates.
+
+    Examples
+    --------
+    >>> from simulator.scenario import load_scenario
+    >>> from simulator.topology import build_topology
+    >>> s = load_scenario('[kinds.agency]\nrate = "1/h"\nadoption = 0.9\n[traffic.types]\nclassified = 0.04\n'
+    ...                   '[[agencies]]\nid = "A"\n[[agencies]]\nid = "B"')
+    >>> round(electronic_share(s, build_topology(s)), 6)
+    0.864
+    """
+    flows = _flows(scenario, topology, None)
+    total = float(flows["documents_per_second"])
+    return float(flows["electronic_documents_per_second"]) / total if total > 0 else math.nan
+
+
+@dataclass(frozen=True)
+class ConnectStep:
+    """The prediction after connecting the first ``connected`` agencies of a roadmap."""
+
+    connected: int
+    agency: str | None
+    electronic_share: float
+    bottleneck: str | None
+    peak_utilization: float
+    over_threshold: tuple[str, ...]
+
+
+def connect_headroom(scenario: Scenario, order: tuple[str, ...] | None = None,
+                     threshold: float | None = None) -> list[ConnectStep]:
+    """Connect agencies one by one (in ``order``) and predict the bottleneck after each step.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    order : tuple of str, optional
+        Agency ids to connect, in order (default: ``scenario.analysis.connect``).
+    threshold : float, optional
+        Utilisation that counts as saturated (default: ``scenario.analysis.threshold``).
+
+    Returns
+    -------
+    list of ConnectStep
+        Step 0 is the scenario as given; step k has the first k agencies connected.
+    """
+    from .topology import build_topology
+
+    order = scenario.analysis.connect if order is None else order
+    threshold = scenario.analysis.threshold if threshold is None else threshold
+    steps = []
+    for k in range(len(order) + 1):
+        variant = _with_connected(scenario, order[:k])
+        topology = build_topology(variant)
+        prediction = predict(variant, topology)
+        bottleneck = prediction.bottleneck
+        steps.append(ConnectStep(
+            connected=k, agency=order[k - 1] if k else None,
+            electronic_share=electronic_share(variant, topology),
+            bottleneck=bottleneck.name if bottleneck else None,
+            peak_utilization=bottleneck.peak_utilization if bottleneck else 0.0,
+            over_threshold=tuple(s.name for s in prediction.stations if s.peak_utilization >= threshold)))
+    return steps
+
+
+def _with_connected(scenario: Scenario, ids: tuple[str, ...]) -> Scenario:
+    if not ids:
+        return scenario
+    agencies = list(scenario.agencies)
+    position = {a.id: i for i, a in enumerate(agencies)}
+    from .scenario import AgencySpec
+
+    for agency_id in ids:
+        if agency_id in position:
+            agencies[position[agency_id]] = agencies[position[agency_id]].model_copy(update={"connected": True})
+        else:
+            agencies.append(AgencySpec(id=agency_id, connected=True))
+    return scenario.replace(agencies=tuple(agencies))
 
 
 def _caveats(scenario: Scenario, topology: Topology) -> tuple[str, ...]:

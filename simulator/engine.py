@@ -109,6 +109,8 @@ class EngineOutput:
     latency : Histogram
         End-to-end latency of electronic copies created after the warm-up,
         creation to arrival at the recipient, seconds.
+    urgent_latency : Histogram
+        The same for urgent documents only.
     paper_latency : Histogram
         Postal delay of paper copies created after the warm-up, seconds.
     status_latency : Histogram
@@ -129,6 +131,7 @@ class EngineOutput:
     ledger: Ledger
     window: StationWindow
     latency: Histogram
+    urgent_latency: Histogram
     paper_latency: Histogram
     status_latency: Histogram
     timeseries: dict[str, np.ndarray]
@@ -183,6 +186,8 @@ class _Model:
                              for st in scenario.traffic.statuses]
         self.pair_routes: dict[tuple[int, int], tuple] = {}
         self.latency_buffer: list[float] = []
+        self.urgent_buffer: list[float] = []
+        self.urgent_latency = Histogram()
         self.status_buffer: list[float] = []
         self.start_window: StationWindow | None = None
 
@@ -206,6 +211,8 @@ class _Model:
             self.kept.extend(self.latency_buffer)
         self.latency.add(self.latency_buffer)
         self.latency_buffer.clear()
+        self.urgent_latency.add(self.urgent_buffer)
+        self.urgent_buffer.clear()
         self.status_latency.add(self.status_buffer)
         self.status_buffer.clear()
 
@@ -222,6 +229,7 @@ class _Model:
         busy, cap, limit, qn, qu, draws = self.busy, self.cap, self.limit, self.qn, self.qu, self.draws
         ledger = self.ledger
         latency_buffer = self.latency_buffer
+        urgent_buffer = self.urgent_buffer
         status_buffer = self.status_buffer
         paper_buffer: list[float] = []
         paper_reasons = self.paper_reasons = [0] * len(PAPER_REASONS)
@@ -347,6 +355,8 @@ class _Model:
             ledger.copies_delivered += 1
             if job.measured:
                 latency_buffer.append(now - job.created)
+                if not job.prio:
+                    urgent_buffer.append(now - job.created)
             if doc is None:
                 ledger.documents_delivered += 1
             else:
@@ -537,6 +547,7 @@ class _Model:
             ledger=self.ledger,
             window=window,
             latency=self.latency,
+            urgent_latency=self.urgent_latency,
             paper_latency=self.paper_latency,
             status_latency=self.status_latency,
             timeseries={name: table[:, i] for i, name in enumerate(columns)},

@@ -142,6 +142,10 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
             "p99": latency.quantile(0.99),
             "max": latency.maximum if latency.count else math.nan,
         },
+        "latency_by_type_seconds": {
+            "urgent_mean": output.urgent_latency.mean,
+            "normal_mean": _ratio(latency.total - output.urgent_latency.total, latency.count - output.urgent_latency.count),
+        },
         "paper_latency_seconds": {"mean": output.paper_latency.mean},
         "status_latency_seconds": {"mean": output.status_latency.mean, "p95": output.status_latency.quantile(0.95)},
         "stations": stations,

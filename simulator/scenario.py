@@ -65,6 +65,7 @@ __all__ = [
     "TrafficSpec",
     "CalendarSpec",
     "RunSpec",
+    "AnalysisSpec",
     "Scenario",
     "DATASETS",
     "load_scenario",
@@ -368,6 +369,13 @@ class RunSpec(_Model):
         return warmup
 
 
+class AnalysisSpec(_Model):
+    """What the analytic report looks at beyond the scenario itself."""
+
+    connect: tuple[Identifier, ...] = ()
+    threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
+
+
 class Scenario(_Model):
     """A complete, validated scenario. Build one with :func:`load_scenario`."""
 
@@ -379,6 +387,7 @@ class Scenario(_Model):
     kinds: dict[Identifier, KindSpec] = {}
     agencies: tuple[AgencySpec, ...] = ()
     traffic: TrafficSpec = TrafficSpec()
+    analysis: AnalysisSpec = AnalysisSpec()
     _source: str = PrivateAttr(default="<scenario>")
 
     @property

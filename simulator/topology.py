@@ -324,6 +324,9 @@ def build_topology(scenario: Scenario) -> Topology:
                 problems.append(Problem(f"traffic.script[{j}].recipients[{k}]", recipient, "must differ from the origin"))
         if len(set(scripted.recipients)) != len(scripted.recipients):
             problems.append(Problem(f"traffic.script[{j}].recipients", list(scripted.recipients), "must not repeat an agency"))
+    for j, agency_id in enumerate(scenario.analysis.connect):
+        if agency_id not in index_of:
+            problems.append(Problem(f"analysis.connect[{j}]", agency_id, "is not the id of any agency"))
     for name in scenario.kinds:
         if name not in kinds:
             problems.append(Problem(f"kinds.{name}", name, f"no agency has this kind; kinds present: {', '.join(sorted(set(kinds)))}"))
