@@ -331,7 +331,7 @@ def _flows(scenario: Scenario, topology: Topology, costs: tuple[np.ndarray, np.n
         if costs is not None:
             agency_cost, platform_cost, hub_cost = costs
             off = platform_index != own
-            path = agency_cost[o] + platform_cost[own] + agency_cost + off * (hub_cost + platform_cost[platform_index])
+            path = agency_cost[o] + platform_cost[own] + agency_cost + np.where(off, hub_cost + platform_cost[platform_index], 0.0)
             latency_sum += flow * float((copies * path).sum())
         if n_status:
             # each status travels the whole path back: recipient agency, its platform, (hub, sender platform), sender

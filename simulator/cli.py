@@ -1,7 +1,8 @@
-"""CLI: the ``axis-sim`` command (run, check, schema).
+"""CLI: the ``axis-sim`` command (run, check, verify, schema).
 
 Exit status: 0 on success, 2 on invalid input (one line per problem naming the
-file, the key path and the bad value), 1 on an internal error.
+file, the key path and the bad value), 1 on an internal error or a failed
+verification.
 """
 from __future__ import annotations
 
@@ -100,6 +101,10 @@ def format_summary(summary: dict[str, Any], top: int = 5) -> str:
     analytic = summary.get("analytic")
     if analytic and analytic.get("headroom") is not None and math.isfinite(analytic["headroom"]):
         lines.append(f"Analytic headroom: all traffic can grow x{analytic['headroom']:.2f} before {analytic['bottleneck']} saturates")
+    disagreements = summary.get("theory_disagreements") or []
+    if disagreements:
+        lines.append(f"WARNING: simulation and exact theory disagree beyond the 95% interval at {len(disagreements)} "
+                     f"station(s): {', '.join(disagreements[:5])} (see the 'theory' column of stations.csv)")
     return "\n".join(lines)
 
 
@@ -139,6 +144,19 @@ def format_check(scenario: Any, topology: Any, prediction: Any, top: int = 15) -
         lines.append(f"WARNING: {len(peak)} station(s) are overloaded in office hours and clear their backlog at night: {', '.join(peak[:5])}")
     lines.append("Exact (open Jackson network)." if prediction.exact else
                  "Approximate: " + "; ".join(prediction.caveats) + ".")
+    if scenario.analysis.connect:
+        from .analytic import connect_headroom
+
+        steps = connect_headroom(scenario)
+        threshold = scenario.analysis.threshold
+        rows = [[str(step.connected), step.agency or "(as given)", f"{step.electronic_share:.1%}", step.bottleneck or "-",
+                 f"{step.peak_utilization:.1%}", str(len(step.over_threshold))] for step in steps]
+        lines += ["", f"Connecting agencies in the order of analysis.connect (saturated = utilisation >= {threshold:.0%}"
+                      + (" in open hours" if calendar else "") + "):",
+                  _table(rows, ["k", "agency connected", "e-share", "bottleneck", "its utilisation", "saturated"], {0, 2, 4, 5})]
+        first = next((step for step in steps if step.over_threshold), None)
+        lines.append(f"First saturation after connecting {first.connected} agencies: {', '.join(first.over_threshold[:3])}"
+                     if first else f"No station reaches {threshold:.0%} after connecting all {len(steps) - 1} agencies.")
     return "\n".join(lines)
 
 
@@ -157,6 +175,11 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="validate a scenario and print the analytic prediction")
     check.add_argument("scenario", help="scenario file (TOML)")
     commands.add_parser("schema", help="print the JSON Schema of the scenario format")
+    verify = commands.add_parser("verify", help="run the built-in reference cases against exact queueing results")
+    verify.add_argument("--seed", type=int, default=2026, help="root seed (default 2026)")
+    verify.add_argument("--replications", type=int, default=8, help="replications per case (default 8, at least 2)")
+    verify.add_argument("--jobs", type=int, default=0, help="worker processes (default 0 = one per CPU)")
+    verify.add_argument("--scale", type=float, default=1.0, help="multiply every horizon (default 1: about 30 s on 2 cores)")
     return parser
 
 
@@ -201,6 +224,27 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from .verification import LEVEL, verify
+
+    if args.replications < 2:
+        raise ExperimentError(f"--replications = {args.replications}: verification needs at least 2")
+    if not args.scale > 0:
+        raise ExperimentError(f"--scale = {args.scale}: must be positive")
+    if args.jobs < 0:
+        raise ExperimentError(f"--jobs = {args.jobs}: must be 0 (one per CPU) or a positive integer")
+    show = sys.stderr.isatty()
+    checks = verify(seed=args.seed, replications=args.replications, jobs=args.jobs, scale=args.scale,
+                    progress=(lambda name: print(f"  running {name} ...", file=sys.stderr, flush=True)) if show else None)
+    rows = [[c.case, c.figure, f"{c.exact:.5g}", f"{c.simulated:.5g}", f"{c.interval.low:.5g} .. {c.interval.high:.5g}",
+             f"{(c.simulated / c.exact - 1):+.2%}" if c.exact else "-", "PASS" if c.passed else "FAIL"] for c in checks]
+    print(_table(rows, ["case", "figure", "exact", "simulated", f"{LEVEL:.0%} CI", "error", "result"], {2, 3, 5}))
+    failed = [c for c in checks if not c.passed]
+    print(f"\n{len(checks) - len(failed)} passed, {len(failed)} failed "
+          f"({args.replications} replications per case, seed {args.seed})")
+    return 0 if not failed else 1
+
+
 def _schema(args: argparse.Namespace) -> int:
     from .scenario import json_schema
 
@@ -213,7 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return {"run": _run, "check": _check, "schema": _schema}[args.command](args)
+        return {"run": _run, "check": _check, "schema": _schema, "verify": _verify}[args.command](args)
     except SimulatorError as err:
         for line in str(err).splitlines():
             print(f"axis-sim: error: {line}", file=sys.stderr)

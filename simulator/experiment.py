@@ -21,7 +21,7 @@ from .analytic import predict
 from .engine import simulate
 from .errors import ExperimentError
 from .metrics import Histogram
-from .results import RunResult, combine, stations_frame, summarize
+from .results import RunResult, combine, confidence_interval, stations_frame, summarize
 from .scenario import Scenario
 from .streams import replication_seeds
 from .topology import build_topology
@@ -123,10 +123,49 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
     return _assemble(scenario, seed, outputs)
 
 
+#: Family-wise false-alarm rate of the theory check over all stations and figures of a run.
+THEORY_FALSE_ALARM = 0.05
+
+
+def _compare_with_theory(summary: dict[str, Any], summaries: list[dict[str, Any]]) -> None:
+    """Mark each station ``agrees`` / ``DISAGREES`` with the exact prediction.
+
+    Only when the prediction is exact (open Jackson network) and there are at
+    least two replications; otherwise the mark says why there is no verdict.
+    Each station's utilisation and mean sojourn are checked against a
+    Student-t interval over the replications at level
+    :math:`1 - 0.05 / (2 S)` (Bonferroni over S stations), so a correct run
+    raises a false alarm with probability at most 5 %.
+    """
+    analytic = summary.get("analytic") or {}
+    stations = summary["stations"]
+    level = 1.0 - THEORY_FALSE_ALARM / max(1, 2 * len(stations))
+    disagreements = []
+    for i, station in enumerate(stations):
+        if not analytic.get("exact"):
+            station["theory"] = "approximate"
+            continue
+        if len(summaries) < 2:
+            station["theory"] = "no interval (1 replication)"
+            continue
+        verdict = "agrees"
+        for simulated, predicted in (("utilization", "predicted_utilization"),
+                                     ("mean_sojourn_seconds", "predicted_mean_sojourn_seconds")):
+            low, high = confidence_interval([r["stations"][i][simulated] for r in summaries], level=level)
+            value = station[predicted]
+            if math.isfinite(low) and math.isfinite(value) and not (low <= value <= high):
+                verdict = "DISAGREES"
+        station["theory"] = verdict
+        if verdict == "DISAGREES":
+            disagreements.append(station["name"])
+    summary["theory_disagreements"] = disagreements
+
+
 def _assemble(scenario: Scenario, seed: int, outputs: list[Replication]) -> RunResult:
     summaries = [o.summary for o in outputs]
     summary = {"scenario": scenario.name, "seed": seed, "replications": len(outputs), "version": __version__}
     summary.update(combine(summaries))
+    _compare_with_theory(summary, summaries)
     latency = Histogram()
     for o in outputs:
         latency.merge(o.latency)

@@ -178,7 +178,9 @@ def _combine_values(values: list[Any]) -> tuple[Any, Any]:
     return mean, list(confidence_interval(numbers))
 
 
-_NO_CI = {"horizon_seconds", "warmup_seconds", "working_days", "servers", "name", "kind", "exact", "caveats"}
+_NO_CI = {"horizon_seconds", "warmup_seconds", "working_days", "servers", "name", "kind", "exact", "caveats",
+          "predicted_utilization", "predicted_mean_sojourn_seconds", "outage_seconds", "bottleneck_utilization",
+          "headroom", "latency_mean_seconds"}
 
 
 def _merge(items: list[Any]) -> Any:

@@ -89,3 +89,63 @@ def test_littles_law_per_station():
     for station in result.summary["stations"]:
         rate = station["arrivals"] / span
         assert station["mean_queue"] == pytest.approx(rate * station["mean_wait_seconds"], rel=0.02), station["name"]
+
+
+@pytest.mark.slow
+def test_verification_suite_passes():
+    """axis-sim verify's reference cases (M/M/1, M/M/c, tandem, Jackson, loss, priority) all pass at their default seed.
+
+    Each of the 25 figures alone has at most a 1 % false-alarm rate at an arbitrary seed (99 % intervals);
+    the seed is fixed, so this test is deterministic.
+    """
+    from simulator.verification import verify
+
+    checks = verify(jobs=2)
+    failed = [(c.case, c.figure, c.exact, c.simulated, c.interval) for c in checks if not c.passed]
+    assert [] == failed
+    assert 25 == len(checks)
+
+
+def test_verification_detects_a_wrong_engine(monkeypatch):
+    """A service-time bug of 5 % makes the M/M/1 case fail: the check can fail."""
+    import simulator.traffic as traffic
+    from simulator.verification import reference_cases, verify
+
+    original = traffic.draw
+    monkeypatch.setattr(traffic, "draw", lambda distribution, rng, size: original(distribution, rng, size) * 1.05)
+    checks = verify(replications=4, cases=reference_cases(scale=0.5)[:1])
+    assert not all(c.passed for c in checks)
+
+
+def test_run_flags_disagreement_only_when_theory_is_exact():
+    """Stations get 'agrees' in a Jackson network, 'approximate' otherwise; a shifted prediction is flagged."""
+    from simulator.experiment import _compare_with_theory
+
+    scenario = load_scenario(hub_spoke_text(horizon="300h", warmup="20h"))
+    result = simulator.run(scenario, seed=0, replications=4)
+    assert {"agrees"} == {s["theory"] for s in result.summary["stations"]}
+    assert [] == result.summary["theory_disagreements"]
+    summary = result.summary
+    summary["stations"][0]["predicted_mean_sojourn_seconds"] *= 1.5
+    _compare_with_theory(summary, result.replications)
+    assert [summary["stations"][0]["name"]] == summary["theory_disagreements"]
+    calendar = simulator.run(load_scenario(hub_spoke_text(horizon="100h", warmup="0s", extra="") + "[calendar]\n"), seed=0)
+    assert {"approximate"} == {s["theory"] for s in calendar.summary["stations"]}
+
+
+def test_stable_networks_keep_bounded_queues():
+    """Where the analytic utilisation is below 1, the simulated queues stay near the M/M/c means (no drift)."""
+    for gateway_mean, hub_mean in (("45s", "20s"), ("65s", "50s")):
+        scenario = load_scenario(hub_spoke_text(horizon="600h", warmup="30h", gateway_mean=gateway_mean, hub_mean=hub_mean))
+        prediction = predict(scenario, build_topology(scenario))
+        assert all(s.utilization < 1 for s in prediction.stations)
+        result = simulator.run(scenario, seed=5)
+        for exact, simulated in zip(prediction.stations, result.summary["stations"]):
+            waiting = exact.arrival_rate * exact.mean_wait  # exact mean number waiting (Little)
+            assert simulated["mean_queue"] <= 1.5 * waiting + 0.5, exact.name
+            assert simulated["max_queue"] < 200, exact.name
+    # and an overloaded hub does drift: its queue grows far beyond any stable mean
+    overloaded = load_scenario(hub_spoke_text(horizon="200h", warmup="0s", hub_mean="130s"))
+    assert predict(overloaded, build_topology(overloaded)).bottleneck.utilization > 1
+    hub = simulator.run(overloaded, seed=5).summary["stations"][0]
+    assert hub["max_queue"] > 500

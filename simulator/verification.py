@@ -1,0 +1,258 @@
+r"""Verification: the engine against exact queueing results, as a shipped feature (``axis-sim verify``).
+
+Each reference case is a small scenario whose answer is known exactly:
+
+* **M/M/1** at utilisation 0.5 and 0.9 and **M/M/c** (c = 3, 0.85):
+  :math:`W = C(c, a) / (c\mu - \lambda) + 1/\mu` (Erlang C);
+* a **tandem line** of three M/M/1 stations (Burke's theorem: each is M/M/1 and
+  the end-to-end mean is the sum);
+* a **hub-and-spoke Jackson network** (Jackson 1957);
+* **loss systems**: M/M/3/3 against Erlang B and M/M/2/5 against the finite
+  buffer formulas (blocking probability, mean sojourn of admitted jobs);
+* a **priority** M/M/1 with urgent and normal classes against the
+  non-preemptive priority formula (Cobham 1954).
+
+Every case runs R independent replications (fixed seeds). A figure PASSES when
+the exact value lies inside the 99 % Student-t confidence interval of the
+replication means, or within 0.25 % of their mean (a floor for figures such as
+utilisation whose intervals are narrower than the bias of a finite run). For a
+correct simulator each figure alone fails with probability at most 1 % at an
+arbitrary seed; the default seed is fixed, so ``verify`` is deterministic.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from .analytic import erlang_b, mmc_wait, mmck, priority_waits
+from .experiment import run
+from .results import ConfidenceInterval, confidence_interval
+from .scenario import load_scenario
+
+__all__ = ["Check", "Case", "reference_cases", "verify", "LEVEL", "RELATIVE_FLOOR"]
+
+#: Confidence level of the intervals.
+LEVEL = 0.99
+#: A figure within this relative distance of the exact value passes whatever its interval.
+RELATIVE_FLOOR = 0.0025
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verified figure."""
+
+    case: str
+    figure: str
+    exact: float
+    simulated: float
+    interval: ConfidenceInterval
+    passed: bool
+
+
+Figures = Callable[[dict[str, Any]], dict[str, float]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A reference case: a scenario, the exact figures, and how to read them from one replication."""
+
+    name: str
+    scenario: str
+    exact: dict[str, float]
+    measure: Figures
+
+
+def _single_station(servers: int, mean: float, rate: float, horizon: float, warmup: float,
+                    buffer: int | None = None, urgent: float = 0.0) -> str:
+    buffer_line = f"buffer = {buffer}\n" if buffer is not None else ""
+    return f"""
+[run]
+horizon = {horizon!r}
+warmup = {warmup!r}
+timeseries_interval = {horizon / 10!r}
+[network.hub]
+servers = {servers}
+service = {{ distribution = "exponential", mean = {mean!r} }}
+{buffer_line}
+[traffic.types]
+urgent = {urgent!r}
+[[agencies]]
+id = "source"
+rate = {rate!r}
+[[agencies]]
+id = "sink"
+"""
+
+
+def _station(summary: dict[str, Any], kind: str, index: int = 0) -> dict[str, Any]:
+    return [s for s in summary["stations"] if s["kind"] == kind][index]
+
+
+def _hub_figures(summary: dict[str, Any]) -> dict[str, float]:
+    hub = _station(summary, "hub")
+    return {"utilisation": hub["utilization"], "mean sojourn (s)": hub["mean_sojourn_seconds"],
+            "mean queue": hub["mean_queue"]}
+
+
+def _mmc_case(name: str, servers: int, mean: float, rate: float, horizon: float) -> Case:
+    mu = 1.0 / mean
+    wait = mmc_wait(rate, mu, servers)
+    exact = {"utilisation": rate * mean / servers, "mean sojourn (s)": wait + mean, "mean queue": rate * wait}
+    return Case(name, _single_station(servers, mean, rate, horizon, horizon * 0.05), exact, _hub_figures)
+
+
+def _loss_case(name: str, servers: int, buffer: int, mean: float, rate: float, horizon: float) -> Case:
+    figures = mmck(rate, 1.0 / mean, servers, servers + buffer)
+    exact = {"blocking probability": figures["blocking"], "utilisation": figures["utilization"]}
+    if buffer == 0:
+        assert math.isclose(figures["blocking"], erlang_b(servers, rate * mean), rel_tol=1e-12)
+    else:
+        exact["mean sojourn (s)"] = figures["mean_sojourn"]
+
+    def measure(summary: dict[str, Any]) -> dict[str, float]:
+        hub = _station(summary, "hub")
+        out = {"blocking probability": hub["dropped"] / hub["arrivals"], "utilisation": hub["utilization"]}
+        if buffer:
+            out["mean sojourn (s)"] = hub["mean_sojourn_seconds"]
+        return out
+
+    return Case(name, _single_station(servers, mean, rate, horizon, horizon * 0.05, buffer=buffer), exact, measure)
+
+
+def _priority_case(name: str, mean: float, rate: float, urgent: float, horizon: float) -> Case:
+    waits = priority_waits([rate * urgent, rate * (1 - urgent)], mean, 1.0)
+    exact = {"urgent mean sojourn (s)": waits[0] + mean, "normal mean sojourn (s)": waits[1] + mean}
+
+    def measure(summary: dict[str, Any]) -> dict[str, float]:
+        by_type = summary["latency_by_type_seconds"]
+        return {"urgent mean sojourn (s)": by_type["urgent_mean"], "normal mean sojourn (s)": by_type["normal_mean"]}
+
+    return Case(name, _single_station(1, mean, rate, horizon, horizon * 0.05, urgent=urgent), exact, measure)
+
+
+def _tandem_case(horizon: float) -> Case:
+    means = {"agency:source": 0.8, "hub": 2 / 3, "agency:sink": 1 / 1.1}
+    rate = 1.0
+    text = f"""
+[run]
+horizon = {horizon!r}
+warmup = {horizon * 0.05!r}
+timeseries_interval = {horizon / 10!r}
+[network.hub]
+service = {{ distribution = "exponential", mean = {means["hub"]!r} }}
+[network.agency]
+service = {{ distribution = "exponential", mean = 1.0 }}
+[[agencies]]
+id = "source"
+rate = {rate!r}
+station = {{ service = {{ distribution = "exponential", mean = {means["agency:source"]!r} }} }}
+[[agencies]]
+id = "sink"
+station = {{ service = {{ distribution = "exponential", mean = {means["agency:sink"]!r} }} }}
+"""
+    sojourn = {node: mean / (1 - rate * mean) for node, mean in means.items()}  # M/M/1: 1 / (mu - lambda)
+    exact = {"end-to-end mean latency (s)": sum(sojourn.values())}
+    for node, value in sojourn.items():
+        exact[f"{node} mean sojourn (s)"] = value
+    order = ["hub", "agency:source", "agency:sink"]  # station order of the topology
+
+    def measure(summary: dict[str, Any]) -> dict[str, float]:
+        out = {"end-to-end mean latency (s)": summary["latency_seconds"]["mean"]}
+        for node, station in zip(order, summary["stations"]):
+            out[f"{node} mean sojourn (s)"] = station["mean_sojourn_seconds"]
+        return out
+
+    return Case("tandem M/M/1 x 3 (0.8, 0.67, 0.91)", text, exact, measure)
+
+
+def _jackson_case(horizon_hours: float) -> Case:
+    agencies = 6
+    text = f"""
+[run]
+horizon = "{horizon_hours}h"
+warmup = "{horizon_hours * 0.05}h"
+[network.agency]
+service = {{ distribution = "exponential", mean = "72s" }}
+[network.hub]
+servers = 2
+service = {{ distribution = "exponential", mean = "45s" }}
+[kinds.agency]
+rate = "20/h"
+[traffic]
+recipients = "uniform"
+""" + "".join(f'[[agencies]]\nid = "G{i}"\n' for i in range(agencies))
+    hub_rate = agencies * 20 / 3600
+    hub_sojourn = mmc_wait(hub_rate, 1 / 45, 2) + 45
+    gateway_sojourn = 1 / (50 / 3600 - 40 / 3600)
+    exact = {"hub utilisation": hub_rate * 45 / 2, "hub mean sojourn (s)": hub_sojourn,
+             "gateway utilisation (mean of 6)": 0.8, "gateway mean sojourn (s, mean of 6)": gateway_sojourn,
+             "end-to-end mean latency (s)": 2 * gateway_sojourn + hub_sojourn}
+
+    def measure(summary: dict[str, Any]) -> dict[str, float]:
+        hub = _station(summary, "hub")
+        gateways = [s for s in summary["stations"] if s["kind"] == "agency"]
+        return {"hub utilisation": hub["utilization"], "hub mean sojourn (s)": hub["mean_sojourn_seconds"],
+                "gateway utilisation (mean of 6)": float(np.mean([g["utilization"] for g in gateways])),
+                "gateway mean sojourn (s, mean of 6)": float(np.mean([g["mean_sojourn_seconds"] for g in gateways])),
+                "end-to-end mean latency (s)": summary["latency_seconds"]["mean"]}
+
+    return Case("hub-and-spoke Jackson network (gateways 0.8, hub M/M/2 0.75)", text, exact, measure)
+
+
+def reference_cases(scale: float = 1.0) -> list[Case]:
+    """The built-in reference cases; ``scale`` multiplies every horizon (1.0: about 30 s on 2 cores)."""
+    return [
+        _mmc_case("M/M/1 at utilisation 0.5", 1, 1.0, 0.5, 120_000 * scale),
+        _mmc_case("M/M/1 at utilisation 0.9", 1, 1.0, 0.9, 450_000 * scale),
+        _mmc_case("M/M/3 at utilisation 0.85", 3, 1.0, 2.55, 180_000 * scale),
+        _tandem_case(300_000 * scale),
+        _jackson_case(4500 * scale),
+        _loss_case("M/M/3/3 loss system (Erlang B, a = 2)", 3, 0, 1.0, 2.0, 120_000 * scale),
+        _loss_case("M/M/2/5 finite buffer (offered 1.2 per server)", 2, 3, 1.0, 2.4, 120_000 * scale),
+        _priority_case("priority M/M/1 (30 % urgent, utilisation 0.8)", 1.0, 0.8, 0.3, 300_000 * scale),
+    ]
+
+
+def verify(seed: int = 2026, replications: int = 8, jobs: int = 1, scale: float = 1.0,
+           cases: list[Case] | None = None, progress: Callable[[str], None] | None = None) -> list[Check]:
+    """Run the reference cases and compare every figure with its exact value.
+
+    Parameters
+    ----------
+    seed : int
+        Root seed; each case uses its own replication seeds from it.
+    replications : int
+        Replications per case (at least 2, for the intervals).
+    jobs : int
+        Worker processes (0 = one per CPU).
+    scale : float
+        Multiplies every horizon: larger is more precise and slower.
+    cases : list of Case, optional
+        Default: :func:`reference_cases`.
+    progress : callable, optional
+        Called with each case name before it runs.
+
+    Returns
+    -------
+    list of Check
+    """
+    if replications < 2:
+        raise ValueError("verification needs at least 2 replications for its confidence intervals")
+    checks = []
+    for number, case in enumerate(cases or reference_cases(scale)):
+        if progress is not None:
+            progress(case.name)
+        scenario = load_scenario(case.scenario, name=f"verify-{number}")
+        result = run(scenario, seed=seed + number, replications=replications, jobs=jobs)
+        measured = [case.measure(summary) for summary in result.replications]
+        for figure, exact in case.exact.items():
+            values = [m[figure] for m in measured]
+            mean = float(np.mean(values))
+            interval = confidence_interval(values, level=LEVEL)
+            inside = interval.low <= exact <= interval.high
+            close = abs(mean - exact) <= RELATIVE_FLOOR * abs(exact)
+            checks.append(Check(case.name, figure, exact, mean, interval, bool(inside or close)))
+    return checks

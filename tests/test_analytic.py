@@ -1,0 +1,145 @@
+"""Analytic module: textbook formulas, traffic equations against simulated counts, roadmaps."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import simulator
+from simulator.analytic import (
+    connect_headroom,
+    electronic_share,
+    erlang_b,
+    mmck,
+    predict,
+    priority_waits,
+    station_arrival_rates,
+)
+from simulator.engine import simulate
+from simulator.scenario import load_scenario
+from simulator.topology import build_topology
+
+
+def test_erlang_b_textbook_values():
+    """Erlang B: B(1, a) = a / (1 + a); B(3, 2) = (8/6) / (1 + 2 + 2 + 8/6) = 4/19."""
+    assert 0.5 == pytest.approx(erlang_b(1, 1.0))
+    assert 4 / 19 == pytest.approx(erlang_b(3, 2.0), rel=1e-12)
+    assert 0.0 == erlang_b(3, 0.0)
+
+
+def test_mmck_reduces_to_known_cases():
+    """M/M/c/c is Erlang B; M/M/1/K with large K tends to M/M/1 (L = rho / (1 - rho))."""
+    assert erlang_b(3, 2.0) == pytest.approx(mmck(2.0, 1.0, 3, 3)["blocking"], rel=1e-12)
+    big = mmck(0.5, 1.0, 1, 200)
+    assert 1.0 == pytest.approx(big["mean_in_system"], rel=1e-9)
+    assert 2.0 == pytest.approx(big["mean_sojourn"], rel=1e-9)
+    # M/M/1/2 with a = 1: p = (1/3, 1/3, 1/3)
+    small = mmck(1.0, 1.0, 1, 2)
+    assert (1 / 3, 1.0, 2 / 3) == pytest.approx((small["blocking"], small["mean_in_system"], small["utilization"]))
+
+
+def test_priority_waits_cobham():
+    """Two classes, rho = 0.8, exponential service: W0 = 0.8, W_urgent = 0.8 / 0.76, W_normal = W_urgent / 0.2."""
+    urgent, normal = priority_waits([0.24, 0.56], 1.0, 1.0)
+    assert 0.8 / 0.76 == pytest.approx(urgent, rel=1e-12)
+    assert 0.8 / (0.76 * 0.2) == pytest.approx(normal, rel=1e-12)
+    # conservation (Kleinrock): the rate-weighted mean wait equals the FIFO M/M/1 wait rho / (mu - lambda)
+    assert 0.8 / 0.2 == pytest.approx((0.24 * urgent + 0.56 * normal) / 0.8, rel=1e-12)
+
+
+FEATURES = """
+[run]
+horizon = "400h"
+[network.hub]
+servers = 3
+service = { mean = "2s" }
+[network.platform]
+service = { distribution = "gamma", mean = "1s", cv = 0.5 }
+[network.agency]
+service = { distribution = "deterministic", mean = "0.5s" }
+[kinds.ministry]
+rate = "12/h"
+weight = 2.0
+adoption = 0.8
+[kinds.province]
+rate = "6/h"
+[traffic.types]
+classified = 0.05
+urgent = 0.1
+[[traffic.fanout]]
+share = 0.1
+recipients = 3
+[[traffic.fanout]]
+share = 0.05
+recipients = "all"
+kind = "province"
+[[traffic.statuses]]
+code = "01"
+after = { mean = "1min" }
+[[traffic.statuses]]
+code = "06"
+after = { mean = "2h" }
+[[agencies]]
+id = "m1"
+kind = "ministry"
+[[agencies]]
+id = "m2"
+kind = "ministry"
+connected = false
+[[agencies]]
+id = "m1-unit"
+kind = "ministry"
+parent = "m1"
+""" + "".join(f'[[agencies]]\nid = "p{i}"\nkind = "province"\n' for i in range(5))
+
+
+def test_traffic_equations_match_simulated_arrivals():
+    """With fan-out trees, status messages, paper and nested agencies, predicted arrivals match simulated counts."""
+    scenario = load_scenario(FEATURES)
+    topology = build_topology(scenario)
+    predicted = station_arrival_rates(scenario, topology)["total"] * scenario.run.horizon
+    out = simulate(scenario, topology, np.random.SeedSequence(3))
+    simulated = out.window.arrived
+    for station, expected, observed in zip(topology.stations, predicted, simulated):
+        # Poisson-like counts: within 4 standard deviations (sqrt of the count), plus status messages
+        # still scheduled after the horizon (at most a few per station)
+        assert abs(observed - expected) <= 4 * math.sqrt(expected) + 10, (station.name, expected, observed)
+
+
+def test_electronic_share_matches_simulation():
+    """The analytic electronic share (connection, classified, adoption, recipients) matches a long run."""
+    scenario = load_scenario(FEATURES)
+    topology = build_topology(scenario)
+    expected = electronic_share(scenario, topology)
+    result = simulator.run(scenario, seed=4)
+    documents = result.summary["documents"]["generated"]
+    tolerance = 4 * math.sqrt(expected * (1 - expected) / documents)
+    assert expected == pytest.approx(result.summary["electronic_share"], abs=tolerance)
+
+
+def test_bottleneck_and_headroom():
+    """The bottleneck is the busiest station; headroom is 1 / its utilisation, 0.8 of that to 80 %."""
+    scenario = load_scenario(FEATURES)
+    prediction = predict(scenario, build_topology(scenario))
+    top = max(prediction.stations, key=lambda s: s.utilization)
+    assert top == prediction.bottleneck
+    assert 1 / top.utilization == pytest.approx(prediction.headroom)
+    assert 0.8 / top.utilization == pytest.approx(prediction.headroom_80)
+    assert not prediction.exact and prediction.caveats
+
+
+def test_connect_roadmap_raises_share_and_load():
+    """Connecting the unconnected ministry raises the electronic share and the hub's load, step by step."""
+    scenario = load_scenario(FEATURES)
+    steps = connect_headroom(scenario, order=("m2",), threshold=0.5)
+    assert [0, 1] == [s.connected for s in steps]
+    assert steps[1].electronic_share > steps[0].electronic_share
+    assert steps[1].peak_utilization > steps[0].peak_utilization
+
+
+def test_unknown_agency_in_roadmap_is_a_scenario_error():
+    """analysis.connect naming no agency is reported with its key path."""
+    scenario = load_scenario(FEATURES + '[analysis]\nconnect = ["m2", "nobody"]\n')
+    with pytest.raises(simulator.errors.ScenarioError, match=r"analysis\.connect\[1\] = 'nobody'"):
+        build_topology(scenario)

@@ -1,0 +1,85 @@
+"""Command line: the run folder contract, exit statuses, and the terminal summary."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from simulator.cli import main
+
+from .conftest import hub_spoke_text
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    """A small Jackson network scenario file."""
+    path = tmp_path / "small.toml"
+    path.write_text('name = "nhỏ"\n' + hub_spoke_text(horizon="40h", warmup="2h"), encoding="utf-8")
+    return path
+
+
+def test_run_writes_the_result_folder(small: Path, tmp_path: Path, capsys):
+    """run prints the summary and writes summary.json, stations.csv, timeseries.csv, scenario.toml and charts."""
+    out = tmp_path / "out"
+    assert 0 == main(["run", str(small), "-o", str(out), "--seed", "3", "--replications", "2"])
+    printed = capsys.readouterr().out
+    assert "electronic share" in printed and "Bottleneck:" in printed and "Busiest" in printed
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    for key in ("scenario", "seed", "replications", "version", "documents", "electronic_share", "throughput_per_day",
+                "latency_seconds", "stations", "bottleneck", "throughput_per_day_ci"):
+        assert key in summary, key
+    assert {"generated", "electronic", "paper", "delivered", "dropped", "in_flight"} <= set(summary["documents"])
+    assert {"mean", "p50", "p95", "p99"} <= set(summary["latency_seconds"])
+    assert ("nhỏ", 3, 2) == (summary["scenario"], summary["seed"], summary["replications"])
+    station = summary["stations"][0]
+    for key in ("name", "kind", "servers", "utilization", "mean_queue", "max_queue", "mean_wait_seconds",
+                "mean_sojourn_seconds", "throughput_per_day", "utilization_ci"):
+        assert key in station, key
+    with open(out / "stations.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(summary["stations"]) == len(rows)
+    assert (out / "timeseries.csv").stat().st_size > 0
+    for chart in ("utilization.png", "latency_cdf.png", "queues.png"):
+        assert (out / "charts" / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert 0 == main(["check", str(out / "scenario.toml")])  # the resolved scenario runs as is
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary folder left
+
+
+@pytest.mark.parametrize("arguments, fragment", [
+    (["--jobs", "-1"], "--jobs = -1"),
+    (["--replications", "0"], "--replications = 0"),
+    (["--seed", "-4"], "--seed = -4"),
+])
+def test_run_rejects_bad_options(small: Path, tmp_path: Path, capsys, arguments: list[str], fragment: str):
+    """Bad options exit 2 with one message naming the option and value, and write nothing."""
+    out = tmp_path / "out"
+    assert 2 == main(["run", str(small), "-o", str(out), *arguments])
+    err = capsys.readouterr().err
+    assert fragment in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_unwritable_output_is_a_clear_error(small: Path, tmp_path: Path, capsys):
+    """An output path under a file cannot be created: exit 2, a message naming it."""
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert 2 == main(["run", str(small), "-o", str(blocker / "out")])
+    assert "cannot write the result folder" in capsys.readouterr().err
+
+
+def test_verify_needs_two_replications(capsys):
+    """verify with one replication is refused (exit 2) before running anything."""
+    assert 2 == main(["verify", "--replications", "1"])
+    assert "at least 2" in capsys.readouterr().err
+
+
+def test_module_entry_point(small: Path):
+    """python -m simulator check works like axis-sim check."""
+    import subprocess
+    import sys
+
+    completed = subprocess.run([sys.executable, "-m", "simulator", "check", str(small)], capture_output=True, text=True)
+    assert 0 == completed.returncode
+    assert "valid scenario" in completed.stdout
