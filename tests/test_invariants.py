@@ -128,3 +128,24 @@ def test_streams_are_keyed_not_ordered():
     assert stream(parent, "arrivals", "Kiên Giang").random(3).tolist() == stream(parent, "arrivals", "Kiên Giang").random(3).tolist()
     assert stream(parent, "arrivals", "A").random(3).tolist() != stream(parent, "arrivals", "B").random(3).tolist()
     assert stream(parent, "arrivals", "A").random(3).tolist() != stream(parent, "service", "A").random(3).tolist()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(agencies=st.integers(2, 5), rate=st.sampled_from(["10/h", "20/h", "40/h"]),
+       gateway=st.sampled_from(["20s", "40s", "60s"]), servers=st.integers(1, 3),
+       hub=st.sampled_from(["10s", "30s", "60s"]), seed=st.integers(0, 1000))
+def test_analytically_stable_means_bounded_queues(agencies, rate, gateway, servers, hub, seed):
+    """Where every analytic utilisation is below 0.85, simulated mean queues stay within twice the exact M/M/c mean."""
+    from hypothesis import assume
+
+    from simulator.analytic import predict
+
+    scenario = load_scenario(hub_spoke_text(agencies=agencies, rate=rate, gateway_mean=gateway, hub_servers=servers,
+                                            hub_mean=hub, horizon="400h", warmup="20h"))
+    topology = build_topology(scenario)
+    prediction = predict(scenario, topology)
+    assume(all(s.utilization < 0.85 for s in prediction.stations))
+    result = simulator.run(scenario, seed=seed)
+    for exact, simulated in zip(prediction.stations, result.summary["stations"]):
+        waiting = exact.arrival_rate * exact.mean_wait
+        assert simulated["mean_queue"] <= 2 * waiting + 0.5, (exact.name, waiting, simulated["mean_queue"])
