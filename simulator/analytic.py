@@ -332,7 +332,8 @@ def _flows(scenario: Scenario, topology: Topology, costs: tuple[np.ndarray, np.n
             agency_cost, platform_cost, hub_cost = costs
             off = platform_index != own
             path = agency_cost[o] + platform_cost[own] + agency_cost + np.where(off, hub_cost + platform_cost[platform_index], 0.0)
-            latency_sum += flow * float((copies * path).sum())
+            with np.errstate(invalid="ignore"):  # an unstable station (inf) on a path no copy takes
+                latency_sum += flow * float(np.where(copies > 0, copies * path, 0.0).sum())
         if n_status:
             # each status travels the whole path back: recipient agency, its platform, (hub, sender platform), sender
             status_agency += n_status * flow * copies
