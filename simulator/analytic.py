@@ -463,7 +463,8 @@ def connect_headroom(scenario: Scenario, order: tuple[str, ...] | None = None,
     ----------
     scenario : Scenario
     order : tuple of str, optional
-        Agency ids to connect, in order (default: ``scenario.analysis.connect``).
+        Agency ids to connect, in order (default: the agencies of
+        ``scenario.connection.order`` that are not connected yet).
     threshold : float, optional
         Utilisation that counts as saturated (default: ``scenario.analysis.threshold``).
 
@@ -474,7 +475,9 @@ def connect_headroom(scenario: Scenario, order: tuple[str, ...] | None = None,
     """
     from .topology import build_topology
 
-    order = scenario.analysis.connect if order is None else order
+    if order is None:
+        table = build_topology(scenario).agencies
+        order = tuple(a for a in scenario.connection.order if not table.connected[table.index(a)])
     threshold = scenario.analysis.threshold if threshold is None else threshold
     steps = []
     for k in range(len(order) + 1):
@@ -492,18 +495,23 @@ def connect_headroom(scenario: Scenario, order: tuple[str, ...] | None = None,
 
 
 def _with_connected(scenario: Scenario, ids: tuple[str, ...]) -> Scenario:
+    """The scenario with ``ids`` connected: every resolved flag of the order written out per agency."""
     if not ids:
         return scenario
+    from .scenario import AgencySpec
+    from .topology import build_topology
+
+    table = build_topology(scenario).agencies
+    flags = {a: bool(table.connected[table.index(a)]) for a in scenario.connection.order}
+    flags.update({a: True for a in ids})
     agencies = list(scenario.agencies)
     position = {a.id: i for i, a in enumerate(agencies)}
-    from .scenario import AgencySpec
-
-    for agency_id in ids:
+    for agency_id, flag in flags.items():
         if agency_id in position:
-            agencies[position[agency_id]] = agencies[position[agency_id]].model_copy(update={"connected": True})
+            agencies[position[agency_id]] = agencies[position[agency_id]].model_copy(update={"connected": flag})
         else:
-            agencies.append(AgencySpec(id=agency_id, connected=True))
-    return scenario.replace(agencies=tuple(agencies))
+            agencies.append(AgencySpec(id=agency_id, connected=flag))
+    return scenario.replace(agencies=tuple(agencies), connection=scenario.connection.model_copy(update={"connected": None}))
 
 
 def _caveats(scenario: Scenario, topology: Topology) -> tuple[str, ...]:

@@ -144,14 +144,16 @@ def format_check(scenario: Any, topology: Any, prediction: Any, top: int = 15) -
         lines.append(f"WARNING: {len(peak)} station(s) are overloaded in office hours and clear their backlog at night: {', '.join(peak[:5])}")
     lines.append("Exact (open Jackson network)." if prediction.exact else
                  "Approximate: " + "; ".join(prediction.caveats) + ".")
-    if scenario.analysis.connect:
+    steps = []
+    if scenario.connection.order:
         from .analytic import connect_headroom
 
         steps = connect_headroom(scenario)
+    if len(steps) > 1:
         threshold = scenario.analysis.threshold
         rows = [[str(step.connected), step.agency or "(as given)", f"{step.electronic_share:.1%}", step.bottleneck or "-",
                  f"{step.peak_utilization:.1%}", str(len(step.over_threshold))] for step in steps]
-        lines += ["", f"Connecting agencies in the order of analysis.connect (saturated = utilisation >= {threshold:.0%}"
+        lines += ["", f"Connecting the agencies of connection.order not yet connected (saturated = utilisation >= {threshold:.0%}"
                       + (" in open hours" if calendar else "") + "):",
                   _table(rows, ["k", "agency connected", "e-share", "bottleneck", "its utilisation", "saturated"], {0, 2, 4, 5})]
         first = next((step for step in steps if step.over_threshold), None)

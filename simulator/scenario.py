@@ -65,6 +65,10 @@ __all__ = [
     "TrafficSpec",
     "CalendarSpec",
     "RunSpec",
+    "PrecisionSpec",
+    "ConnectionSpec",
+    "SweepParameter",
+    "SweepSpec",
     "AnalysisSpec",
     "Scenario",
     "DATASETS",
@@ -288,9 +292,13 @@ class ScriptedDocument(_Model):
 
 
 class TrafficSpec(_Model):
-    """How documents are addressed, typed, sized and acknowledged."""
+    """How documents are addressed, typed, sized and acknowledged.
+
+    ``multiplier`` scales every agency's document rate (a growth scenario).
+    """
 
     recipients: Literal["uniform", "weighted"] = "weighted"
+    multiplier: Annotated[float, Field(ge=0.0)] = 1.0
     fanout: tuple[FanoutSpec, ...] = ()
     types: TypesSpec = TypesSpec()
     size: SizeSpec = SizeSpec()
@@ -351,29 +359,85 @@ class CalendarSpec(_Model):
         return tuple(sorted(_WEEKDAYS.index(d) for d in set(self.weekdays)))
 
 
+class PrecisionSpec(_Model):
+    """Sequential stopping: add replications until the chosen figures are precise enough."""
+
+    figures: Annotated[tuple[str, ...], Field(min_length=1)] = ("latency_seconds.mean",)
+    relative_half_width: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.05
+    max_replications: Annotated[int, Field(ge=2, le=10000)] = 50
+
+
 class RunSpec(_Model):
-    """How long to simulate, what to discard, and how to seed."""
+    """How long to simulate, what to discard, and how to seed.
+
+    ``warmup = "auto"`` chooses the warm-up by MSER-5 on a pilot replication
+    (:func:`simulator.experiment.mser5`). ``precision`` adds replications
+    until the chosen figures reach a relative confidence half-width.
+    """
 
     horizon: Annotated[Duration, Field(gt=0)] = 7 * 86400.0
-    warmup: Duration = 0.0
+    warmup: Union[Literal["auto"], Duration] = 0.0
     seed: Annotated[int, Field(ge=0)] = 1
     replications: Annotated[int, Field(gt=0, le=10000)] = 1
     timeseries_interval: Annotated[Duration, Field(gt=0)] = 3600.0
+    precision: PrecisionSpec | None = None
 
     @field_validator("warmup")
     @classmethod
-    def _warmup_fits(cls, warmup: float, info: ValidationInfo) -> float:
+    def _warmup_fits(cls, warmup: float | str, info: ValidationInfo) -> float | str:
         horizon = info.data.get("horizon")
-        if horizon is not None and warmup >= horizon:
+        if warmup != "auto" and horizon is not None and warmup >= horizon:
             raise ValueError(f"must be shorter than the horizon ({format_duration(horizon)})")
         return warmup
 
 
 class AnalysisSpec(_Model):
-    """What the analytic report looks at beyond the scenario itself."""
+    """How the analytic report judges saturation."""
 
-    connect: tuple[Identifier, ...] = ()
     threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
+
+
+class ConnectionSpec(_Model):
+    """An onboarding order: the agencies that connect to the axis, in order.
+
+    With ``connected = N`` the first N agencies of ``order`` are connected and
+    the others in the list are not (agencies not listed keep their own
+    setting); sweeping ``connection.connected`` connects them one by one.
+    Without it, the list only sets the order of the roadmap that ``check``
+    shows for the agencies not yet connected.
+    """
+
+    order: tuple[Identifier, ...] = ()
+    connected: Annotated[int, Field(ge=0)] | None = None
+
+    @field_validator("connected")
+    @classmethod
+    def _within_order(cls, connected: int | None, info: ValidationInfo) -> int | None:
+        order = info.data.get("order")
+        if connected is not None and order is not None and connected > len(order):
+            raise ValueError(f"exceeds the {len(order)} agencies listed in connection.order")
+        return connected
+
+
+class SweepParameter(_Model):
+    """One swept scenario key: a dotted path and its values."""
+
+    path: Annotated[str, Field(min_length=1)]
+    values: Annotated[tuple[Any, ...], Field(min_length=1)]
+
+
+class SweepSpec(_Model):
+    """Points of a sweep: every combination of the parameters (grid) or their values side by side (zip)."""
+
+    mode: Literal["grid", "zip"] = "grid"
+    parameters: tuple[SweepParameter, ...] = ()
+
+    @field_validator("parameters")
+    @classmethod
+    def _same_lengths(cls, parameters: tuple[SweepParameter, ...], info: ValidationInfo) -> tuple[SweepParameter, ...]:
+        if info.data.get("mode") == "zip" and len({len(p.values) for p in parameters}) > 1:
+            raise ValueError("in zip mode every parameter needs the same number of values")
+        return parameters
 
 
 class Scenario(_Model):
@@ -387,7 +451,9 @@ class Scenario(_Model):
     kinds: dict[Identifier, KindSpec] = {}
     agencies: tuple[AgencySpec, ...] = ()
     traffic: TrafficSpec = TrafficSpec()
+    connection: ConnectionSpec = ConnectionSpec()
     analysis: AnalysisSpec = AnalysisSpec()
+    sweep: SweepSpec = SweepSpec()
     _source: str = PrivateAttr(default="<scenario>")
 
     @property

@@ -266,6 +266,17 @@ def _merge(base: list[AgencySpec], explicit: Iterable[AgencySpec]) -> tuple[list
     return merged, origin
 
 
+def _connected(scenario: Scenario, merged: list[AgencySpec], kinds: list[str], index_of: dict[str, int],
+               resolved: object) -> np.ndarray:
+    """Connection flags: the agency's (or its kind's), then ``connection.connected`` over ``connection.order``."""
+    connected = np.array([resolved(a, k, "connected") for a, k in zip(merged, kinds)], dtype=bool)  # type: ignore[operator]
+    count = scenario.connection.connected
+    if count is not None:
+        for position, agency_id in enumerate(scenario.connection.order):
+            connected[index_of[agency_id]] = position < count
+    return connected
+
+
 def build_topology(scenario: Scenario) -> Topology:
     """Build the network of a scenario.
 
@@ -324,9 +335,11 @@ def build_topology(scenario: Scenario) -> Topology:
                 problems.append(Problem(f"traffic.script[{j}].recipients[{k}]", recipient, "must differ from the origin"))
         if len(set(scripted.recipients)) != len(scripted.recipients):
             problems.append(Problem(f"traffic.script[{j}].recipients", list(scripted.recipients), "must not repeat an agency"))
-    for j, agency_id in enumerate(scenario.analysis.connect):
+    for j, agency_id in enumerate(scenario.connection.order):
         if agency_id not in index_of:
-            problems.append(Problem(f"analysis.connect[{j}]", agency_id, "is not the id of any agency"))
+            problems.append(Problem(f"connection.order[{j}]", agency_id, "is not the id of any agency"))
+    if len(set(scenario.connection.order)) != len(scenario.connection.order):
+        problems.append(Problem("connection.order", list(scenario.connection.order), "must not repeat an agency"))
     for name in scenario.kinds:
         if name not in kinds:
             problems.append(Problem(f"kinds.{name}", name, f"no agency has this kind; kinds present: {', '.join(sorted(set(kinds)))}"))
@@ -344,9 +357,9 @@ def build_topology(scenario: Scenario) -> Topology:
         names=tuple(a.name or a.id for a in merged),
         kinds=tuple(kinds),
         platform_of=platform_of,
-        rate=np.array([resolved(a, k, "rate") for a, k in zip(merged, kinds)], dtype=float),
+        rate=np.array([resolved(a, k, "rate") for a, k in zip(merged, kinds)], dtype=float) * scenario.traffic.multiplier,
         weight=np.array([resolved(a, k, "weight") for a, k in zip(merged, kinds)], dtype=float),
-        connected=np.array([resolved(a, k, "connected") for a, k in zip(merged, kinds)], dtype=bool),
+        connected=_connected(scenario, merged, kinds, index_of, resolved),
         adoption=np.array([resolved(a, k, "adoption") for a, k in zip(merged, kinds)], dtype=float),
     )
     if table.weight.sum() <= 0:

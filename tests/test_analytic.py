@@ -138,8 +138,26 @@ def test_connect_roadmap_raises_share_and_load():
     assert steps[1].peak_utilization > steps[0].peak_utilization
 
 
+def test_connection_count_connects_the_first_of_the_order():
+    """connection.connected = 1 over ["m2", "m1"] connects m2 and disconnects m1; the roadmap then connects m1."""
+    scenario = load_scenario(FEATURES + '[connection]\norder = ["m2", "m1"]\nconnected = 1\n')
+    table = build_topology(scenario).agencies
+    assert (True, False) == (bool(table.connected[table.index("m2")]), bool(table.connected[table.index("m1")]))
+    steps = connect_headroom(scenario)
+    assert [None, "m1"] == [s.agency for s in steps]
+    assert steps[1].electronic_share > steps[0].electronic_share
+
+
+def test_multiplier_scales_every_rate():
+    """traffic.multiplier = 2 doubles every station's predicted arrival rate."""
+    scenario = load_scenario(FEATURES)
+    doubled = scenario.replace(traffic=scenario.traffic.model_copy(update={"multiplier": 2.0}))
+    base = station_arrival_rates(scenario, build_topology(scenario))["total"]
+    assert np.allclose(2 * base, station_arrival_rates(doubled, build_topology(doubled))["total"])
+
+
 def test_unknown_agency_in_roadmap_is_a_scenario_error():
-    """analysis.connect naming no agency is reported with its key path."""
-    scenario = load_scenario(FEATURES + '[analysis]\nconnect = ["m2", "nobody"]\n')
-    with pytest.raises(simulator.errors.ScenarioError, match=r"analysis\.connect\[1\] = 'nobody'"):
+    """connection.order naming no agency is reported with its key path."""
+    scenario = load_scenario(FEATURES + '[connection]\norder = ["m2", "nobody"]\n')
+    with pytest.raises(simulator.errors.ScenarioError, match=r"connection\.order\[1\] = 'nobody'"):
         build_topology(scenario)
