@@ -162,6 +162,8 @@ class _Model:
         self.topology = topology
         self.env = simpy.Environment()
         run = scenario.run
+        if run.warmup == "auto":
+            raise ValueError('warmup = "auto" is resolved by simulator.run before the engine starts')
         self.horizon = run.horizon
         self.warmup = run.warmup
         n = len(topology.stations)
@@ -498,10 +500,12 @@ class _Model:
         ledger = self.ledger
         while True:
             yield env.timeout(interval)
+            delivered = self.latency_buffer
+            latency_mean = sum(delivered) / len(delivered) if delivered else math.nan
             self.flush()
             self.samples.append((
                 env.now, ledger.documents_electronic + ledger.documents_paper, ledger.documents_electronic, ledger.documents_paper,
-                ledger.copies_delivered, ledger.documents_in_flight, ledger.statuses_in_flight,
+                ledger.copies_delivered, ledger.documents_in_flight, ledger.statuses_in_flight, latency_mean,
             ))
             self.occupancy.append([b + len(u) + len(q) for b, u, q in zip(self.busy, self.qu, self.qn)])
 
@@ -541,7 +545,7 @@ class _Model:
         window = self.snapshot() - self.start_window
         self.ledger.paper_reasons = dict(zip(PAPER_REASONS, self.paper_reasons))
         columns = ("time", "documents_generated", "documents_electronic", "documents_paper",
-                   "copies_delivered", "documents_in_flight", "statuses_in_flight")
+                   "copies_delivered", "documents_in_flight", "statuses_in_flight", "latency_mean_in_interval")
         table = np.array(self.samples, dtype=float).reshape(-1, len(columns))
         return EngineOutput(
             ledger=self.ledger,

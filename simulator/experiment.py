@@ -1,17 +1,36 @@
-"""Experiment: replications of a scenario, run serially or in parallel, combined with confidence intervals.
+r"""Experiment: replications, warm-up, sequential stopping, sweeps and the executors that run them.
 
-Each replication is a pure, picklable task ``(Scenario, SeedSequence) ->
-replication output`` (:func:`replicate`); its seed is the child of
-``SeedSequence(seed).spawn(replications)`` at its index, so the results are
-identical whichever executor runs them and in whatever order.
+Everything that runs is a pure, picklable task ``replicate(Scenario,
+SeedSequence) -> Replication``. Seeds form a tree: replication ``r`` of a run
+uses ``SeedSequence(seed).spawn(...)[r]`` and, inside it, one stream per
+source and per agency (:mod:`simulator.streams`). Replication ``r`` of every
+sweep point uses the same seed, so points share their random numbers (common
+random numbers: differences between points are the parameters' doing, not
+noise). Results are identical whether tasks run in this process, in a local
+process pool of any size or on a Dask cluster, and in whatever order.
+
+* :func:`run`: replications of one scenario, combined with 95 % Student-t
+  confidence intervals; ``run.warmup = "auto"`` picks the warm-up by MSER-5
+  (:func:`mser5`) on a pilot replication; ``run.precision`` keeps adding
+  replications until chosen figures are precise enough.
+* :func:`expand` and :func:`sweep`: every point of the scenario's
+  ``[sweep]`` section times every replication, persisted as each finishes
+  (:class:`~simulator.store.RunStore`), resumable, with ``points.csv`` and a
+  manifest.
 """
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import itertools
+import json
 import math
 import os
-from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,17 +40,22 @@ from .analytic import predict
 from .engine import simulate
 from .errors import ExperimentError
 from .metrics import Histogram
-from .results import RunResult, combine, confidence_interval, stations_frame, summarize
-from .scenario import Scenario
-from .streams import replication_seeds
+from .results import RunResult, _jsonable, combine, confidence_interval, stations_frame, summarize
+from .scenario import Scenario, apply_parameters, dump_scenario
+from .store import RunStore, fingerprint
 from .topology import build_topology
 
-__all__ = ["Replication", "replicate", "run"]
+__all__ = ["Replication", "replicate", "replication_seed", "mser5", "run", "Point", "expand", "SweepResult", "sweep",
+           "FIGURES", "figure"]
+
+#: Spawn key of the pilot replication used to choose an automatic warm-up.
+PILOT = 2**31 - 1
+Progress = Callable[[int, int], None]
 
 
 @dataclass
 class Replication:
-    """What one replication hands back to the parent process (small and picklable)."""
+    """What one replication hands back to the collecting process (small and picklable)."""
 
     summary: dict[str, Any]
     latency: Histogram
@@ -47,15 +71,153 @@ def replicate(scenario: Scenario, seed: np.random.SeedSequence) -> Replication:
     return Replication(summarize(output, scenario, topology, prediction), output.latency, output.timeseries, output.in_system)
 
 
-def _executor(jobs: int) -> cf.Executor | None:
-    if jobs == 1:
-        return None
-    return cf.ProcessPoolExecutor(max_workers=jobs)
+def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
+    """The seed of replication ``replication``: ``SeedSequence(seed).spawn(n)[replication]`` for any n.
+
+    Examples
+    --------
+    >>> replication_seed(7, 3).spawn_key == np.random.SeedSequence(7).spawn(5)[3].spawn_key
+    True
+    """
+    return np.random.SeedSequence(entropy=seed, spawn_key=(replication,))
+
+
+# --------------------------------------------------------------------------- warm-up
+
+
+def mser5(series: Sequence[float]) -> int:
+    r"""The MSER-5 truncation point of an output series, in observations.
+
+    The series is grouped into batches of 5; for each candidate cut :math:`d`
+    (in batches, up to half of them) the rule computes
+
+    .. math:: \text{MSER}(d) = \frac{1}{(n - d)^2} \sum_{i > d} (\bar Y_i - \bar{\bar Y}_d)^2
+
+    and returns :math:`5 d^*` for the :math:`d^*` that minimises it (White 1997;
+    Franklin and White 2008). Missing values (NaN) are dropped first.
+
+    References
+    ----------
+    .. [1] K. P. White, "An effective truncation heuristic for bias reduction in
+       simulation output", Simulation 69(6), 323-334, 1997.
+
+    Examples
+    --------
+    >>> series = [10.0] * 50 + [1.0, 2.0, 1.5, 1.0, 2.0] * 40
+    >>> mser5(series)
+    50
+    """
+    data = np.asarray([x for x in series if x is not None and math.isfinite(x)], dtype=float)
+    batches = len(data) // 5
+    if batches < 4:
+        return 0
+    means = data[: batches * 5].reshape(batches, 5).mean(axis=1)
+    best, best_d = math.inf, 0
+    for d in range(batches // 2 + 1):
+        rest = means[d:]
+        value = float(((rest - rest.mean()) ** 2).sum()) / len(rest) ** 2
+        if value < best:
+            best, best_d = value, d
+    return best_d * 5
+
+
+def _resolve_warmup(scenario: Scenario, seed: int, pilot: Callable[[Scenario, np.random.SeedSequence], Replication]
+                    ) -> tuple[Scenario, dict[str, Any]]:
+    """Replace ``warmup = "auto"`` by the MSER-5 cut of a pilot replication's hourly latency series."""
+    if scenario.run.warmup != "auto":
+        return scenario, {"method": "fixed", "seconds": scenario.run.warmup}
+    zero = scenario.replace(run=scenario.run.model_copy(update={"warmup": 0.0}))
+    trial = pilot(zero, np.random.SeedSequence(entropy=seed, spawn_key=(PILOT,)))
+    series = trial.timeseries["latency_mean_in_interval"]
+    cut = mser5(series)
+    interval = scenario.run.timeseries_interval
+    warmup = min(cut * interval, scenario.run.horizon / 2)
+    info = {"method": "MSER-5 on the mean latency per sampling interval of a pilot replication",
+            "seconds": warmup, "observations": int(len(series))}
+    if cut * interval >= scenario.run.horizon / 2:
+        info["warning"] = "the cut fell in the second half of the run: the horizon is too short to reach steady state"
+    return scenario.replace(run=scenario.run.model_copy(update={"warmup": warmup})), info
+
+
+# --------------------------------------------------------------------------- executors
+
+
+@contextlib.contextmanager
+def _executor(jobs: int, scheduler: str | None) -> Iterator[cf.Executor | None]:
+    """None (run here), a local process pool, or a Dask cluster's executor."""
+    if scheduler:
+        try:
+            from dask.distributed import Client
+        except ImportError:
+            raise ExperimentError("--scheduler needs Dask: pip install 'axis-simulator[dask]'") from None
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as err:
+            raise ExperimentError(f"cannot reach the Dask scheduler at {scheduler!r}: {err}") from None
+        try:
+            yield client.get_executor()
+        finally:
+            client.close()
+        return
+    if jobs <= 1:
+        yield None
+        return
+    pool = cf.ProcessPoolExecutor(max_workers=jobs)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _execute(tasks: list[tuple[Any, Scenario, np.random.SeedSequence]], executor: cf.Executor | None,
+             done: Callable[[Any, Replication], None]) -> None:
+    """Run tasks, calling ``done(key, replication)`` in this process as each finishes."""
+    if executor is None:
+        for key, scenario, seed in tasks:
+            done(key, replicate(scenario, seed))
+        return
+    futures = {executor.submit(replicate, scenario, seed): key for key, scenario, seed in tasks}
+    try:
+        for future in cf.as_completed(futures):
+            done(futures[future], future.result())
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+
+
+def _check_counts(seed: Any, replications: Any, jobs: Any) -> int:
+    if not isinstance(replications, int) or isinstance(replications, bool) or replications < 1:
+        raise ExperimentError(f"replications = {replications!r}: must be a positive integer")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ExperimentError(f"seed = {seed!r}: must be a non-negative integer")
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 0:
+        raise ExperimentError(f"jobs = {jobs!r}: must be a positive integer (0 = one per CPU)")
+    return jobs or os.cpu_count() or 1
+
+
+# --------------------------------------------------------------------------- run
+
+
+def figure(summary: dict[str, Any], path: str) -> float:
+    """A figure of a summary by dotted path (``"latency_seconds.p95"``); NaN when absent."""
+    value: Any = summary
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return math.nan
+        value = value[part]
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else math.nan
+
+
+def _relative_half_width(values: list[float]) -> float:
+    low, high = confidence_interval(values)
+    mean = float(np.mean(values))
+    return (high - low) / 2 / abs(mean) if mean and math.isfinite(low) else math.inf
 
 
 def run(scenario: Scenario, seed: int | None = None, replications: int | None = None, jobs: int = 1,
-        progress: Callable[[int, int], None] | None = None) -> RunResult:
-    """Simulate a scenario ``replications`` times and combine the results.
+        scheduler: str | None = None, progress: Progress | None = None) -> RunResult:
+    r"""Simulate a scenario ``replications`` times and combine the results.
 
     Parameters
     ----------
@@ -64,9 +226,12 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
     seed : int, optional
         Root seed (default: ``scenario.run.seed``).
     replications : int, optional
-        Independent replications (default: ``scenario.run.replications``).
+        Independent replications (default: ``scenario.run.replications``);
+        with ``run.precision`` the number to start from.
     jobs : int
-        Worker processes; 1 runs in this process. ``0`` means one per CPU.
+        Worker processes; 1 runs in this process, 0 means one per CPU.
+    scheduler : str, optional
+        Address of a Dask scheduler to run the replications on instead.
     progress : callable, optional
         Called as ``progress(done, total)`` after each replication.
 
@@ -78,7 +243,8 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
     Raises
     ------
     ExperimentError
-        If ``replications`` or ``jobs`` is out of range.
+        If ``seed``, ``replications`` or ``jobs`` is out of range, or the
+        scheduler cannot be reached.
     ScenarioError
         If the scenario cannot be built into a network.
 
@@ -86,41 +252,50 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
     --------
     >>> import simulator
     >>> s = simulator.load_scenario(
-    ...     '[run]\\nhorizon = "1d"\\n[network.hub]\\nservice = {mean = "1s"}\\n'
-    ...     '[kinds.agency]\\nrate = "10/h"\\n[[agencies]]\\nid = "A"\\n[[agencies]]\\nid = "B"')
+    ...     '[run]\nhorizon = "1d"\n[network.hub]\nservice = {mean = "1s"}\n'
+    ...     '[kinds.agency]\nrate = "10/h"\n[[agencies]]\nid = "A"\n[[agencies]]\nid = "B"')
     >>> r = simulator.run(s, seed=1)
-    >>> r.summary["documents"]["generated"] == r.summary["documents"]["delivered"] + r.summary["documents"]["in_flight"]
+    >>> docs = r.summary["documents"]
+    >>> docs["generated"] == docs["delivered"] + docs["in_flight"]
     True
     """
     seed = scenario.run.seed if seed is None else seed
     replications = scenario.run.replications if replications is None else replications
-    if not isinstance(replications, int) or replications < 1:
-        raise ExperimentError(f"replications = {replications!r}: must be a positive integer")
-    if not isinstance(seed, int) or seed < 0:
-        raise ExperimentError(f"seed = {seed!r}: must be a non-negative integer")
-    if jobs == 0:
-        jobs = os.cpu_count() or 1
-    if not isinstance(jobs, int) or jobs < 1:
-        raise ExperimentError(f"jobs = {jobs!r}: must be a positive integer (0 = one per CPU)")
-    build_topology(scenario)  # fail fast, in this process, on a scenario that cannot be built
-    seeds = replication_seeds(seed, replications)
-    jobs = min(jobs, replications)
-    executor = _executor(jobs)
-    outputs: list[Replication] = []
-    try:
-        results: Iterable[Replication]
-        if executor is None:
-            results = (replicate(scenario, s) for s in seeds)
-        else:
-            results = executor.map(replicate, [scenario] * replications, seeds)
-        for done, item in enumerate(results, start=1):
-            outputs.append(item)
-            if progress is not None:
-                progress(done, replications)
-    finally:
-        if executor is not None:
-            executor.shutdown(cancel_futures=True)
-    return _assemble(scenario, seed, outputs)
+    jobs = _check_counts(seed, replications, jobs)
+    build_topology(scenario)  # fail fast, here, on a scenario that cannot be built
+    precision = scenario.run.precision
+    outputs: dict[int, Replication] = {}
+    with _executor(min(jobs, max(replications, 2 if precision else 1)), scheduler) as executor:
+        scenario, warmup = _resolve_warmup(scenario, seed, replicate)
+        target = max(replications, 3) if precision else replications
+        while True:
+            todo = [r for r in range(target) if r not in outputs]
+            total = target
+
+            def done(key: int, item: Replication) -> None:
+                outputs[key] = item
+                if progress is not None:
+                    progress(len(outputs), total)
+
+            _execute([(r, scenario, replication_seed(seed, r)) for r in todo], executor, done)
+            if precision is None or target >= precision.max_replications:
+                break
+            summaries = [outputs[r].summary for r in range(target)]
+            widths = [_relative_half_width([figure(s, f) for s in summaries]) for f in precision.figures]
+            worst = max(widths)
+            if worst <= precision.relative_half_width:
+                break
+            needed = math.ceil(target * (worst / precision.relative_half_width) ** 2)
+            target = min(precision.max_replications, max(target + max(jobs, 1), needed))
+    result = _assemble(scenario, seed, [outputs[r] for r in range(len(outputs))])
+    result.summary["warmup"] = warmup
+    if precision is not None:
+        summaries = result.replications
+        result.summary["precision"] = {
+            "target_relative_half_width": precision.relative_half_width,
+            "achieved": {f: _relative_half_width([figure(s, f) for s in summaries]) for f in precision.figures},
+            "replications": len(summaries), "max_replications": precision.max_replications}
+    return result
 
 
 #: Family-wise false-alarm rate of the theory check over all stations and figures of a run.
@@ -128,7 +303,7 @@ THEORY_FALSE_ALARM = 0.05
 
 
 def _compare_with_theory(summary: dict[str, Any], summaries: list[dict[str, Any]]) -> None:
-    """Mark each station ``agrees`` / ``DISAGREES`` with the exact prediction.
+    r"""Mark each station ``agrees`` / ``DISAGREES`` with the exact prediction.
 
     Only when the prediction is exact (open Jackson network) and there are at
     least two replications; otherwise the mark says why there is no verdict.
@@ -181,3 +356,198 @@ def _assemble(scenario: Scenario, seed: int, outputs: list[Replication]) -> RunR
     occupancy_frame = pd.DataFrame(occupancy, columns=names) if occupancy.size else pd.DataFrame(columns=names)
     return RunResult(summary=summary, stations=stations, timeseries=timeseries, latency=latency,
                      replications=summaries, scenario=scenario, occupancy=occupancy_frame)
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+@dataclass(frozen=True)
+class Point:
+    """One fully resolved sweep point."""
+
+    index: int
+    parameters: dict[str, Any]
+    scenario: Scenario
+
+    @property
+    def label(self) -> str:
+        """``p003``: the point's folder name."""
+        return f"p{self.index:03d}"
+
+
+def expand(scenario: Scenario) -> list[Point]:
+    """Every point of the scenario's ``[sweep]`` section, validated before anything runs.
+
+    Grid mode takes every combination (the last parameter varies fastest);
+    zip mode takes the i-th value of every parameter together. A scenario
+    without sweep parameters is one point.
+
+    Raises
+    ------
+    ScenarioError
+        If a point's parameters do not make a valid scenario (the message
+        names the sweep parameter and the resulting key).
+    """
+    parameters = scenario.sweep.parameters
+    if not parameters:
+        return [Point(0, {}, scenario)]
+    paths = [p.path for p in parameters]
+    columns = [p.values for p in parameters]
+    combos = zip(*columns) if scenario.sweep.mode == "zip" else itertools.product(*columns)
+    base = scenario.replace(sweep=scenario.sweep.model_copy(update={"parameters": ()}))
+    points = []
+    for index, values in enumerate(combos):
+        settings = dict(zip(paths, values))
+        resolved = apply_parameters(base, settings, where="sweep.parameters")
+        build_topology(resolved)
+        points.append(Point(index, settings, resolved))
+    return points
+
+
+#: Figures of points.csv: column name -> summary path.
+FIGURES: dict[str, str] = {
+    "electronic_share": "electronic_share",
+    "documents_per_working_day": "documents_per_working_day",
+    "throughput_per_day": "throughput_per_day",
+    "latency_mean_seconds": "latency_seconds.mean",
+    "latency_p95_seconds": "latency_seconds.p95",
+    "bottleneck_utilization": "bottleneck.utilization",
+    "documents_dropped": "documents.dropped",
+    "documents_in_flight": "documents.in_flight",
+}
+
+
+@dataclass
+class SweepResult:
+    """The outcome of :func:`sweep`: points, their combined results and the tidy table."""
+
+    points: list[Point]
+    results: list[RunResult]
+    table: pd.DataFrame
+    folder: Path | None = None
+    reused: int = 0
+    ran: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _point_row(point: Point, result: RunResult) -> dict[str, Any]:
+    row: dict[str, Any] = {"point": point.label}
+    row.update(point.parameters)
+    row["replications"] = len(result.replications)
+    for column, path in FIGURES.items():
+        values = [figure(s, path) for s in result.replications]
+        row[column] = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
+        low, high = confidence_interval(values)
+        row[f"{column}_ci_low"], row[f"{column}_ci_high"] = low, high
+    row["bottleneck"] = (result.summary.get("bottleneck") or {}).get("name")
+    analytic = result.summary.get("analytic") or {}
+    row["predicted_bottleneck"] = analytic.get("bottleneck")
+    row["predicted_bottleneck_utilization"] = analytic.get("bottleneck_utilization")
+    row["predicted_latency_mean_seconds"] = analytic.get("latency_mean_seconds")
+    row["headroom"] = analytic.get("headroom")
+    return row
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    os.replace(temporary, path)
+
+
+def sweep(scenario: Scenario, output: str | Path, seed: int | None = None, replications: int | None = None,
+          jobs: int = 1, scheduler: str | None = None, progress: Progress | None = None,
+          charts: Callable[[SweepResult, Path], None] | None = None) -> SweepResult:
+    """Run every sweep point x replication, persisting each as it finishes; resumable.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        With a ``[sweep]`` section (without one, the sweep has one point).
+    output : str or pathlib.Path
+        The sweep folder: ``runs.sqlite`` (finished runs), ``manifest.json``,
+        ``points.csv``, ``points/pNNN/`` (each point's result folder).
+    seed, replications, jobs, scheduler, progress
+        As for :func:`run` (``replications`` per point).
+    charts : callable, optional
+        ``charts(result, folder)`` draws the sweep charts.
+
+    Returns
+    -------
+    SweepResult
+        ``reused`` counts runs found in the store, ``ran`` the runs made now.
+    """
+    seed = scenario.run.seed if seed is None else seed
+    replications = scenario.run.replications if replications is None else replications
+    jobs = _check_counts(seed, replications, jobs)
+    points = expand(scenario)
+    folder = Path(output)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        store = RunStore(folder / "runs.sqlite")
+    except OSError as err:
+        raise ExperimentError(f"{folder}: cannot write the sweep folder: {err.strerror or err}") from None
+    outputs: dict[tuple[int, int], Replication] = {}
+    ran = reused = 0
+    with store, _executor(min(jobs, len(points) * replications), scheduler) as executor:
+        keys: dict[int, str] = {}
+        resolved: dict[int, Scenario] = {}
+        warmups: dict[int, dict[str, Any]] = {}
+        for point in points:
+            key = fingerprint(dump_scenario(point.scenario), seed)
+
+            def pilot(zero: Scenario, pilot_seed: np.random.SeedSequence, key: str = key) -> Replication:
+                stored = store.get(key, -1)
+                if stored is None:
+                    stored = replicate(zero, pilot_seed)
+                    store.put(key, -1, stored)
+                return stored
+
+            resolved[point.index], warmups[point.index] = _resolve_warmup(point.scenario, seed, pilot)
+            keys[point.index] = key
+        tasks = []
+        for point in points:
+            for r in range(replications):
+                stored = store.get(keys[point.index], r)
+                if stored is not None:
+                    outputs[(point.index, r)] = stored
+                    reused += 1
+                else:
+                    tasks.append(((point.index, r), resolved[point.index], replication_seed(seed, r)))
+        total = len(points) * replications
+        if progress is not None and reused:
+            progress(reused, total)
+
+        def done(task: tuple[int, int], item: Replication) -> None:
+            nonlocal ran
+            store.put(keys[task[0]], task[1], item)
+            outputs[task] = item
+            ran += 1
+            if progress is not None:
+                progress(len(outputs), total)
+
+        _execute(tasks, executor, done)
+    results = []
+    for point in points:
+        result = _assemble(resolved[point.index], seed, [outputs[(point.index, r)] for r in range(replications)])
+        result.summary["warmup"] = warmups[point.index]
+        result.summary["parameters"] = point.parameters
+        result.save(folder / "points" / point.label)
+        results.append(result)
+    table = pd.DataFrame([_point_row(p, r) for p, r in zip(points, results)])
+    outcome = SweepResult(points, results, table, folder, reused=reused, ran=ran)
+    _write_atomically(folder / "points.csv", table.to_csv(index=False))
+    manifest = {
+        "scenario": scenario.name, "scenario_fingerprint": fingerprint(dump_scenario(scenario), seed),
+        "seed": seed, "replications": replications, "version": __version__, "mode": scenario.sweep.mode,
+        "seeds": "replication r of every point: SeedSequence(seed).spawn(...)[r] (common random numbers)",
+        "points": [{"point": p.label, "parameters": p.parameters, "fingerprint": keys[p.index]} for p in points],
+    }
+    _write_atomically(folder / "manifest.json", json.dumps(_jsonable(manifest), indent=2, ensure_ascii=False) + "\n")
+    (folder / "scenario.toml").write_text(dump_scenario(scenario), encoding="utf-8")
+    if charts is not None:
+        target = folder / "charts"
+        if target.exists():
+            shutil.rmtree(target)
+        charts(outcome, folder)
+    return outcome

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import tomllib
 import typing
 from pathlib import Path
@@ -76,6 +77,7 @@ __all__ = [
     "scenario_from_dict",
     "json_schema",
     "dump_scenario",
+    "apply_parameters",
 ]
 
 #: Built-in structures a scenario may start from (see :mod:`simulator.topology`).
@@ -648,6 +650,78 @@ def _unwrap(annotation: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- publishing
+
+
+_SEGMENT = re.compile(r"^([A-Za-z_][\w-]*)(?:\[([^\]]+)\])?$")
+
+
+def apply_parameters(scenario: Scenario, parameters: dict[str, Any], *, where: str = "parameters") -> Scenario:
+    r"""A copy of ``scenario`` with dotted-path keys set to new values, re-validated.
+
+    Paths name keys as in the file: ``network.hub.servers``,
+    ``traffic.multiplier``, ``kinds.province.rate``,
+    ``traffic.statuses[0].after.mean``; ``agencies[<id>]`` selects (or adds)
+    the agency with that id. Values are written as in the file (``"20/h"``).
+
+    Raises
+    ------
+    ScenarioError
+        If a path does not lead to a key or a resulting value breaks a rule;
+        the message names ``where`` and the path.
+
+    Examples
+    --------
+    >>> s = load_scenario('[[agencies]]\nid = "A"\n[[agencies]]\nid = "B"')
+    >>> apply_parameters(s, {"agencies[B].rate": "30/h"}).agencies[1].rate * 3600
+    30.0
+    """
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    for path, value in parameters.items():
+        try:
+            _set_path(data, path, value)
+        except (KeyError, IndexError, TypeError, ValueError) as err:
+            raise ScenarioError(scenario.source, [Problem(f"{where} ({path})", value, f"cannot be set: {err}")]) from None
+    try:
+        return scenario_from_dict(data, source=scenario.source)
+    except ScenarioError as err:
+        described = ", ".join(f"{k} = {v!r}" for k, v in parameters.items())
+        raise ScenarioError(scenario.source, [Problem(f"{where} [{described}] -> {p.key}", p.value, p.rule)
+                                              for p in err.problems]) from None
+
+
+def _set_path(data: Any, path: str, value: Any) -> None:
+    segments = path.split(".")
+    node = data
+    for position, segment in enumerate(segments):
+        match = _SEGMENT.match(segment)
+        if not match:
+            raise ValueError(f"{segment!r} is not a key or key[index]")
+        key, index = match.groups()
+        last = position == len(segments) - 1
+        if index is None:
+            if not isinstance(node, dict):
+                raise TypeError(f"{key!r} is below a value, not a table")
+            if last:
+                node[key] = value
+                return
+            node = node.setdefault(key, {})
+            continue
+        items = node.setdefault(key, []) if isinstance(node, dict) else None
+        if not isinstance(items, list):
+            raise TypeError(f"{key!r} is not a list")
+        if index.isdigit():
+            target = int(index)
+            if target >= len(items):
+                raise IndexError(f"{key} has {len(items)} entries, no [{target}]")
+        else:
+            target = next((i for i, item in enumerate(items) if isinstance(item, dict) and item.get("id") == index), None)
+            if target is None:
+                items.append({"id": index})
+                target = len(items) - 1
+        if last:
+            items[target] = value
+            return
+        node = items[target]
 
 
 def json_schema() -> dict[str, Any]:
