@@ -18,7 +18,21 @@ from .results import RunResult
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["plot_station_utilization", "plot_latency_cdf", "plot_occupancy", "save_charts"]
+    from .experiment import SweepResult
+    from .topology import Topology
+
+__all__ = ["plot_station_utilization", "plot_latency_cdf", "plot_occupancy", "plot_network_map",
+           "plot_capacity_curve", "plot_sweep_figure", "save_charts", "save_sweep_charts"]
+
+_LABELS = {
+    "throughput_per_day": "electronic copies delivered per day",
+    "latency_p95_seconds": "latency p95",
+    "latency_mean_seconds": "mean latency",
+    "electronic_share": "electronic share (%)",
+    "bottleneck_utilization": "bottleneck utilisation (%)",
+    "peak_utilization": "busiest-interval utilisation (%)",
+    "documents_per_working_day": "documents per working day",
+}
 
 
 def _axes(ax: "Axes | None", size: tuple[float, float]) -> "Axes":
@@ -112,15 +126,132 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def save_charts(result: RunResult, folder: str | Path) -> list[Path]:
-    """Draw the standard charts into ``folder/charts/`` as PNG files and return their paths."""
+def plot_network_map(result: RunResult, topology: "Topology", *, ax: "Axes | None" = None) -> "Axes":
+    """The network as a map: the hub in the centre, platforms around it, agencies outside; colour = utilisation.
+
+    Stations left out of the model (pass-through) are drawn as small grey dots.
+    """
+    import matplotlib as mpl
+    import networkx as nx
+
+    ax = _axes(ax, (10, 10))
+    graph = topology.graph.to_undirected()
+    kinds = nx.get_node_attributes(graph, "kind")
+    shells = [[n for n in graph if kinds[n] == "hub"], [n for n in graph if kinds[n] == "platform"],
+              [n for n in graph if kinds[n] == "agency"]]
+    position = nx.shell_layout(graph, [shell for shell in shells if shell])
+    utilization = {s["name"]: s["utilization"] for s in result.summary["stations"]}
+    names = {s.node: s.name for s in topology.stations}
+    cmap = mpl.colormaps["RdYlGn_r"]
+    nx.draw_networkx_edges(graph, position, ax=ax, edge_color="#cccccc", width=0.5)
+    sizes = {"hub": 900, "platform": 90, "agency": 25}
+    for shell in shells:
+        modelled = [n for n in shell if n in names]
+        values = [min(1.0, utilization.get(names[n], 0.0) or 0.0) for n in modelled]
+        if modelled:
+            nx.draw_networkx_nodes(graph, position, nodelist=modelled, node_color=values, cmap=cmap, vmin=0, vmax=1,
+                                   node_size=sizes[kinds[modelled[0]]], ax=ax, edgecolors="black", linewidths=0.3)
+        skipped = [n for n in shell if n not in names]
+        if skipped:
+            nx.draw_networkx_nodes(graph, position, nodelist=skipped, node_color="#bbbbbb", node_size=8, ax=ax)
+    busiest = _busiest(result, 6)
+    by_name = {v: k for k, v in names.items()}
+    labels = {by_name[s["name"]]: f"{s['name']}\n{s['utilization']:.0%}" for s in busiest if s["name"] in by_name}
+    nx.draw_networkx_labels(graph, position, labels=labels, font_size=8, ax=ax)
+    colorbar = ax.figure.colorbar(mpl.cm.ScalarMappable(norm=mpl.colors.Normalize(0, 1), cmap=cmap), ax=ax, shrink=0.6)
+    colorbar.set_label("utilisation")
+    ax.set_title(f"Network map: {result.summary['scenario']} (hub, platforms, agency systems)")
+    ax.set_axis_off()
+    return ax
+
+
+def _sweep_axes(result: "SweepResult") -> tuple[str, str | None]:
+    parameters = list(result.points[0].parameters) if result.points and result.points[0].parameters else []
+    if not parameters:
+        return "point", None
+    numeric = [p for p in parameters if all(isinstance(pt.parameters[p], (int, float)) for pt in result.points)]
+    x = numeric[0] if numeric else parameters[0]
+    others = [p for p in parameters if p != x]
+    return x, (others[0] if others else None)
+
+
+def _series(result: "SweepResult", x: str, group: str | None) -> list[tuple[str, Any]]:
+    table = result.table
+    if group is None:
+        return [("", table.sort_values(x))]
+    return [(f"{group} = {value}", frame.sort_values(x)) for value, frame in table.groupby(group, sort=True)]
+
+
+def plot_sweep_figure(result: "SweepResult", column: str, *, ax: "Axes | None" = None, analytic: str | None = None) -> "Axes":
+    """One figure of ``points.csv`` against the first swept parameter, one line per value of the second, CI bands."""
+    ax = _axes(ax, (8, 4.8))
+    x, group = _sweep_axes(result)
+    scale, unit = 1.0, ""
+    if column.endswith("_seconds"):
+        top = float(np.nanmax(result.table[column])) if len(result.table) else 0.0
+        scale, unit = (3600.0, " (hours)") if top >= 2 * 3600 else (60.0, " (minutes)") if top >= 120 else (1.0, " (seconds)")
+    if column in ("electronic_share", "bottleneck_utilization", "peak_utilization"):
+        scale, unit = 0.01, ""
+    for label, frame in _series(result, x, group):
+        xs = frame[x].to_numpy()
+        line, = ax.plot(xs, frame[column] / scale, marker="o", label=label or "simulated")
+        low, high = frame[f"{column}_ci_low"] / scale, frame[f"{column}_ci_high"] / scale
+        if np.isfinite(low).any():
+            ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.2)
+        if analytic and analytic in frame:
+            ax.plot(xs, frame[analytic].astype(float) / scale, linestyle="--", color=line.get_color(), alpha=0.8,
+                    label=f"analytic {label}".strip())
+    ax.set_xlabel(x)
+    ax.set_ylabel(_LABELS.get(column, column) + unit)
+    ax.set_title(f"{_LABELS.get(column, column).capitalize()} against {x}: {result.points[0].scenario.name}")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_capacity_curve(result: "SweepResult", *, ax: "Axes | None" = None) -> "Axes":
+    """Capacity curve: throughput (left axis) and latency p95 (right axis) against the swept parameter, CI bands."""
+    ax = _axes(ax, (9, 5))
+    plot_sweep_figure(result, "throughput_per_day", ax=ax)
+    ax.set_title("")
+    right = ax.twinx()
+    plot_sweep_figure(result, "latency_p95_seconds", ax=right)
+    for line in right.get_lines():
+        line.set_linestyle(":")
+    right.set_title("")
+    right.legend(loc="lower right", fontsize="small", title="latency p95 (dotted)")
+    ax.legend(loc="upper left", fontsize="small", title="throughput (solid)")
+    ax.set_title(f"Capacity curve: {result.points[0].scenario.name}")
+    return ax
+
+
+def _save(ax: "Axes", path: Path) -> Path:
+    ax.figure.savefig(path, dpi=110)
+    return path
+
+
+def save_charts(result: RunResult, folder: str | Path, topology: "Topology | None" = None) -> list[Path]:
+    """Draw the standard charts of a run into ``folder/charts/`` as PNG files and return their paths."""
     target = Path(folder) / "charts"
     target.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, draw in (("utilization.png", plot_station_utilization), ("latency_cdf.png", plot_latency_cdf),
-                       ("queues.png", plot_occupancy)):
-        ax = draw(result)
-        path = target / name
-        ax.figure.savefig(path, dpi=110)
-        written.append(path)
+    written = [_save(plot_station_utilization(result), target / "utilization.png"),
+               _save(plot_latency_cdf(result), target / "latency_cdf.png"),
+               _save(plot_occupancy(result), target / "queues.png")]
+    if topology is not None:
+        written.append(_save(plot_network_map(result, topology), target / "network_map.png"))
     return written
+
+
+def save_sweep_charts(result: "SweepResult", folder: str | Path) -> list[Path]:
+    """Draw the sweep charts into ``folder/charts/``: capacity curve, latency, utilisation, electronic share."""
+    target = Path(folder) / "charts"
+    target.mkdir(parents=True, exist_ok=True)
+    return [
+        _save(plot_capacity_curve(result), target / "capacity_curve.png"),
+        _save(plot_sweep_figure(result, "bottleneck_utilization", analytic="predicted_bottleneck_utilization"),
+              target / "bottleneck_utilization.png"),
+        _save(plot_sweep_figure(result, "peak_utilization"), target / "peak_utilization.png"),
+        _save(plot_sweep_figure(result, "latency_mean_seconds", analytic="predicted_latency_mean_seconds"),
+              target / "latency_mean.png"),
+        _save(plot_sweep_figure(result, "electronic_share"), target / "electronic_share.png"),
+    ]

@@ -1,4 +1,4 @@
-"""CLI: the ``axis-sim`` command (run, check, verify, schema).
+"""CLI: the ``axis-sim`` command (run, sweep, capacity, check, verify, schema).
 
 Exit status: 0 on success, 2 on invalid input (one line per problem naming the
 file, the key path and the bad value), 1 on an internal error or a failed
@@ -98,6 +98,10 @@ def format_summary(summary: dict[str, Any], top: int = 5) -> str:
     if bottleneck:
         lines += ["", f"Bottleneck: {bottleneck['name']} at {bottleneck['utilization']:.1%} utilisation"
                       f"{_ci(bottleneck, 'utilization', percent)}"]
+    peak = summary.get("peak_bottleneck")
+    if peak and peak.get("utilization") is not None and math.isfinite(peak["utilization"]):
+        lines.append(f"Busiest {_duration(peak['interval_seconds'])}: {peak['name']} at {peak['utilization']:.1%}"
+                     f"{_ci(peak, 'utilization', percent)}")
     analytic = summary.get("analytic")
     if analytic and analytic.get("headroom") is not None and math.isfinite(analytic["headroom"]):
         lines.append(f"Analytic headroom: all traffic can grow x{analytic['headroom']:.2f} before {analytic['bottleneck']} saturates")
@@ -112,11 +116,18 @@ def format_check(scenario: Any, topology: Any, prediction: Any, top: int = 15) -
     """The ``check`` report: what was built and the analytic prediction."""
     from collections import Counter
 
+    from .experiment import expand
+
+    points = expand(scenario)  # validates every sweep point too
+
     kinds = Counter(topology.agencies.kinds)
     stations = Counter(s.kind for s in topology.stations)
     lines = [f"{scenario.source}: valid scenario {scenario.name!r}",
              f"  agencies: {len(topology.agencies)} (" + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) + ")",
              f"  modelled stations: {len(topology.stations)} (" + ", ".join(f"{k} {v}" for k, v in sorted(stations.items())) + ")"]
+    if scenario.sweep.parameters:
+        lines.append(f"  sweep: {len(points)} points ({scenario.sweep.mode} of "
+                     + ", ".join(f"{p.path} x{len(p.values)}" for p in scenario.sweep.parameters) + "), all valid")
     ranked = sorted(prediction.stations, key=lambda s: s.utilization, reverse=True)[:top]
     ranked = sorted(prediction.stations, key=lambda s: s.peak_utilization, reverse=True)[:top]
     calendar = scenario.calendar is not None
@@ -172,8 +183,28 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", help="result folder (default: results/<scenario name>/)")
     run.add_argument("--seed", type=int, help="root seed (default: run.seed of the scenario)")
     run.add_argument("--replications", type=int, help="independent replications (default: run.replications)")
-    run.add_argument("--jobs", type=int, default=1, help="worker processes (0 = one per CPU; default 1)")
+    run.add_argument("--jobs", type=int, default=0, help="worker processes (default 0 = one per CPU)")
+    run.add_argument("--scheduler", help="address of a Dask scheduler to run the replications on")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    sweep = commands.add_parser("sweep", help="run every point of the scenario's [sweep] section, resumably")
+    sweep.add_argument("scenario", help="scenario file (TOML) with a [sweep] section")
+    sweep.add_argument("-o", "--output", help="sweep folder (default: results/<scenario name>-sweep/)")
+    sweep.add_argument("--seed", type=int, help="root seed (default: run.seed of the scenario)")
+    sweep.add_argument("--replications", type=int, help="replications per point (default: run.replications)")
+    sweep.add_argument("--jobs", type=int, default=0, help="worker processes (default 0 = one per CPU)")
+    sweep.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    sweep.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    capacity = commands.add_parser("capacity", help="find the largest (or smallest) parameter value that meets a target")
+    capacity.add_argument("scenario", help="scenario file (TOML)")
+    capacity.add_argument("--param", required=True, help="numeric scenario key, e.g. traffic.multiplier or network.hub.servers")
+    capacity.add_argument("--target", required=True, help='e.g. "latency_p95 <= 4h", "utilization <= 0.8"')
+    capacity.add_argument("--smallest", action="store_true", help="find the smallest value that meets the target")
+    capacity.add_argument("--start", type=float, help="first value to try (default: the scenario's value)")
+    capacity.add_argument("--replications", type=int, default=3, help="replications per evaluation (default 3)")
+    capacity.add_argument("--seed", type=int, help="root seed (default: run.seed of the scenario)")
+    capacity.add_argument("--jobs", type=int, default=0, help="worker processes (default 0 = one per CPU)")
+    capacity.add_argument("--tolerance", type=float, default=0.02, help="relative precision of the answer (default 0.02)")
+    capacity.add_argument("--quiet", action="store_true", help="print only the answer")
     check = commands.add_parser("check", help="validate a scenario and print the analytic prediction")
     check.add_argument("scenario", help="scenario file (TOML)")
     commands.add_parser("schema", help="print the JSON Schema of the scenario format")
@@ -185,33 +216,132 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_options(args: argparse.Namespace) -> None:
+    """Range checks of the common options: one clear message, exit 2."""
+    if getattr(args, "seed", None) is not None and args.seed < 0:
+        raise ScenarioError.single(args.scenario, "--seed", args.seed, "must be a non-negative integer")
+    if getattr(args, "replications", None) is not None and args.replications < 1:
+        raise ScenarioError.single(args.scenario, "--replications", args.replications, "must be a positive integer")
+    if getattr(args, "jobs", 0) < 0:
+        raise ScenarioError.single(args.scenario, "--jobs", args.jobs, "must be 0 (one per CPU) or a positive integer")
+
+
+class _Bar:
+    """A tqdm progress bar on stderr, silent with --quiet or when stderr is not a terminal."""
+
+    def __init__(self, quiet: bool, unit: str):
+        from tqdm import tqdm
+
+        self._bar = None
+        self._tqdm = tqdm
+        self._quiet = quiet or not sys.stderr.isatty()
+        self._unit = unit
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._quiet:
+            return
+        if self._bar is None:
+            self._bar = self._tqdm(total=total, unit=self._unit, file=sys.stderr, dynamic_ncols=True, leave=False)
+        self._bar.total = total
+        self._bar.n = done
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
 def _run(args: argparse.Namespace) -> int:
     from .charts import save_charts
     from .experiment import run
     from .scenario import load_scenario
+    from .topology import build_topology
 
     scenario = load_scenario(Path(args.scenario))
-    if args.seed is not None and args.seed < 0:
-        raise ScenarioError.single(args.scenario, "--seed", args.seed, "must be a non-negative integer")
-    if args.replications is not None and args.replications < 1:
-        raise ScenarioError.single(args.scenario, "--replications", args.replications, "must be a positive integer")
-    if args.jobs < 0:
-        raise ScenarioError.single(args.scenario, "--jobs", args.jobs, "must be 0 (one per CPU) or a positive integer")
+    _check_options(args)
     output = Path(args.output) if args.output else Path("results") / scenario.name
-    show = not args.quiet and sys.stderr.isatty()
-
-    def progress(done: int, total: int) -> None:
-        if show and total > 1:
-            print(f"\r  replication {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
-
-    result = run(scenario, seed=args.seed, replications=args.replications, jobs=args.jobs, progress=progress)
+    bar = _Bar(args.quiet, "replication")
     try:
-        folder = result.save(output, extra=lambda temporary: save_charts(result, temporary))
+        result = run(scenario, seed=args.seed, replications=args.replications, jobs=args.jobs,
+                     scheduler=args.scheduler, progress=bar)
+    finally:
+        bar.close()
+    topology = build_topology(result.scenario)
+    try:
+        folder = result.save(output, extra=lambda temporary: save_charts(result, temporary, topology))
     except OSError as err:
         raise ExperimentError(f"{output}: cannot write the result folder: {err.strerror or err}") from None
     if not args.quiet:
         print(format_summary(result.summary))
         print(f"\nResults written to {folder}/ (summary.json, stations.csv, timeseries.csv, scenario.toml, charts/)")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .charts import save_sweep_charts
+    from .experiment import sweep
+    from .scenario import load_scenario
+
+    scenario = load_scenario(Path(args.scenario))
+    _check_options(args)
+    output = Path(args.output) if args.output else Path("results") / f"{scenario.name}-sweep"
+    bar = _Bar(args.quiet, "run")
+    try:
+        result = sweep(scenario, output, seed=args.seed, replications=args.replications, jobs=args.jobs,
+                       scheduler=args.scheduler, progress=bar, charts=save_sweep_charts)
+    finally:
+        bar.close()
+    if not args.quiet:
+        table = result.table
+        parameters = list(result.points[0].parameters)
+        rows = [[row["point"], *(str(row[p]) for p in parameters), f"{row['electronic_share']:.1%}",
+                 _number(row["throughput_per_day"]), _duration(row["latency_p95_seconds"]),
+                 f"{row['bottleneck_utilization']:.1%}", f"{row['peak_utilization']:.1%}", str(row["peak_bottleneck"])]
+                for _, row in table.iterrows()]
+        print(_table(rows, ["point", *parameters, "e-share", "copies/day", "latency p95", "mean util", "peak util",
+                            "busiest station"], set(range(1, len(parameters) + 6))))
+        saturated = table[table["peak_utilization"] >= scenario.analysis.threshold]
+        if len(saturated):
+            first = saturated.iloc[0]
+            print(f"\nFirst point whose busiest interval reaches {scenario.analysis.threshold:.0%} utilisation: "
+                  f"{first['point']} (" + ", ".join(f"{p} = {first[p]}" for p in parameters) + f"): {first['peak_bottleneck']}")
+        print(f"\n{len(result.points)} points x {result.results[0].summary['replications']} replications: "
+              f"{result.ran} run now, {result.reused} reused from {result.folder / 'runs.sqlite'}")
+        print(f"Results written to {result.folder}/ (points.csv, manifest.json, points/, charts/)")
+    return 0
+
+
+def _capacity(args: argparse.Namespace) -> int:
+    from .capacity import parse_target, search
+    from .scenario import load_scenario
+
+    scenario = load_scenario(Path(args.scenario))
+    _check_options(args)
+    try:
+        target = parse_target(args.target)
+    except ValueError as err:
+        raise ScenarioError.single(args.scenario, "--target", args.target, str(err)) from None
+    if not 0 < args.tolerance < 1:
+        raise ScenarioError.single(args.scenario, "--tolerance", args.tolerance, "must be between 0 and 1")
+
+    def show(evaluation: Any) -> None:
+        if not args.quiet:
+            print(f"  {args.param} = {evaluation.value:g}: {target.metric} {evaluation.mean:.4g} "
+                  f"(95% CI {evaluation.low:.4g} .. {evaluation.high:.4g}) -> {evaluation.verdict}", flush=True)
+
+    result = search(scenario, args.param, target, direction="smallest" if args.smallest else "largest",
+                    start=args.start, replications=args.replications, seed=args.seed, jobs=args.jobs,
+                    tolerance=args.tolerance, progress=show)
+    which = "smallest" if args.smallest else "largest"
+    if result.best is None:
+        print(f"No value of {args.param} met {args.target} ({result.note}).")
+        return 0
+    answer = f"{which} {args.param} meeting {args.target}: {result.best:g}"
+    if result.limit is not None:
+        answer += f" (the answer lies between {result.best:g} and {result.limit:g}, which did not meet it)"
+    else:
+        answer += f" ({result.note})"
+    print(answer)
     return 0
 
 
@@ -259,7 +389,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return {"run": _run, "check": _check, "schema": _schema, "verify": _verify}[args.command](args)
+        commands = {"run": _run, "sweep": _sweep, "capacity": _capacity, "check": _check, "schema": _schema,
+                    "verify": _verify}
+        return commands[args.command](args)
     except SimulatorError as err:
         for line in str(err).splitlines():
             print(f"axis-sim: error: {line}", file=sys.stderr)

@@ -120,6 +120,9 @@ class EngineOutput:
     in_system : numpy.ndarray
         Jobs at each station (waiting + in service) at each sampling instant,
         shape (samples, stations).
+    peak_utilization : numpy.ndarray
+        Per station, the highest utilisation over one sampling interval
+        after the warm-up (the busy hour, with hourly sampling).
     max_queue : numpy.ndarray
         Longest waiting line per station during the window.
     events : int
@@ -136,6 +139,7 @@ class EngineOutput:
     status_latency: Histogram
     timeseries: dict[str, np.ndarray]
     in_system: np.ndarray
+    peak_utilization: np.ndarray
     max_queue: np.ndarray
     horizon: float
     warmup: float
@@ -508,6 +512,8 @@ class _Model:
                 ledger.copies_delivered, ledger.documents_in_flight, ledger.statuses_in_flight, latency_mean,
             ))
             self.occupancy.append([b + len(u) + len(q) for b, u, q in zip(self.busy, self.qu, self.qn)])
+            counters = self.counters
+            self.busy_areas.append(np.array(counters.end_total) + np.array(self.busy) * env.now - np.array(counters.start_total))
 
     def mark_warmup(self) -> Iterator[simpy.Event]:
         """Snapshot the station counters at the end of the warm-up."""
@@ -516,6 +522,19 @@ class _Model:
         self.delivered_at_warmup = self.ledger.copies_delivered
         self.counters.max_queue[:] = [len(u) + len(q) for u, q in zip(self.qu, self.qn)]
 
+    def _peak_utilization(self) -> np.ndarray:
+        """Highest utilisation of each station over one sampling interval after the warm-up."""
+        interval = self.scenario.run.timeseries_interval
+        times = np.array([row[0] for row in self.samples])
+        areas = np.array(self.busy_areas).reshape(-1, self.n_stations)
+        keep = times - interval >= self.warmup - 1e-9
+        if not keep.any():
+            return np.full(self.n_stations, np.nan)
+        previous = np.vstack([np.zeros((1, self.n_stations)), areas[:-1]])
+        servers = np.array([s.servers for s in self.topology.stations], dtype=float)
+        per_interval = (areas - previous)[keep] / (interval * servers)
+        return per_interval.max(axis=0)
+
     def run(self) -> EngineOutput:
         """Simulate to the horizon and collect the output."""
         env = self.env
@@ -523,6 +542,7 @@ class _Model:
         self.outage_seconds = [0.0] * self.n_stations
         self.samples: list[tuple] = []
         self.occupancy: list[list[int]] = []
+        self.busy_areas: list[np.ndarray] = []
         for s, station in enumerate(self.topology.stations):
             for outage in station.outages:
                 env.process(self.outage(s, outage.start, outage.duration, outage.every))
@@ -556,6 +576,7 @@ class _Model:
             status_latency=self.status_latency,
             timeseries={name: table[:, i] for i, name in enumerate(columns)},
             in_system=np.array(self.occupancy, dtype=np.int64).reshape(-1, self.n_stations),
+            peak_utilization=self._peak_utilization(),
             max_queue=np.array(self.counters.max_queue),
             horizon=self.horizon,
             warmup=self.warmup,

@@ -50,6 +50,8 @@ __all__ = ["Replication", "replicate", "replication_seed", "mser5", "run", "Poin
 
 #: Spawn key of the pilot replication used to choose an automatic warm-up.
 PILOT = 2**31 - 1
+#: How long to wait for a Dask scheduler to answer.
+SCHEDULER_TIMEOUT = "20s"
 Progress = Callable[[int, int], None]
 
 
@@ -151,7 +153,7 @@ def _executor(jobs: int, scheduler: str | None) -> Iterator[cf.Executor | None]:
         except ImportError:
             raise ExperimentError("--scheduler needs Dask: pip install 'axis-simulator[dask]'") from None
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
         except OSError as err:
             raise ExperimentError(f"cannot reach the Dask scheduler at {scheduler!r}: {err}") from None
         try:
@@ -412,6 +414,7 @@ FIGURES: dict[str, str] = {
     "latency_mean_seconds": "latency_seconds.mean",
     "latency_p95_seconds": "latency_seconds.p95",
     "bottleneck_utilization": "bottleneck.utilization",
+    "peak_utilization": "peak_bottleneck.utilization",
     "documents_dropped": "documents.dropped",
     "documents_in_flight": "documents.in_flight",
 }
@@ -440,6 +443,7 @@ def _point_row(point: Point, result: RunResult) -> dict[str, Any]:
         low, high = confidence_interval(values)
         row[f"{column}_ci_low"], row[f"{column}_ci_high"] = low, high
     row["bottleneck"] = (result.summary.get("bottleneck") or {}).get("name")
+    row["peak_bottleneck"] = (result.summary.get("peak_bottleneck") or {}).get("name")
     analytic = result.summary.get("analytic") or {}
     row["predicted_bottleneck"] = analytic.get("bottleneck")
     row["predicted_bottleneck_utilization"] = analytic.get("bottleneck_utilization")

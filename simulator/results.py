@@ -10,6 +10,7 @@ folder, renamed at the end), so a failed run never leaves half a folder.
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -41,6 +42,11 @@ class ConfidenceInterval(NamedTuple):
     high: float
 
 
+@functools.lru_cache(maxsize=256)
+def _t_quantile(level: float, degrees: int) -> float:
+    return float(_stats.t.ppf(0.5 + level / 2, degrees))
+
+
 def confidence_interval(values: Sequence[float], level: float = 0.95) -> ConfidenceInterval:
     """Student-t confidence interval of the mean of independent replications.
 
@@ -65,7 +71,7 @@ def confidence_interval(values: Sequence[float], level: float = 0.95) -> Confide
     data = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
     if data.size < 2:
         return ConfidenceInterval(math.nan, math.nan)
-    half = float(_stats.t.ppf(0.5 + level / 2, data.size - 1) * data.std(ddof=1) / math.sqrt(data.size))
+    half = _t_quantile(level, data.size - 1) * float(data.std(ddof=1)) / math.sqrt(data.size)
     mean = float(data.mean())
     return ConfidenceInterval(mean - half, mean + half)
 
@@ -102,6 +108,7 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
             "kind": station.kind,
             "servers": station.servers,
             "utilization": _ratio(window.busy_area[i], station.servers * span),
+            "peak_utilization": float(output.peak_utilization[i]),
             "mean_queue": _ratio(window.wait_area[i], span),
             "max_queue": int(output.max_queue[i]),
             "mean_wait_seconds": mean_wait,
@@ -114,6 +121,7 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
             "predicted_mean_sojourn_seconds": guess.mean_sojourn if guess else math.nan,
         })
     busiest = max(stations, key=lambda s: s["utilization"] if math.isfinite(s["utilization"]) else -1, default=None)
+    peak = max(stations, key=lambda s: s["peak_utilization"] if math.isfinite(s["peak_utilization"]) else -1, default=None)
     latency = output.latency
     summary: dict[str, Any] = {
         "documents": {
@@ -150,6 +158,8 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
         "status_latency_seconds": {"mean": output.status_latency.mean, "p95": output.status_latency.quantile(0.95)},
         "stations": stations,
         "bottleneck": {"name": busiest["name"], "utilization": busiest["utilization"]} if busiest else None,
+        "peak_bottleneck": {"name": peak["name"], "utilization": peak["peak_utilization"],
+                            "interval_seconds": scenario.run.timeseries_interval} if peak else None,
         "horizon_seconds": output.horizon,
         "warmup_seconds": output.warmup,
         "events": output.events,
@@ -178,7 +188,7 @@ def _combine_values(values: list[Any]) -> tuple[Any, Any]:
     return mean, list(confidence_interval(numbers))
 
 
-_NO_CI = {"horizon_seconds", "warmup_seconds", "working_days", "servers", "name", "kind", "exact", "caveats",
+_NO_CI = {"horizon_seconds", "warmup_seconds", "working_days", "interval_seconds", "servers", "name", "kind", "exact", "caveats",
           "predicted_utilization", "predicted_mean_sojourn_seconds", "outage_seconds", "bottleneck_utilization",
           "headroom", "latency_mean_seconds"}
 

@@ -533,8 +533,40 @@ def load_scenario(source: str | Path, *, name: str | None = None) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(label, [Problem("TOML", missing_value(), f"not valid TOML: {err}")]) from None
+    base_folder = Path(source).parent if label != "<text>" else Path.cwd()
+    data = _extend(data, base_folder, label, seen=(str(Path(source).resolve()),) if label != "<text>" else ())
     data.setdefault("name", default_name)
     return scenario_from_dict(data, source=label)
+
+
+def _extend(data: dict[str, Any], folder: Path, label: str, seen: tuple[str, ...]) -> dict[str, Any]:
+    """Resolve ``extends = "other.toml"``: the other file's tables, overridden key by key by this one's."""
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    if not isinstance(base_name, str):
+        raise ScenarioError.single(label, "extends", base_name, "must be the path of another scenario file")
+    path = (folder / base_name).resolve()
+    if str(path) in seen:
+        raise ScenarioError.single(label, "extends", base_name, "forms a cycle of files extending each other")
+    if not path.is_file():
+        raise ScenarioError.single(label, "extends", base_name, f"no such file ({path})")
+    try:
+        base = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise ScenarioError.single(label, "extends", base_name, f"cannot be read as a scenario: {err}") from None
+    base.pop("name", None)
+    return _merge_tables(_extend(base, path.parent, str(path), seen + (str(path),)), data)
+
+
+def _merge_tables(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge_tables(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def scenario_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Scenario:

@@ -83,3 +83,52 @@ def test_module_entry_point(small: Path):
     completed = subprocess.run([sys.executable, "-m", "simulator", "check", str(small)], capture_output=True, text=True)
     assert 0 == completed.returncode
     assert "valid scenario" in completed.stdout
+
+
+SWEEP_TEXT = """
+[run]
+horizon = "2000s"
+warmup = "100s"
+timeseries_interval = "100s"
+[network.hub]
+service = { mean = "1s" }
+[[agencies]]
+id = "A"
+rate = 0.3
+[[agencies]]
+id = "B"
+[analysis]
+threshold = 0.5
+[sweep]
+[[sweep.parameters]]
+path = "traffic.multiplier"
+values = [1.0, 2.0, 3.0]
+"""
+
+
+def test_sweep_command_prints_the_table_and_the_first_saturation(tmp_path: Path, capsys):
+    """sweep writes the folder and charts, prints one row per point and where utilisation first passes the threshold."""
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(SWEEP_TEXT, encoding="utf-8")
+    out = tmp_path / "sweep"
+    assert 0 == main(["sweep", str(scenario), "-o", str(out), "--replications", "2", "--jobs", "1"])
+    printed = capsys.readouterr().out
+    assert "p002" in printed and "First point whose busiest interval reaches 50%" in printed
+    for name in ("points.csv", "manifest.json", "runs.sqlite", "scenario.toml", "charts/capacity_curve.png",
+                 "charts/peak_utilization.png", "charts/electronic_share.png", "points/p000/summary.json"):
+        assert (out / name).stat().st_size > 0, name
+    assert 0 == main(["sweep", str(scenario), "-o", str(out), "--replications", "2", "--jobs", "1"])
+    assert "0 run now, 6 reused" in capsys.readouterr().out
+
+
+def test_capacity_command(tmp_path: Path, capsys):
+    """capacity prints each evaluation and the answer with its bracket."""
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(SWEEP_TEXT.replace('horizon = "2000s"', 'horizon = "20000s"'), encoding="utf-8")
+    assert 0 == main(["capacity", str(scenario), "--param", "traffic.multiplier", "--target", "utilization <= 0.6",
+                      "--replications", "2", "--jobs", "1"])
+    printed = capsys.readouterr().out
+    assert "largest traffic.multiplier meeting utilization <= 0.6" in printed
+    assert "-> meets" in printed and ("-> fails" in printed or "-> uncertain" in printed)
+    assert 2 == main(["capacity", str(scenario), "--param", "traffic.multiplier", "--target", "speed <= 1"])
+    assert "--target = 'speed <= 1'" in capsys.readouterr().err
