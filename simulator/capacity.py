@@ -38,6 +38,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "electronic_share": ("electronic_share", "number"),
     "throughput_per_day": ("throughput_per_day", "number"),
     "dropped_share": ("dropped_share", "number"),
+    "same_day_share": ("same_day_share", "number"),
 }
 _TARGET = re.compile(r"^\s*([a-z_0-9]+)\s*(<=|>=)\s*(\S+)\s*$")
 

@@ -239,6 +239,7 @@ class _Model:
         status_buffer = self.status_buffer
         paper_buffer: list[float] = []
         paper_reasons = self.paper_reasons = [0] * len(PAPER_REASONS)
+        same_day = self.same_day = [0]
         self.paper_buffer = paper_buffer
         postal = self.postal
         status_draws = self.status_draws
@@ -363,6 +364,8 @@ class _Model:
                 latency_buffer.append(now - job.created)
                 if not job.prio:
                     urgent_buffer.append(now - job.created)
+                if now // 86400.0 == job.created // 86400.0:
+                    same_day[0] += 1
             if doc is None:
                 ledger.documents_delivered += 1
             else:
@@ -586,6 +589,7 @@ class _Model:
             extra={"outage_seconds": np.array(self.outage_seconds),
                    "census": census,
                    "latencies": self.kept,
+                   "same_day_deliveries": self.same_day[0],
                    "working_days": (self.clock.open_seconds / self.scenario.calendar.open_seconds_per_day
                                     if self.scenario.calendar is not None else self.horizon / 86400.0),
                    "copies_delivered_in_window": self.ledger.copies_delivered - self.delivered_at_warmup},

@@ -415,6 +415,7 @@ FIGURES: dict[str, str] = {
     "latency_p95_seconds": "latency_seconds.p95",
     "bottleneck_utilization": "bottleneck.utilization",
     "peak_utilization": "peak_bottleneck.utilization",
+    "same_day_share": "same_day_share",
     "documents_dropped": "documents.dropped",
     "documents_in_flight": "documents.in_flight",
 }

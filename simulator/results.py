@@ -154,6 +154,7 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
             "urgent_mean": output.urgent_latency.mean,
             "normal_mean": _ratio(latency.total - output.urgent_latency.total, latency.count - output.urgent_latency.count),
         },
+        "same_day_share": _ratio(output.extra["same_day_deliveries"], latency.count),
         "paper_latency_seconds": {"mean": output.paper_latency.mean},
         "status_latency_seconds": {"mean": output.status_latency.mean, "p95": output.status_latency.quantile(0.95)},
         "stations": stations,

@@ -150,3 +150,18 @@ def test_in_flight_at_the_horizon_is_counted():
     out, _ = _run(_doc("0s"), horizon="3s")
     ledger = out.ledger
     assert (1, 0, 1) == (ledger.documents_electronic, ledger.documents_delivered, ledger.documents_in_flight)
+
+
+def test_same_day_share_counts_calendar_days():
+    """A copy sent at 23:59:59 and received 6 s later crosses midnight: one of two copies is same-day."""
+    from simulator.results import summarize
+
+    out, topology = _run(_doc("0s") + _doc("86399s"), horizon="2d")
+    assert 1 == out.extra["same_day_deliveries"]
+    summary = summarize(out, out_scenario(), topology, None)
+    assert 0.5 == summary["same_day_share"]
+
+
+def out_scenario():
+    """The micro scenario itself (for summarize)."""
+    return load_scenario(MICRO.format(horizon="2d", agency_extra="", hub_extra="", more=""))
