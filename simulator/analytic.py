@@ -267,8 +267,10 @@ def _flows(scenario: Scenario, topology: Topology, costs: tuple[np.ndarray, np.n
     platform_of = table.platform_of
     platforms, platform_index = np.unique(platform_of, return_inverse=True)
     n_platforms = len(platforms)
-    conn = table.connected.astype(float)
+    conn = clock.open_share_after(table.connect_time)  # share of the open time each agency is connected
     weights = table.weight.copy() if traffic.recipients == "weighted" else np.ones(n)
+    local_share = traffic.local_share
+    platform_weight = np.bincount(platform_index, weights=weights, minlength=n_platforms)
     rate = table.rate * clock.open_fraction
     sender = rate * conn * (1.0 - traffic.types.classified) * table.adoption  # documents/s that may go electronic
     n_status = len(traffic.statuses)
@@ -299,7 +301,12 @@ def _flows(scenario: Scenario, topology: Topology, costs: tuple[np.ndarray, np.n
         p_hub = 0.0
         if single_share > 0:
             w = np.where(others, weights, 0.0)
-            share = w / w.sum() * conn * single_share
+            choice = w / w.sum()
+            local_total = platform_weight[own] - weights[o]
+            if local_share > 0 and local_total > 0:
+                local = np.where(platform_index == own, w, 0.0) / local_total
+                choice = (1 - local_share) * choice + local_share * local
+            share = choice * conn * single_share
             copies += share
             p_any += share.sum()
             by_platform = np.bincount(platform_index, weights=share, minlength=n_platforms)
@@ -530,6 +537,9 @@ def _caveats(scenario: Scenario, topology: Topology) -> tuple[str, ...]:
         notes.append("fan-out documents arrive in batches downstream of the split")
     if scenario.traffic.types.urgent > 0:
         notes.append("urgent priority changes waits by class (the mean over classes is shown)")
+    times = topology.agencies.connect_time
+    if ((times > 0) & (times < scenario.run.horizon)).any():
+        notes.append("agencies connect during the run: connection is averaged over the horizon")
     if any(v > 0 for v in (scenario.network.access.latency, scenario.network.backbone.latency)) or any(
             b is not None for b in (scenario.network.access.bandwidth, scenario.network.backbone.bandwidth)):
         pass  # link delays add a constant; exact all the same

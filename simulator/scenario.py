@@ -80,8 +80,8 @@ __all__ = [
     "apply_parameters",
 ]
 
-#: Built-in structures a scenario may start from (see :mod:`simulator.topology`).
-DATASETS = ("none", "national-2020")
+#: Built-in structures a scenario may start from (see :mod:`simulator.structures`).
+DATASETS = ("none", "national-2020", "national-2025")
 
 
 def _unit(parse: Any, fmt: Any, pattern: str, example: str) -> list[Any]:
@@ -195,12 +195,18 @@ class LinkSpec(_Model):
 
 
 class NetworkSpec(_Model):
-    """The stations and links every agency, platform and the hub get unless overridden.
+    """The structure, and the stations and links every agency, platform and the hub get unless overridden.
 
-    A station type the scenario does not describe is left out (pass-through).
+    ``dataset`` picks a built-in structure at a ``level`` of detail
+    (:mod:`simulator.structures`); ``reform = "merge-2025"`` moves the 2020
+    structure onto the 2025 provinces and ministries. A station type the
+    scenario does not describe is left out (pass-through).
     """
 
-    dataset: Literal["none", "national-2020"] = "none"
+    dataset: Literal["none", "national-2020", "national-2025"] = "none"
+    level: Literal["national", "provincial", "full"] = "national"
+    reform: Literal["none", "merge-2025"] = "none"
+    units_per_ministry: Annotated[int, Field(ge=0, le=200)] = 8
     hub: StationSpec = StationSpec(passthrough=True)
     platform: StationSpec = StationSpec(passthrough=True)
     agency: StationSpec = StationSpec(passthrough=True)
@@ -223,6 +229,9 @@ class AgencySpec(_Model):
     A top-level agency (no ``parent``) owns an integration platform; an agency
     with a ``parent`` sends through its parent's platform. With a dataset, an
     entry whose ``id`` matches a dataset agency overrides that agency's fields.
+    ``size`` scales its document rate and recipient weight (datasets set it
+    from the number of communes); ``connected_at`` is when it joins the axis
+    (documents switch from paper to electronic from then).
     """
 
     id: Identifier
@@ -231,7 +240,9 @@ class AgencySpec(_Model):
     parent: Identifier | None = None
     rate: Rate | None = None
     weight: Annotated[float, Field(ge=0.0)] | None = None
+    size: Annotated[float, Field(ge=0.0)] | None = None
     connected: bool | None = None
+    connected_at: Duration | None = None
     adoption: Share | None = None
     station: StationSpec | None = None
     platform: StationSpec | None = None
@@ -297,9 +308,12 @@ class TrafficSpec(_Model):
     """How documents are addressed, typed, sized and acknowledged.
 
     ``multiplier`` scales every agency's document rate (a growth scenario).
+    ``local_share`` of single-recipient documents go to an agency behind the
+    sender's own platform (its province or ministry), when it has any.
     """
 
     recipients: Literal["uniform", "weighted"] = "weighted"
+    local_share: Share = 0.0
     multiplier: Annotated[float, Field(ge=0.0)] = 1.0
     fanout: tuple[FanoutSpec, ...] = ()
     types: TypesSpec = TypesSpec()
@@ -406,11 +420,14 @@ class ConnectionSpec(_Model):
     the others in the list are not (agencies not listed keep their own
     setting); sweeping ``connection.connected`` connects them one by one.
     Without it, the list only sets the order of the roadmap that ``check``
-    shows for the agencies not yet connected.
+    shows for the agencies not yet connected. With ``every``, the agencies of
+    the order not connected at the start join one by one, one every period
+    (the first after one period): an onboarding roadmap in time.
     """
 
     order: tuple[Identifier, ...] = ()
     connected: Annotated[int, Field(ge=0)] | None = None
+    every: Annotated[Duration, Field(gt=0)] | None = None
 
     @field_validator("connected")
     @classmethod

@@ -28,8 +28,9 @@ import numpy as np
 
 from .errors import Problem, ScenarioError
 from .scenario import AgencySpec, Distribution, LinkSpec, Outage, Scenario, StationSpec
+from .structures import dataset_agencies
 
-__all__ = ["Station", "AgencyTable", "Route", "Topology", "build_topology", "load_dataset", "HUB"]
+__all__ = ["Station", "AgencyTable", "Route", "Topology", "build_topology", "HUB"]
 
 #: Graph node of the national hub.
 HUB = "hub"
@@ -74,8 +75,9 @@ class AgencyTable:
     platform_of: np.ndarray  # agency index of the top-level agency owning its platform
     rate: np.ndarray  # documents per second while open
     weight: np.ndarray  # recipient weight
-    connected: np.ndarray  # bool
+    connected: np.ndarray  # bool: connected at some time during the run
     adoption: np.ndarray  # share sent electronically when both ends are connected
+    connect_time: np.ndarray  # seconds from which the agency is connected (0: from the start, inf: never)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -223,29 +225,11 @@ class Topology:
         ]
 
 
-def load_dataset(name: str) -> list[dict[str, str]]:
-    """Rows of a built-in structure shipped in ``simulator/data/<name>.csv``.
-
-    Parameters
-    ----------
-    name : str
-        Dataset name, e.g. ``"national-2020"``.
-
-    Returns
-    -------
-    list of dict
-        One dict per agency with ``id``, ``name``, ``kind`` and the dataset's
-        other columns (strings, UTF-8).
-    """
-    text = resources.files("simulator.data").joinpath(f"{name}.csv").read_text(encoding="utf-8")
-    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
-    return list(csv.DictReader(io.StringIO("\n".join(lines))))
-
-
 def _dataset_agencies(scenario: Scenario) -> list[AgencySpec]:
-    if scenario.network.dataset == "none":
+    network = scenario.network
+    if network.dataset == "none":
         return []
-    return [AgencySpec(id=row["id"], name=row["name"], kind=row["kind"]) for row in load_dataset(scenario.network.dataset)]
+    return dataset_agencies(network.dataset, network.level, network.reform, network.units_per_ministry)
 
 
 def _merge(base: list[AgencySpec], explicit: Iterable[AgencySpec]) -> tuple[list[AgencySpec], list[int | None]]:
@@ -266,15 +250,34 @@ def _merge(base: list[AgencySpec], explicit: Iterable[AgencySpec]) -> tuple[list
     return merged, origin
 
 
-def _connected(scenario: Scenario, merged: list[AgencySpec], kinds: list[str], index_of: dict[str, int],
-               resolved: object) -> np.ndarray:
-    """Connection flags: the agency's (or its kind's), then ``connection.connected`` over ``connection.order``."""
-    connected = np.array([resolved(a, k, "connected") for a, k in zip(merged, kinds)], dtype=bool)  # type: ignore[operator]
-    count = scenario.connection.connected
+def _connect_times(scenario: Scenario, merged: list[AgencySpec], kinds: list[str], index_of: dict[str, int],
+                   resolved: object) -> np.ndarray:
+    """When each agency is connected (0: from the start, inf: never).
+
+    The agency's (or its kind's) ``connected`` flag, then its ``connected_at``,
+    then ``connection.connected`` over ``connection.order`` and, with
+    ``connection.every``, one more of the order every period.
+    """
+    flags = [resolved(a, k, "connected") for a, k in zip(merged, kinds)]  # type: ignore[operator]
+    times = np.array([0.0 if flag else np.inf for flag in flags])
+    for i, agency in enumerate(merged):
+        if agency.connected_at is not None:
+            times[i] = agency.connected_at
+    connection = scenario.connection
+    count = connection.connected
     if count is not None:
-        for position, agency_id in enumerate(scenario.connection.order):
-            connected[index_of[agency_id]] = position < count
-    return connected
+        for position, agency_id in enumerate(connection.order):
+            if position < count:
+                times[index_of[agency_id]] = 0.0
+            elif connection.every is not None:
+                times[index_of[agency_id]] = (position - count + 1) * connection.every
+            else:
+                times[index_of[agency_id]] = np.inf
+    elif connection.every is not None:
+        waiting = [a for a in connection.order if times[index_of[a]] > 0]
+        for step, agency_id in enumerate(waiting, start=1):
+            times[index_of[agency_id]] = step * connection.every
+    return times
 
 
 def build_topology(scenario: Scenario) -> Topology:
@@ -295,6 +298,9 @@ def build_topology(scenario: Scenario) -> Topology:
         or a fan-out names a kind no agency has.
     """
     source = scenario.source
+    if scenario.network.reform != "none" and scenario.network.dataset != "national-2020":
+        raise ScenarioError.single(source, "network.reform", scenario.network.reform,
+                                   'applies to network.dataset = "national-2020" only')
     merged, origin = _merge(_dataset_agencies(scenario), scenario.agencies)
     ids = [a.id for a in merged]
     index_of = {agency_id: i for i, agency_id in enumerate(ids)}
@@ -352,15 +358,18 @@ def build_topology(scenario: Scenario) -> Topology:
         value = getattr(agency, attribute)
         return getattr(scenario.kind(kind), attribute) if value is None else value
 
+    size = np.array([1.0 if a.size is None else a.size for a in merged])
+    connect_time = _connect_times(scenario, merged, kinds, index_of, resolved)
     table = AgencyTable(
         ids=tuple(ids),
         names=tuple(a.name or a.id for a in merged),
         kinds=tuple(kinds),
         platform_of=platform_of,
-        rate=np.array([resolved(a, k, "rate") for a, k in zip(merged, kinds)], dtype=float) * scenario.traffic.multiplier,
-        weight=np.array([resolved(a, k, "weight") for a, k in zip(merged, kinds)], dtype=float),
-        connected=_connected(scenario, merged, kinds, index_of, resolved),
+        rate=np.array([resolved(a, k, "rate") for a, k in zip(merged, kinds)], dtype=float) * size * scenario.traffic.multiplier,
+        weight=np.array([resolved(a, k, "weight") for a, k in zip(merged, kinds)], dtype=float) * size,
+        connected=connect_time < scenario.run.horizon,
         adoption=np.array([resolved(a, k, "adoption") for a, k in zip(merged, kinds)], dtype=float),
+        connect_time=connect_time,
     )
     if table.weight.sum() <= 0:
         raise ScenarioError(source, [Problem("kinds.*.weight", 0.0, "at least one agency needs a positive recipient weight")])

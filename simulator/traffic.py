@@ -26,6 +26,7 @@ __all__ = [
     "OpenClock",
     "PAPER_REASONS",
     "Document",
+    "Addressing",
     "DocumentStream",
     "build_document_streams",
     "scripted_documents",
@@ -88,6 +89,22 @@ class OpenClock:
     def open_fraction(self) -> float:
         """Share of the horizon that is open time."""
         return self.open_seconds / self.horizon
+
+    def open_before(self, wall: np.ndarray) -> np.ndarray:
+        """Open seconds between time 0 and each wall-clock instant (the inverse of :meth:`to_wall`)."""
+        wall = np.minimum(np.asarray(wall, dtype=float), self.horizon)
+        index = np.maximum(np.searchsorted(self._starts, wall, side="right") - 1, 0)
+        if len(self._cumulative) == 1 and self._starts[0] == 0.0 and self.open_seconds == self.horizon:
+            return wall  # always open
+        ends = np.append(self._cumulative[1:], self.open_seconds)
+        within = np.clip(wall - self._starts[index], 0.0, ends[index] - self._cumulative[index])
+        return np.where(wall < self._starts[0], 0.0, self._cumulative[index] + within)
+
+    def open_share_after(self, wall: np.ndarray) -> np.ndarray:
+        """Share of all open time that comes after each wall-clock instant (1 at 0, 0 past the horizon)."""
+        if self.open_seconds <= 0:
+            return np.zeros(len(wall))
+        return 1.0 - self.open_before(wall) / self.open_seconds
 
     def to_wall(self, open_time: np.ndarray) -> np.ndarray:
         """Wall-clock seconds of the given open-time instants (``inf`` past the horizon)."""
@@ -156,6 +173,34 @@ class Document(NamedTuple):
     reason: int  #: index in PAPER_REASONS of why the paper copies go on paper (-1: none)
 
 
+class Addressing:
+    """What every agency's stream shares: recipient weights, platforms, fan-out groups, connection times.
+
+    Built once per run, so memory grows with the number of agencies, not with its square.
+    """
+
+    def __init__(self, scenario: Scenario, topology: Topology):
+        table = topology.agencies
+        traffic = scenario.traffic
+        n = len(table)
+        self.weights = table.weight.astype(float) if traffic.recipients == "weighted" else np.ones(n)
+        self.cumulative = np.cumsum(self.weights)
+        self.connect_time = table.connect_time
+        self.platform_of = table.platform_of
+        self.local_share = traffic.local_share
+        members: dict[int, list[int]] = {}
+        for agency, platform in enumerate(table.platform_of.tolist()):
+            members.setdefault(platform, []).append(agency)
+        self.local = {p: (np.array(m, dtype=np.int64), np.cumsum(self.weights[m])) for p, m in members.items()}
+        kinds = np.array(table.kinds)
+        self.fan_edges = np.cumsum([f.share for f in traffic.fanout]) if traffic.fanout else np.zeros(0)
+        self.fan_groups = []
+        for fan in traffic.fanout:
+            group = np.flatnonzero(kinds == fan.kind) if fan.kind is not None else np.arange(n)
+            self.fan_groups.append((group, fan.recipients))
+        self.singles = [(r,) for r in range(n)]
+
+
 class DocumentStream:
     """The documents one agency creates, in time order, until the horizon.
 
@@ -163,7 +208,7 @@ class DocumentStream:
     """
 
     def __init__(self, agency: int, scenario: Scenario, topology: Topology, clock: OpenClock,
-                 seed: np.random.SeedSequence):
+                 seed: np.random.SeedSequence, addressing: Addressing | None = None):
         table = topology.agencies
         self.agency = agency
         self._rate = float(table.rate[agency])
@@ -175,20 +220,11 @@ class DocumentStream:
         self._urgent = traffic.types.urgent
         self._classified = traffic.types.classified
         self._size = traffic.size
-        weights = table.weight.copy() if traffic.recipients == "weighted" else np.ones(len(table))
-        weights[agency] = 0.0
-        self._cumulative = np.cumsum(weights)
-        self._connected = table.connected.tolist()
-        self._connected_array = table.connected
-        self._singles = [(r,) for r in range(len(table))]
-        self._sender_ok = bool(table.connected[agency])
+        self._book = addressing if addressing is not None else Addressing(scenario, topology)
         self._adoption = float(table.adoption[agency])
-        self._fan_edges = np.cumsum([f.share for f in traffic.fanout]) if traffic.fanout else np.zeros(0)
-        self._fan_members = []
-        for fan in traffic.fanout:
-            members = [i for i in range(len(table)) if i != agency and (fan.kind is None or table.kinds[i] == fan.kind)]
-            count = len(members) if fan.recipients == "all" else min(fan.recipients, len(members))
-            self._fan_members.append((np.array(members, dtype=np.int64), count))
+        members, cumulative = self._book.local[int(table.platform_of[agency])]
+        own = float(self._book.weights[agency])
+        self._local = (members, cumulative) if cumulative[-1] - own > 0 and self._book.local_share > 0 else None
         expected = self._rate * clock.open_seconds
         self._batch = int(min(2048, max(16, expected * 1.05 + 3 * math.sqrt(expected + 1))))
 
@@ -200,9 +236,11 @@ class DocumentStream:
         if self._rate <= 0.0 or self._clock.open_seconds <= 0.0:
             return
         open_time = 0.0
-        connected = self._connected_array
-        singles = self._singles
-        n_fan = len(self._fan_members)
+        book = self._book
+        connect_time = book.connect_time
+        sender_from = float(connect_time[self.agency])
+        singles = book.singles
+        n_fan = len(book.fan_groups)
         while True:
             n = self._batch
             opens = open_time + np.cumsum(self._arrivals.exponential(1.0 / self._rate, n))
@@ -218,15 +256,14 @@ class DocumentStream:
                 sizes = np.full(n, self._size.median)
             adopts = rng.random(n) < self._adoption
             if n_fan:
-                category = np.searchsorted(self._fan_edges, rng.random(n), side="right")
+                category = np.searchsorted(book.fan_edges, rng.random(n), side="right")
             else:
                 category = np.full(n, n_fan)
             single = self._recipients(rng, n)
             # why a single-recipient document goes on paper (-1: it does not); first reason wins
-            reason = np.where(~adopts, _NOT_ADOPTED, np.where(connected[single], -1, _RECIPIENT))
+            reason = np.where(~adopts, _NOT_ADOPTED, np.where(walls >= connect_time[single], -1, _RECIPIENT))
             reason = np.where(secret, _CLASSIFIED, reason)
-            if not self._sender_ok:
-                reason[:] = _SENDER
+            reason = np.where(walls >= sender_from, reason, _SENDER)
             finite = int(np.searchsorted(walls, math.inf, side="left"))
             batch = [(w, p, z, singles[r], 0, -1) if c < 0 else (w, p, z, (), 1, c)
                      for w, p, z, r, c in zip(walls[:finite].tolist(), priority[:finite].tolist(),
@@ -242,23 +279,44 @@ class DocumentStream:
     def _fanout(self, rng: np.random.Generator, single: tuple, category: int, reason: int) -> tuple:
         """Re-address a document drawn as single-recipient to a fan-out group."""
         wall, prio, size = single[:3]
-        members, count = self._fan_members[category]
+        group, wanted = self._book.fan_groups[category]
+        members = group[group != self.agency]
+        count = len(members) if wanted == "all" else min(int(wanted), len(members))
         chosen = members if count == len(members) else rng.choice(members, count, replace=False)
         recipients = chosen.tolist()
         k = len(recipients)
         if reason in (_SENDER, _CLASSIFIED, _NOT_ADOPTED):
             return (wall, prio, size, (), k, reason)
-        electronic = tuple(r for r in recipients if self._connected[r])
+        connect_time = self._book.connect_time
+        electronic = tuple(r for r in recipients if wall >= connect_time[r])
         paper = k - len(electronic)
         return (wall, prio, size, electronic, paper, _RECIPIENT if paper else -1)
 
     def _recipients(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        cumulative = self._cumulative
-        total = cumulative[-1]
-        chosen = np.searchsorted(cumulative, rng.random(n) * total, side="right")
+        """Single recipients: weighted over all agencies or, a ``local_share`` of the time, behind the own platform.
+
+        The sender is never its own recipient (its draws are redrawn).
+        """
+        cumulative = self._book.cumulative
+        chosen = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right")
+        if self._local is not None:
+            members, local_cumulative = self._local
+            local = rng.random(n) < self._book.local_share
+            picks = np.searchsorted(local_cumulative, rng.random(int(local.sum())) * local_cumulative[-1], side="right")
+            chosen[local] = members[np.minimum(picks, len(members) - 1)]
+        else:
+            local = None
         own = chosen == self.agency
-        while own.any():  # zero weight for the sender; guards float edge cases
-            chosen[own] = np.searchsorted(cumulative, rng.random(int(own.sum())) * total, side="right")
+        while own.any():  # zero weight for the sender in effect: draw again from the same distribution
+            again = np.flatnonzero(own)
+            fresh = np.searchsorted(cumulative, rng.random(len(again)) * cumulative[-1], side="right")
+            if local is not None:
+                members, local_cumulative = self._local
+                from_local = local[again]
+                picks = np.searchsorted(local_cumulative, rng.random(int(from_local.sum())) * local_cumulative[-1],
+                                        side="right")
+                fresh[from_local] = members[np.minimum(picks, len(members) - 1)]
+            chosen[again] = fresh
             own = chosen == self.agency
         return np.minimum(chosen, len(cumulative) - 1)
 
@@ -275,12 +333,12 @@ def scripted_documents(scenario: Scenario, topology: Topology) -> list[tuple[int
         prio = URGENT if scripted.type == "urgent" else NORMAL
         size = scenario.traffic.size.median if scripted.size is None else scripted.size
         k = len(recipients)
-        if not table.connected[origin]:
+        if scripted.at < table.connect_time[origin]:
             document = (scripted.at, prio, size, (), k, _SENDER)
         elif scripted.type == "classified":
             document = (scripted.at, prio, size, (), k, _CLASSIFIED)
         else:
-            electronic = tuple(r for r in recipients if table.connected[r])
+            electronic = tuple(r for r in recipients if scripted.at >= table.connect_time[r])
             document = (scripted.at, prio, size, electronic, k - len(electronic), _RECIPIENT if k > len(electronic) else -1)
         out.append((origin, document))
     out.sort(key=lambda item: item[1][0])
@@ -298,12 +356,13 @@ def build_document_streams(scenario: Scenario, topology: Topology, seed: np.rand
     """
     table = topology.agencies
     streams = []
-    weights = table.weight if scenario.traffic.recipients == "weighted" else np.ones(len(table))
+    addressing = Addressing(scenario, topology)
+    weights = addressing.weights
     for agency in range(len(table)):
         if table.rate[agency] <= 0:
             continue
         if weights.sum() - weights[agency] <= 0:
             raise ScenarioError(scenario.source, [Problem(f"agency {table.ids[agency]}.weight", float(weights[agency]),
                                                           "every other agency has recipient weight 0, so its documents have nowhere to go")])
-        streams.append(DocumentStream(agency, scenario, topology, clock, seed))
+        streams.append(DocumentStream(agency, scenario, topology, clock, seed, addressing))
     return streams

@@ -573,7 +573,7 @@ def test_scenario_error_is_a_simulator_error() -> None:
         ("[run]\nreplications = 10001\n", "run.replications", 10001, r"^must be less than or equal to 10000$"),
         ("[run]\nhorizon = \"0s\"\n", "run.horizon", "0s", r"^must be greater than 0$"),
         ("[run]\nhorizon = true\n", "run.horizon", True, r"^is not a duration$"),
-        ("[network]\ndataset = \"world\"\n", "network.dataset", "world", r"^must be 'none' or 'national-2020'$"),
+        ("[network]\ndataset = \"world\"\n", "network.dataset", "world", r"^must be 'none', 'national-2020' or 'national-2025'$"),
         ("[network.hub]\nservice = { distribution = \"weibull\", mean = \"1s\" }\n",
          "network.hub.service.distribution", "weibull", r"^must be 'exponential', 'deterministic', 'lognormal' or 'gamma'$"),
         ("[network.hub]\nservice = { distribution = \"gamma\" }\n", "network.hub.service.mean", None, r"^is required$"),
