@@ -162,7 +162,8 @@ def main() -> None:
           [f"The 696 district-level units before 1 July 2025 (abolished then), from {source}, table admin_units_legacy.",
            "The 2020 count was about 705-713 (shared/DOMAIN.md section 4); the source holds the early-2025 list."])
     communes = query("select wardCode code, min(provinceKey) province, min(districtCode) district, min(ward) name, "
-                     "min(wardType) type from admin_units_legacy group by wardCode order by wardCode")
+                     "min(wardType) type from admin_units_legacy where wardCode is not null "
+                     "group by wardCode order by wardCode")
     write("communes-2020.csv", ["id", "code", "province", "district", "name", "type"],
           [[f"x{c['code']}", c["code"], old_ids[c["province"]], f"h{c['district']}", c["name"], c["type"] or ""]
            for c in communes],

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.special import gammaln
@@ -49,6 +50,8 @@ __all__ = [
     "priority_waits",
     "electronic_share",
     "connect_headroom",
+    "PlatformChange",
+    "reform_load_change",
     "station_arrival_rates",
     "predict",
 ]
@@ -255,11 +258,11 @@ def station_arrival_rates(scenario: Scenario, topology: Topology) -> dict[str, n
         electronic copies per second in all; ``"documents_per_second"``:
         documents created per second (all modes).
     """
-    return _flows(scenario, topology, None)
+    return _flows(scenario, topology)
 
 
-def _flows(scenario: Scenario, topology: Topology, costs: tuple[np.ndarray, np.ndarray, float] | None) -> dict[str, np.ndarray]:
-    """Traffic equations; with ``costs`` (agency, platform, hub seconds per pass) also the latency sum."""
+def _flows(scenario: Scenario, topology: Topology) -> dict[str, Any]:
+    """Traffic equations, and the copy flows the latency formula weighs (one pass over the senders)."""
     table = topology.agencies
     n = len(table)
     traffic = scenario.traffic
@@ -283,8 +286,10 @@ def _flows(scenario: Scenario, topology: Topology, costs: tuple[np.ndarray, np.n
     status_agency = np.zeros(n)
     status_platform = np.zeros(n_platforms)
     status_hub = 0.0
-    latency_sum = 0.0
     electronic_documents = 0.0
+    sent_by_agency = np.zeros(n)  # electronic copies each agency sends
+    off_platform_into = np.zeros(n_platforms)  # copies reaching each platform from another platform
+    hub_copies = 0.0
     groups = [(f.share, f) for f in traffic.fanout]
     single_share = 1.0 - sum(share for share, _ in groups)
     kinds = np.array(table.kinds)
@@ -335,12 +340,11 @@ def _flows(scenario: Scenario, topology: Topology, costs: tuple[np.ndarray, np.n
         copies_into += flow * copies
         by_platform = np.bincount(platform_index, weights=copies, minlength=n_platforms)
         off_platform = copies.sum() - by_platform[own]
-        if costs is not None:
-            agency_cost, platform_cost, hub_cost = costs
-            off = platform_index != own
-            path = agency_cost[o] + platform_cost[own] + agency_cost + np.where(off, hub_cost + platform_cost[platform_index], 0.0)
-            with np.errstate(invalid="ignore"):  # an unstable station (inf) on a path no copy takes
-                latency_sum += flow * float(np.where(copies > 0, copies * path, 0.0).sum())
+        sent_by_agency[o] += flow * copies.sum()
+        into_others = by_platform.copy()
+        into_others[own] = 0.0
+        off_platform_into += flow * into_others
+        hub_copies += flow * off_platform
         if n_status:
             # each status travels the whole path back: recipient agency, its platform, (hub, sender platform), sender
             status_agency += n_status * flow * copies
@@ -351,15 +355,15 @@ def _flows(scenario: Scenario, topology: Topology, costs: tuple[np.ndarray, np.n
 
     doc = np.zeros(len(topology.stations))
     status = np.zeros(len(topology.stations))
+    index_of = {agency_id: i for i, agency_id in enumerate(table.ids)}
     for node, index in topology.station_index.items():
         if node == HUB:
             doc[index], status[index] = doc_hub, status_hub
         elif node.startswith("platform:"):
-            agency = table.index(node.split(":", 1)[1])
-            position = platform_index[agency]
+            position = platform_index[index_of[node.split(":", 1)[1]]]
             doc[index], status[index] = doc_platform[position], status_platform[position]
         else:
-            agency = table.index(node.split(":", 1)[1])
+            agency = index_of[node.split(":", 1)[1]]
             doc[index] = doc_agency[agency] + copies_into[agency]
             status[index] = status_agency[agency]
     return {
@@ -369,8 +373,11 @@ def _flows(scenario: Scenario, topology: Topology, costs: tuple[np.ndarray, np.n
         "copies": float(copies_into.sum()),
         "documents_per_second": float(rate.sum()),
         "electronic_documents_per_second": electronic_documents,
-        "latency_sum": latency_sum,
         "platform_index": platform_index,
+        "copies_into": copies_into,
+        "sent_by_agency": sent_by_agency,
+        "off_platform_into": off_platform_into,
+        "hub_copies": hub_copies,
     }
 
 
@@ -445,7 +452,7 @@ def electronic_share(scenario: Scenario, topology: Topology) -> float:
     >>> round(electronic_share(s, build_topology(s)), 6)
     0.864
     """
-    flows = _flows(scenario, topology, None)
+    flows = _flows(scenario, topology)
     total = float(flows["documents_per_second"])
     return float(flows["electronic_documents_per_second"]) / total if total > 0 else math.nan
 
@@ -499,6 +506,61 @@ def connect_headroom(scenario: Scenario, order: tuple[str, ...] | None = None,
             peak_utilization=bottleneck.peak_utilization if bottleneck else 0.0,
             over_threshold=tuple(s.name for s in prediction.stations if s.peak_utilization >= threshold)))
     return steps
+
+
+@dataclass(frozen=True)
+class PlatformChange:
+    """Load of one 2025 provincial platform against the platforms of the provinces it absorbed."""
+
+    province: str
+    predecessors: tuple[str, ...]
+    arrivals_before: float
+    arrivals_after: float
+    peak_utilization_before: float
+    peak_utilization_after: float
+
+    @property
+    def factor(self) -> float:
+        """How many times the busiest predecessor platform's load the merged platform carries."""
+        return self.peak_utilization_after / self.peak_utilization_before if self.peak_utilization_before else math.inf
+
+
+def reform_load_change(scenario: Scenario) -> list[PlatformChange]:
+    """Per 2025 province: platform arrivals and open-hours utilisation before and after ``merge-2025``.
+
+    "Before" is the same scenario without the reform (one platform per
+    pre-merger province): the sum of its predecessors' arrivals and the
+    highest of their utilisations. Both sides are analytic predictions.
+    """
+    from .structures import province_successors
+    from .topology import build_topology
+
+    if scenario.network.reform != "merge-2025":
+        return []
+    before_scenario = scenario.replace(network=scenario.network.model_copy(update={"reform": "none"}))
+    before_top, after_top = build_topology(before_scenario), build_topology(scenario)
+    before, after = predict(before_scenario, before_top), predict(scenario, after_top)
+
+    def by_node(topology: Topology, prediction: Prediction) -> dict[str, StationPrediction]:
+        return {node: prediction.stations[i] for node, i in topology.station_index.items()}
+
+    old, new = by_node(before_top, before), by_node(scenario_top := after_top, after)
+    del scenario_top
+    groups: dict[str, list[str]] = {}
+    for province, successor in province_successors().items():
+        groups.setdefault(successor, []).append(province)
+    changes = []
+    for successor, members in sorted(groups.items()):
+        node = f"platform:{successor}"
+        if node not in new:
+            continue
+        previous = [old[f"platform:{m}"] for m in members if f"platform:{m}" in old]
+        changes.append(PlatformChange(
+            province=new[node].name.removesuffix(" (platform)"), predecessors=tuple(sorted(members)),
+            arrivals_before=sum(p.arrival_rate for p in previous), arrivals_after=new[node].arrival_rate,
+            peak_utilization_before=max((p.peak_utilization for p in previous), default=0.0),
+            peak_utilization_after=new[node].peak_utilization))
+    return sorted(changes, key=lambda c: c.peak_utilization_after, reverse=True)
 
 
 def _with_connected(scenario: Scenario, ids: tuple[str, ...]) -> Scenario:
@@ -558,7 +620,8 @@ def predict(scenario: Scenario, topology: Topology) -> Prediction:
     -------
     Prediction
     """
-    rates = station_arrival_rates(scenario, topology)["total"]
+    flows = _flows(scenario, topology)
+    rates = flows["total"]
     open_fraction = OpenClock(scenario.calendar, scenario.run.horizon).open_fraction
     stations = []
     for station, lam in zip(topology.stations, rates):
@@ -572,16 +635,29 @@ def predict(scenario: Scenario, topology: Topology) -> Prediction:
     bottleneck = max(stations, key=lambda s: s.peak_utilization, default=None)
     top = bottleneck.peak_utilization if bottleneck else 0.0
     headroom = 1.0 / top if top > 0 else math.inf
-    latency = _latency(scenario, topology, stations)
+    with np.errstate(invalid="ignore"):  # an unstable station (inf) on a path no copy takes
+        latency = _latency(scenario, topology, stations, flows)
     caveats = _caveats(scenario, topology)
     return Prediction(tuple(stations), bottleneck, headroom, 0.8 * headroom, latency, not caveats, caveats)
 
 
-def _latency(scenario: Scenario, topology: Topology, stations: list[StationPrediction]) -> float:
-    """Mean over electronic copies of the sojourns and link delays along the route."""
+def _latency(scenario: Scenario, topology: Topology, stations: list[StationPrediction],
+             flows: dict[str, Any]) -> float:
+    r"""Mean over electronic copies of the sojourns and link delays along the route.
+
+    A copy from :math:`o` to :math:`r` passes :math:`o`'s agency and platform,
+    :math:`r`'s agency, and, between platforms, the hub and :math:`r`'s
+    platform; summing the sojourns weighted by the copy flows gives
+
+    .. math:: ar T = rac{\sum_o s_o A_o + \sum_p s_p P_p + \sum_r c_r A_r + \sum_p x_p P_p + h H}{\sum_r c_r}
+
+    with :math:`s` copies sent, :math:`c` copies received, :math:`x` copies
+    entering a platform from another, :math:`h` copies crossing the hub, and
+    :math:`A, P, H` the agency, platform and hub times (links included).
+    """
     table = topology.agencies
     n = len(table)
-    platform_index = np.unique(table.platform_of, return_inverse=True)[1]
+    platform_index = flows["platform_index"]
     sojourn = {node: stations[i].mean_sojourn for node, i in topology.station_index.items()}
     size = scenario.traffic.size.mean
 
@@ -594,7 +670,12 @@ def _latency(scenario: Scenario, topology: Topology, stations: list[StationPredi
     for i in range(n):
         platform_cost[platform_index[i]] = sojourn.get(f"platform:{table.ids[table.platform_of[i]]}", 0.0)
     hub_cost = sojourn.get(HUB, 0.0) + 2 * link(scenario.network.backbone)
-    flows = _flows(scenario, topology, (agency_cost, platform_cost, hub_cost))
-    if flows["copies"] <= 0:
+    copies = float(flows["copies"])
+    if copies <= 0:
         return math.nan
-    return float(flows["latency_sum"]) / float(flows["copies"])
+    sent_by_platform = np.bincount(platform_index, weights=flows["sent_by_agency"], minlength=len(platform_cost))
+    parts = [(flows["sent_by_agency"], agency_cost), (sent_by_platform, platform_cost),
+             (flows["copies_into"], agency_cost), (flows["off_platform_into"], platform_cost)]
+    total = sum(float(np.where(weight > 0, weight * cost, 0.0).sum()) for weight, cost in parts)
+    total += flows["hub_copies"] * hub_cost if flows["hub_copies"] > 0 else 0.0
+    return total / copies

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .topology import Topology
 
 __all__ = ["plot_station_utilization", "plot_latency_cdf", "plot_occupancy", "plot_network_map",
+           "plot_electronic_share_over_time",
            "plot_capacity_curve", "plot_sweep_figure", "save_charts", "save_sweep_charts"]
 
 _LABELS = {
@@ -115,6 +116,32 @@ def plot_occupancy(result: RunResult, *, top: int = 5, ax: "Axes | None" = None)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="upper left", fontsize="small")
     ax.grid(True, alpha=0.3)
+    return ax
+
+
+def plot_electronic_share_over_time(result: RunResult, *, ax: "Axes | None" = None) -> "Axes":
+    """Electronic share of the documents created each day, and of all documents so far (onboarding roadmaps)."""
+    ax = _axes(ax, (9, 4.5))
+    frame = result.timeseries
+    day = np.floor(frame["time"].to_numpy() / 86400.0 - 1e-9)
+    created = np.diff(np.concatenate([[0.0], frame["documents_generated"].to_numpy()]))
+    electronic = np.diff(np.concatenate([[0.0], frame["documents_electronic"].to_numpy()]))
+    days = np.unique(day)
+    per_day_created = np.array([created[day == d].sum() for d in days])
+    per_day_electronic = np.array([electronic[day == d].sum() for d in days])
+    keep = per_day_created > 0
+    ax.plot(days[keep] + 1, 100 * per_day_electronic[keep] / per_day_created[keep], marker="o", markersize=3,
+            label="documents created that day")
+    total = frame["documents_generated"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cumulative = np.where(total > 0, frame["documents_electronic"].to_numpy() / total, np.nan)
+    ax.plot(frame["time"].to_numpy() / 86400.0, 100 * cumulative, linestyle="--", label="all documents so far")
+    ax.set_xlabel("simulated day")
+    ax.set_ylabel("sent electronically (%)")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"Electronic share over time: {result.summary['scenario']}")
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right")
     return ax
 
 
@@ -236,7 +263,8 @@ def save_charts(result: RunResult, folder: str | Path, topology: "Topology | Non
     target.mkdir(parents=True, exist_ok=True)
     written = [_save(plot_station_utilization(result), target / "utilization.png"),
                _save(plot_latency_cdf(result), target / "latency_cdf.png"),
-               _save(plot_occupancy(result), target / "queues.png")]
+               _save(plot_occupancy(result), target / "queues.png"),
+               _save(plot_electronic_share_over_time(result), target / "electronic_share.png")]
     if topology is not None:
         written.append(_save(plot_network_map(result, topology), target / "network_map.png"))
     return written

@@ -155,6 +155,20 @@ def format_check(scenario: Any, topology: Any, prediction: Any, top: int = 15) -
         lines.append(f"WARNING: {len(peak)} station(s) are overloaded in office hours and clear their backlog at night: {', '.join(peak[:5])}")
     lines.append("Exact (open Jackson network)." if prediction.exact else
                  "Approximate: " + "; ".join(prediction.caveats) + ".")
+    if scenario.network.reform == "merge-2025":
+        from .analytic import reform_load_change
+
+        changes = reform_load_change(scenario)
+        rows = [[c.province, str(len(c.predecessors)), _number(c.arrivals_before * 3600), _number(c.arrivals_after * 3600),
+                 f"{c.peak_utilization_before:.1%}", f"{c.peak_utilization_after:.1%}", f"x{c.factor:.2f}"]
+                for c in changes[:top]]
+        lines += ["", "Reform merge-2025: provincial platforms after the merger against the platforms they replace"
+                      + (" (open-hours utilisation)" if calendar else "") + ":",
+                  _table(rows, ["2025 province", "merged", "arrivals/h before", "arrivals/h after", "util before (max)",
+                                "util after", "change"], {1, 2, 3, 4, 5, 6})]
+        saturated = [c.province for c in changes if c.peak_utilization_after >= scenario.analysis.threshold]
+        lines.append(f"Platforms at or above {scenario.analysis.threshold:.0%} after the merger: "
+                     + (", ".join(saturated) if saturated else "none"))
     steps = []
     if scenario.connection.order:
         from .analytic import connect_headroom

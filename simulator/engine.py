@@ -31,7 +31,7 @@ import simpy
 from .metrics import Histogram, Ledger, StationCounters, StationWindow
 from .scenario import Scenario
 from .streams import stream
-from .topology import Route, Topology
+from .topology import ROUTE_CACHE, Route, Topology
 from .traffic import PAPER_REASONS, Document, OpenClock, build_document_streams, sampler, scripted_documents
 
 __all__ = ["EngineOutput", "simulate", "STATUS_SIZE_BYTES"]
@@ -177,8 +177,9 @@ class _Model:
         self.limit = [math.inf if s.buffer is None else s.buffer for s in topology.stations]
         self.qn: list[deque[_Job]] = [deque() for _ in range(n)]
         self.qu: list[deque[_Job]] = [deque() for _ in range(n)]
+        batch = max(64, min(4096, (1 << 20) // max(1, n)))  # pre-drawn variates: at most ~1M floats in all
         self.draws: list[Callable[[], float]] = [
-            sampler(s.service, stream(seed, "service", s.node)).__next__ for s in topology.stations
+            sampler(s.service, stream(seed, "service", s.node), batch).__next__ for s in topology.stations
         ]
         self.counters = StationCounters(n)
         self.ledger = Ledger()
@@ -204,6 +205,8 @@ class _Model:
         compiled = self.pair_routes.get(key)
         if compiled is None:
             compiled = _compile(self.topology.route(origin, recipient))
+            if len(self.pair_routes) >= ROUTE_CACHE:
+                self.pair_routes.clear()
             self.pair_routes[key] = compiled
         return compiled
 

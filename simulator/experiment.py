@@ -349,6 +349,10 @@ def _assemble(scenario: Scenario, seed: int, outputs: list[Replication]) -> RunR
     stations = stations_frame(summary)
     timeseries = pd.DataFrame({k: np.mean([o.timeseries[k] for o in outputs], axis=0) for k in outputs[0].timeseries})
     timeseries.insert(1, "time_hours", timeseries["time"] / 3600.0)
+    created = np.diff(np.concatenate([[0.0], timeseries["documents_generated"].to_numpy()]))
+    electronic = np.diff(np.concatenate([[0.0], timeseries["documents_electronic"].to_numpy()]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        timeseries["electronic_share_in_interval"] = np.where(created > 0, electronic / created, np.nan)
     occupancy = np.mean([o.in_system for o in outputs], axis=0)
     names = [s["name"] for s in summary["stations"]]
     busiest = np.argsort([-(s["utilization"] if math.isfinite(s["utilization"]) else -1) for s in summary["stations"]])[:10]

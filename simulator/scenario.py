@@ -474,6 +474,7 @@ class Scenario(_Model):
     analysis: AnalysisSpec = AnalysisSpec()
     sweep: SweepSpec = SweepSpec()
     _source: str = PrivateAttr(default="<scenario>")
+    _inherited_kinds: frozenset[str] = PrivateAttr(default=frozenset())
 
     @property
     def source(self) -> str:
@@ -496,7 +497,9 @@ class Scenario(_Model):
         """A copy with top-level fields replaced and re-validated."""
         data = self.model_dump(mode="python")
         data.update(changes)
-        return scenario_from_dict(data, source=self.source)
+        copy = scenario_from_dict(data, source=self.source)
+        copy._inherited_kinds = self._inherited_kinds
+        return copy
 
 
 _DEFAULT_KIND = KindSpec()
@@ -551,9 +554,13 @@ def load_scenario(source: str | Path, *, name: str | None = None) -> Scenario:
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(label, [Problem("TOML", missing_value(), f"not valid TOML: {err}")]) from None
     base_folder = Path(source).parent if label != "<text>" else Path.cwd()
+    own_kinds = set(data.get("kinds", {})) if isinstance(data.get("kinds"), dict) else set()
+    extended = "extends" in data
     data = _extend(data, base_folder, label, seen=(str(Path(source).resolve()),) if label != "<text>" else ())
     data.setdefault("name", default_name)
-    return scenario_from_dict(data, source=label)
+    scenario = scenario_from_dict(data, source=label)
+    scenario._inherited_kinds = frozenset(set(scenario.kinds) - own_kinds) if extended else frozenset()
+    return scenario
 
 
 def _extend(data: dict[str, Any], folder: Path, label: str, seen: tuple[str, ...]) -> dict[str, Any]:
@@ -731,7 +738,9 @@ def apply_parameters(scenario: Scenario, parameters: dict[str, Any], *, where: s
         except (KeyError, IndexError, TypeError, ValueError) as err:
             raise ScenarioError(scenario.source, [Problem(f"{where} ({path})", value, f"cannot be set: {err}")]) from None
     try:
-        return scenario_from_dict(data, source=scenario.source)
+        copy = scenario_from_dict(data, source=scenario.source)
+        copy._inherited_kinds = scenario._inherited_kinds
+        return copy
     except ScenarioError as err:
         described = ", ".join(f"{k} = {v!r}" for k, v in parameters.items())
         raise ScenarioError(scenario.source, [Problem(f"{where} [{described}] -> {p.key}", p.value, p.rule)

@@ -34,6 +34,8 @@ __all__ = ["Station", "AgencyTable", "Route", "Topology", "build_topology", "HUB
 
 #: Graph node of the national hub.
 HUB = "hub"
+#: Most routes kept per cache (agency pairs grow with the square of the agencies).
+ROUTE_CACHE = 100_000
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,8 @@ class Topology:
             shared = set(down)
             turn = next(i for i, node in enumerate(up) if node in shared)
             cached = up[: turn + 1] + tuple(reversed(down[: down.index(up[turn])]))
+            if len(self._paths) >= ROUTE_CACHE:
+                self._paths.clear()  # bounded memory: pairs grow with the square of the agencies
             self._paths[key] = cached
         return cached
 
@@ -159,6 +163,8 @@ class Topology:
         cached = self._routes.get(key)
         if cached is None:
             cached = self._route_from_path(self.path(origin, recipient), include_first=True, recipient=recipient)
+            if len(self._routes) >= ROUTE_CACHE:
+                self._routes.clear()
             self._routes[key] = cached
         return cached
 
@@ -347,7 +353,7 @@ def build_topology(scenario: Scenario) -> Topology:
     if len(set(scenario.connection.order)) != len(scenario.connection.order):
         problems.append(Problem("connection.order", list(scenario.connection.order), "must not repeat an agency"))
     for name in scenario.kinds:
-        if name not in kinds:
+        if name not in kinds and name not in scenario._inherited_kinds:  # an inherited table may not apply here
             problems.append(Problem(f"kinds.{name}", name, f"no agency has this kind; kinds present: {', '.join(sorted(set(kinds)))}"))
     if len(merged) < 2:
         problems.append(Problem("agencies", len(merged), "a network needs at least 2 agencies"))

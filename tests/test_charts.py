@@ -57,7 +57,7 @@ def test_network_map_and_saved_files(result, tmp_path: Path):
     ax = charts.plot_network_map(result, topology)
     assert ax.get_title().startswith("Network map")
     written = charts.save_charts(result, tmp_path, topology)
-    assert 4 == len(written)
+    assert 5 == len(written)
     assert all(path.read_bytes()[:4] == b"\x89PNG" and path.stat().st_size > 10_000 for path in written)
 
 
