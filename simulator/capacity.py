@@ -35,6 +35,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "latency_p95": ("latency_seconds.p95", "duration"),
     "latency_p99": ("latency_seconds.p99", "duration"),
     "utilization": ("bottleneck.utilization", "number"),
+    "peak_utilization": ("peak_bottleneck.utilization", "number"),
     "electronic_share": ("electronic_share", "number"),
     "throughput_per_day": ("throughput_per_day", "number"),
     "dropped_share": ("dropped_share", "number"),

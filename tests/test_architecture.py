@@ -22,7 +22,7 @@ def test_public_api_is_explicit():
     """The package exports exactly its documented API."""
     import simulator
 
-    assert {"__version__", "analytic", "errors", "load_scenario", "run"} == set(simulator.__all__)
+    assert {"__version__", "analytic", "apply_parameters", "errors", "load_scenario", "run", "sweep"} == set(simulator.__all__)
     for name in simulator.__all__:
         assert hasattr(simulator, name)
 
@@ -34,8 +34,9 @@ def test_import_does_not_load_matplotlib():
     assert "False" == completed.stdout.strip()
 
 
-@pytest.mark.parametrize("module", ["units", "scenario", "streams", "topology", "traffic", "metrics", "engine",
-                                    "analytic", "results", "experiment", "charts", "cli", "errors"])
+@pytest.mark.parametrize("module", ["units", "scenario", "streams", "structures", "topology", "traffic", "metrics",
+                                    "engine", "analytic", "results", "store", "experiment", "capacity", "verification",
+                                    "charts", "cli", "errors"])
 def test_every_module_documents_its_concept(module: str):
     """Each module opens with a docstring whose first line names its concept."""
     import importlib

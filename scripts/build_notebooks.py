@@ -1,0 +1,301 @@
+"""Write the researcher notebooks in notebooks/ (committed without outputs; CI executes them).
+
+    python scripts/build_notebooks.py
+
+Each notebook is a list of (kind, text) cells below; edit here, rerun, commit the .ipynb files.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+SETUP = '''# Scale: 1 runs in about a minute on a 2-core machine; raise it for real studies
+# (longer horizons, more replications).
+SCALE = 1
+
+from pathlib import Path
+
+import pandas as pd
+
+import simulator
+from simulator import charts
+
+%matplotlib inline
+ROOT = Path.cwd().parent if Path.cwd().name == "notebooks" else Path.cwd()
+SCENARIOS = ROOT / "scenarios"'''
+
+QUICKSTART = [
+    ("md", """# Quickstart: one scenario, one run, the results as tables and charts
+
+This notebook drives the simulator from Python, as a researcher would. It loads the shipped 2020 baseline
+(`scenarios/national-2020.toml`: the 31 central bodies and 63 provinces connected to the national document
+interconnection axis, *Trục liên thông văn bản quốc gia*), runs it, reads the summary and the station table as
+pandas DataFrames, draws the capacity charts, then changes one parameter and compares.
+
+Why a planner cares: the same numbers answer "how loaded is the hub, which platform saturates first, how long does
+a document take" — with confidence intervals, and with queueing theory next to the simulation."""),
+    ("code", SETUP),
+    ("md", """## Load and shorten the scenario
+
+`load_scenario` validates the file (a wrong key or value raises `simulator.errors.ScenarioError` naming the key
+path). `apply_parameters` returns a copy with dotted keys changed, validated again: here a three-day horizon
+(Monday to Wednesday) and two replications, to keep the notebook quick."""),
+    ("code", '''baseline = simulator.load_scenario(SCENARIOS / "national-2020.toml")
+short = simulator.apply_parameters(baseline, {"run.horizon": f"{3 * SCALE}d", "run.replications": 2 * SCALE})
+short.run'''),
+    ("md", "## Run it\n\nReplications run in two worker processes; the result is identical to a serial run with the same seed."),
+    ("code", '''result = simulator.run(short, seed=2020, jobs=2)
+result'''),
+    ("code", '''summary = result.summary
+pd.Series({
+    "documents generated": summary["documents"]["generated"],
+    "electronic share": summary["electronic_share"],
+    "electronic documents per working day": summary["electronic_per_working_day"],
+    "recipients per document": summary["recipients_per_document"],
+    "latency p95 (s)": summary["latency_seconds"]["p95"],
+    "bottleneck": summary["bottleneck"]["name"],
+    "busiest hour": f"{summary['peak_bottleneck']['name']} at {summary['peak_bottleneck']['utilization']:.0%}",
+})'''),
+    ("md", """## The station table
+
+Every station with its simulated utilisation (mean over replications, 95 % confidence interval) and the analytic
+prediction (`predicted_utilization`) from the same traffic equations `axis-sim check` prints."""),
+    ("code", '''columns = ["name", "kind", "servers", "utilization", "utilization_ci_low", "utilization_ci_high",
+           "predicted_utilization", "peak_utilization", "mean_wait_seconds", "throughput_per_day"]
+result.stations.sort_values("utilization", ascending=False)[columns].head(10)'''),
+    ("md", "## Charts\n\nEach chart function takes a result and returns matplotlib Axes (the names keep their diacritics)."),
+    ("code", "charts.plot_station_utilization(result, top=12).figure"),
+    ("code", "charts.plot_latency_cdf(result).figure"),
+    ("code", "charts.plot_occupancy(result, top=4).figure"),
+    ("md", """## Change one parameter and compare
+
+Three times the traffic on a hub with one server instead of four: the hub becomes the bottleneck, and the
+latency tail grows. Both runs use the same seed, so they see the same documents (common random numbers)."""),
+    ("code", '''stressed = simulator.apply_parameters(short, {"traffic.multiplier": 3.0, "network.hub.servers": 1})
+other = simulator.run(stressed, seed=2020, jobs=2)
+
+
+def row(r):
+    s = r.summary
+    return {"bottleneck": s["bottleneck"]["name"], "bottleneck utilisation": s["bottleneck"]["utilization"],
+            "busiest hour": s["peak_bottleneck"]["utilization"], "latency p95 (s)": s["latency_seconds"]["p95"],
+            "copies per day": s["throughput_per_day"]}
+
+
+pd.DataFrame({"baseline": row(result), "x3 traffic, 1 hub server": row(other)}).T'''),
+]
+
+SHARE = [
+    ("md", """# How the 86.5 % electronic share arises, and what 90 % and 100 % take
+
+In 2019, 86.5 % of documents between state agencies travelled electronically; the targets were 90 % for 2020
+and 100 % (except classified documents) for 2025 (shared/DOMAIN.md, section 3). In the model the share is not a
+constant: it follows from *who is connected*, *which documents are classified* (never on the axis), and *who
+adopts* (sends electronically when both ends are connected). This notebook takes the share apart analytically,
+checks it by simulation, and follows it over time while ministries connect one by one."""),
+    ("code", SETUP + '''
+from simulator.analytic import connect_headroom, electronic_share
+from simulator.topology import build_topology'''),
+    ("md", "## The baseline, analytically and simulated"),
+    ("code", '''baseline = simulator.load_scenario(SCENARIOS / "national-2020.toml")
+quick = simulator.apply_parameters(baseline, {"run.horizon": f"{5 * SCALE}d", "traffic.statuses": []})
+print(f"analytic: {electronic_share(quick, build_topology(quick)):.2%}")
+simulated = simulator.run(quick, seed=1)
+print(f"simulated: {simulated.summary['electronic_share']:.2%} of {simulated.summary['documents']['generated']:,} documents")
+pd.Series(simulated.summary["paper_reasons"], name="paper copies by reason")'''),
+    ("md", """## The levers
+
+With everyone connected, the share is (1 - classified share) x adoption. The table varies both: 90 % needs an
+adoption of 0.9 / 0.96 = 93.75 % with 4 % classified documents; 100 % of *all* documents is out of reach while
+classified documents exist, which is why Decision 942/QĐ-TTg states its target "except confidential documents"."""),
+    ("code", '''KINDS = ["ministry", "ministerial-agency", "government-agency", "central-other", "province"]
+
+
+def with_levers(scenario, adoption, classified):
+    changes = {f"kinds.{kind}.adoption": adoption for kind in KINDS}
+    changes["traffic.types.classified"] = classified
+    return simulator.apply_parameters(scenario, changes)
+
+
+rows = []
+for classified in (0.04, 0.02, 0.0):
+    for adoption in (0.901, 0.9375, 1.0):
+        variant = with_levers(quick, adoption, classified)
+        rows.append({"classified": classified, "adoption": adoption,
+                     "electronic share": electronic_share(variant, build_topology(variant))})
+pd.DataFrame(rows).pivot(index="classified", columns="adoption", values="electronic share").style.format("{:.1%}")'''),
+    ("md", """## Connection matters too
+
+Disconnect the 22 ministries and ministerial-level agencies except the first 9 of the order in
+`scenarios/connect-ministries.toml` and the share falls: their documents, and documents *to* them, go on paper.
+The analytic roadmap connects them back one at a time."""),
+    ("code", '''roadmap = simulator.load_scenario(SCENARIOS / "connect-ministries.toml")
+nine = simulator.apply_parameters(roadmap, {"connection.connected": 9, "sweep.parameters": []})
+steps = connect_headroom(nine)
+pd.DataFrame([{"connected ministries": 9 + s.connected, "last connected": s.agency,
+               "electronic share": s.electronic_share} for s in steps]).style.format({"electronic share": "{:.1%}"})'''),
+    ("md", """## The share over time during an onboarding roadmap
+
+Now in time: 9 ministries connected on day 0, then one more every working day (`connection.every`), over two
+working weeks. Documents switch from paper to electronic the moment their sender and recipient are connected."""),
+    ("code", '''timeline = simulator.apply_parameters(nine, {
+    "connection.every": "1d", "run.horizon": f"{14 * SCALE}d", "run.replications": 1, "traffic.statuses": []})
+over_time = simulator.run(timeline, seed=3)
+charts.plot_electronic_share_over_time(over_time).figure'''),
+]
+
+BOTTLENECKS = [
+    ("md", """# Bottlenecks: connecting ministries, merging provinces, sizing the hub
+
+Planners ask which station saturates first when more central bodies connect, when traffic grows, and when the
+2025 reform merges 63 provinces into 34 (same traffic on fewer, bigger platforms). The analytic model answers in
+a second; simulated sweeps with confidence intervals check it where queueing theory is only an approximation
+(office hours, status messages, fan-out). A capacity search finds the hub servers a surge needs."""),
+    ("code", SETUP + '''
+import tempfile
+
+from simulator.analytic import connect_headroom, predict, reform_load_change
+from simulator.capacity import parse_target, search
+from simulator.topology import build_topology'''),
+    ("md", """## Analytic roadmap: connect the ministries one by one
+
+Utilisation in office hours (all traffic scaled into open hours: an upper estimate) of the busiest station after
+each step, and the headroom left."""),
+    ("code", '''roadmap = simulator.load_scenario(SCENARIOS / "connect-ministries.toml")
+nine = simulator.apply_parameters(roadmap, {"connection.connected": 9, "sweep.parameters": []})
+steps = connect_headroom(nine, threshold=0.8)
+pd.DataFrame([{"ministries connected": 9 + s.connected, "bottleneck": s.bottleneck,
+               "open-hours utilisation": s.peak_utilization, "e-share": s.electronic_share} for s in steps]).iloc[::3]'''),
+    ("md", """## Simulated sweep: connected ministries x traffic growth
+
+A small version of `axis-sim sweep scenarios/connect-ministries.toml`: one working day, three replications per
+point (with so few, the intervals are wide: raise SCALE and the replications for a study). Each finished run is stored in the sweep folder; rerunning this cell reuses them. The busiest hour of the
+busiest station is what saturates first; the dashed lines are the analytic prediction."""),
+    ("code", '''small = simulator.apply_parameters(roadmap, {
+    "run.horizon": f"{1 * SCALE}d", "run.replications": 3,
+    "sweep.parameters": [{"path": "connection.connected", "values": [9, 22]},
+                         {"path": "traffic.multiplier", "values": [1.0, 3.0, 6.0]}]})
+folder = Path(tempfile.mkdtemp()) / "sweep"
+swept = simulator.sweep(small, folder, jobs=2)
+swept.table[["connection.connected", "traffic.multiplier", "electronic_share", "peak_utilization",
+             "peak_utilization_ci_low", "peak_utilization_ci_high", "peak_bottleneck", "latency_p95_seconds"]]'''),
+    ("code", '''charts.plot_sweep_figure(swept, "peak_utilization").figure'''),
+    ("code", '''charts.plot_sweep_figure(swept, "bottleneck_utilization", analytic="predicted_bottleneck_utilization").figure'''),
+    ("md", """## The 2025 reform: 2020 traffic on merged provincial platforms
+
+`network.reform = "merge-2025"` moves each pre-merger province, with its own documents, behind the platform of the
+2025 province it became part of. Documents between two provinces that merged no longer cross the national hub,
+but each merged platform carries its predecessors' load together."""),
+    ("code", '''reform = simulator.load_scenario(SCENARIOS / "reform-2025.toml")
+changes = reform_load_change(reform)
+pd.DataFrame([{"2025 province": c.province, "merged from": ", ".join(c.predecessors),
+               "busiest predecessor (open hours)": c.peak_utilization_before,
+               "merged platform (open hours)": c.peak_utilization_after, "change": c.factor}
+              for c in changes]).head(10)'''),
+    ("md", """## Capacity search: hub servers for a fivefold surge
+
+The national hub alone (platforms and agency systems left out), carrying five times the 2020 traffic — the growth
+from March 2019 to March 2020 — with its status messages (most of the hub's load). The search finds the fewest hub servers keeping the hub's busiest hour at or below
+70 % utilisation, reading each candidate from the confidence interval of its replications."""),
+    ("code", '''baseline = simulator.load_scenario(SCENARIOS / "national-2020.toml")
+surge = simulator.apply_parameters(baseline, {
+    "run.horizon": f"{1 * SCALE}d", "run.warmup": "0s", "traffic.multiplier": 5.0,
+    "network.platform.passthrough": True, "network.agency.passthrough": True})
+answer = search(surge, "network.hub.servers", parse_target("peak_utilization <= 0.7"), direction="smallest",
+                start=4, replications=2, jobs=2)
+print(f"fewest hub servers: {answer.best}; the nearest value that fails: {answer.limit} {answer.note}")
+pd.DataFrame([e.__dict__ for e in answer.evaluations])'''),
+]
+
+VERIFICATION = [
+    ("md", """# Verification: the engine against queueing theory
+
+Results are only worth planning with if the engine is right. Where queueing theory is exact — M/M/1, M/M/c, a
+tandem line, an open Jackson network, loss systems (Erlang B, finite buffers), non-preemptive priorities — the
+simulation must agree with it within its confidence interval. `axis-sim verify` runs these reference cases; this
+notebook runs a smaller version and plots simulated against exact."""),
+    ("code", SETUP + '''
+import matplotlib.pyplot as plt
+import numpy as np
+
+from simulator.analytic import predict
+from simulator.topology import build_topology
+from simulator.verification import verify'''),
+    ("md", """## The reference cases
+
+Each figure passes when the exact value lies inside the 99 % confidence interval of the replication means (or
+within 0.25 % of them). A correct simulator fails a single figure with probability at most 1 %."""),
+    ("code", '''checks = verify(replications=6, jobs=2, scale=0.25 * SCALE)
+table = pd.DataFrame([{"case": c.case, "figure": c.figure, "exact": c.exact, "simulated": c.simulated,
+                       "ci low": c.interval.low, "ci high": c.interval.high, "pass": c.passed} for c in checks])
+print(f"{table['pass'].sum()} of {len(table)} figures pass")
+table'''),
+    ("code", '''relative = (table["simulated"] / table["exact"] - 1) * 100
+low = (table["ci low"] / table["exact"] - 1) * 100
+high = (table["ci high"] / table["exact"] - 1) * 100
+figure, ax = plt.subplots(figsize=(9, 7), layout="constrained")
+y = np.arange(len(table))
+ax.errorbar(relative, y, xerr=[relative - low, high - relative], fmt="o", color="#2e86c1", capsize=3)
+ax.axvline(0, color="black", linewidth=1)
+ax.set_yticks(y, [f"{c[:28]} | {f}" for c, f in zip(table["case"], table["figure"])], fontsize=7)
+ax.set_xlabel("simulated minus exact (% of exact), 99 % confidence interval")
+ax.set_title("Every figure of the reference cases against its exact value");'''),
+    ("md", """## A hub-and-spoke Jackson network, station by station
+
+Six agencies, each an M/M/1 gateway at utilisation 0.8, and an M/M/2 hub at 0.75: the product-form solution
+gives each station's mean sojourn exactly. The simulated values (8 replications, 95 % intervals) scatter around
+the diagonal."""),
+    ("code", '''text = """
+[run]
+horizon = "%dh"
+warmup = "50h"
+[network.agency]
+service = { distribution = "exponential", mean = "72s" }
+[network.hub]
+servers = 2
+service = { distribution = "exponential", mean = "45s" }
+[kinds.agency]
+rate = "20/h"
+[traffic]
+recipients = "uniform"
+""" % (600 * SCALE) + "".join(f'[[agencies]]\\nid = "G{i}"\\n' for i in range(6))
+jackson = simulator.load_scenario(text)
+exact = predict(jackson, build_topology(jackson))
+print("exact (open Jackson network):", exact.exact)
+simulated = simulator.run(jackson, seed=7, replications=8, jobs=2)
+stations = simulated.stations
+stations[["name", "mean_sojourn_seconds", "mean_sojourn_seconds_ci_low", "mean_sojourn_seconds_ci_high",
+          "predicted_mean_sojourn_seconds", "theory"]]'''),
+    ("code", '''figure, ax = plt.subplots(figsize=(6, 6), layout="constrained")
+ax.errorbar(stations["predicted_mean_sojourn_seconds"], stations["mean_sojourn_seconds"],
+            yerr=[stations["mean_sojourn_seconds"] - stations["mean_sojourn_seconds_ci_low"],
+                  stations["mean_sojourn_seconds_ci_high"] - stations["mean_sojourn_seconds"]], fmt="o", capsize=3)
+top = float(stations["mean_sojourn_seconds_ci_high"].max()) * 1.05
+ax.plot([0, top], [0, top], color="grey", linestyle="--", label="simulated = exact")
+ax.set_xlabel("exact mean sojourn (s)")
+ax.set_ylabel("simulated mean sojourn (s), 95 % CI")
+ax.set_title("Jackson network: every station on the diagonal")
+ax.legend();'''),
+]
+
+
+def build(name: str, cells: list[tuple[str, str]]) -> None:
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata["language_info"] = {"name": "python"}
+    notebook.cells = [nbformat.v4.new_markdown_cell(text) if kind == "md" else nbformat.v4.new_code_cell(text)
+                      for kind, text in cells]
+    for cell in notebook.cells:
+        cell.id = f"{name[:2]}-{notebook.cells.index(cell):02d}"
+    nbformat.write(notebook, NOTEBOOKS / name)
+    print(f"wrote notebooks/{name}: {len(cells)} cells")
+
+
+if __name__ == "__main__":
+    build("01-quickstart.ipynb", QUICKSTART)
+    build("02-electronic-share.ipynb", SHARE)
+    build("03-bottlenecks.ipynb", BOTTLENECKS)
+    build("04-verification.ipynb", VERIFICATION)
