@@ -187,27 +187,26 @@ def format_check(scenario: Any, topology: Any, prediction: Any, top: int = 15) -
     return "\n".join(lines)
 
 
+def _run_options(command: argparse.ArgumentParser, output: str, replications: str) -> None:
+    """The options ``run`` and ``sweep`` share."""
+    command.add_argument("scenario", help="scenario file (TOML)")
+    command.add_argument("-o", "--output", help=output)
+    command.add_argument("--seed", type=int, help="root seed (default: run.seed of the scenario)")
+    command.add_argument("--replications", type=int, help=f"{replications} (default: run.replications)")
+    command.add_argument("--jobs", type=int, default=0, help="worker processes (default 0 = one per CPU)")
+    command.add_argument("--scheduler", help="address of a Dask scheduler to run on, e.g. tcp://10.0.0.5:8786")
+    command.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="axis-sim", description="Capacity-planning simulator for the national document interconnection axis.")
     parser.add_argument("--version", action="version", version=f"axis-sim {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the traceback of internal errors")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="simulate a scenario and write a result folder")
-    run.add_argument("scenario", help="scenario file (TOML)")
-    run.add_argument("-o", "--output", help="result folder (default: results/<scenario name>/)")
-    run.add_argument("--seed", type=int, help="root seed (default: run.seed of the scenario)")
-    run.add_argument("--replications", type=int, help="independent replications (default: run.replications)")
-    run.add_argument("--jobs", type=int, default=0, help="worker processes (default 0 = one per CPU)")
-    run.add_argument("--scheduler", help="address of a Dask scheduler to run the replications on")
-    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _run_options(run, "result folder (default: results/<scenario name>/)", "independent replications")
     sweep = commands.add_parser("sweep", help="run every point of the scenario's [sweep] section, resumably")
-    sweep.add_argument("scenario", help="scenario file (TOML) with a [sweep] section")
-    sweep.add_argument("-o", "--output", help="sweep folder (default: results/<scenario name>-sweep/)")
-    sweep.add_argument("--seed", type=int, help="root seed (default: run.seed of the scenario)")
-    sweep.add_argument("--replications", type=int, help="replications per point (default: run.replications)")
-    sweep.add_argument("--jobs", type=int, default=0, help="worker processes (default 0 = one per CPU)")
-    sweep.add_argument("--scheduler", help="address of a Dask scheduler, e.g. tcp://10.0.0.5:8786")
-    sweep.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    _run_options(sweep, "sweep folder (default: results/<scenario name>-sweep/)", "replications per point")
     capacity = commands.add_parser("capacity", help="find the largest (or smallest) parameter value that meets a target")
     capacity.add_argument("scenario", help="scenario file (TOML)")
     capacity.add_argument("--param", required=True, help="numeric scenario key, e.g. traffic.multiplier or network.hub.servers")

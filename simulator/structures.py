@@ -125,6 +125,7 @@ def _merge_2025(agencies: list[AgencySpec]) -> tuple[list[AgencySpec], dict[str,
 
 
 def _slug(text: str) -> str:
+    """ASCII identifier from a Vietnamese name (the rule scripts/build_datasets.py uses for the data files)."""
     import unicodedata
 
     text = text.replace("Đ", "D").replace("đ", "d")
