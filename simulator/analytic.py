@@ -270,13 +270,18 @@ def _flows(scenario: Scenario, topology: Topology) -> dict[str, Any]:
     platform_of = table.platform_of
     platforms, platform_index = np.unique(platform_of, return_inverse=True)
     n_platforms = len(platforms)
-    conn = clock.open_share_after(table.connect_time)  # share of the open time each agency is connected
     weights = table.weight.copy() if traffic.recipients == "weighted" else np.ones(n)
     local_share = traffic.local_share
     platform_weight = np.bincount(platform_index, weights=weights, minlength=n_platforms)
     rate = table.rate * clock.open_fraction
-    sender = rate * conn * (1.0 - traffic.types.classified) * table.adoption  # documents/s that may go electronic
+    may_go = rate * (1.0 - traffic.types.classified) * table.adoption  # documents/s that may go electronic
     n_status = len(traffic.statuses)
+    # Connection changes only at the agencies' connection times: between two of them the set of connected
+    # agencies is fixed, so the flows are exact per period and weighed by the period's share of open time.
+    times = table.connect_time
+    starts = np.unique(np.concatenate([[0.0], times[(times > 0) & (times < scenario.run.horizon)]]))
+    ends = np.append(starts[1:], scenario.run.horizon)
+    shares = (clock.open_before(ends) - clock.open_before(starts)) / clock.open_seconds if clock.open_seconds else 0 * starts
 
     # Visits per second by node: agencies (n), platforms (by platform position), hub.
     doc_agency = np.zeros(n)
@@ -293,65 +298,70 @@ def _flows(scenario: Scenario, topology: Topology) -> dict[str, Any]:
     groups = [(f.share, f) for f in traffic.fanout]
     single_share = 1.0 - sum(share for share, _ in groups)
     kinds = np.array(table.kinds)
-    for o in range(n):
-        if sender[o] <= 0:
+    for start, period in zip(starts.tolist(), shares.tolist()):
+        if period <= 0:
             continue
-        others = np.ones(n, dtype=bool)
-        others[o] = False
-        own = platform_index[o]
-        # expected electronic copies per document to each recipient, and P(visit) per node
-        copies = np.zeros(n)
-        p_any = 0.0
-        p_platform = np.zeros(n_platforms)
-        p_hub = 0.0
-        if single_share > 0:
-            w = np.where(others, weights, 0.0)
-            choice = w / w.sum()
-            local_total = platform_weight[own] - weights[o]
-            if local_share > 0 and local_total > 0:
-                local = np.where(platform_index == own, w, 0.0) / local_total
-                choice = (1 - local_share) * choice + local_share * local
-            share = choice * conn * single_share
-            copies += share
-            p_any += share.sum()
-            by_platform = np.bincount(platform_index, weights=share, minlength=n_platforms)
-            p_platform += by_platform
-            p_hub += by_platform.sum() - by_platform[own]
-        for share, fan in groups:
-            members = others & ((kinds == fan.kind) if fan.kind is not None else True)
-            m = int(members.sum())
-            k = m if fan.recipients == "all" else min(int(fan.recipients), m)
-            if m == 0:
+        conn = (times <= start).astype(float)
+        sender = may_go * conn * period
+        for o in range(n):
+            if sender[o] <= 0:
                 continue
-            live = members & (conn > 0)
-            copies += share * live * (k / m)
-            p_any += share * float(_any_chosen(m, live.sum(), k))
-            per_platform = np.bincount(platform_index, weights=live.astype(float), minlength=n_platforms)
-            p_platform += share * _any_chosen(m, per_platform, k)
-            p_hub += share * float(_any_chosen(m, per_platform.sum() - per_platform[own], k))
-        flow = sender[o]
-        electronic_documents += flow * p_any
-        doc_agency[o] += flow * p_any  # the sender's own system, once per document
-        p_platform_out = p_platform.copy()
-        p_platform_out[own] = 0.0
-        doc_platform[own] += flow * p_any  # own platform, once per document
-        doc_platform += flow * p_platform_out  # recipient platforms, once per document each
-        doc_hub += flow * p_hub
-        copies_into += flow * copies
-        by_platform = np.bincount(platform_index, weights=copies, minlength=n_platforms)
-        off_platform = copies.sum() - by_platform[own]
-        sent_by_agency[o] += flow * copies.sum()
-        into_others = by_platform.copy()
-        into_others[own] = 0.0
-        off_platform_into += flow * into_others
-        hub_copies += flow * off_platform
-        if n_status:
-            # each status travels the whole path back: recipient agency, its platform, (hub, sender platform), sender
-            status_agency += n_status * flow * copies
-            status_agency[o] += n_status * flow * copies.sum()
-            status_platform += n_status * flow * by_platform
-            status_platform[own] += n_status * flow * (copies.sum() - by_platform[own])
-            status_hub += n_status * flow * off_platform
+            others = np.ones(n, dtype=bool)
+            others[o] = False
+            own = platform_index[o]
+            # expected electronic copies per document to each recipient, and P(visit) per node
+            copies = np.zeros(n)
+            p_any = 0.0
+            p_platform = np.zeros(n_platforms)
+            p_hub = 0.0
+            if single_share > 0:
+                w = np.where(others, weights, 0.0)
+                choice = w / w.sum()
+                local_total = platform_weight[own] - weights[o]
+                if local_share > 0 and local_total > 0:
+                    local = np.where(platform_index == own, w, 0.0) / local_total
+                    choice = (1 - local_share) * choice + local_share * local
+                share = choice * conn * single_share
+                copies += share
+                p_any += share.sum()
+                by_platform = np.bincount(platform_index, weights=share, minlength=n_platforms)
+                p_platform += by_platform
+                p_hub += by_platform.sum() - by_platform[own]
+            for share, fan in groups:
+                members = others & ((kinds == fan.kind) if fan.kind is not None else True)
+                m = int(members.sum())
+                k = m if fan.recipients == "all" else min(int(fan.recipients), m)
+                if m == 0:
+                    continue
+                live = members & (conn > 0)
+                copies += share * live * (k / m)
+                p_any += share * float(_any_chosen(m, live.sum(), k))
+                per_platform = np.bincount(platform_index, weights=live.astype(float), minlength=n_platforms)
+                p_platform += share * _any_chosen(m, per_platform, k)
+                p_hub += share * float(_any_chosen(m, per_platform.sum() - per_platform[own], k))
+            flow = sender[o]
+            electronic_documents += flow * p_any
+            doc_agency[o] += flow * p_any  # the sender's own system, once per document
+            p_platform_out = p_platform.copy()
+            p_platform_out[own] = 0.0
+            doc_platform[own] += flow * p_any  # own platform, once per document
+            doc_platform += flow * p_platform_out  # recipient platforms, once per document each
+            doc_hub += flow * p_hub
+            copies_into += flow * copies
+            by_platform = np.bincount(platform_index, weights=copies, minlength=n_platforms)
+            off_platform = copies.sum() - by_platform[own]
+            sent_by_agency[o] += flow * copies.sum()
+            into_others = by_platform.copy()
+            into_others[own] = 0.0
+            off_platform_into += flow * into_others
+            hub_copies += flow * off_platform
+            if n_status:
+                # each status travels the whole path back: recipient agency, its platform, (hub, sender platform), sender
+                status_agency += n_status * flow * copies
+                status_agency[o] += n_status * flow * copies.sum()
+                status_platform += n_status * flow * by_platform
+                status_platform[own] += n_status * flow * (copies.sum() - by_platform[own])
+                status_hub += n_status * flow * off_platform
 
     doc = np.zeros(len(topology.stations))
     status = np.zeros(len(topology.stations))
@@ -491,7 +501,7 @@ def connect_headroom(scenario: Scenario, order: tuple[str, ...] | None = None,
 
     if order is None:
         table = build_topology(scenario).agencies
-        order = tuple(a for a in scenario.connection.order if not table.connected[table.index(a)])
+        order = tuple(a for a in scenario.connection.order if table.connect_time[table.index(a)] > 0)
     threshold = scenario.analysis.threshold if threshold is None else threshold
     steps = []
     for k in range(len(order) + 1):
@@ -571,7 +581,7 @@ def _with_connected(scenario: Scenario, ids: tuple[str, ...]) -> Scenario:
     from .topology import build_topology
 
     table = build_topology(scenario).agencies
-    flags = {a: bool(table.connected[table.index(a)]) for a in scenario.connection.order}
+    flags = {a: bool(table.connect_time[table.index(a)] <= 0) for a in scenario.connection.order}  # from the start
     flags.update({a: True for a in ids})
     agencies = list(scenario.agencies)
     position = {a.id: i for i, a in enumerate(agencies)}
@@ -580,7 +590,8 @@ def _with_connected(scenario: Scenario, ids: tuple[str, ...]) -> Scenario:
             agencies[position[agency_id]] = agencies[position[agency_id]].model_copy(update={"connected": flag})
         else:
             agencies.append(AgencySpec(id=agency_id, connected=flag))
-    return scenario.replace(agencies=tuple(agencies), connection=scenario.connection.model_copy(update={"connected": None}))
+    return scenario.replace(agencies=tuple(agencies),
+                            connection=scenario.connection.model_copy(update={"connected": None, "every": None}))
 
 
 def _caveats(scenario: Scenario, topology: Topology) -> tuple[str, ...]:
@@ -599,9 +610,8 @@ def _caveats(scenario: Scenario, topology: Topology) -> tuple[str, ...]:
         notes.append("fan-out documents arrive in batches downstream of the split")
     if scenario.traffic.types.urgent > 0:
         notes.append("urgent priority changes waits by class (the mean over classes is shown)")
-    times = topology.agencies.connect_time
-    if ((times > 0) & (times < scenario.run.horizon)).any():
-        notes.append("agencies connect during the run: connection is averaged over the horizon")
+    if scenario.traffic.script:
+        notes.append("scripted documents are not in the traffic equations")
     if any(v > 0 for v in (scenario.network.access.latency, scenario.network.backbone.latency)) or any(
             b is not None for b in (scenario.network.access.bandwidth, scenario.network.backbone.bandwidth)):
         pass  # link delays add a constant; exact all the same

@@ -313,15 +313,30 @@ def _sweep(args: argparse.Namespace) -> int:
                 for _, row in table.iterrows()]
         print(_table(rows, ["point", *parameters, "e-share", "copies/day", "latency p95", "mean util", "peak util",
                             "busiest station"], set(range(1, len(parameters) + 6))))
-        saturated = table[table["peak_utilization"] >= scenario.analysis.threshold]
-        if len(saturated):
-            first = saturated.iloc[0]
-            print(f"\nFirst point whose busiest interval reaches {scenario.analysis.threshold:.0%} utilisation: "
-                  f"{first['point']} (" + ", ".join(f"{p} = {first[p]}" for p in parameters) + f"): {first['peak_bottleneck']}")
+        print(_first_saturation(table, parameters, scenario.analysis.threshold))
         print(f"\n{len(result.points)} points x {result.results[0].summary['replications']} replications: "
               f"{result.ran} run now, {result.reused} reused from {result.folder / 'runs.sqlite'}")
         print(f"Results written to {result.folder}/ (points.csv, manifest.json, points/, charts/)")
     return 0
+
+
+def _first_saturation(table: Any, parameters: list[str], threshold: float) -> str:
+    """Where the busiest interval first reaches the threshold, along the last swept parameter."""
+    hot = table["peak_utilization"] >= threshold
+    if not hot.any():
+        return f"\nNo point's busiest interval reaches {threshold:.0%} utilisation."
+    lines = [f"\nFirst point whose busiest interval reaches {threshold:.0%} utilisation"
+             + (f", along {parameters[-1]}:" if parameters else ":")]
+    groups = table.groupby(parameters[:-1], sort=False) if len(parameters) > 1 else [((), table)]
+    for key, group in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        label = ", ".join(f"{p} = {v}" for p, v in zip(parameters[:-1], key))
+        first = group[group["peak_utilization"] >= threshold]
+        where = (f"{first.iloc[0]['point']} ({parameters[-1]} = {first.iloc[0][parameters[-1]]}): "
+                 f"{first.iloc[0]['peak_bottleneck']} at {first.iloc[0]['peak_utilization']:.0%}"
+                 if len(first) and parameters else "none")
+        lines.append(f"  {label + ': ' if label else ''}{where}")
+    return "\n".join(lines)
 
 
 def _capacity(args: argparse.Namespace) -> int:

@@ -360,7 +360,8 @@ class _Model:
                 return
             if doc is _STATUS:
                 ledger.statuses_delivered += 1
-                status_buffer.append(now - job.created)
+                if job.measured:
+                    status_buffer.append(now - job.created)
                 return
             ledger.copies_delivered += 1
             if job.measured:
@@ -401,7 +402,7 @@ class _Model:
             at = env._now
             for draw in status_draws:
                 at += draw()
-                message = _Job(route, _STATUS, prio, STATUS_SIZE_BYTES, at, recipient, True)
+                message = _Job(route, _STATUS, prio, STATUS_SIZE_BYTES, at, recipient, at >= warmup)
                 message.callbacks = LAUNCH
                 push(event_queue, (at, _NORMAL, next(event_id), message))
 
@@ -490,36 +491,48 @@ class _Model:
     # ------------------------------------------------------------------ slow processes
 
     def outage(self, s: int, start: float, duration: float, every: float | None) -> Iterator[simpy.Event]:
-        """Take station ``s`` down for ``duration`` from ``start`` (and every ``every`` after)."""
+        """Take station ``s`` down for ``duration`` from ``start`` (and every ``every`` after).
+
+        Outages may overlap: the station is down while any of them lasts, and
+        its outage time counts their union.
+        """
         env = self.env
-        servers = self.topology.stations[s].servers
         yield env.timeout(start)
         while True:
-            self.cap[s] = 0
-            self.outage_seconds[s] += min(duration, self.horizon - env.now)
+            self.down[s] += 1
+            if self.down[s] == 1:
+                self.cap[s] = 0
+                self.down_since[s] = env.now
             yield env.timeout(duration)
-            self.cap[s] = servers
-            self.serve_waiting(s)
+            self.down[s] -= 1
+            if self.down[s] == 0:
+                self.outage_seconds[s] += env.now - self.down_since[s]
+                self.cap[s] = self.topology.stations[s].servers
+                self.serve_waiting(s)
             if every is None:
                 return
             yield env.timeout(every - duration)
 
     def sample(self, interval: float) -> Iterator[simpy.Event]:
         """Record totals and per-station occupancy every ``interval``; flush the latency buffers."""
+        while True:
+            yield self.env.timeout(interval)
+            self.record_sample()
+
+    def record_sample(self) -> None:
+        """One row of the time series at the current time."""
         env = self.env
         ledger = self.ledger
-        while True:
-            yield env.timeout(interval)
-            delivered = self.latency_buffer
-            latency_mean = sum(delivered) / len(delivered) if delivered else math.nan
-            self.flush()
-            self.samples.append((
-                env.now, ledger.documents_electronic + ledger.documents_paper, ledger.documents_electronic, ledger.documents_paper,
-                ledger.copies_delivered, ledger.documents_in_flight, ledger.statuses_in_flight, latency_mean,
-            ))
-            self.occupancy.append([b + len(u) + len(q) for b, u, q in zip(self.busy, self.qu, self.qn)])
-            counters = self.counters
-            self.busy_areas.append(np.array(counters.end_total) + np.array(self.busy) * env.now - np.array(counters.start_total))
+        delivered = self.latency_buffer
+        latency_mean = sum(delivered) / len(delivered) if delivered else math.nan
+        self.flush()
+        self.samples.append((
+            env.now, ledger.documents_electronic + ledger.documents_paper, ledger.documents_electronic, ledger.documents_paper,
+            ledger.copies_delivered, ledger.documents_in_flight, ledger.statuses_in_flight, latency_mean,
+        ))
+        self.occupancy.append([b + len(u) + len(q) for b, u, q in zip(self.busy, self.qu, self.qn)])
+        counters = self.counters
+        self.busy_areas.append(np.array(counters.end_total) + np.array(self.busy) * env.now - np.array(counters.start_total))
 
     def mark_warmup(self) -> Iterator[simpy.Event]:
         """Snapshot the station counters at the end of the warm-up."""
@@ -530,15 +543,15 @@ class _Model:
 
     def _peak_utilization(self) -> np.ndarray:
         """Highest utilisation of each station over one sampling interval after the warm-up."""
-        interval = self.scenario.run.timeseries_interval
         times = np.array([row[0] for row in self.samples])
         areas = np.array(self.busy_areas).reshape(-1, self.n_stations)
-        keep = times - interval >= self.warmup - 1e-9
+        starts = np.concatenate([[0.0], times[:-1]])
+        keep = (starts >= self.warmup - 1e-9) & (times - starts > 0)
         if not keep.any():
             return np.full(self.n_stations, np.nan)
         previous = np.vstack([np.zeros((1, self.n_stations)), areas[:-1]])
         servers = np.array([s.servers for s in self.topology.stations], dtype=float)
-        per_interval = (areas - previous)[keep] / (interval * servers)
+        per_interval = (areas - previous)[keep] / ((times - starts)[keep][:, None] * servers)
         return per_interval.max(axis=0)
 
     def run(self) -> EngineOutput:
@@ -546,6 +559,8 @@ class _Model:
         env = self.env
         self.build()
         self.outage_seconds = [0.0] * self.n_stations
+        self.down = [0] * self.n_stations
+        self.down_since = [0.0] * self.n_stations
         self.samples: list[tuple] = []
         self.occupancy: list[list[int]] = []
         self.busy_areas: list[np.ndarray] = []
@@ -561,6 +576,11 @@ class _Model:
         began = time.perf_counter()
         env.run(until=self.horizon)
         wall = time.perf_counter() - began
+        if not self.samples or self.samples[-1][0] < self.horizon - 1e-9:
+            self.record_sample()  # the last (possibly shorter) interval: events at the horizon itself do not run
+        for s, since in enumerate(self.down_since):
+            if self.down[s]:
+                self.outage_seconds[s] += self.horizon - since
         self.flush()
         census = self.census()
         self.paper_latency.add(self.paper_buffer)

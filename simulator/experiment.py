@@ -95,8 +95,11 @@ def mser5(series: Sequence[float]) -> int:
 
     .. math:: \text{MSER}(d) = \frac{1}{(n - d)^2} \sum_{i > d} (\bar Y_i - \bar{\bar Y}_d)^2
 
-    and returns :math:`5 d^*` for the :math:`d^*` that minimises it (White 1997;
-    Franklin and White 2008). Missing values (NaN) are dropped first.
+    and returns the position in ``series`` of the first observation kept,
+    :math:`5 d^*` observations in, for the :math:`d^*` that minimises it
+    (White 1997; Franklin and White 2008). Missing values (NaN: intervals with
+    no observation, such as nights under a working calendar) are skipped, and
+    the cut is given in positions of the original series, so it maps to time.
 
     References
     ----------
@@ -109,7 +112,9 @@ def mser5(series: Sequence[float]) -> int:
     >>> mser5(series)
     50
     """
-    data = np.asarray([x for x in series if x is not None and math.isfinite(x)], dtype=float)
+    raw = np.asarray([math.nan if x is None else x for x in series], dtype=float)
+    present = np.flatnonzero(np.isfinite(raw))  # positions of the observations in the series
+    data = raw[present]
     batches = len(data) // 5
     if batches < 4:
         return 0
@@ -120,7 +125,7 @@ def mser5(series: Sequence[float]) -> int:
         value = float(((rest - rest.mean()) ** 2).sum()) / len(rest) ** 2
         if value < best:
             best, best_d = value, d
-    return best_d * 5
+    return int(present[best_d * 5]) if best_d else 0
 
 
 def _resolve_warmup(scenario: Scenario, seed: int, pilot: Callable[[Scenario, np.random.SeedSequence], Replication]
@@ -135,7 +140,7 @@ def _resolve_warmup(scenario: Scenario, seed: int, pilot: Callable[[Scenario, np
     interval = scenario.run.timeseries_interval
     warmup = min(cut * interval, scenario.run.horizon / 2)
     info = {"method": "MSER-5 on the mean latency per sampling interval of a pilot replication",
-            "seconds": warmup, "observations": int(len(series))}
+            "seconds": warmup, "observations": int(np.isfinite(np.asarray(series, dtype=float)).sum())}
     if cut * interval >= scenario.run.horizon / 2:
         info["warning"] = "the cut fell in the second half of the run: the horizon is too short to reach steady state"
     return scenario.replace(run=scenario.run.model_copy(update={"warmup": warmup})), info
@@ -212,8 +217,12 @@ def figure(summary: dict[str, Any], path: str) -> float:
 
 
 def _relative_half_width(values: list[float]) -> float:
-    low, high = confidence_interval(values)
-    mean = float(np.mean(values))
+    """Half-width of the 95 % interval over |mean|: 0 when every value is equal, inf when undefined."""
+    finite = [v for v in values if math.isfinite(v)]
+    if len(finite) >= 2 and max(finite) == min(finite):
+        return 0.0
+    low, high = confidence_interval(finite)
+    mean = float(np.mean(finite)) if finite else math.nan
     return (high - low) / 2 / abs(mean) if mean and math.isfinite(low) else math.inf
 
 
@@ -283,10 +292,17 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
             if precision is None or target >= precision.max_replications:
                 break
             summaries = [outputs[r].summary for r in range(target)]
+            for position, name in enumerate(precision.figures):
+                if not any(math.isfinite(figure(summary, name)) for summary in summaries):
+                    raise ExperimentError(f"run.precision.figures[{position}] = {name!r}: no replication has this "
+                                          "figure; name a summary figure such as 'latency_seconds.mean'")
             widths = [_relative_half_width([figure(s, f) for s in summaries]) for f in precision.figures]
             worst = max(widths)
             if worst <= precision.relative_half_width:
                 break
+            if not math.isfinite(worst):  # a mean of 0 with spread: relative precision cannot be reached
+                target = precision.max_replications if target < precision.max_replications else target
+                continue
             needed = math.ceil(target * (worst / precision.relative_half_width) ** 2)
             target = min(precision.max_replications, max(target + max(jobs, 1), needed))
     result = _assemble(scenario, seed, [outputs[r] for r in range(len(outputs))])
@@ -338,10 +354,24 @@ def _compare_with_theory(summary: dict[str, Any], summaries: list[dict[str, Any]
     summary["theory_disagreements"] = disagreements
 
 
+def _rename_bottlenecks(summary: dict[str, Any]) -> None:
+    """Over replications, the bottleneck is the station with the highest mean (not a mean of maxima)."""
+    for key, field_name in (("bottleneck", "utilization"), ("peak_bottleneck", "peak_utilization")):
+        stations = [s for s in summary["stations"] if math.isfinite(s.get(field_name, math.nan))]
+        if not stations or not summary.get(key):
+            continue
+        top = max(stations, key=lambda s: s[field_name])
+        summary[key].update(name=top["name"], utilization=top[field_name])
+        if f"{field_name}_ci" in top:
+            summary[key]["utilization_ci"] = top[f"{field_name}_ci"]
+
+
 def _assemble(scenario: Scenario, seed: int, outputs: list[Replication]) -> RunResult:
     summaries = [o.summary for o in outputs]
     summary = {"scenario": scenario.name, "seed": seed, "replications": len(outputs), "version": __version__}
     summary.update(combine(summaries))
+    if len(summaries) > 1:
+        _rename_bottlenecks(summary)
     _compare_with_theory(summary, summaries)
     latency = Histogram()
     for o in outputs:
