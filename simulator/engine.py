@@ -427,7 +427,10 @@ class _Model:
                 if copies == 1:
                     recipient = electronic[0]
                     route = pair_routes.get((agency, recipient)) or pair_route(agency, recipient)
-                    launch(_Job(route, None, prio, size, at, agency, measured))
+                    if route[3] or not route[5]:
+                        launch(_Job(route, None, prio, size, at, agency, measured))
+                    else:  # no link delays: straight to the first station
+                        arrive(_Job(route, None, prio, size, at, agency, measured))
                 else:
                     route = _compile(topology.fanout_route(agency, electronic))
                     launch(_Job(route, _Doc(copies), prio, size, at, agency, measured))
