@@ -273,7 +273,8 @@ def _run(args: argparse.Namespace) -> int:
     scenario = load_scenario(Path(args.scenario))
     _check_options(args)
     output = Path(args.output) if args.output else Path("results") / scenario.name
-    bar = _Bar(args.quiet, "replication")
+    single = (args.replications or scenario.run.replications) == 1 and scenario.run.precision is None
+    bar = _Bar(args.quiet, "simulated h" if single else "replication")
     try:
         result = run(scenario, seed=args.seed, replications=args.replications, jobs=args.jobs,
                      scheduler=args.scheduler, progress=bar)

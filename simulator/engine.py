@@ -159,8 +159,10 @@ def _compile(route: Route) -> tuple:
 class _Model:
     """One run's mutable state. Built per run, never shared (no module-level state)."""
 
-    def __init__(self, scenario: Scenario, topology: Topology, seed: np.random.SeedSequence, keep_latencies: bool = False):
+    def __init__(self, scenario: Scenario, topology: Topology, seed: np.random.SeedSequence, keep_latencies: bool = False,
+                 progress: Callable[[float, float], None] | None = None):
         self.keep_latencies = keep_latencies
+        self.progress = progress
         self.kept: list[float] = []
         self.scenario = scenario
         self.topology = topology
@@ -536,6 +538,8 @@ class _Model:
         self.occupancy.append([b + len(u) + len(q) for b, u, q in zip(self.busy, self.qu, self.qn)])
         counters = self.counters
         self.busy_areas.append(np.array(counters.end_total) + np.array(self.busy) * env.now - np.array(counters.start_total))
+        if self.progress is not None:
+            self.progress(env.now, self.horizon)
 
     def mark_warmup(self) -> Iterator[simpy.Event]:
         """Snapshot the station counters at the end of the warm-up."""
@@ -623,7 +627,7 @@ class _Model:
 
 
 def simulate(scenario: Scenario, topology: Topology, seed: np.random.SeedSequence, *,
-             keep_latencies: bool = False) -> EngineOutput:
+             keep_latencies: bool = False, progress: Callable[[float, float], None] | None = None) -> EngineOutput:
     """Run one replication of a scenario.
 
     Parameters
@@ -637,10 +641,13 @@ def simulate(scenario: Scenario, topology: Topology, seed: np.random.SeedSequenc
         Also keep every measured copy latency, in delivery order, in
         ``extra["latencies"]`` (memory grows with the documents: for checks
         and small studies only).
+    progress : callable, optional
+        Called as ``progress(simulated_seconds, horizon_seconds)`` at every
+        sampling instant (for a progress bar on long runs).
 
     Returns
     -------
     EngineOutput
         Ledger, station window, latency histograms and time series.
     """
-    return _Model(scenario, topology, seed, keep_latencies).run()
+    return _Model(scenario, topology, seed, keep_latencies, progress).run()

@@ -65,11 +65,12 @@ class Replication:
     in_system: np.ndarray
 
 
-def replicate(scenario: Scenario, seed: np.random.SeedSequence) -> Replication:
+def replicate(scenario: Scenario, seed: np.random.SeedSequence,
+              progress: Callable[[float, float], None] | None = None) -> Replication:
     """Build the network, simulate once and summarise (a pure task for any executor)."""
     topology = build_topology(scenario)
     prediction = predict(scenario, topology)
-    output = simulate(scenario, topology, seed)
+    output = simulate(scenario, topology, seed, progress=progress)
     return Replication(summarize(output, scenario, topology, prediction), output.latency, output.timeseries, output.in_system)
 
 
@@ -244,7 +245,9 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
     scheduler : str, optional
         Address of a Dask scheduler to run the replications on instead.
     progress : callable, optional
-        Called as ``progress(done, total)`` after each replication.
+        Called as ``progress(done, total)`` after each replication; for a
+        single replication, as ``progress(hours_simulated, horizon_hours)``
+        while it runs.
 
     Returns
     -------
@@ -288,7 +291,12 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
                 if progress is not None:
                     progress(len(outputs), total)
 
-            _execute([(r, scenario, replication_seed(seed, r)) for r in todo], executor, done)
+            if executor is None and target == 1 and progress is not None:
+                # a single replication: report simulated hours of the horizon instead of replications
+                hours = lambda now, horizon: progress(int(now // 3600), int(math.ceil(horizon / 3600)))  # noqa: E731
+                outputs[0] = replicate(scenario, replication_seed(seed, 0), hours)
+            else:
+                _execute([(r, scenario, replication_seed(seed, r)) for r in todo], executor, done)
             if precision is None or target >= precision.max_replications:
                 break
             summaries = [outputs[r].summary for r in range(target)]
