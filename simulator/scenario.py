@@ -121,6 +121,18 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+class FrozenDict(dict):  # type: ignore[type-arg]
+    """A read-only dict, for the tables of a frozen scenario (picklable, unlike a mapping proxy)."""
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a scenario's tables are read-only; use Scenario.replace or simulator.apply_parameters")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _read_only  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenDict, (dict(self),))
+
+
 class Distribution(_Model):
     """A non-negative random duration, given by its mean and coefficient of variation.
 
@@ -481,13 +493,18 @@ class Scenario(_Model):
         """Where the scenario was read from (file path or ``<text>``), for error messages."""
         return self._source
 
+    @field_validator("kinds")
+    @classmethod
+    def _read_only_kinds(cls, kinds: dict[str, KindSpec]) -> dict[str, KindSpec]:
+        return FrozenDict(kinds)
+
     def __eq__(self, other: object) -> bool:
         """Equal when every field is equal (where the scenario was read from does not count)."""
         if not isinstance(other, Scenario):
             return NotImplemented
         return self.__dict__ == other.__dict__
 
-    __hash__ = None  # type: ignore[assignment]  # kinds is a dict: not hashable
+    __hash__ = None  # type: ignore[assignment]  # equality is by value; scenarios are not dictionary keys
 
     def kind(self, name: str) -> KindSpec:
         """Defaults of a kind (the schema defaults when the scenario does not set it)."""

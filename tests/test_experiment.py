@@ -196,3 +196,11 @@ def test_target_syntax():
     with pytest.raises(ValueError, match="is not a target"):
         parse_target("latency_p95 < 4h")
     assert math.isclose(0.25, parse_target("utilization <= 0.25").bound)
+
+
+def test_single_replication_reports_simulated_hours():
+    """One replication run here reports progress in simulated hours, ending at the horizon."""
+    calls = []
+    simulator.run(mm1(horizon="10h", warmup="0s", interval="1h"), seed=1, progress=lambda done, total: calls.append((done, total)))
+    assert (10, 10) == calls[-1]
+    assert [h for h, _ in calls] == sorted(h for h, _ in calls) and len(calls) >= 10
