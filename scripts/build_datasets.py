@@ -132,7 +132,6 @@ def main() -> None:
                 "count(*) communes from admin_units group by provinceCode order by provinceCode")
     old_by_key = {row["key"]: row for row in old}
     successor = {old_key: new_key for new_key, olds in mapping.items() for old_key in olds}
-    new_by_key = {row["key"]: row for row in new}
     old_ids = {row["key"]: slug(row["short"]) for row in old}
     new_ids = {row["key"]: slug(row["short"]) for row in new}
     mean_old = sum(r["communes"] for r in old) / len(old)

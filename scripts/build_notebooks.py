@@ -157,9 +157,8 @@ a second; simulated sweeps with confidence intervals check it where queueing the
     ("code", SETUP + '''
 import tempfile
 
-from simulator.analytic import connect_headroom, predict, reform_load_change
-from simulator.capacity import parse_target, search
-from simulator.topology import build_topology'''),
+from simulator.analytic import connect_headroom, reform_load_change
+from simulator.capacity import parse_target, search'''),
     ("md", """## Analytic roadmap: connect the ministries one by one
 
 Utilisation in office hours (all traffic scaled into open hours: an upper estimate) of the busiest station after

@@ -17,10 +17,7 @@ touches the hub.
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Iterable, Sequence
 
 import networkx as nx

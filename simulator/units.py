@@ -105,7 +105,7 @@ def _parse(value: object, kind: str, units: dict[str, float], allow_negative: bo
     if not math.isfinite(number):
         raise ValueError(f"must be a finite {kind}")
     if number < 0 and not allow_negative:
-        raise ValueError(f"must not be negative")
+        raise ValueError("must not be negative")
     return number
 
 
