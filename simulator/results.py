@@ -184,8 +184,6 @@ def _combine_values(values: list[Any]) -> tuple[Any, Any]:
     numbers = [float(v) for v in values]
     finite = [v for v in numbers if math.isfinite(v)]
     mean = float(np.mean(finite)) if finite else math.nan
-    if isinstance(first, int) and all(isinstance(v, int) for v in values) and len(values) == 1:
-        mean = first
     return mean, list(confidence_interval(numbers))
 
 

@@ -220,12 +220,6 @@ class Topology:
         inv_bw.append(pending_inv)
         return Route(tuple(stations), tuple(latency), tuple(inv_bw), (), recipient)
 
-    def station_table(self) -> list[dict[str, object]]:
-        """One plain dict per modelled station (name, kind, servers, mean service)."""
-        return [
-            {"name": s.name, "kind": s.kind, "servers": s.servers, "mean_service_seconds": s.service.mean}
-            for s in self.stations
-        ]
 
 
 def _dataset_agencies(scenario: Scenario) -> list[AgencySpec]:
