@@ -31,6 +31,7 @@ from baseline_simpy import ANALYTIC_MEAN_SOJOURN_SECONDS, run_idiomatic  # noqa:
 from simulator.engine import simulate  # noqa: E402
 from simulator.scenario import load_scenario  # noqa: E402
 from simulator.topology import build_topology  # noqa: E402
+from simulator.verification import hub_and_spoke_text  # noqa: E402
 
 AGENCIES = 85
 TOTAL_PER_HOUR = 20.0 * AGENCIES
@@ -39,22 +40,9 @@ TOTAL_PER_HOUR = 20.0 * AGENCIES
 def scenario_text(docs: int) -> str:
     """The reference workload as a scenario: agency stations are the gateways, platforms pass through."""
     hours = docs / TOTAL_PER_HOUR
-    text = f"""
-name = "hub-spoke-benchmark"
-[run]
-horizon = {hours * 3600.0!r}
-timeseries_interval = "1h"
-[network.agency]
-service = {{ distribution = "exponential", mean = "72s" }}
-[network.hub]
-servers = 4
-service = {{ distribution = "exponential", mean = "7.2s" }}
-[kinds.agency]
-rate = "20/h"
-[traffic]
-recipients = "uniform"
-"""
-    return text + "".join(f'[[agencies]]\nid = "G{i:02d}"\n' for i in range(AGENCIES))
+    return 'name = "hub-spoke-benchmark"\n' + hub_and_spoke_text(
+        AGENCIES, rate="20/h", gateway_mean="72s", hub_servers=4, hub_mean="7.2s",
+        horizon=f"{hours * 3600.0!r}s", warmup="0s", extra="")
 
 
 def run_engine(docs: int, seed: int) -> dict[str, float]:

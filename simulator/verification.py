@@ -32,7 +32,7 @@ from .experiment import run
 from .results import ConfidenceInterval, confidence_interval
 from .scenario import load_scenario
 
-__all__ = ["Check", "Case", "reference_cases", "verify", "LEVEL", "RELATIVE_FLOOR"]
+__all__ = ["Check", "Case", "reference_cases", "verify", "hub_and_spoke_text", "LEVEL", "RELATIVE_FLOOR"]
 
 #: Confidence level of the intervals.
 LEVEL = 0.99
@@ -168,22 +168,34 @@ station = {{ service = {{ distribution = "exponential", mean = {means["agency:si
     return Case("tandem M/M/1 x 3 (0.8, 0.67, 0.91)", text, exact, measure)
 
 
-def _jackson_case(horizon_hours: float) -> Case:
-    agencies = 6
+def hub_and_spoke_text(agencies: int = 6, rate: str = "20/h", gateway_mean: str = "72s", hub_servers: int = 2,
+                       hub_mean: str = "7.2s", horizon: str = "2000h", warmup: str = "100h", extra: str = "") -> str:
+    """Scenario text of an open Jackson network: Poisson agencies, M/M/1 gateways (their agency stations),
+    an M/M/c hub, uniform recipients, platforms left out. Agencies are ``A0``, ``A1``, ...
+
+    Used by the Jackson reference case, the tests and ``benchmarks/hub_spoke.py``.
+    """
     text = f"""
 [run]
-horizon = "{horizon_hours}h"
-warmup = "{horizon_hours * 0.05}h"
+horizon = "{horizon}"
+warmup = "{warmup}"
 [network.agency]
-service = {{ distribution = "exponential", mean = "72s" }}
+service = {{ distribution = "exponential", mean = "{gateway_mean}" }}
 [network.hub]
-servers = 2
-service = {{ distribution = "exponential", mean = "45s" }}
+servers = {hub_servers}
+service = {{ distribution = "exponential", mean = "{hub_mean}" }}
 [kinds.agency]
-rate = "20/h"
+rate = "{rate}"
 [traffic]
 recipients = "uniform"
-""" + "".join(f'[[agencies]]\nid = "G{i}"\n' for i in range(agencies))
+{extra}
+"""
+    return text + "".join(f'[[agencies]]\nid = "A{i}"\n' for i in range(agencies))
+
+
+def _jackson_case(horizon_hours: float) -> Case:
+    agencies = 6
+    text = hub_and_spoke_text(agencies, hub_mean="45s", horizon=f"{horizon_hours}h", warmup=f"{horizon_hours * 0.05}h")
     hub_rate = agencies * 20 / 3600
     hub_sojourn = mmc_wait(hub_rate, 1 / 45, 2) + 45
     gateway_sojourn = 1 / (50 / 3600 - 40 / 3600)

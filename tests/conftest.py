@@ -10,27 +10,10 @@ import pytest
 
 from simulator.scenario import Scenario, load_scenario
 from simulator.topology import build_topology
+from simulator.verification import hub_and_spoke_text
 
 
-def hub_spoke_text(agencies: int = 6, rate: str = "20/h", gateway_mean: str = "72s", hub_servers: int = 2,
-                   hub_mean: str = "7.2s", horizon: str = "2000h", warmup: str = "100h", extra: str = "") -> str:
-    """An open Jackson network: Poisson sources, exponential gateways (agency stations), an M/M/c hub."""
-    text = f"""
-[run]
-horizon = "{horizon}"
-warmup = "{warmup}"
-[network.agency]
-service = {{ distribution = "exponential", mean = "{gateway_mean}" }}
-[network.hub]
-servers = {hub_servers}
-service = {{ distribution = "exponential", mean = "{hub_mean}" }}
-[kinds.agency]
-rate = "{rate}"
-[traffic]
-recipients = "uniform"
-{extra}
-"""
-    return text + "".join(f'[[agencies]]\nid = "A{i}"\n' for i in range(agencies))
+hub_spoke_text = hub_and_spoke_text  # the scenario the Jackson reference case uses
 
 
 @pytest.fixture
