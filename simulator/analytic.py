@@ -29,13 +29,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
-from scipy.special import gammaln
 
-from .scenario import Scenario
-from .topology import HUB, Topology
+from .scenario import FanoutSpec, Scenario
+from .topology import HUB, AgencyTable, Topology
 from .traffic import OpenClock
 
 __all__ = [
@@ -224,18 +223,35 @@ def mgc_wait(arrival_rate: float, mean_service: float, scv: float, servers: int)
     return mmc_wait(arrival_rate, 1.0 / mean_service, servers) * (1.0 + scv) / 2.0
 
 
-def _any_chosen(members: np.ndarray | float, marked: np.ndarray, chosen: float) -> np.ndarray:
+def _any_chosen(members: np.ndarray | float, marked: np.ndarray | float, chosen: int) -> np.ndarray:
     r"""P(a uniform ``chosen``-subset of ``members`` hits at least one of ``marked`` of them).
 
-    Hypergeometric: :math:`1 - \binom{m-s}{k} / \binom{m}{k}`.
+    Hypergeometric, element-wise over ``members`` and ``marked``:
+
+    .. math::
+
+        1 - \binom{m-s}{k} \Big/ \binom{m}{k}
+          = 1 - \exp \sum_{i=0}^{k-1} \log\Big(1 - \frac{s}{m - i}\Big)
+
+    summed with ``log1p`` and completed with ``expm1``, so small
+    probabilities keep full relative precision (a difference of log-gamma
+    values loses up to 1e-7 on ten thousand members).
+
+    Examples
+    --------
+    >>> round(float(_any_chosen(4, 1, 2)), 12)   # 1 - C(3, 2) / C(4, 2)
+    0.5
+    >>> _any_chosen(10, np.array([0.0, 8.0]), 3).tolist()   # none marked; too few unmarked to miss them
+    [0.0, 1.0]
     """
-    members = np.asarray(members, dtype=float)
-    marked = np.asarray(marked, dtype=float)
-    rest = members - marked
-    with np.errstate(invalid="ignore", divide="ignore"):
-        log_none = (gammaln(rest + 1) - gammaln(rest - chosen + 1) - gammaln(members + 1) + gammaln(members - chosen + 1))
-    none = np.where(rest >= chosen, np.exp(np.where(rest >= chosen, log_none, 0.0)), 0.0)
-    return np.where(marked > 0, 1.0 - none, 0.0)
+    members, marked = np.broadcast_arrays(np.asarray(members, dtype=float), np.asarray(marked, dtype=float))
+    can_miss = (marked > 0) & (members - marked >= chosen)
+    log_none = np.zeros(members.shape)
+    if can_miss.any():
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for i in range(int(chosen)):
+                log_none += np.log1p(-np.where(can_miss, marked, 0.0) / (members - i))
+    return np.where(marked > 0, np.where(can_miss, -np.expm1(log_none), 1.0), 0.0)
 
 
 def station_arrival_rates(scenario: Scenario, topology: Topology) -> dict[str, np.ndarray]:
@@ -261,133 +277,216 @@ def station_arrival_rates(scenario: Scenario, topology: Topology) -> dict[str, n
     return _flows(scenario, topology)
 
 
+class _Network(NamedTuple):
+    """What the traffic equations need of the network: platform positions, recipient weights, kinds."""
+
+    platform: np.ndarray  # platform position of each agency (0 .. platforms - 1)
+    platforms: int
+    weights: np.ndarray  # recipient weight of each agency (ones unless traffic.recipients = "weighted")
+    kinds: np.ndarray
+
+    def per_platform(self, values: np.ndarray) -> np.ndarray:
+        """Sum of per-agency ``values`` by platform."""
+        return np.bincount(self.platform, weights=values, minlength=self.platforms)
+
+
+class _Copies(NamedTuple):
+    """Electronic copies per second, summed over the senders."""
+
+    into: np.ndarray  # (agencies,) delivered to each agency
+    sent: np.ndarray  # (agencies,) sent by each agency
+    into_platform: np.ndarray  # (platforms,) entering each platform from another platform
+    out_platform: np.ndarray  # (platforms,) leaving each platform for another platform
+
+    @classmethod
+    def zeros(cls, network: _Network) -> "_Copies":
+        n = len(network.platform)
+        return cls(np.zeros(n), np.zeros(n), np.zeros(network.platforms), np.zeros(network.platforms))
+
+
+class _Visits(NamedTuple):
+    """Document visits per second (a document visits each station of its delivery tree once)."""
+
+    sender: np.ndarray  # (agencies,) documents each agency sends electronically: its system and its platform
+    platform: np.ndarray  # (platforms,) documents reaching each platform from another platform
+    hub: float
+
+    @classmethod
+    def zeros(cls, network: _Network) -> "_Visits":
+        return cls(np.zeros(len(network.platform)), np.zeros(network.platforms), 0.0)
+
+
+_Sums = TypeVar("_Sums", _Copies, _Visits)
+
+
+def _plus(left: _Sums, right: _Sums) -> _Sums:
+    """Element-wise sum of two named tuples of the same type."""
+    return type(left)(*(a + b for a, b in zip(left, right)))
+
+
+def _periods(horizon: float, times: np.ndarray, clock: OpenClock) -> list[tuple[float, float]]:
+    """``(start, share of open time)`` of each period in which the set of connected agencies is fixed.
+
+    Connection changes only at the agencies' connection times, so the flows
+    are exact per period and weighed by the period's share of open time.
+    Periods without open time are left out.
+    """
+    starts = np.unique(np.concatenate([[0.0], times[(times > 0) & (times < horizon)]]))
+    ends = np.append(starts[1:], horizon)
+    shares = (clock.open_before(ends) - clock.open_before(starts)) / clock.open_seconds if clock.open_seconds else 0 * starts
+    return [(start, share) for start, share in zip(starts.tolist(), shares.tolist()) if share > 0]
+
+
+def _pattern_copies(network: _Network, flow: np.ndarray, a: np.ndarray, b: np.ndarray, x: np.ndarray) -> _Copies:
+    r"""Copy flows when a document of sender :math:`o` sends :math:`(a_o + b_o [p_r = p_o])\, x_r` copies to each :math:`r \ne o`.
+
+    Every sum over senders is a total minus the sender's own term, so the
+    cost is linear in the number of agencies. With :math:`f` the senders'
+    document flows, :math:`F_a = \sum_o f_o a_o` and :math:`X_p` the sum of
+    :math:`x` on platform :math:`p`:
+
+    .. math::
+
+        \text{into}_r = x_r \Big(F_a - f_r a_r + \sum_{o \ne r,\, p_o = p_r} f_o b_o\Big), \qquad
+        \text{off}_o = f_o a_o (X - X_{p_o})
+    """
+    fa = np.where(flow > 0, flow * a, 0.0)  # a sender without flow sends nothing (its coefficients may be inf)
+    fb = np.where(flow > 0, flow * b, 0.0)
+    x_total, x_platform = x.sum(), network.per_platform(x)
+    x_own = x_platform[network.platform]
+    total_a = fa.sum()
+    into = x * (total_a - fa + network.per_platform(fb)[network.platform] - fb)
+    sent = fa * (x_total - x) + fb * (x_own - x)
+    off = fa * (x_total - x_own)
+    return _Copies(into, sent, x_platform * (total_a - network.per_platform(fa)), network.per_platform(off))
+
+
+def _single_coefficients(network: _Network, single_share: float, local_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """Single-recipient documents as a copy pattern: ``a`` per unit of weight anywhere, ``b`` more on the own platform.
+
+    A recipient is chosen by weight among the other agencies; with
+    ``local_share`` > 0, that share of documents chooses among the other
+    agencies behind the sender's platform instead (when there are any with
+    weight).
+    """
+    weights = network.weights
+    others = weights.sum() - weights
+    local_total = network.per_platform(weights)[network.platform] - weights
+    local = (local_share > 0) & (local_total > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = single_share * np.where(local, 1 - local_share, 1.0) / others
+        b = single_share * np.where(local, local_share / np.where(local, local_total, 1.0), 0.0)
+    return a, b
+
+
+def _single_part(network: _Network, coefficients: tuple[np.ndarray, np.ndarray], flow: np.ndarray,
+                 connected: np.ndarray) -> tuple[_Copies, _Visits]:
+    """Copies and visits of single-recipient documents: one copy, visits where it goes."""
+    a, b = coefficients
+    copies = _pattern_copies(network, flow, a, b, connected * network.weights)
+    return copies, _Visits(copies.sent, copies.into_platform, float(copies.out_platform.sum()))
+
+
+def _fanout_part(network: _Network, fan: FanoutSpec, flow: np.ndarray, connected: np.ndarray) -> tuple[_Copies, _Visits]:
+    r"""Copies and visits of one fan-out group: ``fan.recipients`` uniform recipients among its members.
+
+    A sender that is a member itself (``inside = 1``) chooses among the
+    :math:`M - 1` others, any other sender among all :math:`M`; a platform, or
+    the hub, is visited when at least one chosen recipient is connected behind
+    it (hypergeometric, :func:`_any_chosen`). A sender with flow is connected,
+    so it is one of the connected members exactly when it is a member.
+    """
+    member = (network.kinds == fan.kind) if fan.kind is not None else np.ones(len(flow), dtype=bool)
+    live = member * connected
+    live_total, live_platform = float(live.sum()), network.per_platform(live)
+    per_copy = np.zeros(2)
+    sender, platform, hub = np.zeros(len(flow)), np.zeros(network.platforms), 0.0
+    for inside, senders in enumerate((np.where(member, 0.0, flow), np.where(member, flow, 0.0))):
+        m = int(member.sum()) - inside
+        if m <= 0 or not senders.any():
+            continue
+        k = m if fan.recipients == "all" else min(int(fan.recipients), m)
+        per_copy[inside] = fan.share * k / m
+        by_platform = network.per_platform(senders)
+        sender += senders * fan.share * float(_any_chosen(m, live_total - inside, k))
+        platform += fan.share * _any_chosen(m, live_platform, k) * (senders.sum() - by_platform)
+        hub += fan.share * float((by_platform * _any_chosen(m, live_total - live_platform, k)).sum())
+    copies = _pattern_copies(network, flow, np.where(member, per_copy[1], per_copy[0]), np.zeros(len(flow)), live)
+    return copies, _Visits(sender, platform, hub)
+
+
+def _station_values(topology: Topology, platform_index: np.ndarray, agency: np.ndarray, platform: np.ndarray,
+                    hub: float) -> np.ndarray:
+    """Per-agency, per-platform and hub figures laid out like ``topology.stations``."""
+    index_of = {agency_id: i for i, agency_id in enumerate(topology.agencies.ids)}
+    values = np.zeros(len(topology.stations))
+    for node, station in topology.station_index.items():
+        if node == HUB:
+            values[station] = hub
+            continue
+        kind, _, agency_id = node.partition(":")
+        i = index_of[agency_id]
+        values[station] = platform[platform_index[i]] if kind == "platform" else agency[i]
+    return values
+
+
+def _electronic_sums(scenario: Scenario, network: _Network, may_go: np.ndarray, connect_time: np.ndarray,
+                     clock: OpenClock) -> tuple[_Copies, _Visits]:
+    """Copies and document visits per second over the horizon, summed over the traffic parts.
+
+    Each period of fixed connection counts with its share of open time;
+    ``may_go`` is each agency's documents per second that go electronic when
+    the recipient is connected.
+    """
+    traffic = scenario.traffic
+    single_share = 1.0 - sum(fan.share for fan in traffic.fanout)
+    single = _single_coefficients(network, single_share, traffic.local_share) if single_share > 0 else None
+    copies, visits = _Copies.zeros(network), _Visits.zeros(network)
+    for start, share in _periods(scenario.run.horizon, connect_time, clock):
+        connected = (connect_time <= start).astype(float)
+        flow = may_go * connected * share
+        parts = [_single_part(network, single, flow, connected)] if single is not None else []
+        parts += [_fanout_part(network, fan, flow, connected) for fan in traffic.fanout]
+        for part_copies, part_visits in parts:
+            copies, visits = _plus(copies, part_copies), _plus(visits, part_visits)
+    return copies, visits
+
+
 def _flows(scenario: Scenario, topology: Topology) -> dict[str, Any]:
-    """Traffic equations, and the copy flows the latency formula weighs (one pass over the senders)."""
+    """Traffic equations, and the copy flows the latency formula weighs.
+
+    Linear in the number of agencies per period of fixed connection: each
+    traffic part (single recipients, each fan-out group) sums over senders in
+    closed form (:func:`_pattern_copies`, :func:`_fanout_part`).
+    """
     table = topology.agencies
-    n = len(table)
     traffic = scenario.traffic
     clock = OpenClock(scenario.calendar, scenario.run.horizon)
-    platform_of = table.platform_of
-    platforms, platform_index = np.unique(platform_of, return_inverse=True)
-    n_platforms = len(platforms)
-    weights = table.weight.copy() if traffic.recipients == "weighted" else np.ones(n)
-    local_share = traffic.local_share
-    platform_weight = np.bincount(platform_index, weights=weights, minlength=n_platforms)
+    platform_index = np.unique(table.platform_of, return_inverse=True)[1].reshape(-1)
+    weights = table.weight.copy() if traffic.recipients == "weighted" else np.ones(len(table))
+    network = _Network(platform_index, int(platform_index.max()) + 1, weights, np.array(table.kinds))
     rate = table.rate * clock.open_fraction
     may_go = rate * (1.0 - traffic.types.classified) * table.adoption  # documents/s that may go electronic
+    copies, visits = _electronic_sums(scenario, network, may_go, table.connect_time, clock)
     n_status = len(traffic.statuses)
-    # Connection changes only at the agencies' connection times: between two of them the set of connected
-    # agencies is fixed, so the flows are exact per period and weighed by the period's share of open time.
-    times = table.connect_time
-    starts = np.unique(np.concatenate([[0.0], times[(times > 0) & (times < scenario.run.horizon)]]))
-    ends = np.append(starts[1:], scenario.run.horizon)
-    shares = (clock.open_before(ends) - clock.open_before(starts)) / clock.open_seconds if clock.open_seconds else 0 * starts
-
-    # Visits per second by node: agencies (n), platforms (by platform position), hub.
-    doc_agency = np.zeros(n)
-    doc_platform = np.zeros(n_platforms)
-    doc_hub = 0.0
-    copies_into = np.zeros(n)  # electronic copies delivered to each agency
-    status_agency = np.zeros(n)
-    status_platform = np.zeros(n_platforms)
-    status_hub = 0.0
-    electronic_documents = 0.0
-    sent_by_agency = np.zeros(n)  # electronic copies each agency sends
-    off_platform_into = np.zeros(n_platforms)  # copies reaching each platform from another platform
-    hub_copies = 0.0
-    groups = [(f.share, f) for f in traffic.fanout]
-    single_share = 1.0 - sum(share for share, _ in groups)
-    kinds = np.array(table.kinds)
-    for start, period in zip(starts.tolist(), shares.tolist()):
-        if period <= 0:
-            continue
-        conn = (times <= start).astype(float)
-        sender = may_go * conn * period
-        for o in range(n):
-            if sender[o] <= 0:
-                continue
-            others = np.ones(n, dtype=bool)
-            others[o] = False
-            own = platform_index[o]
-            # expected electronic copies per document to each recipient, and P(visit) per node
-            copies = np.zeros(n)
-            p_any = 0.0
-            p_platform = np.zeros(n_platforms)
-            p_hub = 0.0
-            if single_share > 0:
-                w = np.where(others, weights, 0.0)
-                choice = w / w.sum()
-                local_total = platform_weight[own] - weights[o]
-                if local_share > 0 and local_total > 0:
-                    local = np.where(platform_index == own, w, 0.0) / local_total
-                    choice = (1 - local_share) * choice + local_share * local
-                share = choice * conn * single_share
-                copies += share
-                p_any += share.sum()
-                by_platform = np.bincount(platform_index, weights=share, minlength=n_platforms)
-                p_platform += by_platform
-                p_hub += by_platform.sum() - by_platform[own]
-            for share, fan in groups:
-                members = others & ((kinds == fan.kind) if fan.kind is not None else True)
-                m = int(members.sum())
-                k = m if fan.recipients == "all" else min(int(fan.recipients), m)
-                if m == 0:
-                    continue
-                live = members & (conn > 0)
-                copies += share * live * (k / m)
-                p_any += share * float(_any_chosen(m, live.sum(), k))
-                per_platform = np.bincount(platform_index, weights=live.astype(float), minlength=n_platforms)
-                p_platform += share * _any_chosen(m, per_platform, k)
-                p_hub += share * float(_any_chosen(m, per_platform.sum() - per_platform[own], k))
-            flow = sender[o]
-            electronic_documents += flow * p_any
-            doc_agency[o] += flow * p_any  # the sender's own system, once per document
-            p_platform_out = p_platform.copy()
-            p_platform_out[own] = 0.0
-            doc_platform[own] += flow * p_any  # own platform, once per document
-            doc_platform += flow * p_platform_out  # recipient platforms, once per document each
-            doc_hub += flow * p_hub
-            copies_into += flow * copies
-            by_platform = np.bincount(platform_index, weights=copies, minlength=n_platforms)
-            off_platform = copies.sum() - by_platform[own]
-            sent_by_agency[o] += flow * copies.sum()
-            into_others = by_platform.copy()
-            into_others[own] = 0.0
-            off_platform_into += flow * into_others
-            hub_copies += flow * off_platform
-            if n_status:
-                # each status travels the whole path back: recipient agency, its platform, (hub, sender platform), sender
-                status_agency += n_status * flow * copies
-                status_agency[o] += n_status * flow * copies.sum()
-                status_platform += n_status * flow * by_platform
-                status_platform[own] += n_status * flow * (copies.sum() - by_platform[own])
-                status_hub += n_status * flow * off_platform
-
-    doc = np.zeros(len(topology.stations))
-    status = np.zeros(len(topology.stations))
-    index_of = {agency_id: i for i, agency_id in enumerate(table.ids)}
-    for node, index in topology.station_index.items():
-        if node == HUB:
-            doc[index], status[index] = doc_hub, status_hub
-        elif node.startswith("platform:"):
-            position = platform_index[index_of[node.split(":", 1)[1]]]
-            doc[index], status[index] = doc_platform[position], status_platform[position]
-        else:
-            agency = index_of[node.split(":", 1)[1]]
-            doc[index] = doc_agency[agency] + copies_into[agency]
-            status[index] = status_agency[agency]
+    # each status travels the whole path back: recipient agency, its platform, (hub, sender platform), sender
+    doc = _station_values(topology, platform_index, visits.sender + copies.into,
+                          network.per_platform(visits.sender) + visits.platform, visits.hub)
+    status = n_status * _station_values(topology, platform_index, copies.into + copies.sent,
+                                        network.per_platform(copies.into) + copies.out_platform,
+                                        float(copies.out_platform.sum()))
     return {
         "documents": doc,
         "statuses": status,
         "total": doc + status,
-        "copies": float(copies_into.sum()),
+        "copies": float(copies.into.sum()),
         "documents_per_second": float(rate.sum()),
-        "electronic_documents_per_second": electronic_documents,
+        "electronic_documents_per_second": float(visits.sender.sum()),
         "platform_index": platform_index,
-        "copies_into": copies_into,
-        "sent_by_agency": sent_by_agency,
-        "off_platform_into": off_platform_into,
-        "hub_copies": hub_copies,
+        "copies_into": copies.into,
+        "sent_by_agency": copies.sent,
+        "off_platform_into": copies.into_platform,
+        "hub_copies": float(copies.out_platform.sum()),
     }
 
 
@@ -462,7 +561,11 @@ def electronic_share(scenario: Scenario, topology: Topology) -> float:
     >>> round(electronic_share(s, build_topology(s)), 6)
     0.864
     """
-    flows = _flows(scenario, topology)
+    return _electronic_share(_flows(scenario, topology))
+
+
+def _electronic_share(flows: dict[str, Any]) -> float:
+    """Electronic documents over all documents, from the traffic equations (NaN without documents)."""
     total = float(flows["documents_per_second"])
     return float(flows["electronic_documents_per_second"]) / total if total > 0 else math.nan
 
@@ -499,19 +602,21 @@ def connect_headroom(scenario: Scenario, order: tuple[str, ...] | None = None,
     """
     from .topology import build_topology
 
+    given = build_topology(scenario)
+    table = given.agencies
     if order is None:
-        table = build_topology(scenario).agencies
         order = tuple(a for a in scenario.connection.order if table.connect_time[table.index(a)] > 0)
     threshold = scenario.analysis.threshold if threshold is None else threshold
     steps = []
     for k in range(len(order) + 1):
-        variant = _with_connected(scenario, order[:k])
-        topology = build_topology(variant)
-        prediction = predict(variant, topology)
+        variant = _with_connected(scenario, order[:k], table)
+        topology = build_topology(variant) if k else given
+        flows = _flows(variant, topology)  # once per step: the prediction and the share both read it
+        prediction = _prediction(variant, topology, flows)
         bottleneck = prediction.bottleneck
         steps.append(ConnectStep(
             connected=k, agency=order[k - 1] if k else None,
-            electronic_share=electronic_share(variant, topology),
+            electronic_share=_electronic_share(flows),
             bottleneck=bottleneck.name if bottleneck else None,
             peak_utilization=bottleneck.peak_utilization if bottleneck else 0.0,
             over_threshold=tuple(s.name for s in prediction.stations if s.peak_utilization >= threshold)))
@@ -573,15 +678,17 @@ def reform_load_change(scenario: Scenario) -> list[PlatformChange]:
     return sorted(changes, key=lambda c: c.peak_utilization_after, reverse=True)
 
 
-def _with_connected(scenario: Scenario, ids: tuple[str, ...]) -> Scenario:
-    """The scenario with ``ids`` connected: every resolved flag of the order written out per agency."""
+def _with_connected(scenario: Scenario, ids: tuple[str, ...], table: AgencyTable) -> Scenario:
+    """The scenario with ``ids`` connected: every resolved flag of the order written out per agency.
+
+    ``table`` is the agency table of ``scenario`` as given (built once by the caller).
+    """
     if not ids:
         return scenario
     from .scenario import AgencySpec
-    from .topology import build_topology
 
-    table = build_topology(scenario).agencies
-    flags = {a: bool(table.connect_time[table.index(a)] <= 0) for a in scenario.connection.order}  # from the start
+    index_of = {agency_id: i for i, agency_id in enumerate(table.ids)}
+    flags = {a: bool(table.connect_time[index_of[a]] <= 0) for a in scenario.connection.order}  # from the start
     flags.update({a: True for a in ids})
     agencies = list(scenario.agencies)
     position = {a.id: i for i, a in enumerate(agencies)}
@@ -630,7 +737,11 @@ def predict(scenario: Scenario, topology: Topology) -> Prediction:
     -------
     Prediction
     """
-    flows = _flows(scenario, topology)
+    return _prediction(scenario, topology, _flows(scenario, topology))
+
+
+def _prediction(scenario: Scenario, topology: Topology, flows: dict[str, Any]) -> Prediction:
+    """:func:`predict` from flows already solved (:func:`_flows`)."""
     rates = flows["total"]
     open_fraction = OpenClock(scenario.calendar, scenario.run.horizon).open_fraction
     stations = []
@@ -659,7 +770,7 @@ def _latency(scenario: Scenario, topology: Topology, stations: list[StationPredi
     :math:`r`'s agency, and, between platforms, the hub and :math:`r`'s
     platform; summing the sojourns weighted by the copy flows gives
 
-    .. math:: ar T = rac{\sum_o s_o A_o + \sum_p s_p P_p + \sum_r c_r A_r + \sum_p x_p P_p + h H}{\sum_r c_r}
+    .. math:: \bar T = \frac{\sum_o s_o A_o + \sum_p s_p P_p + \sum_r c_r A_r + \sum_p x_p P_p + h H}{\sum_r c_r}
 
     with :math:`s` copies sent, :math:`c` copies received, :math:`x` copies
     entering a platform from another, :math:`h` copies crossing the hub, and

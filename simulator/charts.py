@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["plot_station_utilization", "plot_latency_cdf", "plot_occupancy", "plot_network_map",
            "plot_electronic_share_over_time",
-           "plot_capacity_curve", "plot_sweep_figure", "save_charts", "save_sweep_charts"]
+           "plot_capacity_curve", "plot_sweep_figure", "save_charts", "save_point_charts", "save_sweep_charts"]
 
 _LABELS = {
     "throughput_per_day": "electronic copies delivered per day",
@@ -268,6 +268,18 @@ def save_charts(result: RunResult, folder: str | Path, topology: "Topology | Non
     if topology is not None:
         written.append(_save(plot_network_map(result, topology), target / "network_map.png"))
     return written
+
+
+def save_point_charts(result: RunResult, folder: str | Path) -> list[Path]:
+    """Draw a run's standard charts, network map included, into ``folder/charts/``.
+
+    The charts ``axis-sim run`` draws, for a result that carries its
+    scenario: pass it as ``sweep(..., point_charts=save_point_charts)`` so
+    every point folder has the files of a run folder.
+    """
+    from .topology import build_topology
+
+    return save_charts(result, folder, build_topology(result.scenario))
 
 
 def save_sweep_charts(result: "SweepResult", folder: str | Path) -> list[Path]:

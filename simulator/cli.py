@@ -10,14 +10,18 @@ import argparse
 import json
 import math
 import sys
+import tomllib
 import traceback
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__
 from .errors import ExperimentError, ScenarioError, SimulatorError
 
-__all__ = ["main"]
+if TYPE_CHECKING:
+    from .scenario import Scenario
+
+__all__ = ["main", "parse_overrides"]
 
 _DAY = 86400.0
 
@@ -187,9 +191,77 @@ def format_check(scenario: Any, topology: Any, prediction: Any, top: int = 15) -
     return "\n".join(lines)
 
 
+def _override_value(text: str) -> Any:
+    """A ``--set`` value: the TOML value it spells (``3``, ``2.5``, ``"2/h"``, ``["mon"]``), else the text itself."""
+    try:
+        parsed = tomllib.loads(f"value = {text}")
+    except tomllib.TOMLDecodeError:
+        return text
+    return parsed["value"] if list(parsed) == ["value"] else text
+
+
+def parse_overrides(options: Sequence[str], source: str) -> dict[str, Any]:
+    """Turn ``--set KEY=VALUE`` options into the mapping :func:`simulator.apply_parameters` takes.
+
+    Parameters
+    ----------
+    options : sequence of str
+        The options as given, e.g. ``["run.horizon=365d", "network.hub.servers=8"]``.
+    source : str
+        The scenario file, to name in error messages.
+
+    Returns
+    -------
+    dict
+        Dotted key path -> value, in the order given; a key given twice keeps
+        its last value, placed where it was last given (later options win).
+
+    Raises
+    ------
+    ScenarioError
+        If an option has no ``=`` or no key before it.
+
+    Examples
+    --------
+    >>> parse_overrides(["run.horizon=365d", "traffic.multiplier=2.5", 'kinds.commune.rate="2/h"'], "s.toml")
+    {'run.horizon': '365d', 'traffic.multiplier': 2.5, 'kinds.commune.rate': '2/h'}
+    >>> parse_overrides(["calendar.weekdays=['mon']", "network.hub.servers=4", "network.hub.servers=8"], "s.toml")
+    {'calendar.weekdays': ['mon'], 'network.hub.servers': 8}
+    """
+    overrides: dict[str, Any] = {}
+    for option in options:
+        key, equals, text = option.partition("=")
+        key = key.strip()
+        if not equals:
+            raise ScenarioError.single(source, "--set", option, "must be KEY=VALUE, e.g. --set run.horizon=30d")
+        if not key:
+            raise ScenarioError.single(source, "--set", option, "names no key before '=', e.g. --set run.horizon=30d")
+        overrides.pop(key, None)
+        overrides[key] = _override_value(text.strip())
+    return overrides
+
+
+def _load(args: argparse.Namespace) -> Scenario:
+    """The scenario file of a command, with its ``--set`` overrides applied and validated."""
+    from .scenario import apply_parameters, load_scenario
+
+    overrides = parse_overrides(args.overrides, args.scenario)
+    scenario = load_scenario(Path(args.scenario))
+    return apply_parameters(scenario, overrides, where="--set") if overrides else scenario
+
+
+def _scenario_options(command: argparse.ArgumentParser) -> None:
+    """The scenario file and its ``--set`` overrides, which every command reading a scenario takes."""
+    command.add_argument("scenario", help="scenario file (TOML)")
+    command.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                         help="override a scenario key, validated as in the file: --set run.horizon=365d, "
+                              "--set network.hub.servers=8 (repeatable, applied in order; VALUE is read as a TOML "
+                              "value when it is one, otherwise as text)")
+
+
 def _run_options(command: argparse.ArgumentParser, output: str, replications: str) -> None:
     """The options ``run`` and ``sweep`` share."""
-    command.add_argument("scenario", help="scenario file (TOML)")
+    _scenario_options(command)
     command.add_argument("-o", "--output", help=output)
     command.add_argument("--seed", type=int, help="root seed (default: run.seed of the scenario)")
     command.add_argument("--replications", type=int, help=f"{replications} (default: run.replications)")
@@ -208,7 +280,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser("sweep", help="run every point of the scenario's [sweep] section, resumably")
     _run_options(sweep, "sweep folder (default: results/<scenario name>-sweep/)", "replications per point")
     capacity = commands.add_parser("capacity", help="find the largest (or smallest) parameter value that meets a target")
-    capacity.add_argument("scenario", help="scenario file (TOML)")
+    _scenario_options(capacity)
     capacity.add_argument("--param", required=True, help="numeric scenario key, e.g. traffic.multiplier or network.hub.servers")
     capacity.add_argument("--target", required=True, help='e.g. "latency_p95 <= 4h", "utilization <= 0.8"')
     capacity.add_argument("--smallest", action="store_true", help="find the smallest value that meets the target")
@@ -219,7 +291,7 @@ def _parser() -> argparse.ArgumentParser:
     capacity.add_argument("--tolerance", type=float, default=0.02, help="relative precision of the answer (default 0.02)")
     capacity.add_argument("--quiet", action="store_true", help="print only the answer")
     check = commands.add_parser("check", help="validate a scenario and print the analytic prediction")
-    check.add_argument("scenario", help="scenario file (TOML)")
+    _scenario_options(check)
     commands.add_parser("schema", help="print the JSON Schema of the scenario format")
     verify = commands.add_parser("verify", help="run the built-in reference cases against exact queueing results")
     verify.add_argument("--seed", type=int, default=2026, help="root seed (default 2026)")
@@ -267,10 +339,9 @@ class _Bar:
 def _run(args: argparse.Namespace) -> int:
     from .charts import save_charts
     from .experiment import run
-    from .scenario import load_scenario
     from .topology import build_topology
 
-    scenario = load_scenario(Path(args.scenario))
+    scenario = _load(args)
     _check_options(args)
     output = Path(args.output) if args.output else Path("results") / scenario.name
     single = (args.replications or scenario.run.replications) == 1 and scenario.run.precision is None
@@ -292,17 +363,17 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from .charts import save_sweep_charts
+    from .charts import save_point_charts, save_sweep_charts
     from .experiment import sweep
-    from .scenario import load_scenario
 
-    scenario = load_scenario(Path(args.scenario))
+    scenario = _load(args)
     _check_options(args)
     output = Path(args.output) if args.output else Path("results") / f"{scenario.name}-sweep"
     bar = _Bar(args.quiet, "run")
     try:
         result = sweep(scenario, output, seed=args.seed, replications=args.replications, jobs=args.jobs,
-                       scheduler=args.scheduler, progress=bar, charts=save_sweep_charts)
+                       scheduler=args.scheduler, progress=bar, charts=save_sweep_charts,
+                       point_charts=save_point_charts)
     finally:
         bar.close()
     if not args.quiet:
@@ -342,9 +413,8 @@ def _first_saturation(table: Any, parameters: list[str], threshold: float) -> st
 
 def _capacity(args: argparse.Namespace) -> int:
     from .capacity import parse_target, search
-    from .scenario import load_scenario
 
-    scenario = load_scenario(Path(args.scenario))
+    scenario = _load(args)
     _check_options(args)
     try:
         target = parse_target(args.target)
@@ -376,10 +446,9 @@ def _capacity(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from .analytic import predict
-    from .scenario import load_scenario
     from .topology import build_topology
 
-    scenario = load_scenario(Path(args.scenario))
+    scenario = _load(args)
     topology = build_topology(scenario)
     print(format_check(scenario, topology, predict(scenario, topology)))
     return 0

@@ -1,7 +1,9 @@
 r"""Experiment: replications, warm-up, sequential stopping, sweeps and the executors that run them.
 
 Everything that runs is a pure, picklable task ``replicate(Scenario,
-SeedSequence) -> Replication``. Seeds form a tree: replication ``r`` of a run
+SeedSequence, prediction=Prediction) -> Replication``; the analytic
+prediction is computed once per run (per point in a sweep) and shipped with
+each task. Seeds form a tree: replication ``r`` of a run
 uses ``SeedSequence(seed).spawn(...)[r]`` and, inside it, one stream per
 source and per agency (:mod:`simulator.streams`). Replication ``r`` of every
 sweep point uses the same seed, so points share their random numbers (common
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import functools
 import itertools
 import json
 import math
@@ -36,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .analytic import predict
+from .analytic import Prediction, predict
 from .engine import simulate
 from .errors import ExperimentError
 from .metrics import Histogram
@@ -62,16 +65,34 @@ class Replication:
     summary: dict[str, Any]
     latency: Histogram
     timeseries: dict[str, np.ndarray]
-    in_system: np.ndarray
+    watched: tuple[int, ...]
+    occupancy: np.ndarray
+
+
+#: Stations whose occupancy over time a run records: the ones predicted busiest (all of a smaller network).
+WATCHED_STATIONS = 20
+
+
+def _watch(prediction: Any) -> list[int]:
+    """The stations predicted busiest at their peak (traffic equations hold whatever the service law)."""
+    peaks = [s.peak_utilization if math.isfinite(s.peak_utilization) else math.inf for s in prediction.stations]
+    return sorted(sorted(range(len(peaks)), key=lambda i: -peaks[i])[:WATCHED_STATIONS])
 
 
 def replicate(scenario: Scenario, seed: np.random.SeedSequence,
-              progress: Callable[[float, float], None] | None = None) -> Replication:
-    """Build the network, simulate once and summarise (a pure task for any executor)."""
+              progress: Callable[[float, float], None] | None = None,
+              prediction: Prediction | None = None) -> Replication:
+    """Build the network, simulate once and summarise (a pure task for any executor).
+
+    ``prediction`` is the analytic prediction of ``scenario`` (picklable);
+    :func:`run` and :func:`sweep` compute it once and hand it to every
+    replication. Without it, it is computed here.
+    """
     topology = build_topology(scenario)
-    prediction = predict(scenario, topology)
-    output = simulate(scenario, topology, seed, progress=progress)
-    return Replication(summarize(output, scenario, topology, prediction), output.latency, output.timeseries, output.in_system)
+    prediction = predict(scenario, topology) if prediction is None else prediction
+    output = simulate(scenario, topology, seed, progress=progress, watch=_watch(prediction))
+    return Replication(summarize(output, scenario, topology, prediction), output.latency, output.timeseries,
+                       output.watched, output.occupancy)
 
 
 def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
@@ -177,14 +198,15 @@ def _executor(jobs: int, scheduler: str | None) -> Iterator[cf.Executor | None]:
         pool.shutdown(cancel_futures=True)
 
 
-def _execute(tasks: list[tuple[Any, Scenario, np.random.SeedSequence]], executor: cf.Executor | None,
+def _execute(tasks: list[tuple[Any, Scenario, np.random.SeedSequence, Prediction]], executor: cf.Executor | None,
              done: Callable[[Any, Replication], None]) -> None:
-    """Run tasks, calling ``done(key, replication)`` in this process as each finishes."""
+    """Run ``(key, scenario, seed, prediction)`` tasks, calling ``done(key, replication)`` here as each finishes."""
     if executor is None:
-        for key, scenario, seed in tasks:
-            done(key, replicate(scenario, seed))
+        for key, scenario, seed, prediction in tasks:
+            done(key, replicate(scenario, seed, prediction=prediction))
         return
-    futures = {executor.submit(replicate, scenario, seed): key for key, scenario, seed in tasks}
+    futures = {executor.submit(replicate, scenario, seed, prediction=prediction): key
+               for key, scenario, seed, prediction in tasks}
     try:
         for future in cf.as_completed(futures):
             done(futures[future], future.result())
@@ -276,11 +298,12 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
     seed = scenario.run.seed if seed is None else seed
     replications = scenario.run.replications if replications is None else replications
     jobs = _check_counts(seed, replications, jobs)
-    build_topology(scenario)  # fail fast, here, on a scenario that cannot be built
+    prediction = predict(scenario, build_topology(scenario))  # fails fast, here; once for every replication
     precision = scenario.run.precision
     outputs: dict[int, Replication] = {}
     with _executor(min(jobs, max(replications, 2 if precision else 1)), scheduler) as executor:
-        scenario, warmup = _resolve_warmup(scenario, seed, replicate)
+        # the prediction does not depend on run.warmup: the pilot and every replication share it
+        scenario, warmup = _resolve_warmup(scenario, seed, functools.partial(replicate, prediction=prediction))
         target = max(replications, 3) if precision else replications
         while True:
             todo = [r for r in range(target) if r not in outputs]
@@ -294,9 +317,9 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
             if executor is None and target == 1 and progress is not None:
                 # a single replication: report simulated hours of the horizon instead of replications
                 hours = lambda now, horizon: progress(int(now // 3600), int(math.ceil(horizon / 3600)))  # noqa: E731
-                outputs[0] = replicate(scenario, replication_seed(seed, 0), hours)
+                outputs[0] = replicate(scenario, replication_seed(seed, 0), hours, prediction=prediction)
             else:
-                _execute([(r, scenario, replication_seed(seed, r)) for r in todo], executor, done)
+                _execute([(r, scenario, replication_seed(seed, r), prediction) for r in todo], executor, done)
             if precision is None or target >= precision.max_replications:
                 break
             summaries = [outputs[r].summary for r in range(target)]
@@ -391,13 +414,17 @@ def _assemble(scenario: Scenario, seed: int, outputs: list[Replication]) -> RunR
     electronic = np.diff(np.concatenate([[0.0], timeseries["documents_electronic"].to_numpy()]))
     with np.errstate(invalid="ignore", divide="ignore"):
         timeseries["electronic_share_in_interval"] = np.where(created > 0, electronic / created, np.nan)
-    occupancy = np.mean([o.in_system for o in outputs], axis=0)
+    occupancy = np.mean([o.occupancy for o in outputs], axis=0)
     names = [s["name"] for s in summary["stations"]]
-    busiest = np.argsort([-(s["utilization"] if math.isfinite(s["utilization"]) else -1) for s in summary["stations"]])[:10]
-    for i in busiest:
+    watched = list(outputs[0].watched)
+    column_of = {station: column for column, station in enumerate(watched)}
+    busiest = np.argsort([-(s["utilization"] if math.isfinite(s["utilization"]) else -1) for s in summary["stations"]])
+    for i in [i for i in busiest if i in column_of][:10]:
         if occupancy.shape[0]:
-            timeseries[f"in_system: {names[i]}"] = occupancy[:, i]
-    occupancy_frame = pd.DataFrame(occupancy, columns=names) if occupancy.size else pd.DataFrame(columns=names)
+            timeseries[f"in_system: {names[i]}"] = occupancy[:, column_of[i]]
+    watched_names = [names[i] for i in watched]
+    occupancy_frame = (pd.DataFrame(occupancy, columns=watched_names) if occupancy.size
+                       else pd.DataFrame(columns=watched_names))
     return RunResult(summary=summary, stations=stations, timeseries=timeseries, latency=latency,
                      replications=summaries, scenario=scenario, occupancy=occupancy_frame)
 
@@ -502,9 +529,27 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def _point_prediction(cache: dict[int, Prediction], point: Point) -> Prediction:
+    """The analytic prediction of a sweep point, computed on first use and kept in ``cache``.
+
+    The warm-up does not enter it, so the point's pilot and replications share it.
+    """
+    if point.index not in cache:
+        cache[point.index] = predict(point.scenario, build_topology(point.scenario))
+    return cache[point.index]
+
+
+def _point_extra(point_charts: Callable[[RunResult, Path], None] | None, result: RunResult) -> Callable[[Path], None] | None:
+    """The ``extra`` step of :meth:`RunResult.save` that draws a point's charts (None without a callback)."""
+    if point_charts is None:
+        return None
+    return lambda temporary: point_charts(result, temporary)
+
+
 def sweep(scenario: Scenario, output: str | Path, seed: int | None = None, replications: int | None = None,
           jobs: int = 1, scheduler: str | None = None, progress: Progress | None = None,
-          charts: Callable[[SweepResult, Path], None] | None = None) -> SweepResult:
+          charts: Callable[[SweepResult, Path], None] | None = None,
+          point_charts: Callable[[RunResult, Path], None] | None = None) -> SweepResult:
     """Run every sweep point x replication, persisting each as it finishes; resumable.
 
     Parameters
@@ -518,6 +563,10 @@ def sweep(scenario: Scenario, output: str | Path, seed: int | None = None, repli
         As for :func:`run` (``replications`` per point).
     charts : callable, optional
         ``charts(result, folder)`` draws the sweep charts.
+    point_charts : callable, optional
+        ``point_charts(run_result, folder)`` draws one point's run charts
+        into its result folder before the folder is put in place (as
+        ``axis-sim run`` does: :func:`simulator.charts.save_point_charts`).
 
     Returns
     -------
@@ -540,13 +589,14 @@ def sweep(scenario: Scenario, output: str | Path, seed: int | None = None, repli
         keys: dict[int, str] = {}
         resolved: dict[int, Scenario] = {}
         warmups: dict[int, dict[str, Any]] = {}
+        predictions: dict[int, Prediction] = {}
         for point in points:
             key = fingerprint(dump_scenario(point.scenario), seed)
 
-            def pilot(zero: Scenario, pilot_seed: np.random.SeedSequence, key: str = key) -> Replication:
+            def pilot(zero: Scenario, pilot_seed: np.random.SeedSequence, key: str = key, point: Point = point) -> Replication:
                 stored = store.get(key, -1)
                 if stored is None:
-                    stored = replicate(zero, pilot_seed)
+                    stored = replicate(zero, pilot_seed, prediction=_point_prediction(predictions, point))
                     store.put(key, -1, stored)
                 return stored
 
@@ -560,7 +610,8 @@ def sweep(scenario: Scenario, output: str | Path, seed: int | None = None, repli
                     outputs[(point.index, r)] = stored
                     reused += 1
                 else:
-                    tasks.append(((point.index, r), resolved[point.index], replication_seed(seed, r)))
+                    tasks.append(((point.index, r), resolved[point.index], replication_seed(seed, r),
+                                  _point_prediction(predictions, point)))
         total = len(points) * replications
         if progress is not None and reused:
             progress(reused, total)
@@ -579,7 +630,7 @@ def sweep(scenario: Scenario, output: str | Path, seed: int | None = None, repli
         result = _assemble(resolved[point.index], seed, [outputs[(point.index, r)] for r in range(replications)])
         result.summary["warmup"] = warmups[point.index]
         result.summary["parameters"] = point.parameters
-        result.save(folder / "points" / point.label)
+        result.save(folder / "points" / point.label, extra=_point_extra(point_charts, result))
         results.append(result)
     table = pd.DataFrame([_point_row(p, r) for p, r in zip(points, results)])
     outcome = SweepResult(points, results, table, folder, reused=reused, ran=ran)

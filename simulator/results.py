@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _stats
 
 from .metrics import Histogram
 from .scenario import Scenario, dump_scenario
@@ -44,7 +43,9 @@ class ConfidenceInterval(NamedTuple):
 
 @functools.lru_cache(maxsize=256)
 def _t_quantile(level: float, degrees: int) -> float:
-    return float(_stats.t.ppf(0.5 + level / 2, degrees))
+    from scipy import stats  # imported here: it costs most of a second at start-up, and few commands need it
+
+    return float(stats.t.ppf(0.5 + level / 2, degrees))
 
 
 def confidence_interval(values: Sequence[float], level: float = 0.95) -> ConfidenceInterval:
@@ -116,7 +117,7 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
             "throughput_per_day": served / span * _DAY,
             "arrivals": int(window.arrived[i]),
             "dropped": int(window.dropped[i]),
-            "outage_seconds": float(output.extra["outage_seconds"][i]),
+            "outage_seconds": float(output.outage_seconds[i]),
             "predicted_utilization": guess.utilization if guess else math.nan,
             "predicted_mean_sojourn_seconds": guess.mean_sojourn if guess else math.nan,
         })
@@ -139,10 +140,10 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
         "electronic_copy_share": _ratio(counts["copies_electronic"], counts["copies_generated"]),
         "recipients_per_document": _ratio(counts["copies_generated"], counts["documents_generated"]),
         "documents_per_day": counts["documents_generated"] / output.horizon * _DAY,
-        "working_days": output.extra["working_days"],
-        "documents_per_working_day": _ratio(counts["documents_generated"], output.extra["working_days"]),
-        "electronic_per_working_day": _ratio(counts["documents_electronic"], output.extra["working_days"]),
-        "throughput_per_day": output.extra["copies_delivered_in_window"] / span * _DAY,
+        "working_days": output.working_days,
+        "documents_per_working_day": _ratio(counts["documents_generated"], output.working_days),
+        "electronic_per_working_day": _ratio(counts["documents_electronic"], output.working_days),
+        "throughput_per_day": output.copies_delivered_in_window / span * _DAY,
         "latency_seconds": {
             "mean": latency.mean,
             "p50": latency.quantile(0.50),
@@ -154,7 +155,7 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
             "urgent_mean": output.urgent_latency.mean,
             "normal_mean": _ratio(latency.total - output.urgent_latency.total, latency.count - output.urgent_latency.count),
         },
-        "same_day_share": _ratio(output.extra["same_day_deliveries"], latency.count),
+        "same_day_share": _ratio(output.same_day_deliveries, latency.count),
         "paper_latency_seconds": {"mean": output.paper_latency.mean},
         "status_latency_seconds": {"mean": output.status_latency.mean, "p95": output.status_latency.quantile(0.95)},
         "stations": stations,

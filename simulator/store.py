@@ -30,9 +30,14 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 
 
+#: Bumped whenever the engine's results (random streams, model) or the stored replication change, so a
+#: resumed sweep never mixes runs of two engines. 2: the one-event-per-station engine (issue 9).
+MODEL_VERSION = 2
+
+
 def fingerprint(scenario_text: str, seed: int) -> str:
-    """A stable key for the runs of one resolved scenario under one root seed."""
-    return hashlib.sha256(f"{seed}\n{scenario_text}".encode("utf-8")).hexdigest()[:24]
+    """A stable key for the runs of one resolved scenario under one root seed and one model version."""
+    return hashlib.sha256(f"model {MODEL_VERSION}\n{seed}\n{scenario_text}".encode("utf-8")).hexdigest()[:24]
 
 
 class RunStore:

@@ -8,8 +8,9 @@ engine and the analytic module read without touching networkx again:
 
 * ``stations``: the modelled (non pass-through) stations, indexed 0..S-1;
 * ``agencies``: every agency with its resolved traffic parameters;
-* :meth:`Topology.route`: the precomputed path of a document between two
-  agencies as tuples of station indices and link delays.
+* :meth:`Topology.route`: the path of a document between two agencies as
+  tuples of station indices and link delays, joined from halves compiled
+  once per agency (:class:`RouteHalves`).
 
 A document goes agency -> own platform -> hub -> recipient platform ->
 recipient agency; between two agencies behind the same platform it never
@@ -27,12 +28,10 @@ from .errors import Problem, ScenarioError
 from .scenario import AgencySpec, Distribution, LinkSpec, Outage, Scenario, StationSpec
 from .structures import dataset_agencies
 
-__all__ = ["Station", "AgencyTable", "Route", "Topology", "build_topology", "HUB"]
+__all__ = ["Station", "AgencyTable", "Route", "RouteHalves", "Topology", "build_topology", "HUB"]
 
 #: Graph node of the national hub.
 HUB = "hub"
-#: Most routes kept per cache (agency pairs grow with the square of the agencies).
-ROUTE_CACHE = 100_000
 
 
 @dataclass(frozen=True)
@@ -118,52 +117,49 @@ class Route:
 
 @dataclass
 class Topology:
-    """The built network: graph, stations, agencies and cached routes."""
+    """The built network: graph, stations, agencies, and every agency's route halves.
+
+    A route is two halves joined: the sender's way up (its agency system, its
+    platform and, between platforms, the hub) and the recipient's way down.
+    The halves are compiled once per agency (:meth:`route_halves`), so a
+    route costs a few tuple joins whatever the number of agency pairs.
+    """
 
     graph: nx.DiGraph
     stations: tuple[Station, ...]
     agencies: AgencyTable
     station_index: dict[str, int]
-    _paths: dict[tuple[int, int], tuple[str, ...]] = field(default_factory=dict, repr=False)
-    _uplinks: dict[int, tuple[str, ...]] = field(default_factory=dict, repr=False)
-    _routes: dict[tuple[int, int], Route] = field(default_factory=dict, repr=False)
+    _halves: "RouteHalves | None" = field(default=None, repr=False)
 
     def agency_node(self, agency: int) -> str:
         """Graph node of an agency's document-management system."""
         return f"agency:{self.agencies.ids[agency]}"
 
     def uplink(self, agency: int) -> tuple[str, ...]:
-        """Graph nodes from an agency up to the hub (the network is a tree rooted at the hub)."""
-        cached = self._uplinks.get(agency)
-        if cached is None:
-            cached = tuple(nx.shortest_path(self.graph, self.agency_node(agency), HUB))
-            self._uplinks[agency] = cached
-        return cached
+        """Graph nodes from an agency up to the hub: its system, its platform, the hub (the graph is that tree)."""
+        table = self.agencies
+        return (self.agency_node(agency), f"platform:{table.ids[table.platform_of[agency]]}", HUB)
 
     def path(self, origin: int, recipient: int) -> tuple[str, ...]:
         """Graph nodes from an agency to another (both ends included): up to the first shared node, then down."""
-        key = (origin, recipient)
-        cached = self._paths.get(key)
-        if cached is None:
-            up, down = self.uplink(origin), self.uplink(recipient)
-            shared = set(down)
-            turn = next(i for i, node in enumerate(up) if node in shared)
-            cached = up[: turn + 1] + tuple(reversed(down[: down.index(up[turn])]))
-            if len(self._paths) >= ROUTE_CACHE:
-                self._paths.clear()  # bounded memory: pairs grow with the square of the agencies
-            self._paths[key] = cached
-        return cached
+        up, down = self.uplink(origin), self.uplink(recipient)
+        shared = set(down)
+        turn = next(i for i, node in enumerate(up) if node in shared)
+        return up[: turn + 1] + tuple(reversed(down[: down.index(up[turn])]))
+
+    def route_halves(self) -> "RouteHalves":
+        """Every agency's compiled halves (built on first use, then kept)."""
+        if self._halves is None:
+            self._halves = RouteHalves(self)
+        return self._halves
 
     def route(self, origin: int, recipient: int) -> Route:
-        """The route of one document copy from ``origin`` to ``recipient`` (cached)."""
-        key = (origin, recipient)
-        cached = self._routes.get(key)
-        if cached is None:
-            cached = self._route_from_path(self.path(origin, recipient), include_first=True, recipient=recipient)
-            if len(self._routes) >= ROUTE_CACHE:
-                self._routes.clear()
-            self._routes[key] = cached
-        return cached
+        """The route of one document copy from ``origin`` to ``recipient``, joined from the two halves."""
+        return self.route_halves().route(origin, recipient)
+
+    def route_by_path(self, origin: int, recipient: int) -> Route:
+        """The same route, walked node by node on the graph (the reference :meth:`route` is checked against)."""
+        return self._route_from_path(self.path(origin, recipient), include_first=True, recipient=recipient)
 
     def fanout_route(self, origin: int, recipients: Sequence[int]) -> Route:
         """The delivery tree of a document to several recipients.
@@ -195,22 +191,55 @@ class Topology:
         return Route(head.stations, head.latency, head.inv_bandwidth, tails)
 
     def _route_from_path(self, path: Sequence[str], include_first: bool, recipient: int = -1) -> Route:
-        graph = self.graph
+        return self.route_halves().walk(path, include_first, recipient)
+
+
+class RouteHalves:
+    """Every agency's way up to the hub and down from it, compiled once.
+
+    ``up[a]`` runs from agency ``a``'s system through its platform to the
+    hub; ``down[r]`` from after the hub through ``r``'s platform to ``r``'s
+    system. Two agencies behind the same platform meet there instead:
+    ``rise[a]`` ends at the platform and ``fall[r]`` starts after it. Link
+    delays of pass-through stations fold into the next modelled station's
+    entry, exactly as a walk along the graph gives them.
+    """
+
+    def __init__(self, topology: Topology):
+        graph = topology.graph
+        self._station = {node: data["station"] for node, data in graph.nodes(data=True)}
+        self._link = {(a, b): (data["latency"], data["inv_bandwidth"]) for a, b, data in graph.edges(data=True)}
+        self.platform_of = topology.agencies.platform_of.tolist()
+        self.up, self.down, self.rise, self.fall = [], [], [], []
+        for agency in range(len(topology.agencies)):
+            nodes = topology.uplink(agency)  # agency system, platform, hub
+            self.up.append(self.walk(nodes, True))
+            self.down.append(self.walk(nodes[::-1], False))
+            self.rise.append(self.walk(nodes[:2], True))
+            self.fall.append(self.walk(nodes[1::-1], False))
+
+    def route(self, origin: int, recipient: int) -> Route:
+        """``origin`` to ``recipient``: up and down, or rise and fall behind one platform."""
+        if self.platform_of[origin] == self.platform_of[recipient]:
+            return _join(self.rise[origin], self.fall[recipient], recipient)
+        return _join(self.up[origin], self.down[recipient], recipient)
+
+    def walk(self, path: Sequence[str], include_first: bool, recipient: int = -1) -> Route:
+        """The modelled stations along graph nodes, with the link delay before each and after the last."""
         stations: list[int] = []
         latency: list[float] = []
         inv_bw: list[float] = []
-        pending_lat = 0.0
-        pending_inv = 0.0
+        pending_lat = pending_inv = 0.0
         previous = None
         for position, node in enumerate(path):
             if previous is not None:
-                link = graph.edges[previous, node]
-                pending_lat += link["latency"]
-                pending_inv += link["inv_bandwidth"]
+                link_latency, link_inv = self._link[previous, node]
+                pending_lat += link_latency
+                pending_inv += link_inv
             previous = node
             if position == 0 and not include_first:
                 continue
-            index = graph.nodes[node]["station"]
+            index = self._station[node]
             if index is not None:
                 stations.append(index)
                 latency.append(pending_lat)
@@ -219,6 +248,15 @@ class Topology:
         latency.append(pending_lat)
         inv_bw.append(pending_inv)
         return Route(tuple(stations), tuple(latency), tuple(inv_bw), (), recipient)
+
+
+def _join(first: Route, second: Route, recipient: int) -> Route:
+    """``first`` then ``second``: the link after ``first`` adds to the one before ``second``'s first station."""
+    lat, inv = first.latency, first.inv_bandwidth
+    return Route(first.stations + second.stations,
+                 lat[:-1] + (lat[-1] + second.latency[0],) + second.latency[1:],
+                 inv[:-1] + (inv[-1] + second.inv_bandwidth[0],) + second.inv_bandwidth[1:],
+                 (), recipient)
 
 
 

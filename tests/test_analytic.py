@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
 
 import simulator
 from simulator.analytic import (
+    _any_chosen,
+    _flows,
     connect_headroom,
     electronic_share,
     erlang_b,
@@ -48,23 +51,17 @@ def test_priority_waits_cobham():
     assert 0.8 / 0.2 == pytest.approx((0.24 * urgent + 0.56 * normal) / 0.8, rel=1e-12)
 
 
-FEATURES = """
-[run]
-horizon = "400h"
-[network.hub]
+#: Stations of the feature scenarios: a 3-server hub, gamma platforms, deterministic agency systems.
+STATIONS = """[network.hub]
 servers = 3
 service = { mean = "2s" }
 [network.platform]
 service = { distribution = "gamma", mean = "1s", cv = 0.5 }
 [network.agency]
 service = { distribution = "deterministic", mean = "0.5s" }
-[kinds.ministry]
-rate = "12/h"
-weight = 2.0
-adoption = 0.8
-[kinds.province]
-rate = "6/h"
-[traffic.types]
+"""
+#: Classified and urgent shares, fan-out to 3 of anyone and to every province.
+TYPES_AND_FANOUT = """[traffic.types]
 classified = 0.05
 urgent = 0.1
 [[traffic.fanout]]
@@ -74,37 +71,115 @@ recipients = 3
 share = 0.05
 recipients = "all"
 kind = "province"
-[[traffic.statuses]]
+"""
+#: Two status messages per electronic copy.
+STATUSES = """[[traffic.statuses]]
 code = "01"
 after = { mean = "1min" }
 [[traffic.statuses]]
 code = "06"
 after = { mean = "2h" }
-[[agencies]]
+"""
+#: Two ministries, the second not connected.
+MINISTRIES = """[[agencies]]
 id = "m1"
 kind = "ministry"
 [[agencies]]
 id = "m2"
 kind = "ministry"
 connected = false
-[[agencies]]
+"""
+
+FEATURES = """
+[run]
+horizon = "400h"
+""" + STATIONS + """[kinds.ministry]
+rate = "12/h"
+weight = 2.0
+adoption = 0.8
+[kinds.province]
+rate = "6/h"
+""" + TYPES_AND_FANOUT + STATUSES + MINISTRIES + """[[agencies]]
 id = "m1-unit"
 kind = "ministry"
 parent = "m1"
 """ + "".join(f'[[agencies]]\nid = "p{i}"\nkind = "province"\n' for i in range(5))
 
 
-def test_traffic_equations_match_simulated_arrivals():
-    """With fan-out trees, status messages, paper and nested agencies, predicted arrivals match simulated counts."""
-    scenario = load_scenario(FEATURES)
+#: Provinces with departments behind their platforms, a ministry with units: local traffic, three fan-out groups
+#: (3 of anyone, every province, 2 departments), statuses, classified and paper, and agencies connected one by one.
+NESTED = """
+[run]
+horizon = "300h"
+""" + STATIONS + """[kinds.ministry]
+rate = "10/h"
+weight = 2.0
+adoption = 0.8
+[kinds.ministry-unit]
+rate = "3/h"
+[kinds.province]
+rate = "6/h"
+[kinds.department]
+rate = "4/h"
+weight = 0.5
+adoption = 0.9
+[traffic]
+local_share = 0.5
+""" + TYPES_AND_FANOUT + """[[traffic.fanout]]
+share = 0.04
+recipients = 2
+kind = "department"
+""" + STATUSES + """[connection]
+order = ["p2", "p1-d1", "m2"]
+every = "80h"
+""" + MINISTRIES + "".join(f'[[agencies]]\nid = "m1-u{j}"\nkind = "ministry-unit"\nparent = "m1"\n' for j in range(2)) + "".join(
+    f'[[agencies]]\nid = "p{i}"\nkind = "province"\n' + ("connected = false\n" if i == 2 else "")
+    + "".join(f'[[agencies]]\nid = "p{i}-d{j}"\nkind = "department"\nparent = "p{i}"\n'
+              + ("connected = false\n" if (i, j) == (1, 1) else "") for j in range(3))
+    for i in range(4))
+
+
+def test_nested_scenario_connects_one_by_one():
+    """NESTED: p2, p1-d1 and m2 start unconnected and join every 80 h, in the order given."""
+    table = build_topology(load_scenario(NESTED)).agencies
+    assert [80 * 3600.0, 160 * 3600.0, 240 * 3600.0] == [table.connect_time[table.index(a)] for a in ("p2", "p1-d1", "m2")]
+    assert table.platform_of[table.index("p1-d1")] == table.index("p1")
+
+
+#: Replications whose counts are summed, and how much wider than Poisson a count's spread is: a document's
+#: fan-out copies and status messages arrive together (measured: standard deviation up to 2.9 sqrt(count)).
+REPLICATIONS, CLUSTERING = 4, 3.0
+
+
+@pytest.mark.parametrize("text", [FEATURES, NESTED], ids=["features", "nested"])
+def test_traffic_equations_match_simulated_arrivals(text):
+    """With fan-out trees, status messages, paper, local traffic, onboarding and nested agencies,
+    predicted arrivals match simulated counts at every station."""
+    scenario = load_scenario(text)
     topology = build_topology(scenario)
-    predicted = station_arrival_rates(scenario, topology)["total"] * scenario.run.horizon
-    out = simulate(scenario, topology, np.random.SeedSequence(3))
-    simulated = out.window.arrived
+    predicted = REPLICATIONS * station_arrival_rates(scenario, topology)["total"] * scenario.run.horizon
+    simulated = sum(simulate(scenario, topology, np.random.SeedSequence(r)).window.arrived for r in range(REPLICATIONS))
     for station, expected, observed in zip(topology.stations, predicted, simulated):
-        # Poisson-like counts: within 4 standard deviations (sqrt of the count), plus status messages
-        # still scheduled after the horizon (at most a few per station)
-        assert abs(observed - expected) <= 4 * math.sqrt(expected) + 10, (station.name, expected, observed)
+        # within 4 standard deviations, plus status messages still scheduled after the horizon (a few per station)
+        assert abs(observed - expected) <= 4 * CLUSTERING * math.sqrt(expected) + 10 * REPLICATIONS, (
+            station.name, expected, observed)
+
+
+def test_copy_flows_balance():
+    """Every copy sent is delivered, and every copy leaving a platform for another enters one through the hub."""
+    for text in (FEATURES, NESTED):
+        scenario = load_scenario(text)
+        flows = _flows(scenario, build_topology(scenario))
+        assert flows["copies"] == pytest.approx(flows["sent_by_agency"].sum(), rel=1e-12)
+        assert flows["hub_copies"] == pytest.approx(flows["off_platform_into"].sum(), rel=1e-12)
+
+
+def test_any_chosen_is_the_exact_hypergeometric():
+    """P(a k-subset of m hits one of s marked) = 1 - C(m-s, k) / C(m, k), to full relative precision."""
+    for members, marked, chosen in [(10, 1, 1), (63, 5, 3), (4000, 1, 3), (12145, 2, 1), (3321, 30, 100), (9, 7, 3)]:
+        exact = 1 - Fraction(math.comb(members - marked, chosen), math.comb(members, chosen))
+        assert float(exact) == pytest.approx(float(_any_chosen(members, marked, chosen)), rel=1e-13)
+    assert [0.0, 1.0] == _any_chosen(5.0, np.array([0.0, 5.0]), 5).tolist()  # "all": hits whenever one is marked
 
 
 def test_electronic_share_matches_simulation():

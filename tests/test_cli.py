@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import main
+from simulator.cli import main, parse_overrides
+from simulator.scenario import load_scenario
 
 from .conftest import hub_spoke_text
 
@@ -132,3 +133,101 @@ def test_capacity_command(tmp_path: Path, capsys):
     assert "-> meets" in printed and ("-> fails" in printed or "-> uncertain" in printed)
     assert 2 == main(["capacity", str(scenario), "--param", "traffic.multiplier", "--target", "speed <= 1"])
     assert "--target = 'speed <= 1'" in capsys.readouterr().err
+
+
+def _hub_servers(printed: str) -> str:
+    """The servers column of the hub's row in the check report (after the station name and its kind)."""
+    row = next(line for line in printed.splitlines() if "(hub)" in line)
+    return row.split("(hub)", 1)[1].split()[1]
+
+
+def test_check_applies_set(small: Path, capsys):
+    """check --set shows the overridden value in the analytic report (the hub's servers)."""
+    assert 0 == main(["check", str(small)])
+    assert "2" == _hub_servers(capsys.readouterr().out)
+    assert 0 == main(["check", str(small), "--set", "network.hub.servers=7"])
+    assert "7" == _hub_servers(capsys.readouterr().out)
+
+
+def test_run_applies_set_to_the_summary_and_the_resolved_scenario(small: Path, tmp_path: Path, capsys):
+    """run --set changes the simulated horizon; summary.json and the written scenario.toml show the new values."""
+    out = tmp_path / "out"
+    assert 0 == main(["run", str(small), "-o", str(out), "--jobs", "1", "--set", "run.horizon=10h",
+                      "--set", "network.hub.servers=3", "--set", 'kinds.agency.rate="10/h"'])
+    assert "10.0 h simulated" in capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert 36000.0 == summary["horizon_seconds"]
+    assert 3 == next(s for s in summary["stations"] if s["kind"] == "hub")["servers"]
+    resolved = load_scenario(out / "scenario.toml")
+    assert (36000.0, 3, 10 / 3600) == (resolved.run.horizon, resolved.network.hub.servers,
+                                       pytest.approx(resolved.kind("agency").rate))
+
+
+def test_sweep_applies_set(tmp_path: Path):
+    """sweep --set changes every point: a shorter horizon and a different sweep."""
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(SWEEP_TEXT, encoding="utf-8")
+    out = tmp_path / "sweep"
+    assert 0 == main(["sweep", str(scenario), "-o", str(out), "--replications", "1", "--jobs", "1", "--quiet",
+                      "--set", "run.horizon=1000s", "--set", "sweep.parameters[0].values=[1.0, 1.5]"])
+    assert ["p000", "p001"] == sorted(p.name for p in (out / "points").iterdir())
+    summary = json.loads((out / "points" / "p001" / "summary.json").read_text(encoding="utf-8"))
+    assert 1000.0 == summary["horizon_seconds"]
+
+
+def test_capacity_applies_set(tmp_path: Path, capsys):
+    """capacity --set moves the starting value of the searched key (the scenario's value) and runs."""
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(SWEEP_TEXT.replace('horizon = "2000s"', 'horizon = "20000s"'), encoding="utf-8")
+    assert 0 == main(["capacity", str(scenario), "--param", "traffic.multiplier", "--target", "utilization <= 0.6",
+                      "--replications", "2", "--jobs", "1", "--set", "traffic.multiplier=0.5"])
+    printed = capsys.readouterr().out
+    assert printed.startswith("  traffic.multiplier = 0.5:")
+    assert "largest traffic.multiplier meeting utilization <= 0.6" in printed
+
+
+@pytest.mark.parametrize("command", [["check"], ["run", "--jobs", "1"], ["sweep", "--jobs", "1"],
+                                     ["capacity", "--param", "traffic.multiplier", "--target", "utilization <= 0.6"]])
+@pytest.mark.parametrize("option, fragments", [
+    ("run.horizn=3d", ["--set", "run.horizn = '3d'", "did you mean 'horizon'?"]),
+    ("netwrk.hub.servers=8", ["--set", "netwrk.hub.servers = 8", "did you mean 'network'?"]),
+    ("network.hub.servers=many", ["--set", "network.hub.servers = 'many'", "must be a valid integer"]),
+    ("traffic.multiplier=-1", ["--set", "traffic.multiplier = -1", "must be greater than or equal to 0"]),
+    ("run.horizon=1h", ["--set", "run.horizon = '1h'", "run.warmup = '2h'", "must be shorter than the horizon (1h)"]),
+    ("run.horizon", ["--set = 'run.horizon'", "KEY=VALUE"]),
+    ("=3d", ["--set = '=3d'", "no key"]),
+])
+def test_bad_set_exits_2_with_one_line(small: Path, tmp_path: Path, capsys, command: list[str], option: str,
+                                       fragments: list[str]):
+    """A typo'd key (with the nearest key), a bad value, a warm-up the new horizon breaks or a malformed option:
+    exit 2, one line naming the file, the option, the key path and the value; nothing runs or is written."""
+    out = tmp_path / "out"
+    name, *rest = command
+    output = ["-o", str(out)] if name in ("run", "sweep") else []
+    assert 2 == main([name, str(small), *rest, *output, "--set", option])
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert 1 == len(lines) and lines[0].startswith(f"axis-sim: error: {small}: "), lines
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    assert "" == captured.out and not out.exists()
+
+
+def test_set_applies_in_order(small: Path, tmp_path: Path, capsys):
+    """Repeated --set apply in order: the last value of a key wins, and a later key can fix what an earlier one broke."""
+    assert 0 == main(["check", str(small), "--set", "network.hub.servers=5", "--set", "network.hub.servers=4"])
+    assert "4" == _hub_servers(capsys.readouterr().out)
+    assert 0 == main(["check", str(small), "--set", "network.hub={servers = 9, service = {mean = \"7.2s\"}}",
+                      "--set", "network.hub.servers=6"])
+    assert "6" == _hub_servers(capsys.readouterr().out)
+    # the horizon and the warm-up are validated together, whatever their order
+    assert 0 == main(["check", str(small), "--set", "run.warmup=10min", "--set", "run.horizon=1h"])
+
+
+@pytest.mark.parametrize("text, value", [
+    ("3", 3), ("2.5", 2.5), ('"2/h"', "2/h"), ('["mon"]', ["mon"]), ("true", True), ("{ mean = 2 }", {"mean": 2}),
+    ("365d", "365d"), ("full", "full"), ("2/h", "2/h"), ("", ""), (" 8 ", 8), ("a = 1\nb = 2", "a = 1\nb = 2"),
+])
+def test_set_values_read_as_toml_else_text(text: str, value: object):
+    """A --set value is the TOML value it spells, otherwise the text itself."""
+    assert {"k": value} == parse_overrides([f"k={text}"], "s.toml")

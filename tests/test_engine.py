@@ -51,7 +51,7 @@ def test_three_documents_exact_latencies_with_priority():
     6.5-7.5; B serves 4-6, 6-8, 8-10. Latencies in delivery order: 6.0, 8.0 - 1.5 = 6.5, 10 - 1 = 9.0.
     """
     out, _ = _run(_doc("0s") + _doc("1s") + _doc("1.5s", "urgent"), horizon="20s")
-    assert [6.0, 6.5, 9.0] == out.extra["latencies"]
+    assert [6.0, 6.5, 9.0] == out.latencies
     window = out.window
     assert [3.0, 6.0, 6.0] == pytest.approx(window.busy_area.tolist())  # stations: hub, agency A, agency B
     assert [0.0, 3.5, 0.0] == pytest.approx(window.wait_area.tolist())  # second waits 3 s, urgent 0.5 s
@@ -63,7 +63,7 @@ def test_status_message_route_and_time():
     """Status 01 one second after delivery (t = 7) returns B -> hub -> A: 2 + 0.5 + 1 + 0.5 + 2 = 6 s."""
     statuses = '[[traffic.statuses]]\ncode = "01"\nafter = { distribution = "deterministic", mean = "1s" }\n'
     out, _ = _run(_doc("0s") + statuses, horizon="30s")
-    assert [6.0] == out.extra["latencies"]
+    assert [6.0] == out.latencies
     assert 1 == out.ledger.statuses_generated == out.ledger.statuses_delivered
     assert 6.0 == out.status_latency.mean
     assert [2.0, 4.0, 4.0] == pytest.approx(out.window.busy_area.tolist())  # statuses load the same stations
@@ -81,9 +81,9 @@ def test_buffer_full_drops_and_counts():
 def test_outage_delays_service_until_the_hub_is_back():
     """Hub down from 1 s to 11 s: the copy reaching it at 2.5 s waits until 11 s and arrives at 14.5 s."""
     out, _ = _run(_doc("0s"), hub_extra="outages = [{ start = \"1s\", duration = \"10s\" }]")
-    assert [14.5] == out.extra["latencies"]  # hub 11-12, link 0.5, B 12.5-14.5
+    assert [14.5] == out.latencies  # hub 11-12, link 0.5, B 12.5-14.5
     assert [8.5, 0.0, 0.0] == pytest.approx(out.window.wait_area.tolist())
-    assert 10.0 == out.extra["outage_seconds"][0]
+    assert 10.0 == out.outage_seconds[0]
 
 
 def test_classified_document_goes_on_paper_without_touching_stations():
@@ -102,7 +102,7 @@ def test_unconnected_recipient_gets_a_paper_copy():
     assert (1, 1, 0, 2, 1, 1) == (ledger.documents_generated, ledger.documents_electronic, ledger.documents_paper,
                                   ledger.copies_generated, ledger.copies_electronic, ledger.copies_paper)
     assert 1 == ledger.paper_reasons["recipient_not_connected"]
-    assert [6.0] == out.extra["latencies"]
+    assert [6.0] == out.latencies
 
 
 def test_fanout_crosses_the_hub_once_and_splits_after_it():
@@ -111,7 +111,7 @@ def test_fanout_crosses_the_hub_once_and_splits_after_it():
     out, topology = _run(more)
     served = dict(zip((s.node for s in topology.stations), out.window.served.tolist()))
     assert {"hub": 1, "agency:A": 1, "agency:B": 1, "agency:C": 1} == served
-    assert [6.0, 6.0] == out.extra["latencies"]
+    assert [6.0, 6.0] == out.latencies
     assert (1, 0) == (out.ledger.documents_delivered, out.ledger.documents_in_flight)
 
 
@@ -142,7 +142,7 @@ recipients = ["Y"]
     out = simulate(scenario, topology, SEED, keep_latencies=True)
     served = dict(zip((s.node for s in topology.stations), out.window.served.tolist()))
     assert {"hub": 0, "platform:P": 1} == served
-    assert [3.0] == out.extra["latencies"]
+    assert [3.0] == out.latencies
 
 
 def test_in_flight_at_the_horizon_is_counted():
@@ -157,7 +157,7 @@ def test_same_day_share_counts_calendar_days():
     from simulator.results import summarize
 
     out, topology = _run(_doc("0s") + _doc("86399s"), horizon="2d")
-    assert 1 == out.extra["same_day_deliveries"]
+    assert 1 == out.same_day_deliveries
     summary = summarize(out, out_scenario(), topology, None)
     assert 0.5 == summary["same_day_share"]
 
@@ -165,3 +165,28 @@ def test_same_day_share_counts_calendar_days():
 def out_scenario():
     """The micro scenario itself (for summarize)."""
     return load_scenario(MICRO.format(horizon="2d", agency_extra="", hub_extra="", more=""))
+
+
+def test_memory_does_not_grow_with_the_horizon():
+    """Peak traced memory of a 20-day run of the 2025 structure is at most 1.2x that of a 5-day run.
+
+    Status messages, routes, samples and station state are bounded; only one
+    time-series row per hour grows with the horizon. (The full structure over
+    a year is measured by ``benchmarks/national_year.py``.)
+    """
+    import tracemalloc
+    from pathlib import Path
+
+    from simulator.scenario import apply_parameters
+
+    base = load_scenario(Path(__file__).parents[1] / "scenarios" / "national-2025.toml")
+    peaks = []
+    for days in (5, 20):
+        scenario = apply_parameters(base, {"run.horizon": f"{days}d", "run.warmup": "0s", "traffic.multiplier": 0.05})
+        topology = build_topology(scenario)
+        tracemalloc.start()
+        out = simulate(scenario, topology, SEED, watch=range(10))
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert out.ledger.statuses_generated > 5_000 * days / 5
+    assert peaks[1] <= 1.2 * peaks[0], [p / 2**20 for p in peaks]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +11,12 @@ import pandas as pd
 import pytest
 
 import simulator
+from simulator.analytic import predict
 from simulator.capacity import parse_target, search
 from simulator.errors import ScenarioError
 from simulator.experiment import expand, mser5, sweep
 from simulator.scenario import load_scenario
+from simulator.topology import build_topology
 
 from .conftest import hub_spoke_text
 
@@ -157,6 +160,76 @@ def test_dask_cluster_gives_the_same_results():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         remote = simulator.run(scenario, seed=4, replications=3, scheduler=cluster.scheduler_address)
     assert json.dumps(serial.summary, sort_keys=True, default=str) == json.dumps(remote.summary, sort_keys=True, default=str)
+
+
+#: A year-style sweep of the full 2025 structure, cut to Monday 00:00-09:00 (one office hour).
+FULL_SWEEP = """
+extends = "{path}"
+[run]
+horizon = "9h"
+warmup = "0s"
+timeseries_interval = "1h"
+[sweep]
+[[sweep.parameters]]
+path = "traffic.multiplier"
+values = [1.0, 2.0]
+"""
+#: What a run folder holds (axis-sim run): the tables, the resolved scenario and the charts.
+RUN_FILES = {"summary.json", "stations.csv", "timeseries.csv", "scenario.toml", "charts/utilization.png",
+             "charts/latency_cdf.png", "charts/queues.png", "charts/electronic_share.png", "charts/network_map.png"}
+
+
+@pytest.mark.slow
+def test_full_structure_sweep_on_a_dask_cluster(tmp_path: Path):
+    """A 2-point sweep of national-2025-full on a real LocalCluster: every point folder is a complete run folder,
+    and the results equal a serial sweep's."""
+    distributed = pytest.importorskip("dask.distributed")
+    from simulator.charts import save_point_charts, save_sweep_charts
+
+    path = (Path(__file__).parents[1] / "scenarios" / "national-2025-full.toml").as_posix()
+    scenario = load_scenario(FULL_SWEEP.format(path=path))
+    serial = sweep(scenario, tmp_path / "serial", seed=5, replications=1, point_charts=save_point_charts)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = sweep(scenario, tmp_path / "dask", seed=5, replications=1, scheduler=cluster.scheduler_address,
+                       charts=save_sweep_charts, point_charts=save_point_charts)
+    assert (2, 0) == (remote.ran, remote.reused)
+    for point in remote.points:
+        folder = tmp_path / "dask" / "points" / point.label
+        assert RUN_FILES <= {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}, point.label
+    assert (tmp_path / "dask" / "charts" / "capacity_curve.png").exists()
+    assert serial.table.equals(remote.table)
+    for here, there in zip(serial.results, remote.results):
+        assert json.dumps(here.summary, sort_keys=True, default=str) == json.dumps(there.summary, sort_keys=True, default=str)
+        assert here.summary["documents"]["generated"] > 0  # the office hour was simulated
+
+
+def test_predict_runs_once_per_run_and_per_sweep_point(monkeypatch, tmp_path: Path):
+    """The analytic prediction is solved once per run (pilot included), once per sweep point, never when reusing."""
+    calls = []
+
+    def counting(scenario, topology):
+        calls.append(scenario.name)
+        return predict(scenario, topology)
+
+    monkeypatch.setattr(simulator.experiment, "predict", counting)
+    simulator.run(mm1(horizon="2000s"), seed=1, replications=3)
+    assert 1 == len(calls)
+    simulator.run(mm1(horizon="2000s", warmup="auto"), seed=1, replications=3)  # a pilot replication first
+    assert 2 == len(calls)
+    scenario = mm1(horizon="1000s", extra='[sweep]\n[[sweep.parameters]]\npath = "traffic.multiplier"\nvalues = [0.5, 1.0]\n')
+    sweep(scenario, tmp_path / "s", replications=2)
+    assert 4 == len(calls)
+    sweep(scenario, tmp_path / "s", replications=2)  # every run reused: nothing to predict
+    assert 4 == len(calls)
+
+
+def test_prediction_travels_to_workers():
+    """A Prediction pickles (process pools, Dask) and does not depend on the warm-up the replications use."""
+    scenario = load_scenario(hub_spoke_text(horizon="20h", warmup="1h"))
+    prediction = predict(scenario, build_topology(scenario))
+    assert prediction == pickle.loads(pickle.dumps(prediction))
+    other = scenario.replace(run=scenario.run.model_copy(update={"warmup": 0.0}))
+    assert prediction == predict(other, build_topology(other))
 
 
 def test_unreachable_scheduler_is_a_clear_error(monkeypatch):

@@ -72,12 +72,12 @@ def test_no_document_is_lost(text: str, seed: int):
     topology = build_topology(scenario)
     out = simulate(scenario, topology, np.random.SeedSequence(seed))
     ledger = out.ledger
-    census = out.extra["census"]
+    census = out.census
     assert ledger.documents_generated == (ledger.documents_delivered + ledger.documents_paper
-                                          + ledger.documents_dropped + census["documents"])
+                                          + ledger.documents_dropped + census.documents)
     assert ledger.copies_generated == (ledger.copies_delivered + ledger.copies_paper
-                                       + ledger.copies_dropped + census["copies"])
-    assert ledger.statuses_generated == ledger.statuses_delivered + ledger.statuses_dropped + census["statuses"]
+                                       + ledger.copies_dropped + census.copies)
+    assert ledger.statuses_generated == ledger.statuses_delivered + ledger.statuses_dropped + census.statuses
     window = out.window
     assert (window.wait_area >= -1e-6).all()
     assert (window.busy_area >= -1e-6).all()

@@ -1,0 +1,25 @@
+"""Engine: the SimPy model of documents and status messages crossing the stations.
+
+The engine is a thin, hot SimPy core, one concept per module:
+
+* :mod:`~simulator.engine.stations`: a station's state and its one way to
+  start a service (FIFO stations fix a departure at arrival; priority
+  stations queue and wake when a server frees);
+* :mod:`~simulator.engine.routes`: routes compiled for the hot path, joined
+  from per-agency halves;
+* :mod:`~simulator.engine.flow`: the hot callbacks (create, hop, forward,
+  finish, status messages); a job in transit is its own SimPy event;
+* :mod:`~simulator.engine.outages`: outage processes;
+* :mod:`~simulator.engine.observer`: sampling, warm-up, busy-hour
+  utilisation, latency histograms and the census;
+* :mod:`~simulator.engine.output`: the typed :class:`EngineOutput`;
+* :mod:`~simulator.engine.model`: one run's assembly and the event loop.
+
+The public entry point is :func:`simulate`; :mod:`simulator.experiment`
+wraps it into replications.
+"""
+from .flow import STATUS_SIZE_BYTES
+from .model import simulate
+from .output import Census, EngineOutput
+
+__all__ = ["Census", "EngineOutput", "simulate", "STATUS_SIZE_BYTES"]

@@ -1,0 +1,82 @@
+"""Agenda: SimPy's event queue with an annex for the far future, so the heap stays short.
+
+Status messages are sent hours or days after a delivery (registration,
+assignment, completion), so most scheduled events lie far ahead: on the full
+2025 structure the heap would hold a hundred thousand of them and every pop
+would pay for its depth. The agenda keeps events beyond the current
+``width``-second slot in per-slot lists, and a ticker moves a slot's events
+onto SimPy's heap when the slot begins. Every entry keeps the id it got when
+it was scheduled, so events run in exactly the order a single heap would give.
+"""
+from __future__ import annotations
+
+from heapq import heappush
+from itertools import count
+from typing import Iterator
+
+from .stations import NORMAL_EVENT
+
+__all__ = ["Agenda"]
+
+#: SimPy's urgent priority: the ticker runs before the events of its instant.
+_URGENT_EVENT = 0
+
+
+class Agenda:
+    """Schedules the engine's events on SimPy's queue, parking far ones until their slot opens.
+
+    Parameters
+    ----------
+    queue : list
+        SimPy's event heap (``Environment._queue``).
+    ids : itertools.count
+        SimPy's event-id counter (``Environment._eid``).
+    width : float
+        Slot width, seconds.
+    """
+
+    __slots__ = ("queue", "ids", "width", "slot", "open_until", "slots", "act")
+
+    def __init__(self, queue: list, ids: count, width: float = 600.0):
+        self.queue = queue
+        self.ids = ids
+        self.width = width
+        self.slot = 0  # the open slot: [slot * width, open_until)
+        self.open_until = width  # events before this go straight onto the heap
+        self.slots: dict[int, list[tuple]] = {}
+        self.act = self.tick
+        heappush(queue, (self.open_until, _URGENT_EVENT, next(ids), self))
+
+    def at(self, time: float, event: object) -> None:
+        """Schedule ``event`` (which carries its ``act``) at ``time``."""
+        entry = (time, NORMAL_EVENT, next(self.ids), event)
+        if time < self.open_until:
+            heappush(self.queue, entry)
+            return
+        slot = int(time // self.width)
+        if slot * self.width > time:  # floating-point edge: the slot must not begin after the event
+            slot -= 1
+        if slot <= self.slot:
+            slot = self.slot + 1
+        parked = self.slots.get(slot)
+        if parked is None:
+            self.slots[slot] = [entry]
+        else:
+            parked.append(entry)
+
+    def tick(self, _: object, now: float) -> None:
+        """A slot begins: its parked events join the heap, and the next slot's tick is scheduled."""
+        queue = self.queue
+        self.slot += 1
+        for entry in self.slots.pop(self.slot, ()):
+            heappush(queue, entry)
+        self.open_until = (self.slot + 1) * self.width
+        heappush(queue, (self.open_until, _URGENT_EVENT, next(self.ids), self))
+
+    def events(self) -> Iterator[object]:
+        """Every event scheduled and not yet run: on the heap or parked."""
+        for entry in self.queue:
+            yield entry[3]
+        for parked in self.slots.values():
+            for entry in parked:
+                yield entry[3]

@@ -1,0 +1,278 @@
+"""Flow: the hot callbacks that create documents and move copies and status messages between stations.
+
+A document copy or status message in transit is a :class:`Job`, and the job
+is itself the event on SimPy's queue: ``act`` says what happens when its time
+comes (arrive at a station: the station's ``arrival``; finish the route;
+or, for a status message, be sent). One job costs one event per station it visits, plus one
+to finish: a station fixes the departure when service starts and the flow
+schedules the arrival at the next station (link delay included) for then.
+
+:class:`Flow` holds the callbacks and the counters they feed: the
+:class:`~simulator.metrics.Ledger`, latency buffers (flushed into histograms
+by the observer) and the paper reasons.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterator, Sequence
+
+from ..metrics import Ledger
+from ..traffic import PAPER_REASONS
+from .agenda import Agenda
+from .routes import Path, RouteBook
+from .stations import URGENT
+
+__all__ = ["Job", "Fanout", "Source", "Flow", "STATUS", "STATUS_SIZE_BYTES"]
+
+#: Size of an edXML status package (header only, no attachment), bytes.
+STATUS_SIZE_BYTES = 2_000.0
+_DAY = 86400.0
+
+
+class Fanout:
+    """The shared state of a document with several electronic copies."""
+
+    __slots__ = ("pending", "dropped")
+
+    def __init__(self, pending: int):
+        self.pending = pending
+        self.dropped = False
+
+
+#: Marks status messages in ``Job.doc``.
+STATUS = object()
+
+
+class Job:
+    """A document copy (or several, before a fan-out point) or a status message in transit; its own event.
+
+    ``doc`` is ``None`` for a document with one electronic copy, a shared
+    :class:`Fanout` for a document with several, and :data:`STATUS` for a
+    status message. ``created`` is the document's creation time (a status
+    message's send time); ``step`` the position of a status message in the
+    recipient's sequence.
+    """
+
+    __slots__ = ("act", "route", "hop", "doc", "prio", "size", "created", "origin", "measured", "t_in", "step")
+
+    def __init__(self, route: Path, doc: object, prio: int, size: float, created: float, origin: int, measured: bool):
+        self.route = route
+        self.hop = 0
+        self.doc = doc
+        self.prio = prio
+        self.size = size
+        self.created = created
+        self.origin = origin
+        self.measured = measured
+
+
+class Source:
+    """An agency's next document, as an event: ``document`` is created when its time comes."""
+
+    __slots__ = ("act", "agency", "documents", "document")
+
+    def __init__(self, agency: int, documents: Iterator[tuple]):
+        self.agency = agency
+        self.documents = documents
+        self.document: tuple | None = None
+
+
+class Flow:
+    """The callbacks of documents and status messages, and what they count.
+
+    Parameters
+    ----------
+    routes : RouteBook
+    agenda : Agenda
+        Where the flow schedules its events (on SimPy's queue).
+    warmup : float
+        Documents created (status messages sent) before it are not measured.
+    status_draws : sequence of callables
+        One sampler per status message, each drawing the delay after the previous.
+    postal : callable
+        Sampler of the postal delay of paper copies.
+    keep_latencies : bool
+        Keep every measured copy latency (for checks).
+    """
+
+    def __init__(self, routes: RouteBook, agenda: Agenda, warmup: float,
+                 status_draws: Sequence[Callable[[], float]], postal: Callable[[], float], keep_latencies: bool):
+        self.routes = routes
+        self.agenda = agenda
+        self.at = agenda.at
+        self.warmup = warmup
+        self.status_draws = tuple(status_draws)
+        self.postal = postal
+        self.ledger = Ledger()
+        self.paper_reasons = [0] * len(PAPER_REASONS)
+        self.same_day = 0
+        self.latencies: list[float] = []
+        self.urgent_latencies: list[float] = []
+        self.status_latencies: list[float] = []
+        self.paper_delays: list[float] = []
+        self.kept: list[float] | None = [] if keep_latencies else None
+        # bound once: the actions jobs carry (arrivals carry the station's ``arrival``)
+        self.finish_act = self.finish
+        self.send_act = self.send_status
+        self.create_act = self.create
+
+    # ------------------------------------------------------------------ moving a job
+
+    def forward(self, job: Job, end: float) -> None:
+        """The job's service at station ``job.hop`` ends at ``end``: schedule its next station, branches, or end."""
+        route = job.route
+        hop = job.hop + 1
+        if route.has_links:
+            end += route.latency[hop] + job.size * route.inv_bandwidth[hop]
+        if hop < route.length:
+            job.hop = hop
+            job.act = route.stations[hop].arrival
+        elif route.tails:
+            self.branch(job, end)
+            return
+        else:
+            job.act = self.finish_act
+        self.at(end, job)
+
+    def launch(self, job: Job, now: float) -> None:
+        """Start a job on its route at ``now``: straight into the first station when no link delays it."""
+        route = job.route
+        if route.length and not (route.has_links and route.latency[0] + job.size * route.inv_bandwidth[0] > 0.0):
+            route.stations[0].arrive(job, now)
+        else:
+            self.start_at(job, now)
+
+    def start_at(self, job: Job, at: float) -> None:
+        """Schedule a job that sets out at ``at``: its first link, then its first station (or the end)."""
+        route = job.route
+        if route.has_links:
+            at += route.latency[0] + job.size * route.inv_bandwidth[0]
+        job.act = route.stations[0].arrival if route.length else self.finish_act
+        self.at(at, job)
+
+    def branch(self, job: Job, at: float) -> None:
+        """A fan-out point at ``at``: one job per branch sets out from there."""
+        for tail in job.route.tails:
+            self.start_at(Job(tail, job.doc, job.prio, job.size, job.created, job.origin, job.measured), at)
+
+    # ------------------------------------------------------------------ endings
+
+    def finish(self, job: Job, now: float) -> None:
+        """A job reaches the end of its route: branches set out, or a copy or status message is received."""
+        route = job.route
+        if route.tails:
+            self.branch(job, now)
+            return
+        doc = job.doc
+        ledger = self.ledger
+        if doc is STATUS:
+            ledger.statuses_delivered += 1
+            if job.measured:
+                self.status_latencies.append(now - job.created)
+            return
+        ledger.copies_delivered += 1
+        if job.measured:
+            self._measure(job, now)
+        if doc is None:
+            ledger.documents_delivered += 1
+        else:
+            doc.pending -= 1
+            if doc.pending == 0:
+                if doc.dropped:
+                    ledger.documents_dropped += 1
+                else:
+                    ledger.documents_delivered += 1
+        if self.status_draws:
+            self.reply(route.recipient, job.origin, job.prio, now)
+
+    def _measure(self, job: Job, now: float) -> None:
+        latency = now - job.created
+        self.latencies.append(latency)
+        if job.prio == URGENT:
+            self.urgent_latencies.append(latency)
+        if now // _DAY == job.created // _DAY:
+            self.same_day += 1
+        if self.kept is not None:
+            self.kept.append(latency)
+
+    def drop(self, job: Job) -> None:
+        """A full buffer turned the job away."""
+        doc = job.doc
+        ledger = self.ledger
+        if doc is STATUS:
+            ledger.statuses_dropped += 1
+            return
+        copies = job.route.copies
+        ledger.copies_dropped += copies
+        if doc is None:
+            ledger.documents_dropped += 1
+            return
+        doc.dropped = True
+        doc.pending -= copies
+        if doc.pending == 0:
+            ledger.documents_dropped += 1
+
+    # ------------------------------------------------------------------ status messages
+
+    def reply(self, recipient: int, origin: int, prio: int, now: float) -> None:
+        """The recipient's status messages go back to the sender one after another; schedule the first."""
+        at = now + self.status_draws[0]()
+        message = Job(self.routes.pair(recipient, origin), STATUS, prio, STATUS_SIZE_BYTES, at, recipient,
+                      at >= self.warmup)
+        message.step = 0
+        message.act = self.send_act
+        self.at(at, message)
+
+    def send_status(self, message: Job, now: float) -> None:
+        """A status message is sent: schedule the next one of the sequence, then launch this one."""
+        self.ledger.statuses_generated += 1
+        step = message.step + 1
+        if step < len(self.status_draws):
+            at = now + self.status_draws[step]()
+            following = Job(message.route, STATUS, message.prio, STATUS_SIZE_BYTES, at, message.origin, at >= self.warmup)
+            following.step = step
+            following.act = self.send_act
+            self.at(at, following)
+        self.launch(message, now)
+
+    # ------------------------------------------------------------------ documents
+
+    def create(self, source: Source, now: float) -> None:
+        """An agency creates its next document: paper copies are booked, electronic ones set out."""
+        at, prio, size, electronic, paper, reason = source.document
+        agency = source.agency
+        ledger = self.ledger
+        measured = at >= self.warmup
+        if paper:
+            ledger.copies_paper += paper
+            self.paper_reasons[reason] += paper
+            if measured:
+                self.paper_delays.extend(self.postal() for _ in range(paper))
+        if electronic:
+            ledger.documents_electronic += 1
+            copies = len(electronic)
+            ledger.copies_electronic += copies
+            if copies == 1:
+                self.launch(Job(self.routes.pair(agency, electronic[0]), None, prio, size, at, agency, measured), now)
+            else:
+                self.launch(Job(self.routes.tree(agency, electronic), Fanout(copies), prio, size, at, agency, measured), now)
+        else:
+            ledger.documents_paper += 1
+        following = next(source.documents, None)
+        if following is not None:
+            source.document = following
+            self.at(following[0], source)
+
+    def start(self, source: Source) -> None:
+        """Schedule a source's first document."""
+        source.act = self.create_act
+        first = next(source.documents, None)
+        if first is not None:
+            source.document = first
+            self.at(first[0], source)
+
+    def pending_jobs(self) -> Iterator[Job]:
+        """Jobs on the event queue that are in the network (status messages not yet sent excluded)."""
+        send = self.send_act
+        for event in self.agenda.events():
+            if isinstance(event, Job) and event.act is not send:
+                yield event

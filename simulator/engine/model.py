@@ -1,0 +1,229 @@
+"""Model: one run's SimPy environment, stations, flow and observer, and the event loop that drives them.
+
+The loop pops SimPy's event queue itself: the engine's own events (jobs,
+sources, stations waking) carry their action in ``act`` and are handled
+directly; any other event (the outage, sampling and warm-up processes) is
+put back and processed by ``Environment.step``, so SimPy's processes run
+unchanged next to the hot path. This relies on SimPy 4's queue entries
+``(time, priority, id, event)``, pinned in setup.cfg.
+"""
+from __future__ import annotations
+
+import gc
+import time
+from heapq import heappop, heappush
+from typing import Callable, Sequence
+
+import numpy as np
+import simpy
+
+from ..scenario import Scenario
+from ..streams import stream
+from ..topology import Topology
+from ..traffic import PAPER_REASONS, OpenClock, build_document_streams, sampler, scripted_documents
+from .agenda import Agenda
+from .flow import Flow, Source
+from .observer import TIMESERIES_COLUMNS, Observer
+from .outages import outage
+from .output import EngineOutput
+from .routes import RouteBook
+from .stations import FifoStation, PriorityStation, StationState
+
+__all__ = ["Model", "simulate"]
+
+
+def _needs_priority(scenario: Scenario) -> bool:
+    """Whether urgent documents (and so priority in the queues) can occur."""
+    traffic = scenario.traffic
+    return traffic.types.urgent > 0 or any(s.type == "urgent" for s in traffic.script)
+
+
+class Model:
+    """One run's mutable state. Built per run, never shared (no module-level state)."""
+
+    def __init__(self, scenario: Scenario, topology: Topology, seed: np.random.SeedSequence, keep_latencies: bool,
+                 progress: Callable[[float, float], None] | None, watch: Sequence[int] | None):
+        run = scenario.run
+        if run.warmup == "auto":
+            raise ValueError('warmup = "auto" is resolved by simulator.run before the engine starts')
+        self.scenario = scenario
+        self.horizon = run.horizon
+        self.warmup = run.warmup
+        self.env = simpy.Environment()
+        self.stations = self._build_stations(scenario, topology, seed)
+        traffic = scenario.traffic
+        self.flow = Flow(
+            RouteBook(topology, self.stations), Agenda(self.env._queue, self.env._eid), self.warmup,
+            [sampler(st.after, stream(seed, "status", st.code), 1024).__next__ for st in traffic.statuses],
+            sampler(traffic.postal_delay, stream(seed, "postal"), 1024).__next__, keep_latencies)
+        for station in self.stations:
+            station.forward = self.flow.forward
+            if isinstance(station, PriorityStation):
+                station.drop = self.flow.drop
+        self.clock = OpenClock(scenario.calendar, self.horizon)
+        sources = [Source(s.agency, iter(s)) for s in build_document_streams(scenario, topology, seed, self.clock)]
+        sources += [Source(origin, iter([document])) for origin, document in scripted_documents(scenario, topology)]
+        for source in sources:
+            self.flow.start(source)
+        watched = range(len(self.stations)) if watch is None else watch
+        self.observer = Observer(self.env, self.stations, self.flow, self.warmup, watched, progress, self.horizon)
+        self._start_processes(topology)
+
+    def _build_stations(self, scenario: Scenario, topology: Topology,
+                        seed: np.random.SeedSequence) -> list[StationState]:
+        """FIFO stations where nothing overtakes, waits for a buffer or goes down; priority stations elsewhere."""
+        batch = max(64, min(4096, (1 << 20) // max(1, len(topology.stations))))  # pre-drawn variates: ~1M floats in all
+        priority = _needs_priority(scenario)
+        stations: list[StationState] = []
+        for index, spec in enumerate(topology.stations):
+            draw = sampler(spec.service, stream(seed, "service", spec.node), batch).__next__
+            if priority or spec.buffer is not None or spec.outages:
+                stations.append(PriorityStation(index, spec.servers, draw, spec.buffer, self.env._queue, self.env._eid))
+            else:
+                stations.append(FifoStation(index, spec.servers, draw))
+        return stations
+
+    def _start_processes(self, topology: Topology) -> None:
+        env = self.env
+        for station, spec in zip(self.stations, topology.stations):
+            for window in spec.outages:
+                assert isinstance(station, PriorityStation)
+                env.process(outage(env, station, window))
+        env.process(self.observer.sampler(self.scenario.run.timeseries_interval))
+        if self.warmup > 0:
+            env.process(self.observer.warmup_mark())
+        else:
+            self.observer.mark_warmup(0.0)
+
+    def _loop(self) -> None:
+        """Process events until the horizon, with the cyclic garbage collector paused.
+
+        The run keeps hundreds of thousands of jobs alive (status messages
+        wait hours or days to be sent), and every collection of the oldest
+        generation would walk them all: it took a third of the time. The
+        loop creates no reference cycles of its own (jobs, documents and
+        routes are freed by reference counting), so nothing accumulates.
+        """
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._process_events()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _process_events(self) -> None:
+        """Pop events until the horizon (events at the horizon itself do not run, as with ``env.run``)."""
+        env = self.env
+        queue = env._queue
+        horizon = self.horizon
+        while queue:
+            entry = heappop(queue)
+            now = entry[0]
+            if now >= horizon:
+                heappush(queue, entry)
+                break
+            event = entry[3]
+            try:
+                act = event.act
+            except AttributeError:  # a SimPy event (outage, sampler, warm-up): SimPy processes it
+                heappush(queue, entry)
+                env.step()
+                continue
+            act(event, now)
+        env._now = horizon
+
+    def run(self) -> EngineOutput:
+        """Simulate to the horizon and collect the output."""
+        began = time.perf_counter()
+        self._loop()
+        wall = time.perf_counter() - began
+        observer, flow, horizon = self.observer, self.flow, self.horizon
+        if not observer.rows or observer.rows[-1][0] < horizon - 1e-9:
+            observer.record(horizon)  # the last (possibly shorter) interval
+        outage_seconds = np.zeros(len(self.stations))
+        for station in self.stations:
+            if isinstance(station, PriorityStation):
+                outage_seconds[station.index] = station.outage_seconds + (horizon - station.down_since if station.down else 0.0)
+        observer.flush()
+        ledger = flow.ledger
+        ledger.documents_generated = ledger.documents_electronic + ledger.documents_paper
+        ledger.copies_generated = ledger.copies_electronic + ledger.copies_paper
+        ledger.paper_reasons = dict(zip(PAPER_REASONS, flow.paper_reasons))
+        assert observer.start_window is not None
+        table = np.array(observer.rows, dtype=float).reshape(-1, len(TIMESERIES_COLUMNS))
+        calendar = self.scenario.calendar
+        output = EngineOutput(
+            ledger=ledger,
+            window=observer.window(horizon) - observer.start_window,
+            latency=observer.latency,
+            urgent_latency=observer.urgent_latency,
+            paper_latency=observer.paper_latency,
+            status_latency=observer.status_latency,
+            timeseries={name: table[:, i] for i, name in enumerate(TIMESERIES_COLUMNS)},
+            watched=observer.watched,
+            occupancy=np.array(observer.occupancy, dtype=np.int64).reshape(-1, len(observer.watched)),
+            peak_utilization=observer.peak_utilization(),
+            max_queue=np.array([s.max_queue for s in self.stations]),
+            outage_seconds=outage_seconds,
+            census=observer.census(),
+            latencies=flow.kept,
+            same_day_deliveries=flow.same_day,
+            working_days=(self.clock.open_seconds / calendar.open_seconds_per_day if calendar is not None
+                          else horizon / 86400.0),
+            copies_delivered_in_window=ledger.copies_delivered - observer.delivered_at_warmup,
+            horizon=horizon,
+            warmup=self.warmup,
+            open_fraction=self.clock.open_fraction,
+            events=int(next(self.env._eid)),
+            wall_seconds=wall,
+        )
+        self._dismantle()
+        return output
+
+    def _dismantle(self) -> None:
+        """Drop what is still scheduled or waiting, and the stations' links to the flow.
+
+        Stations and the flow refer to each other, so without this the
+        run's leftover jobs would wait for a full garbage collection.
+        """
+        self.env._queue.clear()
+        self.flow.agenda.slots.clear()
+        for station in self.stations:
+            station.forward = station.arrival = None  # type: ignore[assignment]
+            if isinstance(station, PriorityStation):
+                station.urgent.clear()
+                station.normal.clear()
+                station.drop = station.act = None  # type: ignore[assignment]
+
+
+def simulate(scenario: Scenario, topology: Topology, seed: np.random.SeedSequence, *,
+             keep_latencies: bool = False, progress: Callable[[float, float], None] | None = None,
+             watch: Sequence[int] | None = None) -> EngineOutput:
+    """Run one replication of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    topology : Topology
+        ``build_topology(scenario)``.
+    seed : numpy.random.SeedSequence
+        The replication's seed; every random stream derives from it.
+    keep_latencies : bool
+        Also keep every measured copy latency, in delivery order, in
+        ``latencies`` (memory grows with the documents: for checks and small
+        studies only).
+    progress : callable, optional
+        Called as ``progress(simulated_seconds, horizon_seconds)`` at every
+        sampling instant (for a progress bar on long runs).
+    watch : sequence of int, optional
+        Stations whose occupancy is sampled (default: all). Memory grows
+        with samples x watched stations, so long runs on large networks
+        watch a few.
+
+    Returns
+    -------
+    EngineOutput
+        Ledger, station window, latency histograms and time series.
+    """
+    return Model(scenario, topology, seed, keep_latencies, progress, watch).run()

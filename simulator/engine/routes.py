@@ -1,0 +1,90 @@
+"""Routes as the engine walks them: station objects, the link delay before each, and branches.
+
+:class:`Path` is the hot-path form of a :class:`~simulator.topology.Route`:
+station state objects instead of indices, plus the figures a hop needs
+(length, whether any link takes time, copies carried, recipient).
+:class:`RouteBook` hands out paths: a pair's path is joined from the two
+agencies' halves, compiled once per agency; fan-out trees are built from the
+topology and kept where they repeat (directives to every province).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..topology import Route, Topology
+from .stations import StationState
+
+__all__ = ["Path", "RouteBook"]
+
+#: Fan-out trees to at least this many recipients are kept (they repeat: "all provinces" from one sender).
+_KEEP_TREES_FROM = 8
+#: Most fan-out trees kept; the oldest goes first.
+_TREES_KEPT = 4096
+#: Most agency-pair paths kept (a few tens of MiB); the oldest goes first.
+_PAIRS_KEPT = 65536
+
+
+class Path:
+    """A compiled route.
+
+    ``latency[i] + size * inv_bandwidth[i]`` is the link before
+    ``stations[i]``; index ``length`` is the link after the last station.
+    """
+
+    __slots__ = ("stations", "latency", "inv_bandwidth", "length", "has_links", "tails", "copies", "recipient")
+
+    def __init__(self, stations: tuple[StationState, ...], latency: tuple[float, ...], inv_bandwidth: tuple[float, ...],
+                 tails: tuple["Path", ...] = (), recipient: int = -1):
+        self.stations = stations
+        self.latency = latency
+        self.inv_bandwidth = inv_bandwidth
+        self.length = len(stations)
+        self.has_links = any(latency) or any(inv_bandwidth)
+        self.tails = tails
+        self.copies = sum(t.copies for t in tails) if tails else 1
+        self.recipient = recipient
+
+    @classmethod
+    def compile(cls, route: Route, stations: Sequence[StationState]) -> "Path":
+        """The path of a topology route (and of its branches)."""
+        return cls(tuple(stations[i] for i in route.stations), route.latency, route.inv_bandwidth,
+                   tuple(cls.compile(t, stations) for t in route.tails), route.recipient)
+
+
+class RouteBook:
+    """Paths between agencies for one run.
+
+    A pair's path comes from :meth:`Topology.route` (two halves joined);
+    the most recent pairs are kept, so nothing grows with the square of the
+    agencies.
+    """
+
+    def __init__(self, topology: Topology, stations: Sequence[StationState]):
+        self._topology = topology
+        self._stations = stations
+        self._trees: dict[tuple[int, tuple[int, ...]], Path] = {}
+        self._pairs: dict[tuple[int, int], Path] = {}
+
+    def pair(self, origin: int, recipient: int) -> Path:
+        """The path of one copy from ``origin`` to ``recipient`` (the most recent pairs are kept)."""
+        path = self._pairs.get((origin, recipient))
+        if path is None:
+            path = self._keep(self._pairs, (origin, recipient), _PAIRS_KEPT, self._topology.route(origin, recipient))
+        return path
+
+    def tree(self, origin: int, recipients: tuple[int, ...]) -> Path:
+        """The delivery tree of a document to several recipients (kept when it is large enough to repeat)."""
+        if len(recipients) < _KEEP_TREES_FROM:
+            return Path.compile(self._topology.fanout_route(origin, recipients), self._stations)
+        path = self._trees.get((origin, recipients))
+        if path is None:
+            path = self._keep(self._trees, (origin, recipients), _TREES_KEPT,
+                              self._topology.fanout_route(origin, recipients))
+        return path
+
+    def _keep(self, kept: dict, key: tuple, limit: int, route: Route) -> Path:
+        """Compile ``route`` and keep it under ``key``, forgetting the oldest entry when ``limit`` is reached."""
+        if len(kept) >= limit:
+            del kept[next(iter(kept))]
+        path = kept[key] = Path.compile(route, self._stations)
+        return path

@@ -1,0 +1,263 @@
+"""Stations: the state of one queueing station during a run, and its one way to start a service.
+
+A station has ``servers`` parallel servers. ``free`` is a heap of the time
+each server finishes its current (or last) job, so the earliest free server
+is ``free[0]``. Service starts in :meth:`StationState.begin`, the only place
+that draws a service time and books it; the station learns the departure
+time at once and hands the job to the flow, which schedules its next step
+for then. No event marks the end of
+a service: a job costs one event per station it visits.
+
+Two kinds of station share that core:
+
+* :class:`FifoStation`: first come, first served, no priority, no buffer, no
+  outages. A job's start is fixed at its arrival (Lindley's recursion over
+  the server heap), so it never waits in a queue object.
+* :class:`PriorityStation`: non-preemptive priority for urgent jobs, an
+  optional buffer and outages. A job that finds no free server waits in one
+  of two queues; the station schedules itself (it is its own SimPy event) for
+  the moment a server frees, and starts the most urgent waiting job then.
+
+Both report the same snapshot (:class:`StationSnapshot`) from which the
+observer builds time integrals, so neither keeps per-job history.
+"""
+from __future__ import annotations
+
+from collections import deque
+from heapq import heappush, heapreplace
+from itertools import count
+from typing import TYPE_CHECKING, Callable, NamedTuple
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .flow import Job
+
+__all__ = ["StationSnapshot", "StationState", "FifoStation", "PriorityStation", "URGENT"]
+
+#: Priority of urgent documents (and of their status messages); normal is 1.
+URGENT = 0
+#: SimPy event priority of everything the engine schedules (``simpy.core.NORMAL``).
+NORMAL_EVENT = 1
+
+
+class StationSnapshot(NamedTuple):
+    """Counters and time integrals of one station from time 0 to an instant."""
+
+    arrived: int
+    started: int
+    served: int
+    dropped: int
+    wait_sum: float
+    busy_area: float
+    wait_area: float
+    in_system: int
+
+
+class StationState:
+    """What every station keeps: its servers' free times, the service sampler and running sums.
+
+    ``service_sum`` adds up every service begun, so the busy server-time up
+    to ``t`` is ``service_sum`` less the work still ahead of the servers
+    after ``t``. ``arrival`` is :meth:`arrive`, bound once: the action of a
+    job arriving here. ``forward`` is the flow's callback for a job whose
+    service has begun (it schedules the job's next step).
+    """
+
+    __slots__ = ("index", "servers", "free", "draw", "started", "dropped", "wait_sum", "service_sum", "max_queue",
+                 "arrival", "forward")
+
+    def __init__(self, index: int, servers: int, draw: Callable[[], float]):
+        self.index = index
+        self.servers = servers
+        self.free = [0.0] * servers  # a valid heap
+        self.draw = draw
+        self.started = 0
+        self.dropped = 0
+        self.wait_sum = 0.0
+        self.service_sum = 0.0
+        self.max_queue = 0
+        self.arrival = self.arrive
+        self.forward: Callable[[Job, float], None] = _unset
+
+    def begin(self, start: float) -> float:
+        """Start a service at ``start`` on the earliest free server; return its end."""
+        service = self.draw()
+        end = start + service
+        heapreplace(self.free, end)
+        self.started += 1
+        self.service_sum += service
+        return end
+
+    def _busy(self, now: float) -> tuple[int, float]:
+        """Servers busy at ``now`` and the service time they still have ahead of them."""
+        busy = 0
+        ahead = 0.0
+        for end in self.free:
+            if end > now:
+                busy += 1
+                ahead += end - now
+        return busy, ahead
+
+    def busy_area(self, now: float) -> float:
+        """Busy server-seconds from time 0 to ``now``."""
+        return self.service_sum - self._busy(now)[1]
+
+    def arrive(self, job: "Job", now: float) -> None:  # pragma: no cover - defined by each kind
+        raise NotImplementedError
+
+    def snapshot(self, now: float) -> StationSnapshot:  # pragma: no cover - defined by each kind
+        raise NotImplementedError
+
+    def waiting(self, now: float) -> int:  # pragma: no cover - defined by each kind
+        raise NotImplementedError
+
+    def reset_max_queue(self, now: float) -> None:
+        """Start the longest-line record afresh (at the end of the warm-up)."""
+        self.max_queue = self.waiting(now)
+
+    def in_system(self, now: float) -> int:
+        """Jobs waiting or in service at ``now``."""
+        return self._busy(now)[0] + self.waiting(now)
+
+
+class FifoStation(StationState):
+    """First come, first served without priority, buffer or outages: Lindley's recursion at arrival.
+
+    A job starts at ``max(arrival, free[0])``; one that has to wait leaves
+    ``(start, arrival)`` in ``queued`` until the snapshot no longer needs it.
+    Starts are in arrival order, so entries leave from the left.
+    """
+
+    __slots__ = ("queued",)
+
+    def __init__(self, index: int, servers: int, draw: Callable[[], float]):
+        super().__init__(index, servers, draw)
+        self.queued: deque[tuple[float, float]] = deque()
+
+    def arrive(self, job: "Job", now: float) -> None:
+        """A job arrives at ``now``: it starts at once or when the earliest server frees."""
+        free_at = self.free[0]
+        if free_at > now:
+            queued = self.queued
+            while queued and queued[0][0] <= now:
+                queued.popleft()
+            queued.append((free_at, now))
+            if len(queued) > self.max_queue:
+                self.max_queue = len(queued)
+            self.wait_sum += free_at - now
+            self.forward(job, self.begin(free_at))
+        else:
+            self.forward(job, self.begin(now))
+
+    def waiting(self, now: float) -> int:
+        """Jobs that arrived by ``now`` and start after it."""
+        return sum(1 for start, _ in self.queued if start > now)
+
+    def snapshot(self, now: float) -> StationSnapshot:
+        """Counters from 0 to ``now``: jobs booked to start later are taken back out."""
+        later = [(start, arrival) for start, arrival in self.queued if start > now]
+        busy, ahead = self._busy(now)
+        started = self.started - len(later)
+        wait_sum = self.wait_sum - sum(start - arrival for start, arrival in later)
+        wait_area = self.wait_sum - sum(start - now for start, _ in later)
+        return StationSnapshot(arrived=started + len(later) + self.dropped, started=started, served=started - busy,
+                               dropped=self.dropped, wait_sum=wait_sum, busy_area=self.service_sum - ahead,
+                               wait_area=wait_area, in_system=busy + len(later))
+
+
+class PriorityStation(StationState):
+    """Non-preemptive priority, an optional buffer and outages; waiting jobs are started when a server frees.
+
+    The station is its own SimPy event: while jobs wait and it is up, it is
+    scheduled for ``free[0]`` (``act`` is :meth:`wake`). ``drop`` is the
+    flow's callback for a job the full buffer turns away.
+    """
+
+    __slots__ = ("urgent", "normal", "limit", "down", "down_since", "outage_seconds", "wake_pending", "act",
+                 "queue", "ids", "drop")
+
+    def __init__(self, index: int, servers: int, draw: Callable[[], float], buffer: int | None,
+                 queue: list, ids: count):
+        super().__init__(index, servers, draw)
+        self.urgent: deque[Job] = deque()
+        self.normal: deque[Job] = deque()
+        self.limit = float("inf") if buffer is None else buffer
+        self.down = 0
+        self.down_since = 0.0
+        self.outage_seconds = 0.0
+        self.wake_pending = False
+        self.act = self.wake
+        self.queue = queue
+        self.ids = ids
+        self.drop: Callable[[Job], None] = _unset
+
+    def arrive(self, job: "Job", now: float) -> None:
+        """A job arrives at ``now``: it starts if a server is free and nobody waits; else it waits, or is dropped."""
+        if self.free[0] <= now and not self.down and not (self.urgent or self.normal):
+            self.forward(job, self.begin(now))
+            return
+        length = len(self.urgent) + len(self.normal)
+        if length >= self.limit:
+            self.dropped += 1
+            self.drop(job)
+            return
+        job.t_in = now
+        (self.urgent if job.prio == URGENT else self.normal).append(job)
+        if length >= self.max_queue:
+            self.max_queue = length + 1
+        if not self.wake_pending and not self.down:
+            self._schedule_wake()
+
+    def _schedule_wake(self) -> None:
+        self.wake_pending = True
+        heappush(self.queue, (self.free[0], NORMAL_EVENT, next(self.ids), self))
+
+    def wake(self, _: object, now: float) -> None:
+        """A server has freed: start waiting jobs (the station's event action)."""
+        self.wake_pending = False
+        if not self.down:
+            self.serve(now)
+
+    def serve(self, now: float) -> None:
+        """Start waiting jobs, most urgent first, while a server is free; wake again when the next one frees."""
+        urgent, normal, free = self.urgent, self.normal, self.free
+        while (urgent or normal) and free[0] <= now:
+            job = urgent.popleft() if urgent else normal.popleft()
+            self.wait_sum += now - job.t_in
+            self.forward(job, self.begin(now))
+        if (urgent or normal) and not self.wake_pending:
+            self._schedule_wake()
+
+    def go_down(self, now: float) -> None:
+        """An outage begins (outages may overlap): no new service starts; work in progress finishes."""
+        self.down += 1
+        if self.down == 1:
+            self.down_since = now
+
+    def come_up(self, now: float) -> None:
+        """An outage ends; when none is left, count the time down and serve the waiting jobs."""
+        self.down -= 1
+        if self.down == 0:
+            self.outage_seconds += now - self.down_since
+            self.serve(now)
+
+    def waiting(self, now: float) -> int:
+        """Jobs in the queues."""
+        return len(self.urgent) + len(self.normal)
+
+    def waiting_jobs(self) -> list["Job"]:
+        """The jobs in the queues (for the census)."""
+        return [*self.urgent, *self.normal]
+
+    def snapshot(self, now: float) -> StationSnapshot:
+        """Counters from 0 to ``now``, with the waiting jobs' time so far."""
+        waiting = self.waiting(now)
+        busy, ahead = self._busy(now)
+        wait_area = self.wait_sum + sum(now - job.t_in for job in self.urgent) + sum(now - job.t_in for job in self.normal)
+        return StationSnapshot(arrived=self.started + waiting + self.dropped, started=self.started,
+                               served=self.started - busy, dropped=self.dropped, wait_sum=self.wait_sum,
+                               busy_area=self.service_sum - ahead, wait_area=wait_area,
+                               in_system=busy + waiting)
+
+
+def _unset(*_: object) -> None:  # pragma: no cover - replaced when the flow is built
+    raise AssertionError("station used before the flow connected it")
