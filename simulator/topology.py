@@ -19,7 +19,7 @@ touches the hub.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 import networkx as nx
 import numpy as np
@@ -85,9 +85,8 @@ class AgencyTable:
         return self.ids.index(agency_id)
 
 
-@dataclass(frozen=True)
-class Route:
-    """A path through modelled stations.
+class Route(NamedTuple):
+    """A path through modelled stations (a named tuple: built for every new agency pair, so cheap to make).
 
     ``latency[i]`` and ``inv_bandwidth[i]`` describe the link travelled before
     station ``stations[i]``; the last entry (index ``len(stations)``) the link

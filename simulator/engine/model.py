@@ -95,7 +95,7 @@ class Model:
         else:
             self.observer.mark_warmup(0.0)
 
-    def _loop(self) -> None:
+    def _loop(self) -> int:
         """Process events until the horizon, with the cyclic garbage collector paused.
 
         The run keeps hundreds of thousands of jobs alive (status messages
@@ -107,16 +107,20 @@ class Model:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self._process_events()
+            return self._process_events()
         finally:
             if collecting:
                 gc.enable()
 
-    def _process_events(self) -> None:
-        """Pop events until the horizon (events at the horizon itself do not run, as with ``env.run``)."""
+    def _process_events(self) -> int:
+        """Pop events until the horizon (events at the horizon itself do not run, as with ``env.run``).
+
+        Returns the number of events processed.
+        """
         env = self.env
         queue = env._queue
         horizon = self.horizon
+        processed = 0
         while queue:
             entry = heappop(queue)
             now = entry[0]
@@ -124,6 +128,7 @@ class Model:
                 heappush(queue, entry)
                 break
             event = entry[3]
+            processed += 1
             try:
                 act = event.act
             except AttributeError:  # a SimPy event (outage, sampler, warm-up): SimPy processes it
@@ -132,11 +137,12 @@ class Model:
                 continue
             act(event, now)
         env._now = horizon
+        return processed
 
     def run(self) -> EngineOutput:
         """Simulate to the horizon and collect the output."""
         began = time.perf_counter()
-        self._loop()
+        events = self._loop()
         wall = time.perf_counter() - began
         observer, flow, horizon = self.observer, self.flow, self.horizon
         if not observer.rows or observer.rows[-1][0] < horizon - 1e-9:
@@ -175,7 +181,7 @@ class Model:
             horizon=horizon,
             warmup=self.warmup,
             open_fraction=self.clock.open_fraction,
-            events=int(next(self.env._eid)),
+            events=events,
             wall_seconds=wall,
         )
         self._dismantle()

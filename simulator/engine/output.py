@@ -85,7 +85,7 @@ class EngineOutput:
     open_fraction : float
         Share of the horizon that is open (working) time.
     events : int
-        Events scheduled during the run.
+        Events processed before the horizon (the engine's own and SimPy's processes').
     wall_seconds : float
         Wall-clock time of the event loop.
     """
