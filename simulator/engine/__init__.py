@@ -3,12 +3,16 @@
 The engine is a thin, hot SimPy core, one concept per module:
 
 * :mod:`~simulator.engine.stations`: a station's state and its one way to
-  start a service (FIFO stations fix a departure at arrival; priority
-  stations queue and wake when a server frees);
+  start a service, which also schedules the job's next step (FIFO stations
+  fix a departure at arrival; priority stations queue and wake when a
+  server frees);
 * :mod:`~simulator.engine.routes`: routes compiled for the hot path, joined
   from per-agency halves;
-* :mod:`~simulator.engine.flow`: the hot callbacks (create, hop, forward,
-  finish, status messages); a job in transit is its own SimPy event;
+* :mod:`~simulator.engine.flow`: the callbacks that create documents,
+  launch, branch and finish jobs and send status messages; a job in transit
+  is its own SimPy event;
+* :mod:`~simulator.engine.agenda`: SimPy's queue with an annex for the far
+  future (status messages sent days later), so the heap stays short;
 * :mod:`~simulator.engine.outages`: outage processes;
 * :mod:`~simulator.engine.observer`: sampling, warm-up, busy-hour
   utilisation, latency histograms and the census;

@@ -3,9 +3,9 @@
 A document copy or status message in transit is a :class:`Job`, and the job
 is itself the event on SimPy's queue: ``act`` says what happens when its time
 comes (arrive at a station: the station's ``arrival``; finish the route;
-or, for a status message, be sent). One job costs one event per station it visits, plus one
-to finish: a station fixes the departure when service starts and the flow
-schedules the arrival at the next station (link delay included) for then.
+or, for a status message, be sent). Stations move a job from one station to
+the next (:meth:`~simulator.engine.stations.StationState.begin`); the flow
+starts jobs, splits them at fan-out points and ends them.
 
 :class:`Flow` holds the callbacks and the counters they feed: the
 :class:`~simulator.metrics.Ledger`, latency buffers (flushed into histograms
@@ -116,22 +116,6 @@ class Flow:
         self.create_act = self.create
 
     # ------------------------------------------------------------------ moving a job
-
-    def forward(self, job: Job, end: float) -> None:
-        """The job's service at station ``job.hop`` ends at ``end``: schedule its next station, branches, or end."""
-        route = job.route
-        hop = job.hop + 1
-        if route.has_links:
-            end += route.latency[hop] + job.size * route.inv_bandwidth[hop]
-        if hop < route.length:
-            job.hop = hop
-            job.act = route.stations[hop].arrival
-        elif route.tails:
-            self.branch(job, end)
-            return
-        else:
-            job.act = self.finish_act
-        self.at(end, job)
 
     def launch(self, job: Job, now: float) -> None:
         """Start a job on its route at ``now``: straight into the first station when no link delays it."""

@@ -57,7 +57,7 @@ class Model:
             [sampler(st.after, stream(seed, "status", st.code), 1024).__next__ for st in traffic.statuses],
             sampler(traffic.postal_delay, stream(seed, "postal"), 1024).__next__, keep_latencies)
         for station in self.stations:
-            station.forward = self.flow.forward
+            station.connect(self.flow.at, self.flow.finish_act, self.flow.branch)
             if isinstance(station, PriorityStation):
                 station.drop = self.flow.drop
         self.clock = OpenClock(scenario.calendar, self.horizon)
@@ -196,7 +196,7 @@ class Model:
         self.env._queue.clear()
         self.flow.agenda.slots.clear()
         for station in self.stations:
-            station.forward = station.arrival = None  # type: ignore[assignment]
+            station.at = station.finish = station.branch = station.arrival = None  # type: ignore[assignment]
             if isinstance(station, PriorityStation):
                 station.urgent.clear()
                 station.normal.clear()

@@ -3,10 +3,10 @@
 A station has ``servers`` parallel servers. ``free`` is a heap of the time
 each server finishes its current (or last) job, so the earliest free server
 is ``free[0]``. Service starts in :meth:`StationState.begin`, the only place
-that draws a service time and books it; the station learns the departure
-time at once and hands the job to the flow, which schedules its next step
-for then. No event marks the end of
-a service: a job costs one event per station it visits.
+that draws a service time and books it; the departure time is known at once,
+so ``begin`` schedules the job's next step (its arrival at the next station,
+after the link) for then. No event marks the end of a service: a job costs
+one event per station it visits.
 
 Two kinds of station share that core:
 
@@ -58,12 +58,12 @@ class StationState:
     ``service_sum`` adds up every service begun, so the busy server-time up
     to ``t`` is ``service_sum`` less the work still ahead of the servers
     after ``t``. ``arrival`` is :meth:`arrive`, bound once: the action of a
-    job arriving here. ``forward`` is the flow's callback for a job whose
-    service has begun (it schedules the job's next step).
+    job arriving here. ``at``, ``finish`` and ``branch`` come from the flow
+    (:meth:`connect`): where to schedule, and what ends a route or splits it.
     """
 
     __slots__ = ("index", "servers", "free", "draw", "started", "dropped", "wait_sum", "service_sum", "max_queue",
-                 "arrival", "forward")
+                 "arrival", "at", "finish", "branch")
 
     def __init__(self, index: int, servers: int, draw: Callable[[], float]):
         self.index = index
@@ -76,16 +76,41 @@ class StationState:
         self.service_sum = 0.0
         self.max_queue = 0
         self.arrival = self.arrive
-        self.forward: Callable[[Job, float], None] = _unset
+        self.at: Callable[[float, object], None] = _unset
+        self.finish: Callable[[Job, float], None] = _unset
+        self.branch: Callable[[Job, float], None] = _unset
 
-    def begin(self, start: float) -> float:
-        """Start a service at ``start`` on the earliest free server; return its end."""
+    def connect(self, at: Callable[[float, object], None], finish: Callable[["Job", float], None],
+                branch: Callable[["Job", float], None]) -> None:
+        """Give the station the flow's scheduler and the actions that end a route or split it."""
+        self.at, self.finish, self.branch = at, finish, branch
+
+    def begin(self, job: "Job", start: float) -> None:
+        """Start ``job``'s service at ``start`` on the earliest free server, and send it on from its end.
+
+        The end of the service is known at once, so the job's next step (the
+        link to its next station and the arrival there, the branches of a
+        delivery tree, or the end of its route) is scheduled for then: a
+        service costs no event of its own.
+        """
         service = self.draw()
         end = start + service
         heapreplace(self.free, end)
         self.started += 1
         self.service_sum += service
-        return end
+        route = job.route
+        hop = job.hop + 1
+        if route.has_links:
+            end += route.latency[hop] + job.size * route.inv_bandwidth[hop]
+        if hop < route.length:
+            job.hop = hop
+            job.act = route.stations[hop].arrival
+        elif route.tails:
+            self.branch(job, end)
+            return
+        else:
+            job.act = self.finish
+        self.at(end, job)
 
     def _busy(self, now: float) -> tuple[int, float]:
         """Servers busy at ``now`` and the service time they still have ahead of them."""
@@ -144,9 +169,9 @@ class FifoStation(StationState):
             if len(queued) > self.max_queue:
                 self.max_queue = len(queued)
             self.wait_sum += free_at - now
-            self.forward(job, self.begin(free_at))
+            self.begin(job, free_at)
         else:
-            self.forward(job, self.begin(now))
+            self.begin(job, now)
 
     def waiting(self, now: float) -> int:
         """Jobs that arrived by ``now`` and start after it."""
@@ -193,7 +218,7 @@ class PriorityStation(StationState):
     def arrive(self, job: "Job", now: float) -> None:
         """A job arrives at ``now``: it starts if a server is free and nobody waits; else it waits, or is dropped."""
         if self.free[0] <= now and not self.down and not (self.urgent or self.normal):
-            self.forward(job, self.begin(now))
+            self.begin(job, now)
             return
         length = len(self.urgent) + len(self.normal)
         if length >= self.limit:
@@ -223,7 +248,7 @@ class PriorityStation(StationState):
         while (urgent or normal) and free[0] <= now:
             job = urgent.popleft() if urgent else normal.popleft()
             self.wait_sum += now - job.t_in
-            self.forward(job, self.begin(now))
+            self.begin(job, now)
         if (urgent or normal) and not self.wake_pending:
             self._schedule_wake()
 
