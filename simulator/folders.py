@@ -73,10 +73,11 @@ def safe_name(name: str, fallback: str = "scenario") -> str:
     >>> safe_name("a\x00b"), safe_name(".."), safe_name("..hidden")
     ('ab', 'scenario', 'hidden')
     """
-    text = unicodedata.normalize("NFC", name)
+    text = _SPACES.sub(" ", unicodedata.normalize("NFC", name))  # tabs and line breaks: one space
     text = "".join(c for c in text if not unicodedata.category(c).startswith("C"))
-    text = _SPACES.sub(" ", _UNSAFE.sub("-", text))
+    text = _UNSAFE.sub("-", text)
     text = re.sub(r"(^|-)[.\s-]*\.(?=-|$)", r"\1", text)  # path segments made only of dots
+    text = re.sub(r"-{2,}", "-", text)
     text = text.strip(" .-")
     encoded = text.encode("utf-8")[:MAX_NAME_BYTES]
     text = encoded.decode("utf-8", errors="ignore").rstrip(" .-")
