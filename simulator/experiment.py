@@ -171,6 +171,13 @@ def _resolve_warmup(scenario: Scenario, seed: int, pilot: Callable[[Scenario, np
 # --------------------------------------------------------------------------- executors
 
 
+def _ignore_interrupts() -> None:
+    """In a worker process: leave Ctrl-C to the collecting process (one message, its clean-up), no worker traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextlib.contextmanager
 def _executor(jobs: int, scheduler: str | None) -> Iterator[cf.Executor | None]:
     """None (run here), a local process pool, or a Dask cluster's executor."""
@@ -191,7 +198,7 @@ def _executor(jobs: int, scheduler: str | None) -> Iterator[cf.Executor | None]:
     if jobs <= 1:
         yield None
         return
-    pool = cf.ProcessPoolExecutor(max_workers=jobs)
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
     try:
         yield pool
     finally:
