@@ -63,7 +63,7 @@ pd.Series({
 
 Every station with its simulated utilisation (mean over replications, 95 % confidence interval) and the analytic
 prediction (`predicted_utilization`) from the same traffic equations `axis-sim check` prints."""),
-    ("code", '''columns = ["name", "kind", "servers", "utilization", "utilization_ci_low", "utilization_ci_high",
+    ("code", '''columns = ["id", "name", "kind", "servers", "utilization", "utilization_ci_low", "utilization_ci_high",
            "predicted_utilization", "peak_utilization", "mean_wait_seconds", "throughput_per_day"]
 result.stations.sort_values("utilization", ascending=False)[columns].head(10)'''),
     ("md", "## Charts\n\nEach chart function takes a result and returns matplotlib Axes (the names keep their diacritics)."),

@@ -23,8 +23,34 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import analytic, errors
-from .experiment import run, sweep
-from .scenario import apply_parameters, load_scenario
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["__version__", "analytic", "apply_parameters", "errors", "load_scenario", "run", "sweep"]
+
+if TYPE_CHECKING:  # pragma: no cover - the names below, for type checkers
+    from . import analytic, errors
+    from .experiment import run, sweep
+    from .scenario import apply_parameters, load_scenario
+
+#: Where each public name lives: imported on first use, so ``import simulator`` (and ``axis-sim --help``)
+#: loads nothing heavy, and Ctrl-C while the command starts is caught by ``axis-sim`` itself.
+_LAZY = {"analytic": ("analytic", None), "errors": ("errors", None), "run": ("experiment", "run"),
+         "sweep": ("experiment", "sweep"), "apply_parameters": ("scenario", "apply_parameters"),
+         "load_scenario": ("scenario", "load_scenario")}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use (PEP 562)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'simulator' has no attribute {name!r}")
+    import importlib
+
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(f".{module_name}", __name__)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -107,9 +107,9 @@ def plot_occupancy(result: RunResult, *, top: int = 5, ax: "Axes | None" = None)
     ax = _axes(ax, (10, 4.5))
     frame = result.occupancy
     hours = result.timeseries["time_hours"].to_numpy()
-    for station in _busiest(result, top):
-        if station["name"] in frame:
-            ax.plot(hours[: len(frame)], frame[station["name"]].to_numpy(), linewidth=1, label=station["name"])
+    for station in _busiest(result, top):  # the occupancy columns are station ids; names label the lines
+        if station["id"] in frame:
+            ax.plot(hours[: len(frame)], frame[station["id"]].to_numpy(), linewidth=1, label=station["name"])
     ax.set_xlabel("simulated time (hours)")
     ax.set_ylabel("documents at the station")
     ax.set_title(f"Queues at the busiest stations: {result.summary['scenario']}")
@@ -124,17 +124,17 @@ def plot_electronic_share_over_time(result: RunResult, *, ax: "Axes | None" = No
     ax = _axes(ax, (9, 4.5))
     frame = result.timeseries
     day = np.floor(frame["time"].to_numpy() / 86400.0 - 1e-9)
-    created = np.diff(np.concatenate([[0.0], frame["documents_generated"].to_numpy()]))
-    electronic = np.diff(np.concatenate([[0.0], frame["documents_electronic"].to_numpy()]))
+    created = frame["documents_generated_in_interval"].to_numpy()
+    electronic = frame["documents_electronic_in_interval"].to_numpy()
     days = np.unique(day)
     per_day_created = np.array([created[day == d].sum() for d in days])
     per_day_electronic = np.array([electronic[day == d].sum() for d in days])
     keep = per_day_created > 0
     ax.plot(days[keep] + 1, 100 * per_day_electronic[keep] / per_day_created[keep], marker="o", markersize=3,
             label="documents created that day")
-    total = frame["documents_generated"].to_numpy()
+    total = frame["documents_generated_total"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        cumulative = np.where(total > 0, frame["documents_electronic"].to_numpy() / total, np.nan)
+        cumulative = np.where(total > 0, frame["documents_electronic_total"].to_numpy() / total, np.nan)
     ax.plot(frame["time"].to_numpy() / 86400.0, 100 * cumulative, linestyle="--", label="all documents so far")
     ax.set_xlabel("simulated day")
     ax.set_ylabel("sent electronically (%)")
@@ -167,23 +167,21 @@ def plot_network_map(result: RunResult, topology: "Topology", *, ax: "Axes | Non
     shells = [[n for n in graph if kinds[n] == "hub"], [n for n in graph if kinds[n] == "platform"],
               [n for n in graph if kinds[n] == "agency"]]
     position = nx.shell_layout(graph, [shell for shell in shells if shell])
-    utilization = {s["name"]: s["utilization"] for s in result.summary["stations"]}
+    utilization = {s["id"]: s["utilization"] for s in result.summary["stations"]}  # station id = graph node
     names = {s.node: s.name for s in topology.stations}
     cmap = mpl.colormaps["RdYlGn_r"]
     nx.draw_networkx_edges(graph, position, ax=ax, edge_color="#cccccc", width=0.5)
     sizes = {"hub": 900, "platform": 90, "agency": 25}
     for shell in shells:
         modelled = [n for n in shell if n in names]
-        values = [min(1.0, utilization.get(names[n], 0.0) or 0.0) for n in modelled]
+        values = [min(1.0, utilization.get(n, 0.0) or 0.0) for n in modelled]
         if modelled:
             nx.draw_networkx_nodes(graph, position, nodelist=modelled, node_color=values, cmap=cmap, vmin=0, vmax=1,
                                    node_size=sizes[kinds[modelled[0]]], ax=ax, edgecolors="black", linewidths=0.3)
         skipped = [n for n in shell if n not in names]
         if skipped:
             nx.draw_networkx_nodes(graph, position, nodelist=skipped, node_color="#bbbbbb", node_size=8, ax=ax)
-    busiest = _busiest(result, 6)
-    by_name = {v: k for k, v in names.items()}
-    labels = {by_name[s["name"]]: f"{s['name']}\n{s['utilization']:.0%}" for s in busiest if s["name"] in by_name}
+    labels = {s["id"]: f"{s['name']}\n{s['utilization']:.0%}" for s in _busiest(result, 6) if s["id"] in names}
     nx.draw_networkx_labels(graph, position, labels=labels, font_size=8, ax=ax)
     colorbar = ax.figure.colorbar(mpl.cm.ScalarMappable(norm=mpl.colors.Normalize(0, 1), cmap=cmap), ax=ax, shrink=0.6)
     colorbar.set_label("utilisation")

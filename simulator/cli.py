@@ -13,7 +13,7 @@ import sys
 import tomllib
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 from . import __version__
 from .errors import ExperimentError, ScenarioError, SimulatorError
@@ -62,6 +62,12 @@ def _table(rows: list[list[str]], header: list[str], right: set[int]) -> str:
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
+def _station_label(station: dict[str, Any]) -> str:
+    """A station for display: its name, with its id when the id says more (``Sở Nội vụ [agency:snv-hn]``)."""
+    name, ident = station.get("name"), station.get("id")
+    return f"{name} [{ident}]" if ident and ident != name else str(name)
+
+
 def format_summary(summary: dict[str, Any], top: int = 5) -> str:
     """The terminal summary of a run: documents, share, throughput, latency, busiest stations."""
     docs = summary["documents"]
@@ -100,19 +106,21 @@ def format_summary(summary: dict[str, Any], top: int = 5) -> str:
                          {2, 3, 4, 5, 6, 7, 8})]
     bottleneck = summary.get("bottleneck")
     if bottleneck:
-        lines += ["", f"Bottleneck: {bottleneck['name']} at {bottleneck['utilization']:.1%} utilisation"
+        lines += ["", f"Bottleneck: {_station_label(bottleneck)} at {bottleneck['utilization']:.1%} utilisation"
                       f"{_ci(bottleneck, 'utilization', percent)}"]
     peak = summary.get("peak_bottleneck")
     if peak and peak.get("utilization") is not None and math.isfinite(peak["utilization"]):
-        lines.append(f"Busiest {_duration(peak['interval_seconds'])}: {peak['name']} at {peak['utilization']:.1%}"
+        lines.append(f"Busiest {_duration(peak['interval_seconds'])}: {_station_label(peak)} at {peak['utilization']:.1%}"
                      f"{_ci(peak, 'utilization', percent)}")
     analytic = summary.get("analytic")
     if analytic and analytic.get("headroom") is not None and math.isfinite(analytic["headroom"]):
         lines.append(f"Analytic headroom: all traffic can grow x{analytic['headroom']:.2f} before {analytic['bottleneck']} saturates")
     disagreements = summary.get("theory_disagreements") or []
     if disagreements:
+        by_id = {s["id"]: s for s in summary["stations"]}
+        shown = ", ".join(_station_label(by_id[i]) if i in by_id else str(i) for i in disagreements[:5])
         lines.append(f"WARNING: simulation and exact theory disagree beyond the 95% interval at {len(disagreements)} "
-                     f"station(s): {', '.join(disagreements[:5])} (see the 'theory' column of stations.csv)")
+                     f"station(s): {shown} (see the 'theory' column of stations.csv)")
     return "\n".join(lines)
 
 
@@ -336,6 +344,24 @@ class _Bar:
             self._bar.close()
 
 
+def _output(args: argparse.Namespace, name: str, kind: Literal["run", "sweep"]) -> Path:
+    """The result folder of ``run`` or ``sweep``: ``-o``, else ``results/<name>[-sweep]`` made a safe folder name.
+
+    It is checked before anything runs (a file, or a non-empty folder that is
+    not an earlier result, is refused) and the temporary folders a killed
+    run left beside it are removed.
+    """
+    from .folders import check_output, clean_stale, safe_name
+
+    if args.output:
+        output, option = Path(args.output), "-o"
+    else:
+        output, option = Path("results") / safe_name(f"{name}-sweep" if kind == "sweep" else name), "result folder"
+    check_output(output, kind, option=option)
+    clean_stale(output.parent, output.name)
+    return output
+
+
 def _run(args: argparse.Namespace) -> int:
     from .charts import save_charts
     from .experiment import run
@@ -343,7 +369,7 @@ def _run(args: argparse.Namespace) -> int:
 
     scenario = _load(args)
     _check_options(args)
-    output = Path(args.output) if args.output else Path("results") / scenario.name
+    output = _output(args, scenario.name, "run")
     single = (args.replications or scenario.run.replications) == 1 and scenario.run.precision is None
     bar = _Bar(args.quiet, "simulated h" if single else "replication")
     try:
@@ -355,7 +381,10 @@ def _run(args: argparse.Namespace) -> int:
     try:
         folder = result.save(output, extra=lambda temporary: save_charts(result, temporary, topology))
     except OSError as err:
-        raise ExperimentError(f"{output}: cannot write the result folder: {err.strerror or err}") from None
+        from .folders import describe
+
+        raise ExperimentError(f"{output}: cannot write the result folder: {describe(err)}; nothing was written "
+                              "(free the space or give another -o)") from None
     if not args.quiet:
         print(format_summary(result.summary))
         print(f"\nResults written to {folder}/ (summary.json, stations.csv, timeseries.csv, scenario.toml, charts/)")
@@ -368,7 +397,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
     scenario = _load(args)
     _check_options(args)
-    output = Path(args.output) if args.output else Path("results") / f"{scenario.name}-sweep"
+    output = _output(args, scenario.name, "sweep")
     bar = _Bar(args.quiet, "run")
     try:
         result = sweep(scenario, output, seed=args.seed, replications=args.replications, jobs=args.jobs,
@@ -482,11 +511,21 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Exit status after Ctrl-C (128 + SIGINT, as a shell reports a process it interrupted).
+INTERRUPTED = 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``axis-sim``; returns the exit status."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    """Entry point of ``axis-sim``; returns the exit status.
+
+    0 success, 2 invalid input (one line per problem), 1 an internal error or
+    a failed verification, 130 interrupted (Ctrl-C at any point, the imports
+    included: one line, no traceback; temporary folders are removed).
+    """
+    debug = False
     try:
+        args = _parser().parse_args(argv)
+        debug = args.debug
         commands = {"run": _run, "sweep": _sweep, "capacity": _capacity, "check": _check, "schema": _schema,
                     "verify": _verify}
         return commands[args.command](args)
@@ -496,9 +535,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print("axis-sim: interrupted", file=sys.stderr)
-        return 1
+        return INTERRUPTED
     except Exception as err:  # noqa: BLE001 - the last line of defence
-        if args.debug:
+        if debug:
             traceback.print_exc()
         print(f"axis-sim: internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback; please report it)",
               file=sys.stderr)

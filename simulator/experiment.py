@@ -30,7 +30,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -42,6 +41,7 @@ from . import __version__
 from .analytic import Prediction, predict
 from .engine import simulate
 from .errors import ExperimentError
+from .folders import check_output, clean_stale, describe, make_folder, publish, temporary_path, write_text
 from .metrics import Histogram
 from .results import RunResult, _jsonable, combine, confidence_interval, stations_frame, summarize
 from .scenario import Scenario, apply_parameters, dump_scenario
@@ -171,6 +171,13 @@ def _resolve_warmup(scenario: Scenario, seed: int, pilot: Callable[[Scenario, np
 # --------------------------------------------------------------------------- executors
 
 
+def _ignore_interrupts() -> None:
+    """In a worker process: leave Ctrl-C to the collecting process (one message, its clean-up), no worker traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextlib.contextmanager
 def _executor(jobs: int, scheduler: str | None) -> Iterator[cf.Executor | None]:
     """None (run here), a local process pool, or a Dask cluster's executor."""
@@ -191,7 +198,7 @@ def _executor(jobs: int, scheduler: str | None) -> Iterator[cf.Executor | None]:
     if jobs <= 1:
         yield None
         return
-    pool = cf.ProcessPoolExecutor(max_workers=jobs)
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
     try:
         yield pool
     finally:
@@ -381,7 +388,7 @@ def _compare_with_theory(summary: dict[str, Any], summaries: list[dict[str, Any]
                 verdict = "DISAGREES"
         station["theory"] = verdict
         if verdict == "DISAGREES":
-            disagreements.append(station["name"])
+            disagreements.append(station["id"])
     summary["theory_disagreements"] = disagreements
 
 
@@ -392,9 +399,36 @@ def _rename_bottlenecks(summary: dict[str, Any]) -> None:
         if not stations or not summary.get(key):
             continue
         top = max(stations, key=lambda s: s[field_name])
-        summary[key].update(name=top["name"], utilization=top[field_name])
+        summary[key].update(id=top["id"], name=top["name"], utilization=top[field_name])
         if f"{field_name}_ci" in top:
             summary[key]["utilization_ci"] = top[f"{field_name}_ci"]
+
+
+#: Time-series columns that are running totals from the start of the run: written with a ``_total`` suffix,
+#: with the count of each sampling interval beside them (``_in_interval``).
+RUNNING_TOTALS = ("documents_generated", "documents_electronic", "documents_paper", "copies_delivered")
+
+
+def _timeseries_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The time-series table: running totals as ``<figure>_total`` next to ``<figure>_in_interval`` counts.
+
+    Levels at the sampling instant (``documents_in_flight``,
+    ``statuses_in_flight``) and per-interval figures keep their names.
+    """
+    frame = pd.DataFrame({"time": columns["time"], "time_hours": columns["time"] / 3600.0})
+    for name, values in columns.items():
+        if name == "time":
+            continue
+        if name in RUNNING_TOTALS:
+            frame[f"{name}_total"] = values
+            frame[f"{name}_in_interval"] = np.diff(np.concatenate([[0.0], values]))
+        else:
+            frame[name] = values
+    created = frame["documents_generated_in_interval"].to_numpy()
+    electronic = frame["documents_electronic_in_interval"].to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frame["electronic_share_in_interval"] = np.where(created > 0, electronic / created, np.nan)
+    return frame
 
 
 def _assemble(scenario: Scenario, seed: int, outputs: list[Replication]) -> RunResult:
@@ -408,23 +442,18 @@ def _assemble(scenario: Scenario, seed: int, outputs: list[Replication]) -> RunR
     for o in outputs:
         latency.merge(o.latency)
     stations = stations_frame(summary)
-    timeseries = pd.DataFrame({k: np.mean([o.timeseries[k] for o in outputs], axis=0) for k in outputs[0].timeseries})
-    timeseries.insert(1, "time_hours", timeseries["time"] / 3600.0)
-    created = np.diff(np.concatenate([[0.0], timeseries["documents_generated"].to_numpy()]))
-    electronic = np.diff(np.concatenate([[0.0], timeseries["documents_electronic"].to_numpy()]))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        timeseries["electronic_share_in_interval"] = np.where(created > 0, electronic / created, np.nan)
+    timeseries = _timeseries_frame({k: np.mean([o.timeseries[k] for o in outputs], axis=0) for k in outputs[0].timeseries})
     occupancy = np.mean([o.occupancy for o in outputs], axis=0)
-    names = [s["name"] for s in summary["stations"]]
+    ids = [s["id"] for s in summary["stations"]]
     watched = list(outputs[0].watched)
     column_of = {station: column for column, station in enumerate(watched)}
     busiest = np.argsort([-(s["utilization"] if math.isfinite(s["utilization"]) else -1) for s in summary["stations"]])
     for i in [i for i in busiest if i in column_of][:10]:
         if occupancy.shape[0]:
-            timeseries[f"in_system: {names[i]}"] = occupancy[:, column_of[i]]
-    watched_names = [names[i] for i in watched]
-    occupancy_frame = (pd.DataFrame(occupancy, columns=watched_names) if occupancy.size
-                       else pd.DataFrame(columns=watched_names))
+            timeseries[f"in_system: {ids[i]}"] = occupancy[:, column_of[i]]
+    watched_ids = [ids[i] for i in watched]
+    occupancy_frame = (pd.DataFrame(occupancy, columns=watched_ids) if occupancy.size
+                       else pd.DataFrame(columns=watched_ids))
     return RunResult(summary=summary, stations=stations, timeseries=timeseries, latency=latency,
                      replications=summaries, scenario=scenario, occupancy=occupancy_frame)
 
@@ -512,21 +541,16 @@ def _point_row(point: Point, result: RunResult) -> dict[str, Any]:
         row[column] = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
         low, high = confidence_interval(values)
         row[f"{column}_ci_low"], row[f"{column}_ci_high"] = low, high
-    row["bottleneck"] = (result.summary.get("bottleneck") or {}).get("name")
-    row["peak_bottleneck"] = (result.summary.get("peak_bottleneck") or {}).get("name")
+    for key in ("bottleneck", "peak_bottleneck"):
+        station = result.summary.get(key) or {}
+        row[f"{key}_id"], row[key] = station.get("id"), station.get("name")
     analytic = result.summary.get("analytic") or {}
+    row["predicted_bottleneck_id"] = analytic.get("bottleneck_id")
     row["predicted_bottleneck"] = analytic.get("bottleneck")
     row["predicted_bottleneck_utilization"] = analytic.get("bottleneck_utilization")
     row["predicted_latency_mean_seconds"] = analytic.get("latency_mean_seconds")
     row["headroom"] = analytic.get("headroom")
     return row
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(temporary, path)
 
 
 def _point_prediction(cache: dict[int, Prediction], point: Point) -> Prediction:
@@ -578,11 +602,41 @@ def sweep(scenario: Scenario, output: str | Path, seed: int | None = None, repli
     jobs = _check_counts(seed, replications, jobs)
     points = expand(scenario)
     folder = Path(output)
+    check_output(folder, "sweep", option="sweep folder")
+    created = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        store = RunStore(folder / "runs.sqlite")
+        clean_stale(folder)
+        # the outputs are drawn here and moved into the folder at the end: a failure leaves no half of them
+        staging = make_folder(temporary_path(folder / "outputs"))
     except OSError as err:
-        raise ExperimentError(f"{folder}: cannot write the sweep folder: {err.strerror or err}") from None
+        raise ExperimentError(f"{folder}: cannot write the sweep folder: {describe(err)}") from None
+    try:
+        return _sweep_into(folder, staging, scenario, points, seed, replications, jobs, scheduler, progress, charts,
+                           point_charts)
+    except BaseException:
+        if created and _nothing_stored(folder):  # nothing to resume: leave nothing behind
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _nothing_stored(folder: Path) -> bool:
+    """Whether the sweep folder's run store holds no finished run (or cannot be read)."""
+    try:
+        with RunStore(folder / "runs.sqlite") as store:
+            return store.count() == 0
+    except Exception:  # noqa: BLE001 - an unreadable store holds nothing to resume
+        return True
+
+
+def _sweep_into(folder: Path, staging: Path, scenario: Scenario, points: list[Point], seed: int, replications: int,
+                jobs: int, scheduler: str | None, progress: Progress | None,
+                charts: Callable[[SweepResult, Path], None] | None,
+                point_charts: Callable[[RunResult, Path], None] | None) -> SweepResult:
+    """The body of :func:`sweep`: run what the store lacks, draw the outputs in ``staging``, move them in place."""
+    store = RunStore(folder / "runs.sqlite")
     outputs: dict[tuple[int, int], Replication] = {}
     ran = reused = 0
     with store, _executor(min(jobs, len(points) * replications), scheduler) as executor:
@@ -625,27 +679,38 @@ def sweep(scenario: Scenario, output: str | Path, seed: int | None = None, repli
                 progress(len(outputs), total)
 
         _execute(tasks, executor, done)
-    results = []
-    for point in points:
-        result = _assemble(resolved[point.index], seed, [outputs[(point.index, r)] for r in range(replications)])
-        result.summary["warmup"] = warmups[point.index]
-        result.summary["parameters"] = point.parameters
-        result.save(folder / "points" / point.label, extra=_point_extra(point_charts, result))
-        results.append(result)
-    table = pd.DataFrame([_point_row(p, r) for p, r in zip(points, results)])
-    outcome = SweepResult(points, results, table, folder, reused=reused, ran=ran)
-    _write_atomically(folder / "points.csv", table.to_csv(index=False))
-    manifest = {
-        "scenario": scenario.name, "scenario_fingerprint": fingerprint(dump_scenario(scenario), seed),
-        "seed": seed, "replications": replications, "version": __version__, "mode": scenario.sweep.mode,
-        "seeds": "replication r of every point: SeedSequence(seed).spawn(...)[r] (common random numbers)",
-        "points": [{"point": p.label, "parameters": p.parameters, "fingerprint": keys[p.index]} for p in points],
-    }
-    _write_atomically(folder / "manifest.json", json.dumps(_jsonable(manifest), indent=2, ensure_ascii=False) + "\n")
-    (folder / "scenario.toml").write_text(dump_scenario(scenario), encoding="utf-8")
-    if charts is not None:
-        target = folder / "charts"
-        if target.exists():
-            shutil.rmtree(target)
-        charts(outcome, folder)
+    step = "the point folders (points/)"
+    try:
+        results = []
+        for point in points:
+            step = f"the result folder of point {point.label} (points/{point.label}/)"
+            result = _assemble(resolved[point.index], seed, [outputs[(point.index, r)] for r in range(replications)])
+            result.summary["warmup"] = warmups[point.index]
+            result.summary["parameters"] = point.parameters
+            result.save(staging / "points" / point.label, extra=_point_extra(point_charts, result))
+            results.append(result)
+        table = pd.DataFrame([_point_row(p, r) for p, r in zip(points, results)])
+        outcome = SweepResult(points, results, table, folder, reused=reused, ran=ran)
+        step = "points.csv"
+        write_text(staging / "points.csv", table.to_csv(index=False))
+        manifest = {
+            "scenario": scenario.name, "scenario_fingerprint": fingerprint(dump_scenario(scenario), seed),
+            "seed": seed, "replications": replications, "version": __version__, "mode": scenario.sweep.mode,
+            "seeds": "replication r of every point: SeedSequence(seed).spawn(...)[r] (common random numbers)",
+            "points": [{"point": p.label, "parameters": p.parameters, "fingerprint": keys[p.index]} for p in points],
+        }
+        step = "manifest.json"
+        write_text(staging / "manifest.json", json.dumps(_jsonable(manifest), indent=2, ensure_ascii=False) + "\n")
+        step = "scenario.toml"
+        write_text(staging / "scenario.toml", dump_scenario(scenario))
+        if charts is not None:
+            step = "the sweep charts (charts/)"
+            charts(outcome, staging)
+        step = "the finished outputs into place"
+        for name in ("points", "points.csv", "scenario.toml", "charts", "manifest.json"):
+            if (staging / name).exists():
+                publish(staging / name, folder / name)
+    except OSError as err:
+        raise ExperimentError(f"{folder}: cannot write {step}: {describe(err)} (the finished runs are kept in "
+                              "runs.sqlite: free the space or fix the folder and rerun to resume)") from None
     return outcome

@@ -13,9 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
@@ -23,13 +21,15 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 
+from .folders import check_output, clean_stale, make_folder, publish, temporary_path
 from .metrics import Histogram
-from .scenario import Scenario, dump_scenario
+from .scenario import Outage, Scenario, dump_scenario
 
 if TYPE_CHECKING:  # pragma: no cover - results sits beside analytic and does not import it
     from .analytic import Prediction
 
-__all__ = ["ConfidenceInterval", "RunResult", "summarize", "combine", "confidence_interval", "load_result"]
+__all__ = ["ConfidenceInterval", "RunResult", "summarize", "combine", "confidence_interval", "load_result",
+           "outage_seconds_between"]
 
 _DAY = 86400.0
 
@@ -81,6 +81,65 @@ def _ratio(numerator: float, denominator: float) -> float:
     return float(numerator) / float(denominator) if denominator else math.nan
 
 
+#: Outage intervals enumerated per station before falling back to a per-outage closed form.
+_MAX_OUTAGE_INTERVALS = 100_000
+
+
+def _down_until(spec: Outage, t: float) -> float:
+    """Seconds ``spec`` keeps a station down in ``[0, t]`` (closed form: complete periods plus the last part)."""
+    if t <= spec.start:
+        return 0.0
+    if spec.every is None:
+        return min(spec.duration, t - spec.start)
+    periods, rest = divmod(t - spec.start, spec.every)
+    return periods * spec.duration + min(spec.duration, rest)
+
+
+def outage_seconds_between(outages: Sequence[Outage], low: float, high: float) -> float:
+    """Seconds a station with these outages is down between ``low`` and ``high`` (overlapping outages once).
+
+    The engine takes a station down from ``start`` for ``duration``, again
+    every ``every``; this measures the union of those periods inside the
+    window (the measurement window: warm-up to horizon).
+
+    Parameters
+    ----------
+    outages : sequence of Outage
+    low, high : float
+        The window, seconds.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from simulator.scenario import Outage
+    >>> outage_seconds_between([Outage(start=100, duration=50, every=1000)], 0, 3000)
+    150.0
+    >>> outage_seconds_between([Outage(start=100, duration=50, every=1000)], 120, 3000)
+    130.0
+    >>> outage_seconds_between([Outage(start=0, duration=10), Outage(start=5, duration=10)], 0, 100)
+    15.0
+    """
+    if high <= low or not outages:
+        return 0.0
+    if len(outages) == 1:
+        return float(_down_until(outages[0], high) - _down_until(outages[0], low))
+    counts = [1 if o.every is None else max(0, math.ceil((high - o.start) / o.every)) for o in outages]
+    if sum(counts) > _MAX_OUTAGE_INTERVALS:  # too many to merge: sum each outage's share, at most the window
+        return float(min(high - low, sum(_down_until(o, high) - _down_until(o, low) for o in outages)))
+    intervals = sorted((o.start + k * (o.every or 0.0), o.start + k * (o.every or 0.0) + o.duration)
+                       for o, count in zip(outages, counts) for k in range(count))
+    total, end = 0.0, low
+    for begin, finish in intervals:
+        begin, finish = max(begin, end), min(finish, high)
+        if finish > begin:
+            total += finish - begin
+            end = finish
+    return float(total)
+
+
 def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Prediction | None") -> dict[str, Any]:
     """The summary of one replication (see DESIGN.md section 4 for the keys).
 
@@ -105,6 +164,7 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
         mean_service = _ratio(window.busy_area[i], served)
         guess = predicted[i]
         stations.append({
+            "id": station.node,
             "name": station.name,
             "kind": station.kind,
             "servers": station.servers,
@@ -117,7 +177,7 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
             "throughput_per_day": served / span * _DAY,
             "arrivals": int(window.arrived[i]),
             "dropped": int(window.dropped[i]),
-            "outage_seconds": float(output.outage_seconds[i]),
+            "outage_seconds": outage_seconds_between(station.outages, output.warmup, output.horizon),
             "predicted_utilization": guess.utilization if guess else math.nan,
             "predicted_mean_sojourn_seconds": guess.mean_sojourn if guess else math.nan,
         })
@@ -159,15 +219,17 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
         "paper_latency_seconds": {"mean": output.paper_latency.mean},
         "status_latency_seconds": {"mean": output.status_latency.mean, "p95": output.status_latency.quantile(0.95)},
         "stations": stations,
-        "bottleneck": {"name": busiest["name"], "utilization": busiest["utilization"]} if busiest else None,
-        "peak_bottleneck": {"name": peak["name"], "utilization": peak["peak_utilization"],
+        "bottleneck": {"id": busiest["id"], "name": busiest["name"], "utilization": busiest["utilization"]} if busiest else None,
+        "peak_bottleneck": {"id": peak["id"], "name": peak["name"], "utilization": peak["peak_utilization"],
                             "interval_seconds": scenario.run.timeseries_interval} if peak else None,
         "horizon_seconds": output.horizon,
         "warmup_seconds": output.warmup,
         "events": output.events,
     }
     if prediction is not None:
+        position = next((i for i, s in enumerate(prediction.stations) if s is prediction.bottleneck), None)
         summary["analytic"] = {
+            "bottleneck_id": topology.stations[position].node if position is not None else None,
             "bottleneck": prediction.bottleneck.name if prediction.bottleneck else None,
             "bottleneck_utilization": prediction.bottleneck.utilization if prediction.bottleneck else math.nan,
             "headroom": prediction.headroom,
@@ -188,7 +250,8 @@ def _combine_values(values: list[Any]) -> tuple[Any, Any]:
     return mean, list(confidence_interval(numbers))
 
 
-_NO_CI = {"horizon_seconds", "warmup_seconds", "working_days", "interval_seconds", "servers", "name", "kind", "exact", "caveats",
+_NO_CI = {"horizon_seconds", "warmup_seconds", "working_days", "interval_seconds", "servers", "id", "name", "kind", "exact",
+          "caveats", "bottleneck_id",
           "predicted_utilization", "predicted_mean_sojourn_seconds", "outage_seconds", "bottleneck_utilization",
           "headroom", "latency_mean_seconds"}
 
@@ -266,13 +329,25 @@ class RunResult:
         """Write the result folder atomically and return its path.
 
         Writes ``summary.json``, ``stations.csv``, ``timeseries.csv`` and
-        ``scenario.toml`` (the resolved scenario) into a temporary sibling
-        folder, calls ``extra(temporary_folder)`` (e.g. to draw charts), then
-        renames it to ``folder``, replacing an earlier result.
+        ``scenario.toml`` (the resolved scenario) into a hidden temporary
+        sibling folder, calls ``extra(temporary_folder)`` (e.g. to draw
+        charts), then renames it to ``folder``, replacing an earlier result.
+        Temporary siblings a killed run left behind are removed first.
+        Folders and files get the permissions the user's umask allows.
+
+        Raises
+        ------
+        ExperimentError
+            If ``folder`` is a file, or a non-empty folder that holds no
+            earlier result (it is not replaced); nothing is written.
+        OSError
+            If writing fails (a full disk); the temporary folder is removed.
         """
         target = Path(folder)
+        check_output(target, "run", option="result folder")
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        clean_stale(target.parent, target.name)
+        temporary = make_folder(temporary_path(target))
         try:
             (temporary / "summary.json").write_text(json.dumps(_jsonable(self.summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             self.stations.to_csv(temporary / "stations.csv", index=False, encoding="utf-8")
@@ -280,15 +355,7 @@ class RunResult:
             (temporary / "scenario.toml").write_text(dump_scenario(self.scenario), encoding="utf-8")
             if extra is not None:
                 extra(temporary)
-            if target.exists():
-                old = target.with_name(f".{target.name}.old")
-                if old.exists():
-                    shutil.rmtree(old)
-                os.replace(target, old)
-                os.replace(temporary, target)
-                shutil.rmtree(old)
-            else:
-                os.replace(temporary, target)
+            publish(temporary, target)
         except BaseException:
             shutil.rmtree(temporary, ignore_errors=True)
             raise

@@ -11,12 +11,15 @@ results (workers return their results to it).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import pickle
 import sqlite3
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
+
+from .errors import ExperimentError
 
 __all__ = ["RunStore", "fingerprint"]
 
@@ -41,34 +44,60 @@ def fingerprint(scenario_text: str, seed: int) -> str:
 
 
 class RunStore:
-    """A folder's ``runs.sqlite``: finished replications by (fingerprint, replication)."""
+    """A folder's ``runs.sqlite``: finished replications by (fingerprint, replication).
+
+    Every database error (a read-only folder, a full disk, a damaged file)
+    becomes an :class:`~simulator.errors.ExperimentError` naming the file and
+    what failed; what was committed before stays.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path)
-        self._db.execute(_SCHEMA)
-        self._db.commit()
+        self._db: sqlite3.Connection | None = None
+        with self._failing("open the run store"):
+            self._db = sqlite3.connect(self.path)
+            self._db.execute(_SCHEMA)
+            self._db.commit()
+
+    @contextlib.contextmanager
+    def _failing(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as err:
+            reason = str(err)
+            if "full" in reason:
+                reason = "no space left on the device"
+            raise ExperimentError(f"{self.path}: cannot {what}: {reason}") from None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The open connection."""
+        assert self._db is not None, "the run store is closed"
+        return self._db
 
     def get(self, key: str, replication: int) -> Any | None:
         """The stored value, or ``None``."""
-        row = self._db.execute("SELECT payload FROM runs WHERE fingerprint = ? AND replication = ?",
-                               (key, replication)).fetchone()
+        with self._failing("read a stored run"):
+            row = self.db.execute("SELECT payload FROM runs WHERE fingerprint = ? AND replication = ?",
+                                  (key, replication)).fetchone()
         return None if row is None else pickle.loads(zlib.decompress(row[0]))
 
     def put(self, key: str, replication: int, value: Any) -> None:
         """Store a value and commit it at once."""
         payload = zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 6)
-        with self._db:
-            self._db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?)", (key, replication, payload))
+        with self._failing("store a finished run (the runs stored before it are kept)"), self.db:
+            self.db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?)", (key, replication, payload))
 
     def count(self) -> int:
         """Rows stored."""
-        return int(self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+        with self._failing("count the stored runs"):
+            return int(self.db.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
 
     def close(self) -> None:
         """Close the database."""
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def __enter__(self) -> "RunStore":
         return self

@@ -35,8 +35,8 @@ def test_import_does_not_load_matplotlib():
 
 
 @pytest.mark.parametrize("module", ["units", "scenario", "streams", "structures", "topology", "traffic", "metrics",
-                                    "engine", "analytic", "results", "store", "experiment", "capacity", "verification",
-                                    "charts", "cli", "errors"])
+                                    "engine", "analytic", "results", "store", "folders", "experiment", "capacity",
+                                    "verification", "charts", "cli", "errors"])
 def test_every_module_documents_its_concept(module: str):
     """Each module opens with a docstring whose first line names its concept."""
     import importlib

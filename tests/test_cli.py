@@ -63,11 +63,13 @@ def test_run_rejects_bad_options(small: Path, tmp_path: Path, capsys, arguments:
 
 
 def test_unwritable_output_is_a_clear_error(small: Path, tmp_path: Path, capsys):
-    """An output path under a file cannot be created: exit 2, a message naming it."""
+    """An output path under a file cannot be created: exit 2 before running, a message naming it."""
     blocker = tmp_path / "file"
     blocker.write_text("x")
     assert 2 == main(["run", str(small), "-o", str(blocker / "out")])
-    assert "cannot write the result folder" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"-o {blocker / 'out'}: is under {blocker}, which is a file, not a folder" in err
+    assert "x" == blocker.read_text() and [blocker.name, small.name] == sorted(p.name for p in tmp_path.iterdir())
 
 
 def test_verify_needs_two_replications(capsys):

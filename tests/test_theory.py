@@ -130,7 +130,7 @@ def test_run_flags_disagreement_only_when_theory_is_exact():
     summary = result.summary
     summary["stations"][0]["predicted_mean_sojourn_seconds"] *= 1.5
     _compare_with_theory(summary, result.replications)
-    assert [summary["stations"][0]["name"]] == summary["theory_disagreements"]
+    assert [summary["stations"][0]["id"]] == summary["theory_disagreements"]  # keyed by station id
     calendar = simulator.run(load_scenario(hub_spoke_text(horizon="100h", warmup="0s", extra="") + "[calendar]\n"), seed=0)
     assert {"approximate"} == {s["theory"] for s in calendar.summary["stations"]}
 
