@@ -480,12 +480,14 @@ def require_finite(scenario: Scenario, topology: Topology) -> None:
     positive = table.weight[table.weight > 0]
     if not problems and scenario.traffic.recipients == "weighted" and len(positive) > 1:
         top, bottom = int(np.argmax(table.weight)), float(positive.min())
-        if not math.isfinite(float(positive.sum())) or table.weight[top] > WEIGHT_RATIO_LIMIT * bottom:
+        with np.errstate(over="ignore"):
+            total = float(positive.sum())
+        if not math.isfinite(total) or table.weight[top] > WEIGHT_RATIO_LIMIT * bottom:
             key, value = _agency_key(scenario, table, top, "weight")
-            problems.append(Problem(key, value, f"gives agency {table.ids[top]} a recipient weight "
-                                                f"{table.weight[top] / bottom:.3g} times the smallest positive one; "
-                                                f"positive recipient weights must lie within a factor of "
-                                                f"{WEIGHT_RATIO_LIMIT:.0e} of each other (and sum to a finite total)"))
+            problems.append(Problem(key, value, f"gives agency {table.ids[top]} a recipient weight of {table.weight[top]:.3g}, "
+                                                f"more than {WEIGHT_RATIO_LIMIT:.0e} times the smallest positive one "
+                                                f"({bottom:.3g}): positive recipient weights must lie within that factor "
+                                                "of each other and sum to a finite total"))
     if problems:
         raise ScenarioError(source, problems)
 
