@@ -454,11 +454,10 @@ def require_finite(scenario: Scenario, topology: Topology) -> None:
 
     Examples
     --------
-    >>> from simulator.scenario import load_scenario
-    >>> from simulator.topology import build_topology
-    >>> s = load_scenario('[traffic]\nmultiplier = inf\n[kinds.agency]\nrate = "1/h"\n'
-    ...                   '[[agencies]]\nid = "A"\n[[agencies]]\nid = "B"')
-    >>> require_finite(s, build_topology(s))
+    >>> import simulator.topology
+    >>> s = simulator.load_scenario('[traffic]\nmultiplier = inf\n[kinds.agency]\nrate = "1/h"\n'
+    ...                             '[[agencies]]\nid = "A"\n[[agencies]]\nid = "B"')
+    >>> require_finite(s, simulator.topology.build_topology(s))
     Traceback (most recent call last):
     ...
     simulator.errors.ScenarioError: <text>: traffic.multiplier = inf: must be a finite number

@@ -179,7 +179,7 @@ class WorkEstimate:
         Examples
         --------
         >>> WorkEstimate(86400.0, 1e5, 2e5, 0.0, 6e5, 24, 0, 1.1e6, 50, 0, 3e8).describe()
-        '1e+05 documents, 1.1e+06 events, 24 samples per replication; 1 replication(s): about 1.1 s at 1e+06 events/s, peak memory about 300 MB'
+        '1e+05 documents, 1.1e+06 events, 24 samples per replication; 1 replication(s): about 3.7 s at 3e+05 events/s, peak memory about 300 MB'
         """
         return (f"{self.documents:.3g} documents, {self.events:.3g} events, {self.samples:.3g} samples per replication; "
                 f"{self.replications} replication(s): about {format_wall(self.wall_seconds)} at {EVENTS_PER_SECOND:.3g} "
@@ -422,18 +422,18 @@ def enforce(scenario: Scenario, topology: Topology, work: WorkEstimate, limits: 
             problems.append(Problem(key, station.servers, (
                 f"{overload}; add servers, shorten the service or lower the traffic, or run with --allow-unstable "
                 "to simulate the overload")))
-    if work.total_events > limits.max_events:
-        key, value, reason = _driver(scenario, topology, work, "events")
-        problems.append(Problem(f"{where}{key}", value, (
-            f"the run would take about {work.total_events:.3g} events ({reason}; {work.replications} replication(s)), "
-            f"about {format_wall(work.wall_seconds)}, more than --max-events {limits.max_events:.3g}; "
-            "shorten or lighten the scenario, or raise --max-events")))
-    if work.memory_bytes > limits.max_memory:
-        key, value, reason = _driver(scenario, topology, work, "memory")
-        problems.append(Problem(f"{where}{key}", value, (
-            f"the run would need about {format_bytes(work.memory_bytes)} of memory ({reason}; {work.workers} "
-            f"replication(s) at once), more than --max-memory {format_bytes(limits.max_memory)}; shorten or lighten "
-            "the scenario, use fewer --jobs, or raise --max-memory")))
+    excess = [("events", work.total_events > limits.max_events,
+               f"the run would take about {work.total_events:.3g} events", f"{work.replications} replication(s)",
+               f"about {format_wall(work.wall_seconds)}, more than --max-events {limits.max_events:.3g}",
+               "shorten or lighten the scenario, or raise --max-events"),
+              ("memory", work.memory_bytes > limits.max_memory,
+               f"the run would need about {format_bytes(work.memory_bytes)} of memory",
+               f"{work.workers} replication(s) at once", f"more than --max-memory {format_bytes(limits.max_memory)}",
+               "shorten or lighten the scenario, use fewer --jobs, or raise --max-memory")]
+    for what, passed, figure, runs, limit, advice in excess:
+        if passed:
+            key, value, reason = _driver(scenario, topology, work, what)
+            problems.append(Problem(f"{where}{key}", value, f"{figure} ({reason}; {runs}), {limit}; {advice}"))
     if problems:
         raise WorkloadError(scenario.source, problems, work, unstable_only=len(problems) == 1 and bool(work.unstable)
                             and not limits.allow_unstable)

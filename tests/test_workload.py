@@ -46,14 +46,9 @@ def old_erlang_b(servers: int, offered_load: float) -> float:
 
 
 def old_erlang_c(servers: int, offered_load: float) -> float:
-    """Erlang C from the full recursion (the implementation before the bound)."""
-    if offered_load >= servers:
-        return 1.0
-    if offered_load <= 0:
-        return 0.0
-    blocking = old_erlang_b(servers, offered_load)
-    rho = offered_load / servers
-    return blocking / (1.0 - rho + rho * blocking)
+    """Erlang C from the full recursion (the implementation before the bound): B / (1 - rho + rho B)."""
+    rho, blocking = offered_load / servers, old_erlang_b(servers, offered_load)
+    return 1.0 if rho >= 1 else 0.0 if rho <= 0 else blocking / (1.0 - rho + rho * blocking)
 
 
 class OldOpenClock:
