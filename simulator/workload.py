@@ -81,10 +81,6 @@ class WorkloadError(ScenarioError):
         self.unstable_only = unstable_only
 
 
-class UnstableWarning(UserWarning):
-    """An unstable network simulated anyway (``allow_unstable``): its queues and memory grow until the horizon."""
-
-
 @dataclass(frozen=True)
 class Limits:
     """What a command may spend: ``--max-events``, ``--max-memory``, ``--allow-unstable``.
@@ -380,6 +376,10 @@ def _driver(scenario: Scenario, topology: Topology, work: WorkEstimate, what: st
         return key, format_rate(scenario.kind(key.split(".")[1]).rate, "h"), reason
     agency_id = key[len("agencies["):key.index("]")]
     return key, format_rate(next(a.rate for a in scenario.agencies if a.id == agency_id) or 0.0, "h"), reason
+
+
+class UnstableWarning(UserWarning):
+    """An unstable network simulated anyway (``allow_unstable``): its queues and memory grow until the horizon."""
 
 
 def enforce(scenario: Scenario, topology: Topology, work: WorkEstimate, limits: Limits | None = None,
