@@ -134,9 +134,10 @@ class WorkEstimate:
         and the most ``run.precision`` allows included).
     workers : int
         Replications running at once.
-    unstable : tuple of (str, float)
-        ``(station name, utilisation)`` of every station at utilisation 1 or
-        more that traffic visits.
+    unstable : tuple of (int, str, float)
+        ``(station index, name, utilisation)`` of every station without a
+        buffer at utilisation 1 or more that traffic visits (a finite buffer
+        drops what it cannot hold, so its queue stays bounded).
     drivers : dict
         Events and bytes by cause (``traffic``, ``samples``, ``outages``,
         ``agenda``; ``jobs``, ``samples``, ``latencies``, ``backlog``,
@@ -156,7 +157,7 @@ class WorkEstimate:
     memory_bytes: float
     replications: int = 1
     workers: int = 1
-    unstable: tuple[tuple[str, float], ...] = ()
+    unstable: tuple[tuple[int, str, float], ...] = ()
     drivers: dict[str, dict[str, float]] = field(default_factory=dict, compare=False)
 
     @property
@@ -287,9 +288,11 @@ def estimate(scenario: Scenario, topology: Topology, prediction: Prediction | No
     pending = sum(s.arrival_rate * s.mean_sojourn for s in prediction.stations if s.stable and math.isfinite(s.mean_sojourn))
     status_delay = sum(st.after.mean for st in scenario.traffic.statuses)
     pending += float(flows["copies"]) * status_delay
-    unstable = tuple((s.name, s.utilization) for s in prediction.stations if not s.stable and s.arrival_rate > 0)
+    # overloaded stations without a buffer (a finite buffer drops the excess: its queue stays bounded)
+    unstable = tuple((i, s.name, s.utilization) for i, (s, spec) in enumerate(zip(prediction.stations, topology.stations))
+                     if not s.stable and s.arrival_rate > 0 and spec.buffer is None)
     backlog = sum(max(0.0, s.arrival_rate - s.servers / s.mean_service) * horizon if s.mean_service > 0 else 0.0
-                  for s in prediction.stations if not s.stable and s.arrival_rate > 0)
+                  for s in (prediction.stations[i] for i, _, _ in unstable))
     runs = scenario.run.replications if replications is None else replications
     if run.precision is not None:
         runs = max(runs, run.precision.max_replications)
@@ -362,7 +365,7 @@ def _driver(scenario: Scenario, topology: Topology, work: WorkEstimate, what: st
     if cause == "agenda":
         return "run.horizon", format_duration(run.horizon), "the horizon alone"
     if cause == "backlog":
-        name, utilization = max(work.unstable, key=lambda item: item[1])
+        _, name, utilization = max(work.unstable, key=lambda item: item[2])
         return ("run.horizon", format_duration(run.horizon),
                 f"the unstable queue at {name} (utilisation {utilization:.0%}) grows to {work.backlog_jobs:.3g} jobs")
     key = _traffic_key(scenario, topology)
@@ -406,8 +409,7 @@ def enforce(scenario: Scenario, topology: Topology, work: WorkEstimate, limits: 
     limits = Limits() if limits is None else limits
     problems = []
     if work.unstable:
-        name, utilization = max(work.unstable, key=lambda item: item[1])
-        index = next(i for i, s in enumerate(topology.stations) if s.name == name)
+        index, name, utilization = max(work.unstable, key=lambda item: item[2])
         station = topology.stations[index]
         key = f"{where}{_station_key(scenario, station.node)}.servers"
         growth = (work.backlog_jobs / work.horizon) * 3600.0

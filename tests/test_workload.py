@@ -222,7 +222,7 @@ def test_estimate_of_an_unstable_network_counts_the_backlog():
     scenario = load_scenario(hub_spoke_text(hub_servers=1, hub_mean="300s", horizon="10h", warmup="0s"))
     topology = build_topology(scenario)
     work = estimate(scenario, topology)
-    assert work.unstable and work.unstable[0][1] == pytest.approx(10.0)
+    assert work.unstable and work.unstable[0][2] == pytest.approx(10.0)
     assert work.backlog_jobs == pytest.approx((120 / 3600 - 1 / 300) * 36000, rel=1e-9)
     with pytest.raises(WorkloadError) as refused:
         enforce(scenario, topology, work)
@@ -230,6 +230,9 @@ def test_estimate_of_an_unstable_network_counts_the_backlog():
     assert "--allow-unstable" in str(refused.value)
     with pytest.warns(UnstableWarning, match="grow without bound"):
         enforce(scenario, topology, work, Limits(allow_unstable=True))
+    buffered = load_scenario(hub_spoke_text(hub_servers=1, hub_mean="300s", horizon="10h", warmup="0s")
+                             .replace("servers = 1\n", "servers = 1\nbuffer = 10\n", 1))
+    assert not estimate(buffered, build_topology(buffered)).unstable  # a finite buffer drops the excess
 
 
 def test_parse_memory():
