@@ -47,7 +47,7 @@ from .results import RunResult, _jsonable, combine, confidence_interval, station
 from .scenario import Scenario, apply_parameters, dump_scenario
 from .store import RunStore, fingerprint
 from .topology import build_topology
-from .workload import WATCHED_STATIONS, Limits, enforce, estimate
+from .workload import API_LIMITS, WATCHED_STATIONS, Limits, enforce, estimate
 
 __all__ = ["Replication", "replicate", "replication_seed", "mser5", "run", "Point", "expand", "SweepResult", "sweep",
            "FIGURES", "figure"]
@@ -270,8 +270,10 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
     limits : Limits, optional
         Events, memory and instability the run may have, checked on the
         estimate of :func:`simulator.workload.estimate` before anything
-        runs (default :class:`~simulator.workload.Limits`: 2e9 events, 4 GB,
-        stable networks only).
+        runs (default :data:`~simulator.workload.API_LIMITS`: 2e9 events,
+        4 GB, an unstable network simulated with an
+        :class:`~simulator.workload.UnstableWarning`; the command line
+        refuses it unless ``--allow-unstable``).
 
     Returns
     -------
@@ -307,7 +309,7 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
     prediction = predict(scenario, topology)  # fails fast, here; once for every replication
     precision = scenario.run.precision
     work = estimate(scenario, topology, prediction, replications=replications, workers=1 if scheduler else jobs)
-    enforce(scenario, topology, work, limits)
+    enforce(scenario, topology, work, API_LIMITS if limits is None else limits)
     outputs: dict[int, Replication] = {}
     with _executor(min(jobs, max(replications, 2 if precision else 1)), scheduler) as executor:
         # the prediction does not depend on run.warmup: the pilot and every replication share it
@@ -559,7 +561,7 @@ def _check_sweep_work(points: list[Point], replications: int, jobs: int, limits:
 
     Returns the points' predictions (computed on the way), keyed by point index.
     """
-    limits = Limits() if limits is None else limits
+    limits = API_LIMITS if limits is None else limits
     workers = min(jobs, len(points) * replications)
     predictions: dict[int, Prediction] = {}
     total = 0.0

@@ -37,9 +37,9 @@ from .scenario import Scenario
 from .topology import HUB, Topology
 from .units import format_duration, format_rate
 
-__all__ = ["WorkEstimate", "Limits", "WorkloadError", "UnstableWarning", "estimate", "enforce", "WATCHED_STATIONS", "EVENTS_PER_SECOND",
-           "DEFAULT_MAX_EVENTS", "DEFAULT_MAX_MEMORY", "parse_memory", "format_bytes",
-           "format_wall"]
+__all__ = ["WorkEstimate", "Limits", "API_LIMITS", "WorkloadError", "UnstableWarning", "estimate", "enforce",
+           "WATCHED_STATIONS", "EVENTS_PER_SECOND", "DEFAULT_MAX_EVENTS", "DEFAULT_MAX_MEMORY", "parse_memory",
+           "format_bytes", "format_wall"]
 
 #: Stations whose occupancy over time a run records: the ones predicted busiest (all of a smaller network).
 WATCHED_STATIONS = 20
@@ -379,6 +379,12 @@ def _driver(scenario: Scenario, topology: Topology, work: WorkEstimate, what: st
         return key, format_rate(scenario.kind(key.split(".")[1]).rate, "h"), reason
     agency_id = key[len("agencies["):key.index("]")]
     return key, format_rate(next(a.rate for a in scenario.agencies if a.id == agency_id) or 0.0, "h"), reason
+
+
+#: The limits of :func:`simulator.run` and :func:`simulator.sweep` called from Python without ``limits``: the
+#: command line's, except that an unstable network runs (with an :class:`UnstableWarning`), as notebooks that
+#: show an overload expect. The command line refuses it unless ``--allow-unstable``.
+API_LIMITS = Limits(allow_unstable=True)
 
 
 class UnstableWarning(UserWarning):
