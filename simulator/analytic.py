@@ -33,6 +33,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
+from .errors import Problem, ScenarioError
 from .scenario import FanoutSpec, Scenario
 from .topology import HUB, AgencyTable, Topology
 from .traffic import OpenClock
@@ -53,7 +54,14 @@ __all__ = [
     "reform_load_change",
     "station_arrival_rates",
     "predict",
+    "require_finite",
+    "WEIGHT_RATIO_LIMIT",
 ]
+
+
+#: Servers (or M/M/c/K places) up to which the formulas sum term by term, as textbooks do (exact to rounding).
+#: Beyond it they switch to bounded closed forms, so a station with 10**12 servers costs no more than one with 10**5.
+TERMWISE_LIMIT = 100_000
 
 
 def erlang_c(servers: int, offered_load: float) -> float:
@@ -63,6 +71,10 @@ def erlang_c(servers: int, offered_load: float) -> float:
 
         C(c, a) = \frac{\frac{a^c}{c!}\frac{c}{c-a}}
                        {\sum_{k=0}^{c-1}\frac{a^k}{k!} + \frac{a^c}{c!}\frac{c}{c-a}}
+                = \frac{B(c, a)}{1 - \rho + \rho B(c, a)}, \quad \rho = a / c
+
+    with :math:`B` the Erlang B blocking probability (:func:`erlang_b`, whose
+    cost is bounded whatever the number of servers).
 
     Parameters
     ----------
@@ -82,15 +94,14 @@ def erlang_c(servers: int, offered_load: float) -> float:
     0.6893162217
     >>> erlang_c(1, 0.8)              # M/M/1: P(wait) = rho
     0.8
+    >>> erlang_c(10**12, 3.4)         # far more servers than load: nobody waits (and no loop of 10**12 steps)
+    0.0
     """
     if offered_load >= servers:
         return 1.0
     if offered_load <= 0:
         return 0.0
-    # Erlang B by the stable recursion, then C from B.
-    blocking = 1.0
-    for k in range(1, servers + 1):
-        blocking = offered_load * blocking / (k + offered_load * blocking)
+    blocking = erlang_b(servers, offered_load)
     rho = offered_load / servers
     return blocking / (1.0 - rho + rho * blocking)
 
@@ -100,17 +111,99 @@ def erlang_b(servers: int, offered_load: float) -> float:
 
     .. math:: B(c, a) = \frac{a^c / c!}{\sum_{k=0}^{c} a^k / k!}
 
-    computed by the stable recursion :math:`B(k) = a B(k-1) / (k + a B(k-1))`.
+    computed by the stable recursion :math:`B(k) = a B(k-1) / (k + a B(k-1))`,
+    which stops as soon as :math:`B` underflows to 0 (it stays 0: with many
+    more servers than load, a few hundred steps decide). When the recursion
+    would run past :data:`TERMWISE_LIMIT` steps (loads of about 10**5
+    Erlangs and more), :math:`B` is the ratio of the Poisson probability of
+    :math:`c` to the Poisson distribution function at :math:`c`, in log
+    space (:func:`_erlang_b_large`: relative error about 1e-9 there).
+
+    Parameters
+    ----------
+    servers : int
+        Number of servers :math:`c \ge 0`.
+    offered_load : float
+        :math:`a = \lambda/\mu` in Erlangs.
+
+    Returns
+    -------
+    float
 
     Examples
     --------
     >>> round(erlang_b(2, 1.0), 10)   # (1/2) / (1 + 1 + 1/2)
     0.2
+    >>> erlang_b(10**12, 1.0)         # underflows after about 170 steps
+    0.0
     """
+    if servers <= 0:
+        return 1.0
+    if offered_load <= 0:
+        return 0.0
+    if math.isinf(offered_load):
+        return 1.0
     blocking = 1.0
-    for k in range(1, servers + 1):
+    steps = min(servers, TERMWISE_LIMIT)
+    for k in range(1, steps + 1):
         blocking = offered_load * blocking / (k + offered_load * blocking)
-    return blocking
+        if blocking == 0.0:
+            return 0.0  # and 0 it stays for every further server
+    if steps == servers:
+        return blocking
+    return _erlang_b_large(servers, offered_load)
+
+
+def _stirling_error(n: float) -> float:
+    r""":math:`\log n! - (n + 1/2)\log n + n - \log\sqrt{2\pi}` for large :math:`n` (asymptotic series)."""
+    n2 = n * n
+    return (1.0 / 12.0 - (1.0 / 360.0 - 1.0 / (1260.0 * n2)) / n2) / n
+
+
+def _deviance(x: float, mean: float) -> float:
+    r""":math:`x \log(x/m) + m - x` without cancellation near :math:`x = m` (Loader 2000)."""
+    if abs(x - mean) < 0.1 * (x + mean):
+        v = (x - mean) / (x + mean)
+        total = (x - mean) * v
+        power, j = 2 * x * v, 1
+        while True:
+            power *= v * v
+            term = power / (2 * j + 1)
+            if total + term == total:
+                return total
+            total += term
+            j += 1
+    return x * math.log(x / mean) + mean - x
+
+
+def _erlang_b_large(servers: int, offered_load: float) -> float:
+    r"""Erlang B for large ``servers`` and load: :math:`B = p(c) / P(N \le c)`, :math:`N` Poisson with mean :math:`a`.
+
+    :math:`\log p(c)` by Loader's saddle-point form (no cancellation between
+    :math:`\log c!` and :math:`c \log a`); :math:`P(N \le c)` by
+    ``scipy.special.pdtr``, or, below the load where it underflows, by
+    summing :math:`1/B = \sum_{j=0}^{c} \prod_{i<j} (c - i)/a` (geometric
+    decay, a few times :math:`\sqrt a` terms at most).
+    """
+    c, a = float(servers), float(offered_load)
+    log_pmf = -0.5 * math.log(2 * math.pi * c) - _stirling_error(c) - _deviance(c, a)
+    from scipy.special import pdtr  # only for loads of 10**5 Erlangs and more
+
+    cdf = float(pdtr(c, a))
+    if cdf > 1e-290:
+        return min(1.0, math.exp(log_pmf - math.log(cdf)))
+    # c well below a: 1/B = sum over j of prod_{i<j} (c - i)/a, terms falling at least as fast as (c/a)^j
+    total, log_term, start, chunk = 0.0, 0.0, 0, 1 << 16
+    while start <= servers:
+        i = np.arange(start, min(start + chunk, servers + 1), dtype=float)
+        logs = log_term + np.concatenate([[0.0], np.cumsum(np.log1p((c - i[:-1] - a) / a))])
+        terms = np.exp(logs)
+        total += float(terms.sum())
+        log_term = float(logs[-1]) + math.log1p((c - i[-1] - a) / a) if i[-1] < c else -math.inf
+        if terms[-1] < 1e-17 * total or not math.isfinite(log_term):
+            break
+        start += chunk
+    return 1.0 / total
 
 
 def mmck(arrival_rate: float, service_rate: float, servers: int, capacity: int) -> dict[str, float]:
@@ -126,6 +219,9 @@ def mmck(arrival_rate: float, service_rate: float, servers: int, capacity: int) 
 
     blocking is :math:`p_K`, and by Little's law the mean sojourn of admitted
     jobs is :math:`L / (\lambda (1 - p_K))` (Kleinrock 1975, section 3.7).
+    Up to :data:`TERMWISE_LIMIT` places the probabilities are summed term by
+    term; beyond, by closed forms (:func:`_mmck_closed`), so memory and time
+    stay bounded whatever the buffer.
 
     Returns
     -------
@@ -137,7 +233,11 @@ def mmck(arrival_rate: float, service_rate: float, servers: int, capacity: int) 
     --------
     >>> round(mmck(1.0, 1.0, 1, 1)["blocking"], 10)   # M/M/1/1: a / (1 + a)
     0.5
+    >>> round(mmck(0.5, 1.0, 1, 10**12)["mean_in_system"], 10)   # M/M/1 at rho 0.5: rho / (1 - rho)
+    1.0
     """
+    if capacity > TERMWISE_LIMIT:
+        return _mmck_closed(arrival_rate, service_rate, servers, capacity)
     a = arrival_rate / service_rate
     terms = np.empty(capacity + 1)
     term = 1.0
@@ -152,6 +252,69 @@ def mmck(arrival_rate: float, service_rate: float, servers: int, capacity: int) 
     busy = float((np.minimum(np.arange(capacity + 1), servers) * p).sum())
     return {"blocking": blocking, "mean_in_system": mean_in_system,
             "mean_sojourn": mean_in_system / admitted if admitted > 0 else math.nan,
+            "utilization": busy / servers}
+
+
+def _log_expm1_over(x: float, d: float) -> float:
+    r""":math:`\log(\mathrm{expm1}(x) / d)` for :math:`x / d > 0`, without overflow for large :math:`x`."""
+    if x > 30.0:
+        return x + math.log1p(-math.exp(-x)) - math.log(d)
+    return math.log(math.expm1(x) / d)
+
+
+def _over_expm1(m: float, x: float) -> float:
+    r""":math:`m / \mathrm{expm1}(x)` for :math:`x > 0`, 0 where the denominator overflows."""
+    return m * math.exp(-x) / -math.expm1(-x) if x > 700.0 else m / math.expm1(x)
+
+
+def _expit(x: float) -> float:
+    """:math:`1 / (1 + e^{-x})` without overflow."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _mmck_closed(arrival_rate: float, service_rate: float, servers: int, capacity: int) -> dict[str, float]:
+    r"""M/M/c/K by closed forms: the Erlang part through :func:`erlang_b`, the queue part as a geometric series.
+
+    Relative to :math:`p_c`, the states :math:`n \le c` weigh :math:`1/B(c, a)`
+    and the states :math:`c + j` (:math:`1 \le j \le m = K - c`) weigh
+    :math:`r^j`, :math:`r = a/c`, in all :math:`G = \sum_j r^j`. With
+    :math:`w = G / (1/B + G)` the share of time with a queue,
+
+    .. math::
+
+        p_K = w\, r^m / G, \quad L = (1 - w)\, a (1 - B) + w\,(c + E[j]), \quad
+        \text{busy} = (1 - w)\, a (1 - B) + w\, c,
+
+    every sum of :math:`r^j` taken in log space through ``log1p`` and
+    ``expm1`` (no overflow however long the buffer).
+    """
+    a = arrival_rate / service_rate
+    c, m = float(servers), float(capacity - servers)
+    blocking_b = erlang_b(servers, a)
+    admitted_b = a * (1.0 - blocking_b)
+    if m <= 0 or a <= 0:
+        busy, mean, blocking = admitted_b, admitted_b, blocking_b
+    else:
+        d = (a - c) / c  # r - 1
+        if d == 0:
+            log_g, tail_share, mean_j = math.log(m), 1.0 / m, (m + 1) / 2
+        else:
+            log_r = math.log1p(d)
+            x = m * log_r
+            log_g = log_r + _log_expm1_over(x, d)  # G = r (r^m - 1) / (r - 1)
+            tail_share = math.exp(-_log_expm1_over(-x, (c - a) / a))  # r^m / G = 1 / sum_{i<m} r^-i
+            mean_j = (-1.0 / d - _over_expm1(m, -x)) if d < 0 else (m - 1.0 / d + _over_expm1(m, x))
+        log_b = math.log(blocking_b) if blocking_b > 0 else -math.inf
+        w = _expit(log_g + log_b) if math.isfinite(log_b) else 0.0
+        blocking = w * tail_share
+        busy = (1.0 - w) * admitted_b + w * c
+        mean = (1.0 - w) * admitted_b + w * (c + mean_j)
+    admitted = arrival_rate * (1 - blocking)
+    return {"blocking": blocking, "mean_in_system": mean,
+            "mean_sojourn": mean / admitted if admitted > 0 else math.nan,
             "utilization": busy / servers}
 
 
@@ -252,6 +415,80 @@ def _any_chosen(members: np.ndarray | float, marked: np.ndarray | float, chosen:
             for i in range(int(chosen)):
                 log_none += np.log1p(-np.where(can_miss, marked, 0.0) / (members - i))
     return np.where(marked > 0, np.where(can_miss, -np.expm1(log_none), 1.0), 0.0)
+
+
+#: Largest ratio between two positive recipient weights: beyond it the traffic equations lose their precision
+#: (the other agencies' weights vanish against the largest one in double precision).
+WEIGHT_RATIO_LIMIT = 1e9
+
+
+def _agency_key(scenario: Scenario, table: AgencyTable, i: int, attribute: str) -> tuple[str, Any]:
+    """The scenario key an agency's ``attribute`` comes from, and its value there.
+
+    The agency's own entry when it sets the attribute; else its ``size`` when
+    it sets one and the kind's value is finite; else ``kinds.<kind>``.
+    """
+    agency_id, kind = table.ids[i], table.kinds[i]
+    inherited = getattr(scenario.kind(kind), attribute)
+    spec = next((a for a in scenario.agencies if a.id == agency_id), None)
+    if spec is not None and getattr(spec, attribute) is not None:
+        return f"agencies[{agency_id}].{attribute}", getattr(spec, attribute)
+    if spec is not None and spec.size is not None and math.isfinite(inherited):
+        return f"agencies[{agency_id}].size", spec.size
+    return f"kinds.{kind}.{attribute}", inherited
+
+
+def require_finite(scenario: Scenario, topology: Topology) -> None:
+    r"""Refuse inputs the traffic equations cannot carry: non-finite rates, multiplier or weights, or weights too far apart.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    topology : Topology
+
+    Raises
+    ------
+    ScenarioError
+        Naming the key (``traffic.multiplier``, ``kinds.<kind>.rate``,
+        ``agencies[<id>].weight``, ...), its value and the rule.
+
+    Examples
+    --------
+    >>> import simulator.topology
+    >>> s = simulator.load_scenario('[traffic]\nmultiplier = inf\n[kinds.agency]\nrate = "1/h"\n'
+    ...                             '[[agencies]]\nid = "A"\n[[agencies]]\nid = "B"')
+    >>> require_finite(s, simulator.topology.build_topology(s))
+    Traceback (most recent call last):
+    ...
+    simulator.errors.ScenarioError: <text>: traffic.multiplier = inf: must be a finite number
+    """
+    source = scenario.source
+    multiplier = scenario.traffic.multiplier
+    if not math.isfinite(multiplier):
+        raise ScenarioError.single(source, "traffic.multiplier", multiplier, "must be a finite number")
+    table = topology.agencies
+    problems = []
+    for i in np.flatnonzero(~np.isfinite(table.rate)).tolist()[:5]:
+        key, value = _agency_key(scenario, table, i, "rate")
+        problems.append(Problem(key, value, f"gives agency {table.ids[i]} a document rate of {table.rate[i]} per second "
+                                            "(rate x size x traffic.multiplier); it must be finite"))
+    for i in np.flatnonzero(~np.isfinite(table.weight)).tolist()[:5]:
+        key, value = _agency_key(scenario, table, i, "weight")
+        problems.append(Problem(key, value, f"gives agency {table.ids[i]} a recipient weight of {table.weight[i]} "
+                                            "(weight x size); it must be finite"))
+    positive = table.weight[table.weight > 0]
+    if not problems and scenario.traffic.recipients == "weighted" and len(positive) > 1:
+        top, bottom = int(np.argmax(table.weight)), float(positive.min())
+        with np.errstate(over="ignore"):
+            total = float(positive.sum())
+        if not math.isfinite(total) or table.weight[top] > WEIGHT_RATIO_LIMIT * bottom:
+            key, value = _agency_key(scenario, table, top, "weight")
+            problems.append(Problem(key, value, f"gives agency {table.ids[top]} a recipient weight of {table.weight[top]:.3g}, "
+                                                f"more than {WEIGHT_RATIO_LIMIT:.0e} times the smallest positive one "
+                                                f"({bottom:.3g}): positive recipient weights must lie within that factor "
+                                                "of each other and sum to a finite total"))
+    if problems:
+        raise ScenarioError(source, problems)
 
 
 def station_arrival_rates(scenario: Scenario, topology: Topology) -> dict[str, np.ndarray]:
@@ -459,6 +696,7 @@ def _flows(scenario: Scenario, topology: Topology) -> dict[str, Any]:
     traffic part (single recipients, each fan-out group) sums over senders in
     closed form (:func:`_pattern_copies`, :func:`_fanout_part`).
     """
+    require_finite(scenario, topology)
     table = topology.agencies
     traffic = scenario.traffic
     clock = OpenClock(scenario.calendar, scenario.run.horizon)

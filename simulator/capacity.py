@@ -25,6 +25,7 @@ from .experiment import figure, run
 from .results import confidence_interval
 from .scenario import Scenario, apply_parameters
 from .units import parse_duration
+from .workload import Limits, WorkloadError
 
 __all__ = ["Target", "parse_target", "Evaluation", "CapacityResult", "search", "METRICS"]
 
@@ -41,6 +42,9 @@ METRICS: dict[str, tuple[str, str]] = {
     "dropped_share": ("dropped_share", "number"),
     "same_day_share": ("same_day_share", "number"),
 }
+#: Targets an analytically unstable network fails without simulating (overload only raises them).
+OVERLOAD_FAILS = frozenset({"latency_mean", "latency_p50", "latency_p95", "latency_p99", "utilization",
+                            "peak_utilization", "dropped_share"})
 _TARGET = re.compile(r"^\s*([a-z_0-9]+)\s*(<=|>=)\s*(\S+)\s*$")
 
 
@@ -128,7 +132,7 @@ def _current(scenario: Scenario, path: str) -> Any:
 def search(scenario: Scenario, path: str, target: Target, *, direction: Literal["largest", "smallest"] = "largest",
            start: float | None = None, replications: int = 3, seed: int | None = None, jobs: int = 1,
            tolerance: float = 0.02, max_evaluations: int = 14,
-           progress: Callable[[Evaluation], None] | None = None) -> CapacityResult:
+           progress: Callable[[Evaluation], None] | None = None, limits: Limits | None = None) -> CapacityResult:
     """Find the largest (or smallest) value of ``path`` whose runs meet ``target``.
 
     Parameters
@@ -149,6 +153,12 @@ def search(scenario: Scenario, path: str, target: Target, *, direction: Literal[
     max_evaluations : int
     progress : callable, optional
         Called with each :class:`Evaluation`.
+    limits : Limits, optional
+        What each evaluation may spend (see :func:`simulator.run`). A value
+        whose network is analytically unstable is not simulated (unless
+        ``limits.allow_unstable``): it fails a target that overload can
+        only worsen (latency, utilisation, dropped share) and stops the
+        search with the refusal otherwise.
 
     Raises
     ------
@@ -165,12 +175,19 @@ def search(scenario: Scenario, path: str, target: Target, *, direction: Literal[
     def evaluate(value: float) -> Evaluation:
         setting = int(round(value)) if integer else float(value)
         variant = apply_parameters(scenario, {path: setting}, where="--param")
-        result = run(variant, seed=seed, replications=replications, jobs=jobs)
-        values = [_value(s, target.metric) for s in result.replications]
-        mean = float(np.nanmean(values))
-        low, high = confidence_interval(values) if replications > 1 else (mean, mean)
-        good = (lambda v: v <= target.bound) if target.operator == "<=" else (lambda v: v >= target.bound)
-        verdict = "meets" if good(low) and good(high) else "fails" if not good(low) and not good(high) else "uncertain"
+        try:
+            result = run(variant, seed=seed, replications=replications, jobs=jobs, limits=limits)
+        except WorkloadError as refused:
+            if not (refused.unstable_only and target.metric in OVERLOAD_FAILS and target.operator == "<="):
+                raise
+            mean = low = high = math.inf  # not simulated: overload can only push the figure up
+            verdict = "fails"
+        else:
+            values = [_value(s, target.metric) for s in result.replications]
+            mean = float(np.nanmean(values))
+            low, high = confidence_interval(values) if replications > 1 else (mean, mean)
+            good = (lambda v: v <= target.bound) if target.operator == "<=" else (lambda v: v >= target.bound)
+            verdict = "meets" if good(low) and good(high) else "fails" if not good(low) and not good(high) else "uncertain"
         evaluation = Evaluation(float(setting), mean, low, high, verdict)  # type: ignore[arg-type]
         evaluations.append(evaluation)
         if progress is not None:

@@ -267,9 +267,36 @@ def _scenario_options(command: argparse.ArgumentParser) -> None:
                               "value when it is one, otherwise as text)")
 
 
+def _limit_options(command: argparse.ArgumentParser) -> None:
+    """``--max-events``, ``--max-memory`` and ``--allow-unstable``: what a command may spend (checked before it runs)."""
+    from .workload import DEFAULT_MAX_EVENTS, DEFAULT_MAX_MEMORY
+
+    command.add_argument("--max-events", type=float, default=DEFAULT_MAX_EVENTS, metavar="N",
+                         help=f"refuse to start when the estimated events of all runs pass N (default {DEFAULT_MAX_EVENTS:.0e})")
+    command.add_argument("--max-memory", default=f"{DEFAULT_MAX_MEMORY / 1e9:g}GB", metavar="SIZE",
+                         help=f"refuse to start when the estimated peak memory passes SIZE (default {DEFAULT_MAX_MEMORY / 1e9:g}GB)")
+    command.add_argument("--allow-unstable", action="store_true",
+                         help="simulate even when a station is analytically overloaded (utilisation >= 1): its queue, "
+                              "and the memory it takes, grow until the horizon")
+
+
+def _limits(args: argparse.Namespace) -> Any:
+    """The :class:`~simulator.workload.Limits` of the command line (exit 2 on a malformed value)."""
+    from .workload import Limits, parse_memory
+
+    if not args.max_events > 0:  # NaN included
+        raise ScenarioError.single(args.scenario, "--max-events", args.max_events, "must be a positive number")
+    try:
+        memory = parse_memory(args.max_memory)
+    except ValueError as err:
+        raise ScenarioError.single(args.scenario, "--max-memory", args.max_memory, str(err)) from None
+    return Limits(max_events=args.max_events, max_memory=memory, allow_unstable=args.allow_unstable)
+
+
 def _run_options(command: argparse.ArgumentParser, output: str, replications: str) -> None:
     """The options ``run`` and ``sweep`` share."""
     _scenario_options(command)
+    _limit_options(command)
     command.add_argument("-o", "--output", help=output)
     command.add_argument("--seed", type=int, help="root seed (default: run.seed of the scenario)")
     command.add_argument("--replications", type=int, help=f"{replications} (default: run.replications)")
@@ -298,8 +325,10 @@ def _parser() -> argparse.ArgumentParser:
     capacity.add_argument("--jobs", type=int, default=0, help="worker processes (default 0 = one per CPU)")
     capacity.add_argument("--tolerance", type=float, default=0.02, help="relative precision of the answer (default 0.02)")
     capacity.add_argument("--quiet", action="store_true", help="print only the answer")
-    check = commands.add_parser("check", help="validate a scenario and print the analytic prediction")
+    _limit_options(capacity)
+    check = commands.add_parser("check", help="validate a scenario and print the analytic prediction and the work estimate")
     _scenario_options(check)
+    _limit_options(check)
     commands.add_parser("schema", help="print the JSON Schema of the scenario format")
     verify = commands.add_parser("verify", help="run the built-in reference cases against exact queueing results")
     verify.add_argument("--seed", type=int, default=2026, help="root seed (default 2026)")
@@ -369,12 +398,13 @@ def _run(args: argparse.Namespace) -> int:
 
     scenario = _load(args)
     _check_options(args)
+    limits = _limits(args)
     output = _output(args, scenario.name, "run")
     single = (args.replications or scenario.run.replications) == 1 and scenario.run.precision is None
     bar = _Bar(args.quiet, "simulated h" if single else "replication")
     try:
         result = run(scenario, seed=args.seed, replications=args.replications, jobs=args.jobs,
-                     scheduler=args.scheduler, progress=bar)
+                     scheduler=args.scheduler, progress=bar, limits=limits)
     finally:
         bar.close()
     topology = build_topology(result.scenario)
@@ -397,12 +427,13 @@ def _sweep(args: argparse.Namespace) -> int:
 
     scenario = _load(args)
     _check_options(args)
+    limits = _limits(args)
     output = _output(args, scenario.name, "sweep")
     bar = _Bar(args.quiet, "run")
     try:
         result = sweep(scenario, output, seed=args.seed, replications=args.replications, jobs=args.jobs,
                        scheduler=args.scheduler, progress=bar, charts=save_sweep_charts,
-                       point_charts=save_point_charts)
+                       point_charts=save_point_charts, limits=limits)
     finally:
         bar.close()
     if not args.quiet:
@@ -459,7 +490,7 @@ def _capacity(args: argparse.Namespace) -> int:
 
     result = search(scenario, args.param, target, direction="smallest" if args.smallest else "largest",
                     start=args.start, replications=args.replications, seed=args.seed, jobs=args.jobs,
-                    tolerance=args.tolerance, progress=show)
+                    tolerance=args.tolerance, progress=show, limits=_limits(args))
     which = "smallest" if args.smallest else "largest"
     if result.best is None:
         print(f"No value of {args.param} met {args.target} ({result.note}).")
@@ -473,13 +504,38 @@ def _capacity(args: argparse.Namespace) -> int:
     return 0
 
 
+def format_work(work: Any, limits: Any) -> str:
+    """The ``check`` lines of the work estimate (:class:`~simulator.workload.WorkEstimate`)."""
+    from .workload import EVENTS_PER_SECOND, format_bytes, format_wall
+
+    lines = ["", f"Work estimate (from the analytic flows; {work.replications} replication(s), one process):",
+             f"  documents {work.documents:.3g}, station visits {work.station_visits:.3g}, status messages "
+             f"{work.statuses:.3g}, samples {work.samples:.3g}, outage starts and ends {work.outage_toggles:.3g}",
+             f"  events {work.events:.3g} per replication, {work.total_events:.3g} in all "
+             f"(limit --max-events {limits.max_events:.3g}): about {format_wall(work.wall_seconds)} at "
+             f"{EVENTS_PER_SECOND:.3g} events per second",
+             f"  peak memory about {format_bytes(work.memory_bytes)} (limit --max-memory {format_bytes(limits.max_memory)}; "
+             f"{work.pending_jobs:.3g} jobs in the network at once)"]
+    if work.unstable:
+        lines.append(f"  unstable: {len(work.unstable)} station(s) at utilisation >= 100% on average; with "
+                     f"--allow-unstable their queues grow by {work.backlog_jobs / work.horizon * 3600:.3g} jobs per "
+                     f"simulated hour, memory with them")
+    return "\n".join(lines)
+
+
 def _check(args: argparse.Namespace) -> int:
     from .analytic import predict
     from .topology import build_topology
+    from .workload import enforce, estimate
 
     scenario = _load(args)
+    limits = _limits(args)
     topology = build_topology(scenario)
-    print(format_check(scenario, topology, predict(scenario, topology)))
+    prediction = predict(scenario, topology)
+    work = estimate(scenario, topology, prediction)
+    print(format_check(scenario, topology, prediction))
+    print(format_work(work, limits))
+    enforce(scenario, topology, work, limits)  # what run would refuse, check refuses (exit 2)
     return 0
 
 
@@ -511,6 +567,26 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_warnings_plainly() -> None:
+    """Print the simulator's own warnings (an unstable network run anyway) as one ``axis-sim: warning:`` line each."""
+    import warnings
+
+    from .workload import UnstableWarning
+
+    previous = warnings.showwarning
+    if getattr(previous, "axis_sim", False):
+        return
+
+    def show(message: Any, category: type, *rest: Any, **options: Any) -> None:
+        if issubclass(category, UnstableWarning):
+            print(f"axis-sim: warning: {message}", file=sys.stderr)
+        else:
+            previous(message, category, *rest, **options)
+
+    show.axis_sim = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
+
+
 #: Exit status after Ctrl-C (128 + SIGINT, as a shell reports a process it interrupted).
 INTERRUPTED = 130
 
@@ -526,6 +602,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         debug = args.debug
+        _show_warnings_plainly()
         commands = {"run": _run, "sweep": _sweep, "capacity": _capacity, "check": _check, "schema": _schema,
                     "verify": _verify}
         return commands[args.command](args)

@@ -40,13 +40,14 @@ import pandas as pd
 from . import __version__
 from .analytic import Prediction, predict
 from .engine import simulate
-from .errors import ExperimentError
+from .errors import ExperimentError, ScenarioError
 from .folders import check_output, clean_stale, describe, make_folder, publish, temporary_path, write_text
 from .metrics import Histogram
 from .results import RunResult, _jsonable, combine, confidence_interval, stations_frame, summarize
 from .scenario import Scenario, apply_parameters, dump_scenario
 from .store import RunStore, fingerprint
 from .topology import build_topology
+from .workload import API_LIMITS, WATCHED_STATIONS, Limits, enforce, estimate
 
 __all__ = ["Replication", "replicate", "replication_seed", "mser5", "run", "Point", "expand", "SweepResult", "sweep",
            "FIGURES", "figure"]
@@ -67,10 +68,6 @@ class Replication:
     timeseries: dict[str, np.ndarray]
     watched: tuple[int, ...]
     occupancy: np.ndarray
-
-
-#: Stations whose occupancy over time a run records: the ones predicted busiest (all of a smaller network).
-WATCHED_STATIONS = 20
 
 
 def _watch(prediction: Any) -> list[int]:
@@ -257,7 +254,7 @@ def _relative_half_width(values: list[float]) -> float:
 
 
 def run(scenario: Scenario, seed: int | None = None, replications: int | None = None, jobs: int = 1,
-        scheduler: str | None = None, progress: Progress | None = None) -> RunResult:
+        scheduler: str | None = None, progress: Progress | None = None, limits: Limits | None = None) -> RunResult:
     r"""Simulate a scenario ``replications`` times and combine the results.
 
     Parameters
@@ -277,6 +274,13 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
         Called as ``progress(done, total)`` after each replication; for a
         single replication, as ``progress(hours_simulated, horizon_hours)``
         while it runs.
+    limits : Limits, optional
+        Events, memory and instability the run may have, checked on the
+        estimate of :func:`simulator.workload.estimate` before anything
+        runs (default :data:`~simulator.workload.API_LIMITS`: 2e9 events,
+        4 GB, an unstable network simulated with an
+        :class:`~simulator.workload.UnstableWarning`; the command line
+        refuses it unless ``--allow-unstable``).
 
     Returns
     -------
@@ -290,6 +294,9 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
         scheduler cannot be reached.
     ScenarioError
         If the scenario cannot be built into a network.
+    WorkloadError
+        If the estimated work passes ``limits``, or the network is unstable
+        and ``limits.allow_unstable`` is false (a :class:`ScenarioError`).
 
     Examples
     --------
@@ -305,8 +312,11 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
     seed = scenario.run.seed if seed is None else seed
     replications = scenario.run.replications if replications is None else replications
     jobs = _check_counts(seed, replications, jobs)
-    prediction = predict(scenario, build_topology(scenario))  # fails fast, here; once for every replication
+    topology = build_topology(scenario)
+    prediction = predict(scenario, topology)  # fails fast, here; once for every replication
     precision = scenario.run.precision
+    work = estimate(scenario, topology, prediction, replications=replications, workers=1 if scheduler else jobs)
+    enforce(scenario, topology, work, API_LIMITS if limits is None else limits)
     outputs: dict[int, Replication] = {}
     with _executor(min(jobs, max(replications, 2 if precision else 1)), scheduler) as executor:
         # the prediction does not depend on run.warmup: the pilot and every replication share it
@@ -570,10 +580,36 @@ def _point_extra(point_charts: Callable[[RunResult, Path], None] | None, result:
     return lambda temporary: point_charts(result, temporary)
 
 
+def _check_sweep_work(points: list[Point], replications: int, jobs: int, limits: Limits | None) -> dict[int, Prediction]:
+    """Estimate every point's work and refuse the sweep before it starts when a point, or all together, pass ``limits``.
+
+    Returns the points' predictions (computed on the way), keyed by point index.
+    """
+    limits = API_LIMITS if limits is None else limits
+    workers = min(jobs, len(points) * replications)
+    predictions: dict[int, Prediction] = {}
+    total = 0.0
+    for point in points:
+        topology = build_topology(point.scenario)
+        predictions[point.index] = predict(point.scenario, topology)
+        work = estimate(point.scenario, topology, predictions[point.index], replications=replications, workers=workers)
+        where = f"sweep point {point.label} {point.parameters}: " if point.parameters else ""
+        single = limits if len(points) == 1 else Limits(math.inf, limits.max_memory, limits.allow_unstable)
+        enforce(point.scenario, topology, work, single, where=where)
+        total += work.total_events
+    if total > limits.max_events:
+        raise ScenarioError.single(points[0].scenario.source, "sweep.parameters", f"{len(points)} points x {replications} "
+                                   "replications", f"the sweep would take about {total:.3g} events, more than "
+                                   f"--max-events {limits.max_events:.3g}; sweep fewer points, shorten or lighten the "
+                                   "scenario, or raise --max-events")
+    return predictions
+
+
 def sweep(scenario: Scenario, output: str | Path, seed: int | None = None, replications: int | None = None,
           jobs: int = 1, scheduler: str | None = None, progress: Progress | None = None,
           charts: Callable[[SweepResult, Path], None] | None = None,
-          point_charts: Callable[[RunResult, Path], None] | None = None) -> SweepResult:
+          point_charts: Callable[[RunResult, Path], None] | None = None,
+          limits: Limits | None = None) -> SweepResult:
     """Run every sweep point x replication, persisting each as it finishes; resumable.
 
     Parameters
@@ -591,6 +627,9 @@ def sweep(scenario: Scenario, output: str | Path, seed: int | None = None, repli
         ``point_charts(run_result, folder)`` draws one point's run charts
         into its result folder before the folder is put in place (as
         ``axis-sim run`` does: :func:`simulator.charts.save_point_charts`).
+    limits : Limits, optional
+        Checked on every point's estimate and on the events of all points
+        together, before the folder is created (see :func:`run`).
 
     Returns
     -------
@@ -601,6 +640,7 @@ def sweep(scenario: Scenario, output: str | Path, seed: int | None = None, repli
     replications = scenario.run.replications if replications is None else replications
     jobs = _check_counts(seed, replications, jobs)
     points = expand(scenario)
+    predictions = _check_sweep_work(points, replications, 1 if scheduler else jobs, limits)
     folder = Path(output)
     check_output(folder, "sweep", option="sweep folder")
     created = not folder.exists()
@@ -612,8 +652,8 @@ def sweep(scenario: Scenario, output: str | Path, seed: int | None = None, repli
     except OSError as err:
         raise ExperimentError(f"{folder}: cannot write the sweep folder: {describe(err)}") from None
     try:
-        return _sweep_into(folder, staging, scenario, points, seed, replications, jobs, scheduler, progress, charts,
-                           point_charts)
+        return _sweep_into(folder, staging, scenario, points, predictions, seed, replications, jobs, scheduler,
+                           progress, charts, point_charts)
     except BaseException:
         if created and _nothing_stored(folder):  # nothing to resume: leave nothing behind
             shutil.rmtree(folder, ignore_errors=True)
@@ -631,7 +671,8 @@ def _nothing_stored(folder: Path) -> bool:
         return True
 
 
-def _sweep_into(folder: Path, staging: Path, scenario: Scenario, points: list[Point], seed: int, replications: int,
+def _sweep_into(folder: Path, staging: Path, scenario: Scenario, points: list[Point],
+                predictions: dict[int, Prediction], seed: int, replications: int,
                 jobs: int, scheduler: str | None, progress: Progress | None,
                 charts: Callable[[SweepResult, Path], None] | None,
                 point_charts: Callable[[RunResult, Path], None] | None) -> SweepResult:
@@ -643,7 +684,6 @@ def _sweep_into(folder: Path, staging: Path, scenario: Scenario, points: list[Po
         keys: dict[int, str] = {}
         resolved: dict[int, Scenario] = {}
         warmups: dict[int, dict[str, Any]] = {}
-        predictions: dict[int, Prediction] = {}
         for point in points:
             key = fingerprint(dump_scenario(point.scenario), seed)
 

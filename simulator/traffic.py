@@ -42,6 +42,10 @@ _WEEK = 7 * _DAY
 class OpenClock:
     """Maps open (working) time to wall-clock time over a horizon.
 
+    A working calendar repeats every week, so the clock keeps one week's open
+    periods and reaches any instant by arithmetic on whole weeks: memory and
+    set-up time do not depend on the horizon.
+
     Parameters
     ----------
     calendar : CalendarSpec or None
@@ -57,48 +61,49 @@ class OpenClock:
     20.0
     >>> float(clock.to_wall(np.array([3600.0 * 5]))[0]) / 3600  # 5th open hour: Tue 09:00
     33.0
+    >>> clock.open_before(np.array([33 * 3600.0])).tolist()    # and back
+    [18000.0]
     """
 
     def __init__(self, calendar: CalendarSpec | None, horizon: float):
         self.horizon = float(horizon)
+        self._always = calendar is None
         if calendar is None:
             self._starts = np.array([0.0])
             self._cumulative = np.array([0.0])
+            self._week_open = _WEEK
             self.open_seconds = self.horizon
             return
-        starts, cumulative = [], []
-        total = 0.0
-        days = int(math.ceil(horizon / _DAY)) + 1
-        workdays = set(calendar.weekday_numbers)
-        for day in range(days):
-            if day % 7 not in workdays:
-                continue
-            for open_, close in calendar.hours:
-                begin = day * _DAY + open_
-                end = min(day * _DAY + close, self.horizon)
-                if begin >= self.horizon:
-                    break
-                starts.append(begin)
-                cumulative.append(total)
-                total += end - begin
-        self._starts = np.array(starts or [self.horizon])
-        self._cumulative = np.array(cumulative or [0.0])
-        self.open_seconds = total
+        workdays = calendar.weekday_numbers
+        periods = [(day * _DAY + open_, close - open_) for day in workdays for open_, close in calendar.hours]
+        starts = np.array([start for start, _ in periods], dtype=float)
+        lengths = np.array([length for _, length in periods], dtype=float)
+        self._starts = starts  # one week's open periods: wall start within the week
+        self._cumulative = np.concatenate([[0.0], np.cumsum(lengths)[:-1]])  # open seconds of the week before each
+        self._week_open = float(lengths.sum())
+        self.open_seconds = float(self._open_before(np.array([self.horizon]))[0])
 
     @property
     def open_fraction(self) -> float:
         """Share of the horizon that is open time."""
         return self.open_seconds / self.horizon
 
+    def _open_before(self, wall: np.ndarray) -> np.ndarray:
+        """Open seconds in ``[0, wall]`` of the endless weekly calendar (no horizon)."""
+        weeks = np.floor(wall / _WEEK)
+        within = wall - weeks * _WEEK
+        index = np.maximum(np.searchsorted(self._starts, within, side="right") - 1, 0)
+        ends = np.append(self._cumulative[1:], self._week_open)
+        inside = np.clip(within - self._starts[index], 0.0, ends[index] - self._cumulative[index])
+        inside = np.where(within < self._starts[0], 0.0, self._cumulative[index] + inside)
+        return weeks * self._week_open + inside
+
     def open_before(self, wall: np.ndarray) -> np.ndarray:
         """Open seconds between time 0 and each wall-clock instant (the inverse of :meth:`to_wall`)."""
         wall = np.minimum(np.asarray(wall, dtype=float), self.horizon)
-        index = np.maximum(np.searchsorted(self._starts, wall, side="right") - 1, 0)
-        if len(self._cumulative) == 1 and self._starts[0] == 0.0 and self.open_seconds == self.horizon:
-            return wall  # always open
-        ends = np.append(self._cumulative[1:], self.open_seconds)
-        within = np.clip(wall - self._starts[index], 0.0, ends[index] - self._cumulative[index])
-        return np.where(wall < self._starts[0], 0.0, self._cumulative[index] + within)
+        if self._always:
+            return wall
+        return self._open_before(wall)
 
     def open_share_after(self, wall: np.ndarray) -> np.ndarray:
         """Share of all open time that comes after each wall-clock instant (1 at 0, 0 past the horizon)."""
@@ -108,9 +113,16 @@ class OpenClock:
 
     def to_wall(self, open_time: np.ndarray) -> np.ndarray:
         """Wall-clock seconds of the given open-time instants (``inf`` past the horizon)."""
-        index = np.searchsorted(self._cumulative, open_time, side="right") - 1
-        index = np.maximum(index, 0)
-        wall = self._starts[index] + (open_time - self._cumulative[index])
+        open_time = np.asarray(open_time, dtype=float)
+        if self._always:
+            wall = open_time.copy()
+        else:
+            weeks = np.floor(open_time / self._week_open)
+            within = open_time - weeks * self._week_open
+            past = within >= self._week_open  # rounding: the instant opens the next week
+            weeks, within = np.where(past, weeks + 1, weeks), np.where(past, within - self._week_open, within)
+            index = np.maximum(np.searchsorted(self._cumulative, within, side="right") - 1, 0)
+            wall = weeks * _WEEK + self._starts[index] + (within - self._cumulative[index])
         wall[open_time >= self.open_seconds] = np.inf
         return wall
 

@@ -204,7 +204,11 @@ def test_full_structure_sweep_on_a_dask_cluster(tmp_path: Path):
 
 
 def test_predict_runs_once_per_run_and_per_sweep_point(monkeypatch, tmp_path: Path):
-    """The analytic prediction is solved once per run (pilot included), once per sweep point, never when reusing."""
+    """The analytic prediction is solved once per run (pilot included) and once per sweep point and call.
+
+    A sweep solves every point's prediction before anything runs (the work estimate reads it), reused runs included;
+    the replications share it.
+    """
     calls = []
 
     def counting(scenario, topology):
@@ -219,8 +223,8 @@ def test_predict_runs_once_per_run_and_per_sweep_point(monkeypatch, tmp_path: Pa
     scenario = mm1(horizon="1000s", extra='[sweep]\n[[sweep.parameters]]\npath = "traffic.multiplier"\nvalues = [0.5, 1.0]\n')
     sweep(scenario, tmp_path / "s", replications=2)
     assert 4 == len(calls)
-    sweep(scenario, tmp_path / "s", replications=2)  # every run reused: nothing to predict
-    assert 4 == len(calls)
+    sweep(scenario, tmp_path / "s", replications=2)  # every run reused: only the work estimate's predictions
+    assert 6 == len(calls)
 
 
 def test_prediction_travels_to_workers():
