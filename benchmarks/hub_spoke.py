@@ -1,6 +1,6 @@
 """Benchmark: the project's engine against idiomatic SimPy on the reference hub-and-spoke workload.
 
-Workload (shared/PERF-ANCHORS.md): 85 agencies, each an M/M/1 gateway (mu = 50/h),
+Workload (the project's reference workload): 85 agencies, each an M/M/1 gateway (mu = 50/h),
 a hub M/M/4 (mu = 500/h per server), 20 documents/h per agency, receiver uniform among
 the other 84, route gateway -> hub -> gateway, no status messages. Both models run in
 this one process, in turn (A B A B ...), so machine drift hits both alike; the figure

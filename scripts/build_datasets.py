@@ -9,7 +9,7 @@ Provinces, districts and communes come from vietnamadminunits (MIT licence; its 
 ``dataset.db``: ``admin_units`` for the 34 provinces and 3,321 communes from 1 July 2025,
 ``admin_units_legacy`` for the 63 provinces, 696 districts and 10,035 communes as of early 2025,
 before the merger) and its ``converter_2025.json`` (which old provinces formed each new one).
-The central bodies are entered here from shared/DOMAIN.md section 7, with their sources; the
+The central bodies are entered here from docs/sources.md section 9, with their sources; the
 departments of a province from the decrees named below.
 """
 from __future__ import annotations
@@ -40,7 +40,7 @@ def slug(text: str) -> str:
 # Central bodies, 2016-2021 term (the 2020 baseline): 18 ministries + 4 ministerial-level agencies + 8 government
 # agencies [C] (sggpnews.org.vn 93468; cocc.edu.vn), plus a placeholder for the unidentified 31st central node on the
 # axis (ictvietnam: 31 central nodes, ~Apr 2020). successor: the 2025 body that took over (Resolution 176/2025/QH15
-# and the mergers listed in DOMAIN 7 [C]; the placement of the government agencies marked uncertain).
+# and the mergers listed in docs/sources.md section 9 [C]; the placement of the government agencies marked uncertain).
 CENTRAL_2020 = [
     # name, kind, successor (name in 2025), uncertain
     ("Bộ Quốc phòng", "ministry", "Bộ Quốc phòng", ""),
@@ -70,8 +70,8 @@ CENTRAL_2020 = [
     ("Thông tấn xã Việt Nam", "government-agency", "Thông tấn xã Việt Nam", ""),
     ("Viện Hàn lâm Khoa học và Công nghệ Việt Nam", "government-agency", "Viện Hàn lâm Khoa học và Công nghệ Việt Nam", ""),
     ("Viện Hàn lâm Khoa học xã hội Việt Nam", "government-agency", "Viện Hàn lâm Khoa học xã hội Việt Nam", ""),
-    ("Bảo hiểm xã hội Việt Nam", "government-agency", "Bộ Tài chính", "successor: placed under the Ministry of Finance in 2025 (not in DOMAIN)"),
-    ("Ban Quản lý Lăng Chủ tịch Hồ Chí Minh", "government-agency", "Bộ Quốc phòng", "successor: placed under the Ministry of Defence in 2025 (not in DOMAIN)"),
+    ("Bảo hiểm xã hội Việt Nam", "government-agency", "Bộ Tài chính", "successor: placed under the Ministry of Finance in 2025 (no source found)"),
+    ("Ban Quản lý Lăng Chủ tịch Hồ Chí Minh", "government-agency", "Bộ Quốc phòng", "successor: placed under the Ministry of Defence in 2025 (no source found)"),
     ("Ủy ban Quản lý vốn nhà nước tại doanh nghiệp", "government-agency", "Bộ Tài chính", ""),
     ("Cơ quan trung ương thứ 31 (chưa xác định)", "central-other", "Văn phòng Chính phủ",
      "placeholder: the 31st central node of 2019-2020 is not identified in any source found"),
@@ -159,7 +159,7 @@ def main() -> None:
     write("districts-2020.csv", ["id", "code", "province", "name", "type"],
           [[f"h{d['code']}", d["code"], old_ids[d["province"]], d["name"], d["type"]] for d in districts],
           [f"The 696 district-level units before 1 July 2025 (abolished then), from {source}, table admin_units_legacy.",
-           "The 2020 count was about 705-713 (shared/DOMAIN.md section 4); the source holds the early-2025 list."])
+           "The 2020 count was about 705-713 (docs/sources.md section 8); the source holds the early-2025 list."])
     communes = query("select wardCode code, min(provinceKey) province, min(districtCode) district, min(ward) name, "
                      "min(wardType) type from admin_units_legacy where wardCode is not null "
                      "group by wardCode order by wardCode")
@@ -167,7 +167,7 @@ def main() -> None:
           [[f"x{c['code']}", c["code"], old_ids[c["province"]], f"h{c['district']}", c["name"], c["type"] or ""]
            for c in communes],
           [f"The 10,035 commune-level units before 1 July 2025, from {source}, table admin_units_legacy",
-           "(distinct ward codes; about 10,600 in 2020, shared/DOMAIN.md section 4)."])
+           "(distinct ward codes; about 10,600 in 2020, docs/sources.md section 8)."])
     wards = query("select wardCode code, provinceKey province, ward name, wardType type, wardAreaKm2 area "
                   "from admin_units order by wardCode")
     write("communes-2025.csv", ["id", "code", "province", "name", "type", "area_km2"],
@@ -177,13 +177,13 @@ def main() -> None:
     write("central-2020.csv", ["id", "name", "kind", "successor_2025", "uncertain"],
           [[slug(n), n, k, slug(s), u] for n, k, s, u in CENTRAL_2020],
           ["Central bodies on the axis in 2019-2020 (31 central nodes): 18 ministries + 4 ministerial-level agencies",
-           "+ 8 government agencies (2016-2021 term) [C] sggpnews.org.vn 93468, cocc.edu.vn; see shared/DOMAIN.md 7.",
+           "+ 8 government agencies (2016-2021 term) [C] sggpnews.org.vn 93468, cocc.edu.vn; see docs/sources.md section 9.",
            "The 31st node is a placeholder: no source found identifies it.",
-           "successor_2025: the body that took over from 1 March 2025 (Resolution 176/2025/QH15; mergers in DOMAIN 7)."])
+           "successor_2025: the body that took over from 1 March 2025 (Resolution 176/2025/QH15; mergers in docs/sources.md section 9)."])
     write("central-2025.csv", ["id", "name", "kind", "uncertain"],
           [[slug(n), n, k, u] for n, k, u in CENTRAL_2025],
           ["Central bodies from 1 March 2025: 14 ministries + 3 ministerial-level agencies + 5 government agencies",
-           "(Resolution 176/2025/QH15) [C] vietnamnews 1692425, laodong 1469868; see shared/DOMAIN.md 7."])
+           "(Resolution 176/2025/QH15) [C] vietnamnews 1692425, laodong 1469868; see docs/sources.md section 9."])
     write("departments.csv", ["era", "name"],
           [[era, name] for era, names in DEPARTMENTS.items() for name in names],
           ["Specialised agencies of every provincial People's Committee. 2020: Decree 24/2014/ND-CP (the 17 common",
@@ -197,7 +197,7 @@ def main() -> None:
         "10,035 communes before the merger) and `converter_2025.json` (the old provinces each new one was formed "
         "from). The package is not a dependency of the simulator; rerun the script to regenerate the files.\n\n"
         "Central bodies (`central-2020.csv`, `central-2025.csv`) and provincial departments (`departments.csv`) are "
-        "entered in the script from the sources it cites (shared/DOMAIN.md section 7; Decrees 24/2014 and "
+        "entered in the script from the sources it cites (docs/sources.md section 9; Decrees 24/2014 and "
         "45/2025); entries marked in the `uncertain` column are not confirmed by a source.\n\n"
         "Traffic weights: no population data ships with the source, so a province's `size` is its number of "
         "communes relative to the mean (for a 2025 province, the communes of the provinces it absorbed): a stand-in "

@@ -92,7 +92,7 @@ SHARE = [
     ("md", """# How the 86.5 % electronic share arises, and what 90 % and 100 % take
 
 In 2019, 86.5 % of documents between state agencies travelled electronically; the targets were 90 % for 2020
-and 100 % (except classified documents) for 2025 (shared/DOMAIN.md, section 3). In the model the share is not a
+and 100 % (except classified documents) for 2025 (`docs/sources.md`, section 7). In the model the share is not a
 constant: it follows from *who is connected*, *which documents are classified* (never on the axis), and *who
 adopts* (sends electronically when both ends are connected). This notebook takes the share apart analytically,
 checks it by simulation, and follows it over time while ministries connect one by one."""),

@@ -1,4 +1,4 @@
-"""The shipped 2020 baseline reproduces its calibration targets (shared/DOMAIN.md)."""
+"""The shipped 2020 baseline reproduces its calibration targets (docs/sources.md, section 10)."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -26,7 +26,7 @@ from .conftest import hub_spoke_text
 
 def test_erlang_c_textbook_values():
     """Erlang C against hand-computed values (Kleinrock 1975, eq. 3.40)."""
-    assert 0.6893162217 == pytest.approx(erlang_c(4, 3.4), abs=1e-10)  # PERF-ANCHORS hub
+    assert 0.6893162217 == pytest.approx(erlang_c(4, 3.4), abs=1e-10)  # the reference workload's hub (benchmarks)
     # c = 2, a = 1: B = 1/5, C = B / (1 - rho + rho B) = 0.2 / 0.6 = 1/3
     assert 1 / 3 == pytest.approx(erlang_c(2, 1.0), rel=1e-12)
     assert 0.5 == erlang_c(1, 0.5)
