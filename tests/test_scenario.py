@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -525,10 +526,65 @@ def test_missing_file(tmp_path: Path) -> None:
         load_scenario(str(path))
 
 
-def test_directory_is_not_a_file(tmp_path: Path) -> None:
-    """A directory given as the scenario is reported as no such file."""
-    with pytest.raises(ScenarioError, match="no such file"):
-        load_scenario(tmp_path)
+def _special_file(kind: str, folder: Path) -> Path:
+    """A path in ``folder`` that is a directory, a FIFO, a symbolic link loop or a dangling link (or /dev/null)."""
+    path = folder / f"{kind}.toml"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "loop":
+        path.symlink_to(path.name)
+    elif kind == "dangling":
+        path.symlink_to("missing.toml")
+    else:
+        return Path(os.devnull)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "rule"),
+    [
+        ("directory", "is a directory, not a scenario file"),
+        ("fifo", "is a named pipe (FIFO), not a scenario file"),
+        ("devnull", "is a device, not a scenario file"),
+        ("loop", "is a symbolic link loop, not a scenario file"),
+        ("dangling", "is a symbolic link to a missing file"),
+    ],
+)
+def test_special_file_is_named_for_what_it_is(kind: str, rule: str, tmp_path: Path) -> None:
+    """A directory, FIFO, device or symbolic link loop given as the scenario is named as such (never read)."""
+    path = _special_file(kind, tmp_path)
+    for source in (path, str(path)):
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(source)
+        (problem,) = info.value.problems
+        assert ("file", rule) == (problem.key, problem.rule)
+        assert f"{path}: file: {rule}" == str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "devnull", "loop"])
+def test_special_file_as_base_is_named(kind: str, tmp_path: Path) -> None:
+    """An ``extends`` that leads to a directory, FIFO, device or link loop names it, with its path."""
+    base = _special_file(kind, tmp_path)
+    path = tmp_path / "child.toml"
+    path.write_text(f'extends = "{base}"\n' + BARE, encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    (problem,) = info.value.problems
+    assert ("extends", str(base)) == (problem.key, problem.value)
+    assert re.match(r"^is (a directory|a named pipe|a device|a symbolic link loop)", problem.rule), problem.rule
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    """A UTF-8 byte-order mark at the start of a file (or of text, or of an extended file) is ignored."""
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL.encode("utf-8"))
+    assert load_scenario(MINIMAL).model_dump() | {"name": "bom"} == load_scenario(path).model_dump()
+    assert load_scenario(MINIMAL) == load_scenario("\ufeff" + MINIMAL)
+    child = tmp_path / "child.toml"
+    child.write_bytes(b'\xef\xbb\xbfextends = "bom.toml"\n')
+    assert 7200.0 == load_scenario(child).run.horizon
 
 
 def test_invalid_toml_text() -> None:
