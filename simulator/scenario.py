@@ -723,22 +723,26 @@ def _extend(data: dict[str, Any], folder: Path, label: str, first: Path | None) 
     """Resolve ``extends = "other.toml"``: the other file's tables, overridden key by key by this one's.
 
     The chain of files is followed in a loop (no recursion), at most
-    :data:`MAX_EXTENDS` files long; a cycle is reported with the files in it.
+    :data:`MAX_EXTENDS` files long. A problem inside one file of the chain is
+    reported on that file; a cycle or a chain too long on the first file's
+    ``extends``, with the files of the chain.
     """
     layers = [data]
-    chain: list[Path] = [first] if first is not None else []
+    chain: list[Path] = [first] if first is not None else [Path.cwd() / label]
+    top_label, top_value = label, data.get("extends")
     while "extends" in layers[-1]:
         base_name = layers[-1].pop("extends")
         if not isinstance(base_name, str):
             raise ScenarioError.single(label, "extends", base_name, "must be the path of another scenario file")
         path = _resolved(folder / base_name)
         if path in chain:
-            files = " -> ".join(_shown(p, chain[0]) for p in chain[chain.index(path):] + [path])
-            raise ScenarioError.single(label, "extends", base_name, f"forms a cycle of files extending each other: {files}")
+            files = " -> ".join(_shown(p, chain[0]) for p in chain + [path])
+            raise ScenarioError.single(top_label, "extends", top_value, f"leads to a cycle of files extending each other: {files}")
         if len(layers) > MAX_EXTENDS:
-            raise ScenarioError.single(label, "extends", base_name,
-                                       f"makes a chain of more than {MAX_EXTENDS} files extending each other "
-                                       f"(from {_shown(chain[0], chain[0]) if chain else '<text>'}); shorten it")
+            files = " -> ".join(_shown(p, chain[0]) for p in chain[:3] + [Path("..."), path])
+            raise ScenarioError.single(top_label, "extends", top_value,
+                                       f"leads to a chain of more than {MAX_EXTENDS} files extending each other "
+                                       f"({files} -> ...); shorten it")
         text = _read_file(path, label, "extends", base_name, shown_path=True)
         base = _parse_toml(text, str(path))
         base.pop("name", None)
@@ -753,6 +757,8 @@ def _extend(data: dict[str, Any], folder: Path, label: str, first: Path | None) 
 
 def _shown(path: Path, first: Path) -> str:
     """``path`` relative to the folder of the first file of a chain, when that is shorter."""
+    if str(path) == "...":
+        return "..."
     relative = os.path.relpath(path, first.parent)
     return relative if len(relative) < len(str(path)) else str(path)
 
