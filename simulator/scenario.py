@@ -161,6 +161,20 @@ def _finite_value(value: Any) -> Any:
     return value
 
 
+def _non_empty(rule: str) -> AfterValidator:
+    """A validator refusing an empty list with ``rule``.
+
+    Unlike ``Field(min_length=1)``, it stays silent when the list had items
+    that were all refused (pydantic would report those and an empty list).
+    """
+    def check(items: tuple[Any, ...]) -> tuple[Any, ...]:
+        if not items:
+            raise ValueError(rule)
+        return items
+
+    return AfterValidator(check)
+
+
 class _Model(BaseModel):
     # allow_inf_nan: no float field takes TOML's inf or nan; revalidate_instances: Scenario.replace(run=...) with a
     # model built by model_copy(update=...) is checked again (pydantic would otherwise trust the instance)
@@ -400,16 +414,9 @@ class CalendarSpec(_Model):
     documents in each open hour. Day 0 of the simulation is a Monday.
     """
 
-    weekdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = (
-        "mon", "tue", "wed", "thu", "fri")
+    weekdays: Annotated[tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...],
+                        _non_empty("must name at least one day")] = ("mon", "tue", "wed", "thu", "fri")
     hours: tuple[tuple[Clock, Clock], ...] = ((8 * 3600.0, 12 * 3600.0), (13 * 3600.0, 17 * 3600.0))
-
-    @field_validator("weekdays")
-    @classmethod
-    def _some_day(cls, weekdays: tuple[str, ...]) -> tuple[str, ...]:
-        if not weekdays:
-            raise ValueError("must name at least one day")
-        return weekdays
 
     @field_validator("hours")
     @classmethod
@@ -501,7 +508,8 @@ class SweepParameter(_Model):
     """One swept scenario key: a dotted path and its values."""
 
     path: Annotated[str, Field(min_length=1)]
-    values: Annotated[tuple[Annotated[Any, AfterValidator(_finite_value)], ...], Field(min_length=1)]
+    values: Annotated[tuple[Annotated[Any, AfterValidator(_finite_value)], ...], _non_empty("must have at least 1 item"),
+                      Field(json_schema_extra={"minItems": 1})]
 
 
 class SweepSpec(_Model):
