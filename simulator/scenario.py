@@ -24,7 +24,6 @@ import re
 import stat
 import tomllib
 import typing
-import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -133,18 +132,24 @@ Share = Annotated[Number, Field(ge=0.0, le=1.0)]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")]
 
 
-def _no_control_characters(text: str, allowed: str = "") -> str:
+#: Unicode control characters (category Cc) and the line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: The same, less the line breaks and tabs free text may hold.
+_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _no_control_characters(text: str, pattern: re.Pattern[str] = _CONTROL) -> str:
     """``text`` unchanged, or ValueError naming its first control character (or line separator)."""
-    for position, char in enumerate(text):
-        if char not in allowed and unicodedata.category(char) in ("Cc", "Zl", "Zp"):
-            raise ValueError(f"must not contain control characters ({char!r} at position {position})")
+    found = pattern.search(text)
+    if found:
+        raise ValueError(f"must not contain control characters ({found.group()!r} at position {found.start()})")
     return text
 
 
 #: A name shown in tables and file names: printable, on one line (length limits go before it in Annotated).
 OneLine = AfterValidator(_no_control_characters)
 #: Free text: may span lines, but holds no other control character.
-Text = Annotated[str, AfterValidator(lambda text: _no_control_characters(text, allowed="\n\r\t"))]
+Text = Annotated[str, AfterValidator(lambda text: _no_control_characters(text, _CONTROL_IN_TEXT))]
 
 
 def _finite_value(value: Any) -> Any:
@@ -153,7 +158,8 @@ def _finite_value(value: Any) -> Any:
     while stack:
         item = stack.pop()
         if isinstance(item, float) and not math.isfinite(item):
-            raise ValueError(f"must be a finite number, not {item!r}" if item is value else f"must not hold {item!r}; numbers must be finite")
+            raise ValueError(f"must be a finite number, not {item!r}" if item is value
+                             else f"must not hold {item!r}; numbers must be finite")
         if isinstance(item, dict):
             stack.extend(item.values())
         elif isinstance(item, (list, tuple)):
@@ -566,7 +572,12 @@ class Scenario(_Model):
         return self.kinds.get(name, _DEFAULT_KIND)
 
     def replace(self, **changes: Any) -> "Scenario":
-        """A copy with top-level fields replaced and re-validated."""
+        """A copy with top-level fields replaced and re-validated, nested models included.
+
+        A part built with ``model_copy(update=...)`` (which pydantic does not
+        validate) is checked again, so ``replace(run=run.model_copy(update={"warmup": ...}))``
+        with a warm-up beyond the horizon raises :class:`ScenarioError`.
+        """
         data = self.model_dump(mode="python")
         data.update(changes)
         copy = scenario_from_dict(data, source=self.source)
