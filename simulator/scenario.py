@@ -842,8 +842,10 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _problem(error: Any) -> Problem:
-    loc = _clean_loc(tuple(error["loc"]))
     kind = error["type"]
+    loc = tuple(error["loc"])
+    # the last item of an unknown key's path is the key as written, even one that looks like a union tag ("int", "a[0]")
+    loc = _clean_loc(loc[:-1]) + loc[-1:] if kind == "extra_forbidden" else _clean_loc(loc)
     if kind == "missing":
         return Problem(_key_path(loc), missing_value(), "is required")
     if kind == "extra_forbidden":

@@ -870,6 +870,16 @@ def test_long_values_and_many_problems_are_cut() -> None:
     assert "<text>: ... and 4980 more problems" == lines[-1]
 
 
+@pytest.mark.parametrize("key", ["int", "str", "x[1]", "function-after[y]"])
+def test_unknown_key_that_looks_like_a_union_tag(key: str) -> None:
+    """An unknown key named like one of pydantic's union tags is still named as the key."""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(f'[run]\n"{key}" = 2\n' + BARE)
+    (problem,) = info.value.problems
+    assert (f"run.{key}", 2) == (problem.key, problem.value)
+    assert problem.rule.startswith("is not a known key")
+
+
 def test_unknown_key_with_control_characters_stays_on_one_line() -> None:
     """An unknown key holding a newline is reported on one line, the newline escaped."""
     with pytest.raises(ScenarioError) as info:
