@@ -203,7 +203,7 @@ def _override_value(text: str) -> Any:
     """A ``--set`` value: the TOML value it spells (``3``, ``2.5``, ``"2/h"``, ``["mon"]``), else the text itself."""
     try:
         parsed = tomllib.loads(f"value = {text}")
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):  # nested too deeply to parse: validation refuses the text
         return text
     return parsed["value"] if list(parsed) == ["value"] else text
 

@@ -17,8 +17,11 @@ and an unknown key suggests the nearest valid one.
 from __future__ import annotations
 
 import difflib
+import errno
 import math
+import os
 import re
+import stat
 import tomllib
 import typing
 from pathlib import Path
@@ -26,19 +29,21 @@ from typing import Annotated, Any, Literal, Union
 
 import tomli_w
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
     PrivateAttr,
+    Strict,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
 )
 
-from .errors import Problem, ScenarioError, missing_value
+from .errors import Problem, ScenarioError, missing_value, quote
 from .units import (
     format_duration,
     format_rate,
@@ -82,6 +87,12 @@ __all__ = [
 
 #: Built-in structures a scenario may start from (see :mod:`simulator.structures`).
 DATASETS = ("none", "national-2020", "national-2025")
+#: Tables and arrays nested deeper than this are refused (the deepest key a scenario has is about 8 levels down).
+MAX_DEPTH = 16
+#: Longest chain of files extending each other (``extends``).
+MAX_EXTENDS = 16
+#: Largest scenario file read, in bytes.
+MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
 def _unit(parse: Any, fmt: Any, pattern: str, example: str) -> list[Any]:
@@ -113,12 +124,68 @@ Rate = Annotated[float, *_unit(parse_rate, lambda v: format_rate(v, "h"), _NUM +
 Size = Annotated[float, *_unit(parse_size, format_size, _NUM + r"(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", "360KB")]
 Bandwidth = Annotated[float, *_unit(parse_bandwidth, _format_bandwidth, _NUM + r"([kMG]?bit/s|[KMG]?B/s)?\s*$", "100Mbit/s")]
 Clock = Annotated[float, *_unit(parse_clock, lambda v: f"{int(v // 3600):02d}:{int(v % 3600 // 60):02d}", r"^\d{1,2}:\d{2}$", "07:30")]
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
+# Scalars are strict: no true for 1, no "4" for 4, no "yes" for true (a float field still takes an integer).
+Integer = Annotated[int, Strict()]
+Number = Annotated[float, Strict()]
+Flag = Annotated[bool, Strict()]
+Share = Annotated[Number, Field(ge=0.0, le=1.0)]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.\-]+$")]
 
 
+#: Unicode control characters (category Cc) and the line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: The same, less the line breaks and tabs free text may hold.
+_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _no_control_characters(text: str, pattern: re.Pattern[str] = _CONTROL) -> str:
+    """``text`` unchanged, or ValueError naming its first control character (or line separator)."""
+    found = pattern.search(text)
+    if found:
+        raise ValueError(f"must not contain control characters ({found.group()!r} at position {found.start()})")
+    return text
+
+
+#: A name shown in tables and file names: printable, on one line (length limits go before it in Annotated).
+OneLine = AfterValidator(_no_control_characters)
+#: Free text: may span lines, but holds no other control character.
+Text = Annotated[str, AfterValidator(lambda text: _no_control_characters(text, _CONTROL_IN_TEXT))]
+
+
+def _finite_value(value: Any) -> Any:
+    """``value`` unchanged, or ValueError if it is or holds a non-finite number (TOML ``inf``, ``nan``)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError(f"must be a finite number, not {item!r}" if item is value
+                             else f"must not hold {item!r}; numbers must be finite")
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return value
+
+
+def _non_empty(rule: str) -> AfterValidator:
+    """A validator refusing an empty list with ``rule``.
+
+    Unlike ``Field(min_length=1)``, it stays silent when the list had items
+    that were all refused (pydantic would report those and an empty list).
+    """
+    def check(items: tuple[Any, ...]) -> tuple[Any, ...]:
+        if not items:
+            raise ValueError(rule)
+        return items
+
+    return AfterValidator(check)
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    # allow_inf_nan: no float field takes TOML's inf or nan; revalidate_instances: Scenario.replace(run=...) with a
+    # model built by model_copy(update=...) is checked again (pydantic would otherwise trust the instance)
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False,
+                              revalidate_instances="always")
 
 
 class FrozenDict(dict):  # type: ignore[type-arg]
@@ -142,7 +209,7 @@ class Distribution(_Model):
 
     distribution: Literal["exponential", "deterministic", "lognormal", "gamma"] = "exponential"
     mean: Duration
-    cv: Annotated[float, Field(gt=0.0)] | None = None
+    cv: Annotated[Number, Field(gt=0.0)] | None = None
 
     @field_validator("cv")
     @classmethod
@@ -185,16 +252,16 @@ class StationSpec(_Model):
     it without service or queueing (links around it still count).
     """
 
-    passthrough: bool = False
-    servers: Annotated[int, Field(gt=0)] = 1
+    passthrough: Flag = False
+    servers: Annotated[Integer, Field(gt=0)] = 1
     service: Distribution | None = Field(default=None, validate_default=True)
-    buffer: Annotated[int, Field(ge=0)] | None = None
+    buffer: Annotated[Integer, Field(ge=0)] | None = None
     outages: tuple[Outage, ...] = ()
 
     @field_validator("service")
     @classmethod
     def _service_given(cls, service: Distribution | None, info: ValidationInfo) -> Distribution | None:
-        if service is None and not info.data.get("passthrough", False):
+        if service is None and info.data.get("passthrough", True) is False:  # absent: passthrough itself is invalid
             raise ValueError("is required (or set passthrough = true to leave the station out)")
         return service
 
@@ -218,7 +285,7 @@ class NetworkSpec(_Model):
     dataset: Literal["none", "national-2020", "national-2025"] = "none"
     level: Literal["national", "provincial", "full"] = "national"
     reform: Literal["none", "merge-2025"] = "none"
-    units_per_ministry: Annotated[int, Field(ge=0, le=200)] = 8
+    units_per_ministry: Annotated[Integer, Field(ge=0, le=200)] = 8
     hub: StationSpec = StationSpec(passthrough=True)
     platform: StationSpec = StationSpec(passthrough=True)
     agency: StationSpec = StationSpec(passthrough=True)
@@ -230,8 +297,8 @@ class KindSpec(_Model):
     """Defaults for every agency of one kind (``ministry``, ``province``, ...)."""
 
     rate: Rate = 0.0
-    weight: Annotated[float, Field(ge=0.0)] = 1.0
-    connected: bool = True
+    weight: Annotated[Number, Field(ge=0.0)] = 1.0
+    connected: Flag = True
     adoption: Share = 1.0
 
 
@@ -247,13 +314,13 @@ class AgencySpec(_Model):
     """
 
     id: Identifier
-    name: Annotated[str, Field(min_length=1)] | None = None
+    name: Annotated[str, Field(min_length=1), OneLine] | None = None
     kind: Identifier | None = None
     parent: Identifier | None = None
     rate: Rate | None = None
-    weight: Annotated[float, Field(ge=0.0)] | None = None
-    size: Annotated[float, Field(ge=0.0)] | None = None
-    connected: bool | None = None
+    weight: Annotated[Number, Field(ge=0.0)] | None = None
+    size: Annotated[Number, Field(ge=0.0)] | None = None
+    connected: Flag | None = None
     connected_at: Duration | None = None
     adoption: Share | None = None
     station: StationSpec | None = None
@@ -263,8 +330,8 @@ class AgencySpec(_Model):
 class FanoutSpec(_Model):
     """A share of documents addressed to many recipients (a directive to all provinces)."""
 
-    share: Annotated[float, Field(gt=0.0, le=1.0)]
-    recipients: Annotated[int, Field(ge=2)] | Literal["all"]
+    share: Annotated[Number, Field(gt=0.0, le=1.0)]
+    recipients: Annotated[Integer, Field(ge=2)] | Literal["all"]
     kind: Identifier | None = None
 
 
@@ -287,7 +354,7 @@ class SizeSpec(_Model):
     """Lognormal package size: median and log-space sigma (0 = every package the median)."""
 
     median: Annotated[Size, Field(gt=0)] = 360e3
-    sigma: Annotated[float, Field(ge=0.0, le=5.0)] = 0.0
+    sigma: Annotated[Number, Field(ge=0.0, le=5.0)] = 0.0
 
     @property
     def mean(self) -> float:
@@ -326,7 +393,7 @@ class TrafficSpec(_Model):
 
     recipients: Literal["uniform", "weighted"] = "weighted"
     local_share: Share = 0.0
-    multiplier: Annotated[float, Field(ge=0.0)] = 1.0
+    multiplier: Annotated[Number, Field(ge=0.0)] = 1.0
     fanout: tuple[FanoutSpec, ...] = ()
     types: TypesSpec = TypesSpec()
     size: SizeSpec = SizeSpec()
@@ -353,16 +420,9 @@ class CalendarSpec(_Model):
     documents in each open hour. Day 0 of the simulation is a Monday.
     """
 
-    weekdays: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = (
-        "mon", "tue", "wed", "thu", "fri")
+    weekdays: Annotated[tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...],
+                        _non_empty("must name at least one day")] = ("mon", "tue", "wed", "thu", "fri")
     hours: tuple[tuple[Clock, Clock], ...] = ((8 * 3600.0, 12 * 3600.0), (13 * 3600.0, 17 * 3600.0))
-
-    @field_validator("weekdays")
-    @classmethod
-    def _some_day(cls, weekdays: tuple[str, ...]) -> tuple[str, ...]:
-        if not weekdays:
-            raise ValueError("must name at least one day")
-        return weekdays
 
     @field_validator("hours")
     @classmethod
@@ -391,8 +451,8 @@ class PrecisionSpec(_Model):
     """Sequential stopping: add replications until the chosen figures are precise enough."""
 
     figures: Annotated[tuple[str, ...], Field(min_length=1)] = ("latency_seconds.mean",)
-    relative_half_width: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.05
-    max_replications: Annotated[int, Field(ge=2, le=10000)] = 50
+    relative_half_width: Annotated[Number, Field(gt=0.0, lt=1.0)] = 0.05
+    max_replications: Annotated[Integer, Field(ge=2, le=10000)] = 50
 
 
 class RunSpec(_Model):
@@ -405,8 +465,8 @@ class RunSpec(_Model):
 
     horizon: Annotated[Duration, Field(gt=0)] = 7 * 86400.0
     warmup: Union[Literal["auto"], Duration] = 0.0
-    seed: Annotated[int, Field(ge=0)] = 1
-    replications: Annotated[int, Field(gt=0, le=10000)] = 1
+    seed: Annotated[Integer, Field(ge=0)] = 1
+    replications: Annotated[Integer, Field(gt=0, le=10000)] = 1
     timeseries_interval: Annotated[Duration, Field(gt=0)] = 3600.0
     precision: PrecisionSpec | None = None
 
@@ -422,7 +482,7 @@ class RunSpec(_Model):
 class AnalysisSpec(_Model):
     """How the analytic report judges saturation."""
 
-    threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
+    threshold: Annotated[Number, Field(gt=0.0, le=1.0)] = 0.8
 
 
 class ConnectionSpec(_Model):
@@ -438,7 +498,7 @@ class ConnectionSpec(_Model):
     """
 
     order: tuple[Identifier, ...] = ()
-    connected: Annotated[int, Field(ge=0)] | None = None
+    connected: Annotated[Integer, Field(ge=0)] | None = None
     every: Annotated[Duration, Field(gt=0)] | None = None
 
     @field_validator("connected")
@@ -454,7 +514,8 @@ class SweepParameter(_Model):
     """One swept scenario key: a dotted path and its values."""
 
     path: Annotated[str, Field(min_length=1)]
-    values: Annotated[tuple[Any, ...], Field(min_length=1)]
+    values: Annotated[tuple[Annotated[Any, AfterValidator(_finite_value)], ...], _non_empty("must have at least 1 item"),
+                      Field(json_schema_extra={"minItems": 1})]
 
 
 class SweepSpec(_Model):
@@ -474,8 +535,8 @@ class SweepSpec(_Model):
 class Scenario(_Model):
     """A complete, validated scenario. Build one with :func:`load_scenario`."""
 
-    name: Annotated[str, Field(min_length=1, max_length=120)] = "scenario"
-    description: str = ""
+    name: Annotated[str, Field(min_length=1, max_length=120), OneLine] = "scenario"
+    description: Text = ""
     run: RunSpec = RunSpec()
     calendar: CalendarSpec | None = None
     network: NetworkSpec = NetworkSpec()
@@ -511,7 +572,12 @@ class Scenario(_Model):
         return self.kinds.get(name, _DEFAULT_KIND)
 
     def replace(self, **changes: Any) -> "Scenario":
-        """A copy with top-level fields replaced and re-validated."""
+        """A copy with top-level fields replaced and re-validated, nested models included.
+
+        A part built with ``model_copy(update=...)`` (which pydantic does not
+        validate) is checked again, so ``replace(run=run.model_copy(update={"warmup": ...}))``
+        with a warm-up beyond the horizon raises :class:`ScenarioError`.
+        """
         data = self.model_dump(mode="python")
         data.update(changes)
         copy = scenario_from_dict(data, source=self.source)
@@ -553,54 +619,171 @@ def load_scenario(source: str | Path, *, name: str | None = None) -> Scenario:
     >>> s.run.horizon
     7200.0
     """
-    if isinstance(source, Path) or ("\n" not in source and (source.endswith(".toml") or Path(source).exists()
+    if isinstance(source, Path) or ("\n" not in source and (source.endswith(".toml") or _names_a_file(source)
                                                             or "=" not in source)):
         path = Path(source)
         label = str(source)
-        if not path.is_file():
-            raise ScenarioError(label, [Problem("file", missing_value(), "no such file")])
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise ScenarioError(label, [Problem("file", missing_value(), f"cannot be read as UTF-8 text ({err})")]) from None
+        text = _read_file(path, label, "file", missing_value(), shown_path=False)
         default_name = name or path.stem
+        base_folder = path.parent
+        first = _resolved(path)
     else:
-        text, label, default_name = source, "<text>", name or "scenario"
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(label, [Problem("TOML", missing_value(), f"not valid TOML: {err}")]) from None
-    base_folder = Path(source).parent if label != "<text>" else Path.cwd()
+        text, label, default_name = source.removeprefix("\ufeff"), "<text>", name or "scenario"
+        base_folder, first = Path.cwd(), None
+    data = _parse_toml(text, label)
     own_kinds = set(data.get("kinds", {})) if isinstance(data.get("kinds"), dict) else set()
     extended = "extends" in data
-    data = _extend(data, base_folder, label, seen=(str(Path(source).resolve()),) if label != "<text>" else ())
+    data = _extend(data, base_folder, label, first)
     data.setdefault("name", default_name)
     scenario = scenario_from_dict(data, source=label)
     scenario._inherited_kinds = frozenset(set(scenario.kinds) - own_kinds) if extended else frozenset()
     return scenario
 
 
-def _extend(data: dict[str, Any], folder: Path, label: str, seen: tuple[str, ...]) -> dict[str, Any]:
-    """Resolve ``extends = "other.toml"``: the other file's tables, overridden key by key by this one's."""
-    base_name = data.pop("extends", None)
-    if base_name is None:
-        return data
-    if not isinstance(base_name, str):
-        raise ScenarioError.single(label, "extends", base_name, "must be the path of another scenario file")
-    path = (folder / base_name).resolve()
-    if str(path) in seen:
-        raise ScenarioError.single(label, "extends", base_name, "forms a cycle of files extending each other")
-    if not path.is_file():
-        raise ScenarioError.single(label, "extends", base_name, f"no such file ({path})")
+def _names_a_file(source: str) -> bool:
+    """Whether a string names an existing path (False for text that cannot be a file name)."""
     try:
-        base = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise ScenarioError.single(label, "extends", base_name, f"cannot be read as a scenario: {err}") from None
-    base.pop("name", None)
-    return _merge_tables(_extend(base, path.parent, str(path), seen + (str(path),)), data)
+        return Path(source).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _resolved(path: Path) -> Path:
+    """The absolute path with symbolic links followed, as far as they lead (a loop stops there)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop before Python 3.13
+        return Path(os.path.abspath(path))
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a scenario file (a directory, a FIFO, a device, ...), or None if it can."""
+    try:
+        info = path.stat()
+    except ValueError:
+        return "is not a valid file name"
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return "is a symbolic link loop, not a scenario file"
+        if err.errno in (errno.ENOENT, errno.ENOTDIR):
+            return "is a symbolic link to a missing file" if path.is_symlink() else "no such file"
+        if err.errno == errno.EACCES:
+            return "cannot be read: permission denied"
+        return f"cannot be read: {err.strerror or err}"
+    mode = info.st_mode
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a scenario file"
+    if stat.S_ISFIFO(mode):
+        return "is a named pipe (FIFO), not a scenario file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device, not a scenario file"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not a scenario file"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file"
+    if info.st_size > MAX_FILE_BYTES:
+        return f"holds {info.st_size:,} bytes; a scenario file holds at most {MAX_FILE_BYTES:,}"
+    return None
+
+
+def _read_file(path: Path, label: str, key: str, value: Any, *, shown_path: bool) -> str:
+    """The UTF-8 text of a scenario file, without a leading byte-order mark.
+
+    Problems are reported on ``key`` (``file``, or ``extends`` with its
+    ``value``) of ``label``; ``shown_path`` adds the resolved path to the rule.
+    """
+    where = f" ({path})" if shown_path else ""
+    problem = _not_a_file(path)
+    if problem is not None:
+        raise ScenarioError.single(label, key, value, problem + where)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ScenarioError.single(label, key, value, f"cannot be read as UTF-8 text{where} ({err})") from None
+    return text.removeprefix("\ufeff")  # editors on Windows start UTF-8 files with a byte-order mark
+
+
+def _parse_toml(text: str, label: str) -> dict[str, Any]:
+    """Parse TOML text, refusing tables and arrays nested deeper than :data:`MAX_DEPTH`."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(label, [Problem("TOML", missing_value(), f"not valid TOML: {err}")]) from None
+    except RecursionError:
+        raise ScenarioError(label, [Problem("TOML", missing_value(), "nests arrays or inline tables too deeply to be "
+                                            f"read; a scenario needs at most {MAX_DEPTH} levels")]) from None
+    problems = _too_deep(data)
+    if problems:
+        raise ScenarioError(label, problems)
+    return data
+
+
+def _too_deep(data: Any) -> list[Problem]:
+    """A problem for each place where tables and arrays nest deeper than :data:`MAX_DEPTH` (walked without recursion)."""
+    problems: list[Problem] = []
+    stack: list[tuple[tuple[Any, ...], Any]] = [((), data)]
+    while stack:
+        loc, node = stack.pop()
+        if isinstance(node, dict):
+            children = list(node.items())
+        elif isinstance(node, (list, tuple)):
+            children = list(enumerate(node))
+        else:
+            continue
+        if len(loc) >= MAX_DEPTH and children:
+            problems.append(Problem(_key_path(loc), missing_value(),
+                                    f"nests tables and arrays more than {MAX_DEPTH} levels deep; no scenario key lies that deep"))
+            continue
+        stack.extend((loc + (key,), child) for key, child in reversed(children))
+    return problems
+
+
+def _extend(data: dict[str, Any], folder: Path, label: str, first: Path | None) -> dict[str, Any]:
+    """Resolve ``extends = "other.toml"``: the other file's tables, overridden key by key by this one's.
+
+    The chain of files is followed in a loop (no recursion), at most
+    :data:`MAX_EXTENDS` files long. A problem inside one file of the chain is
+    reported on that file; a cycle or a chain too long on the first file's
+    ``extends``, with the files of the chain.
+    """
+    layers = [data]
+    chain: list[Path] = [first] if first is not None else [Path.cwd() / label]
+    top_label, top_value = label, data.get("extends")
+    while "extends" in layers[-1]:
+        base_name = layers[-1].pop("extends")
+        if not isinstance(base_name, str):
+            raise ScenarioError.single(label, "extends", base_name, "must be the path of another scenario file")
+        path = _resolved(folder / base_name)
+        if path in chain:
+            files = " -> ".join(_shown(p, chain[0]) for p in chain + [path])
+            raise ScenarioError.single(top_label, "extends", top_value, f"leads to a cycle of files extending each other: {files}")
+        if len(layers) > MAX_EXTENDS:
+            files = " -> ".join(_shown(p, chain[0]) for p in chain[:3] + [Path("..."), path])
+            raise ScenarioError.single(top_label, "extends", top_value,
+                                       f"leads to a chain of more than {MAX_EXTENDS} files extending each other "
+                                       f"({files} -> ...); shorten it")
+        text = _read_file(path, label, "extends", base_name, shown_path=True)
+        base = _parse_toml(text, str(path))
+        base.pop("name", None)
+        layers.append(base)
+        chain.append(path)
+        folder, label = path.parent, str(path)
+    merged = layers.pop()
+    while layers:
+        merged = _merge_tables(merged, layers.pop())
+    return merged
+
+
+def _shown(path: Path, first: Path) -> str:
+    """``path`` relative to the folder of the first file of a chain, when that is shorter."""
+    if str(path) == "...":
+        return "..."
+    relative = os.path.relpath(path, first.parent)
+    return relative if len(relative) < len(str(path)) else str(path)
 
 
 def _merge_tables(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    # recursion depth is bounded: _parse_toml refused anything nested deeper than MAX_DEPTH
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
@@ -612,6 +795,9 @@ def _merge_tables(base: dict[str, Any], override: dict[str, Any]) -> dict[str, A
 
 def scenario_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Scenario:
     """Validate an already parsed scenario mapping (see :func:`load_scenario`)."""
+    deep = _too_deep(data)
+    if deep:
+        raise ScenarioError(source, deep)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
@@ -656,8 +842,10 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _problem(error: Any) -> Problem:
-    loc = _clean_loc(tuple(error["loc"]))
     kind = error["type"]
+    loc = tuple(error["loc"])
+    # the last item of an unknown key's path is the key as written, even one that looks like a union tag ("int", "a[0]")
+    loc = _clean_loc(loc[:-1]) + loc[-1:] if kind == "extra_forbidden" else _clean_loc(loc)
     if kind == "missing":
         return Problem(_key_path(loc), missing_value(), "is required")
     if kind == "extra_forbidden":
@@ -759,7 +947,7 @@ def apply_parameters(scenario: Scenario, parameters: dict[str, Any], *, where: s
         copy._inherited_kinds = scenario._inherited_kinds
         return copy
     except ScenarioError as err:
-        described = ", ".join(f"{k} = {v!r}" for k, v in parameters.items())
+        described = ", ".join(f"{k} = {quote(v, 60)}" for k, v in parameters.items())
         raise ScenarioError(scenario.source, [Problem(f"{where} [{described}] -> {p.key}", p.value, p.rule)
                                               for p in err.problems]) from None
 

@@ -25,7 +25,7 @@ from importlib import resources
 
 from .scenario import AgencySpec
 
-__all__ = ["load_table", "dataset_agencies", "province_successors", "LEVELS", "REFORMS"]
+__all__ = ["load_table", "dataset_agencies", "dataset_kinds", "province_successors", "LEVELS", "REFORMS"]
 
 LEVELS = ("national", "provincial", "full")
 REFORMS = ("none", "merge-2025")
@@ -42,6 +42,19 @@ def load_table(name: str) -> tuple[dict[str, str], ...]:
 def province_successors() -> dict[str, str]:
     """Pre-merger province id -> the 2025 province id it became part of."""
     return {row["id"]: row["successor_2025"] for row in load_table("provinces-2020")}
+
+
+@lru_cache(maxsize=None)
+def dataset_kinds() -> frozenset[str]:
+    """Every agency kind the built-in structures use, at any level of detail (``ministry``, ``province``, ``commune``, ...).
+
+    Examples
+    --------
+    >>> {"ministry", "province", "department", "ministry-unit", "district", "commune"} <= dataset_kinds()
+    True
+    """
+    central = {row["kind"] for era in ("2020", "2025") for row in load_table(f"central-{era}")}
+    return frozenset(central | {"province", "department", "ministry-unit", "district", "commune"})
 
 
 def _short(name: str) -> str:

@@ -18,6 +18,7 @@ touches the hub.
 """
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Iterable, NamedTuple, Sequence
 
@@ -26,12 +27,14 @@ import numpy as np
 
 from .errors import Problem, ScenarioError
 from .scenario import AgencySpec, Distribution, LinkSpec, Outage, Scenario, StationSpec
-from .structures import dataset_agencies
+from .structures import dataset_agencies, dataset_kinds
 
 __all__ = ["Station", "AgencyTable", "Route", "RouteHalves", "Topology", "build_topology", "HUB"]
 
 #: Graph node of the national hub.
 HUB = "hub"
+#: The kind of an agency that names none.
+DEFAULT_KIND = "agency"
 
 
 @dataclass(frozen=True)
@@ -314,6 +317,35 @@ def _connect_times(scenario: Scenario, merged: list[AgencySpec], kinds: list[str
     return times
 
 
+def _unknown_kinds(scenario: Scenario, merged: list[AgencySpec], where: object) -> list[Problem]:
+    """A problem for each agency whose kind is neither declared in ``kinds`` nor a built-in structure's (a typo)."""
+    known = dataset_kinds() | set(scenario.kinds) | {DEFAULT_KIND}
+    problems = []
+    for i, agency in enumerate(merged):
+        if agency.kind is None or agency.kind in known:
+            continue
+        hint = difflib.get_close_matches(agency.kind, sorted(known), n=1, cutoff=0.6)
+        rule = (f"is not a known kind; did you mean {hint[0]!r}?" if hint else
+                f"is not a known kind; known kinds: {', '.join(sorted(known))}")
+        problems.append(Problem(where(i, "kind"), agency.kind,  # type: ignore[operator]
+                                rule + f" (a new kind is declared with a [kinds.{agency.kind}] table)"))
+    return problems
+
+
+def _lonely_fanouts(scenario: Scenario, table: AgencyTable) -> list[Problem]:
+    """A problem for each fan-out "to all" of a kind whose only member sends documents (it would reach nobody)."""
+    problems = []
+    for j, fan in enumerate(scenario.traffic.fanout):
+        if fan.kind is None or fan.recipients != "all":
+            continue
+        members = [i for i, kind in enumerate(table.kinds) if kind == fan.kind]
+        if len(members) == 1 and table.rate[members[0]] > 0:
+            problems.append(Problem(f"traffic.fanout[{j}].kind", fan.kind,
+                                    f"has one agency only ({table.ids[members[0]]}), which sends documents itself: "
+                                    "its fan-out to all others of the kind would reach nobody"))
+    return problems
+
+
 def build_topology(scenario: Scenario) -> Topology:
     """Build the network of a scenario.
 
@@ -329,7 +361,9 @@ def build_topology(scenario: Scenario) -> Topology:
     ------
     ScenarioError
         If an agency names an unknown parent, a parent that is not top-level,
-        or a fan-out names a kind no agency has.
+        or a kind that is neither declared in ``kinds`` nor a dataset kind; or
+        a fan-out names a kind no agency has, or sends "to all" of a kind
+        whose only member sends it.
     """
     source = scenario.source
     if scenario.network.reform != "none" and scenario.network.dataset != "national-2020":
@@ -355,7 +389,8 @@ def build_topology(scenario: Scenario) -> Topology:
             problems.append(Problem(where(i, "parent"), agency.parent, "must not be the agency itself"))
         else:
             platform_of[i] = index_of[agency.parent]
-    kinds = [a.kind or "agency" for a in merged]
+    kinds = [a.kind or DEFAULT_KIND for a in merged]
+    problems += _unknown_kinds(scenario, merged, where)
     for j, fan in enumerate(scenario.traffic.fanout):
         if fan.kind is not None:
             members = kinds.count(fan.kind)
@@ -407,6 +442,9 @@ def build_topology(scenario: Scenario) -> Topology:
     )
     if table.weight.sum() <= 0:
         raise ScenarioError(source, [Problem("kinds.*.weight", 0.0, "at least one agency needs a positive recipient weight")])
+    problems = _lonely_fanouts(scenario, table)
+    if problems:
+        raise ScenarioError(source, problems)
 
     graph = nx.DiGraph()
     stations: list[Station] = []

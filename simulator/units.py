@@ -69,17 +69,23 @@ BANDWIDTH_UNITS: dict[str, float] = {
     "GB/s": 1e9,
 }
 
+# ASCII only: Python's \d and \s also match other scripts' digits and spaces ("٣h" would read as 3 hours).
 _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-z/]*)\s*$")
-_RATE = re.compile(rf"^\s*({_NUMBER})\s*/\s*([A-Za-z]+)\s*$")
-_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+_QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-z/]*)\s*$", re.ASCII)
+_RATE = re.compile(rf"^\s*({_NUMBER})\s*/\s*([A-Za-z]+)\s*$", re.ASCII)
+_CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$", re.ASCII)
 
 
 def _split(text: str, kind: str, units: dict[str, float]) -> tuple[float, str]:
     match = _QUANTITY.match(text)
     if not match:
-        raise ValueError(f"is not a {kind}; write a number and a unit such as {_examples(units)}")
+        raise ValueError(f"is not a {kind}; write a number and a unit such as {_examples(units)}{_digits_hint(text)}")
     return float(match.group(1)), match.group(2)
+
+
+def _digits_hint(text: str) -> str:
+    """A hint when ``text`` holds digits of another script, which quantities do not accept."""
+    return " (digits 0-9 only)" if any(c.isdigit() and not c.isascii() for c in text) else ""
 
 
 def _examples(units: dict[str, float]) -> str:
@@ -157,7 +163,7 @@ def parse_rate(value: object) -> float:
     if isinstance(value, str):
         match = _RATE.match(value)
         if not match:
-            raise ValueError('is not a rate; write a count per unit of time such as "20/h" or "1500/d"')
+            raise ValueError('is not a rate; write a count per unit of time such as "20/h" or "1500/d"' + _digits_hint(value))
         count, unit = float(match.group(1)), match.group(2)
         if unit not in DURATION_UNITS:
             raise ValueError(f"has an unknown time unit {unit!r}; use one of {', '.join(DURATION_UNITS)}")
@@ -170,7 +176,7 @@ def parse_clock(value: object) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 86400:
         return float(value)
     if not isinstance(value, str) or not _CLOCK.match(value):
-        raise ValueError('is not a time of day; write "HH:MM", e.g. "07:30"')
+        raise ValueError('is not a time of day; write "HH:MM", e.g. "07:30"' + (_digits_hint(value) if isinstance(value, str) else ""))
     hours, minutes = (int(g) for g in _CLOCK.match(value).groups())  # type: ignore[union-attr]
     if minutes >= 60 or hours * 60 + minutes > 24 * 60:
         raise ValueError("is not a time of day between 00:00 and 24:00")

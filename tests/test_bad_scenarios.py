@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from simulator.cli import main
-from simulator.errors import ScenarioError
+from simulator.errors import MAX_PROBLEMS, ScenarioError, quote
 from simulator.scenario import load_scenario
 from simulator.topology import build_topology
 
@@ -55,10 +55,52 @@ EXPECTED: dict[str, tuple[str, str | None, str]] = {
     "clock_out_of_range.toml": ("calendar.hours[0][1]", "'25:00'", r"^is not a time of day between 00:00 and 24:00$"),
     "missing_agency_id.toml": ("agencies[1].id", None, r"^is required$"),
     "invalid_toml.toml": ("TOML", None, r"^not valid TOML: .*\(at line 2, column \d+\)$"),
+    # issue 10: once internal errors (exit 1)
+    "deep_nested_array.toml": ("TOML", None, r"^(nests arrays or inline tables too deeply to be read|not valid TOML: .*nest)"),
+    "deep_inline_table.toml": ("TOML", None, r"^(nests arrays or inline tables too deeply to be read|not valid TOML: .*nest)"),
+    "deep_dotted_keys.toml": (".".join(["a"] * 16), None, r"^nests tables and arrays more than 16 levels deep"),
+    "extends_chain_too_long.toml": (
+        "extends",
+        "'extends/chain-01.toml'",
+        r"^leads to a chain of more than 16 files extending each other \(extends_chain_too_long\.toml -> "
+        r"extends/chain-01\.toml -> extends/chain-02\.toml -> \.\.\. -> extends/chain-17\.toml -> \.\.\.\); shorten it$",
+    ),
+    "extends_cycle.toml": (
+        "extends",
+        "'extends/cycle-b.toml'",
+        r"^leads to a cycle of files extending each other: extends_cycle\.toml -> extends/cycle-b\.toml -> "
+        r"extends/cycle-c\.toml -> extends_cycle\.toml$",
+    ),
+    "nul_in_name.toml": ("name", "'national\\x00-2020'", r"^must not contain control characters \('\\x00' at position 8\)$"),
+    "sweep_value_inf.toml": ("sweep.parameters[0].values[2]", "inf", r"^must be a finite number, not inf$"),
+    "sweep_value_nan.toml": ("sweep.parameters[0].values[1]", None, r"^must not hold nan; numbers must be finite$"),
+    # issue 10: once accepted by lenient coercion
+    "servers_true.toml": ("network.hub.servers", "True", r"^must be a valid integer$"),
+    "servers_string.toml": ("network.hub.servers", "'4'", r"^must be a valid integer$"),
+    "passthrough_yes.toml": ("network.platform.passthrough", "'yes'", r"^must be a valid boolean$"),
+    "sigma_true.toml": ("traffic.size.sigma", "True", r"^must be a valid number$"),
+    "unit_non_ascii_digit.toml": ("run.horizon", "'\u0663h'", r"^is not a duration; .*\(digits 0-9 only\)$"),
+    # issue 10: once accepted, then wrong
+    "kind_typo.toml": (
+        "agencies[1].kind",
+        "'comune'",
+        r"^is not a known kind; did you mean 'commune'\? \(a new kind is declared with a \[kinds\.comune\] table\)$",
+    ),
+    "fanout_all_reaches_nobody.toml": (
+        "traffic.fanout[0].kind",
+        "'ministry'",
+        r"^has one agency only \(A\), which sends documents itself: its fan-out to all others of the kind would reach nobody$",
+    ),
+    # issue 10: messages
+    "long_value.toml": ("name", "'" + "Trục liên thông " * 12 + "Trục li...", r"^must have at most 120 characters$"),
+    "many_problems.toml": ("agencies[0].rate", "'-1/h'", r"^must not be negative$"),
 }
 
+#: Files with more than one problem: how many (the table names the first). The message shows 20, then "... and N more".
+PROBLEMS = {"many_problems.toml": 25}
+
 #: Files that load_scenario accepts: only build_topology can tell what is wrong with them.
-TOPOLOGY_ONLY = {"unknown_parent.toml", "fanout_unknown_kind.toml"}
+TOPOLOGY_ONLY = {"unknown_parent.toml", "fanout_unknown_kind.toml", "kind_typo.toml", "fanout_all_reaches_nobody.toml"}
 
 FILES = sorted(EXPECTED)
 
@@ -92,16 +134,19 @@ def test_bad_scenario_is_reported(name: str) -> None:
             load_and_build(path)
     err = info.value
     assert str(path) == err.source
-    assert 1 == len(err.problems), str(err)
-    (problem,) = err.problems
+    count = PROBLEMS.get(name, 1)
+    assert count == len(err.problems), str(err)
+    problem = err.problems[0]
     assert key == problem.key
     assert re.search(rule, problem.rule), problem.rule
-    (line,) = str(err).splitlines()
+    line, *others = str(err).splitlines()
+    assert min(count, MAX_PROBLEMS) + (count > MAX_PROBLEMS) == 1 + len(others)
     head = f"{path}: {key}: " if value is None else f"{path}: {key} = {value}: "
     assert line.startswith(head), line
     assert re.search(rule, line[len(head):]), line
+    assert len(line) < len(head) + 400
     if value is not None:
-        assert value == repr(problem.value)
+        assert value == quote(problem.value)
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -114,7 +159,9 @@ def test_check_command_reports_bad_file(name: str, capsys: pytest.CaptureFixture
     assert 2 == main(["check", str(path)])
     captured = capsys.readouterr()
     lines = captured.err.splitlines()
-    assert len(problems) == len(lines)
+    if len(problems) > MAX_PROBLEMS:
+        assert f"{PREFIX}{path}: ... and {len(problems) - MAX_PROBLEMS} more problems" == lines.pop()
+    assert len(problems[:MAX_PROBLEMS]) == len(lines)
     for line, problem in zip(lines, problems):
         assert line.startswith(PREFIX), line
         assert str(path) in line

@@ -226,6 +226,17 @@ def test_set_applies_in_order(small: Path, tmp_path: Path, capsys):
     assert 0 == main(["check", str(small), "--set", "run.warmup=10min", "--set", "run.horizon=1h"])
 
 
+def test_set_value_nested_too_deeply_is_refused(small: Path, capsys):
+    """A --set value nested beyond what TOML can parse is taken as text; one nested less deeply is refused by key path."""
+    assert 2 == main(["check", str(small), "--set", "network.hub.servers=" + "[" * 2000 + "]" * 2000])
+    captured = capsys.readouterr()
+    (line,) = captured.err.splitlines()
+    assert "network.hub.servers = '[[[[" in line and "must be a valid integer" in line and len(line) < 600
+    assert 2 == main(["check", str(small), "--set", "description=" + "[" * 40 + "]" * 40])
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "-> description[0][0]" in line and "nests tables and arrays more than 16 levels deep" in line
+
+
 @pytest.mark.parametrize("text, value", [
     ("3", 3), ("2.5", 2.5), ('"2/h"', "2/h"), ('["mon"]', ["mon"]), ("true", True), ("{ mean = 2 }", {"mean": 2}),
     ("365d", "365d"), ("full", "full"), ("2/h", "2/h"), ("", ""), (" 8 ", 8), ("a = 1\nb = 2", "a = 1\nb = 2"),

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -9,8 +11,16 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from simulator.errors import Problem, ScenarioError, SimulatorError, missing_value
-from simulator.scenario import KindSpec, Scenario, dump_scenario, json_schema, load_scenario
+from simulator.errors import Problem, ScenarioError, SimulatorError, missing_value, quote
+from simulator.scenario import (
+    KindSpec,
+    Scenario,
+    apply_parameters,
+    dump_scenario,
+    json_schema,
+    load_scenario,
+    scenario_from_dict,
+)
 from simulator.topology import build_topology
 
 NATIONAL = Path(__file__).parents[1] / "scenarios" / "national-2020.toml"
@@ -525,10 +535,65 @@ def test_missing_file(tmp_path: Path) -> None:
         load_scenario(str(path))
 
 
-def test_directory_is_not_a_file(tmp_path: Path) -> None:
-    """A directory given as the scenario is reported as no such file."""
-    with pytest.raises(ScenarioError, match="no such file"):
-        load_scenario(tmp_path)
+def _special_file(kind: str, folder: Path) -> Path:
+    """A path in ``folder`` that is a directory, a FIFO, a symbolic link loop or a dangling link (or /dev/null)."""
+    path = folder / f"{kind}.toml"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "loop":
+        path.symlink_to(path.name)
+    elif kind == "dangling":
+        path.symlink_to("missing.toml")
+    else:
+        return Path(os.devnull)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "rule"),
+    [
+        ("directory", "is a directory, not a scenario file"),
+        ("fifo", "is a named pipe (FIFO), not a scenario file"),
+        ("devnull", "is a device, not a scenario file"),
+        ("loop", "is a symbolic link loop, not a scenario file"),
+        ("dangling", "is a symbolic link to a missing file"),
+    ],
+)
+def test_special_file_is_named_for_what_it_is(kind: str, rule: str, tmp_path: Path) -> None:
+    """A directory, FIFO, device or symbolic link loop given as the scenario is named as such (never read)."""
+    path = _special_file(kind, tmp_path)
+    for source in (path, str(path)):
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(source)
+        (problem,) = info.value.problems
+        assert ("file", rule) == (problem.key, problem.rule)
+        assert f"{path}: file: {rule}" == str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "devnull", "loop"])
+def test_special_file_as_base_is_named(kind: str, tmp_path: Path) -> None:
+    """An ``extends`` that leads to a directory, FIFO, device or link loop names it, with its path."""
+    base = _special_file(kind, tmp_path)
+    path = tmp_path / "child.toml"
+    path.write_text(f'extends = "{base}"\n' + BARE, encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    (problem,) = info.value.problems
+    assert ("extends", str(base)) == (problem.key, problem.value)
+    assert re.match(r"^is (a directory|a named pipe|a device|a symbolic link loop)", problem.rule), problem.rule
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    """A UTF-8 byte-order mark at the start of a file (or of text, or of an extended file) is ignored."""
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL.encode("utf-8"))
+    assert load_scenario(MINIMAL).model_dump() | {"name": "bom"} == load_scenario(path).model_dump()
+    assert load_scenario(MINIMAL) == load_scenario("\ufeff" + MINIMAL)
+    child = tmp_path / "child.toml"
+    child.write_bytes(b'\xef\xbb\xbfextends = "bom.toml"\n')
+    assert 7200.0 == load_scenario(child).run.horizon
 
 
 def test_invalid_toml_text() -> None:
@@ -608,6 +673,29 @@ def test_scenario_error_is_a_simulator_error() -> None:
         ("[calendar]\nhours = [[\"08:00\", 90000]]\n", "calendar.hours[0][1]", 90000, r"^is not a time of day"),
         ("[calendar]\nweekdays = [\"monday\"]\n", "calendar.weekdays[0]", "monday", r"^must be 'mon', 'tue'"),
         ("name = \"\"\n", "name", "", r"at least 1 character$"),
+        # strict types (issue 10): no coercion of booleans, strings or floats
+        ("[network.hub]\nservers = true\nservice = { mean = \"1s\" }\n", "network.hub.servers", True, r"^must be a valid integer$"),
+        ("[network.hub]\nservers = \"4\"\nservice = { mean = \"1s\" }\n", "network.hub.servers", "4", r"^must be a valid integer$"),
+        ("[network.hub]\nservers = 2.0\nservice = { mean = \"1s\" }\n", "network.hub.servers", 2.0, r"^must be a valid integer$"),
+        ("[network.hub]\npassthrough = \"yes\"\n", "network.hub.passthrough", "yes", r"^must be a valid boolean$"),
+        ("[network.hub]\npassthrough = 1\n", "network.hub.passthrough", 1, r"^must be a valid boolean$"),
+        ("[kinds.agency]\nconnected = \"true\"\n", "kinds.agency.connected", "true", r"^must be a valid boolean$"),
+        ("[traffic.size]\nsigma = true\n", "traffic.size.sigma", True, r"^must be a valid number$"),
+        ("[traffic]\nmultiplier = \"2\"\n", "traffic.multiplier", "2", r"^must be a valid number$"),
+        ("[run]\nseed = \"7\"\n", "run.seed", "7", r"^must be a valid integer$"),
+        ("[run]\nhorizon = \"\u0663h\"\n", "run.horizon", "\u0663h", r"\(digits 0-9 only\)$"),
+        # non-finite numbers
+        ("[traffic]\nmultiplier = inf\n", "traffic.multiplier", float("inf"), r"^must be a finite number$"),
+        ("[kinds.agency]\nweight = inf\n", "kinds.agency.weight", float("inf"), r"^must be a finite number$"),
+        ("[analysis]\nthreshold = -inf\n", "analysis.threshold", float("-inf"), r"^must be a finite number$"),
+        ("[[sweep.parameters]]\npath = \"traffic.multiplier\"\nvalues = [1, inf]\n", "sweep.parameters[0].values[1]",
+         float("inf"), r"^must be a finite number, not inf$"),
+        ("[[sweep.parameters]]\npath = \"calendar.hours\"\nvalues = [[[8.0, -inf]]]\n", "sweep.parameters[0].values[0]",
+         [[8.0, float("-inf")]], r"^must not hold -inf; numbers must be finite$"),
+        # control characters in names
+        ("name = \"a\\u0000b\"\n", "name", "a\x00b", r"^must not contain control characters \('\\x00' at position 1\)$"),
+        ("name = \"two\\nlines\"\n", "name", "two\nlines", r"^must not contain control characters \('\\n' at position 3\)$"),
+        ("description = \"a\\u0007\"\n", "description", "a\x07", r"^must not contain control characters"),
     ],
 )
 def test_scenario_error_problems(text: str, key: str, value: object, rule: str) -> None:
@@ -674,6 +762,171 @@ def test_scenario_error_single() -> None:
     err = ScenarioError.single("cli", "--seed", -3, "must be a non-negative integer")
     assert (Problem("--seed", -3, "must be a non-negative integer"),) == err.problems
     assert "cli: --seed = -3: must be a non-negative integer" == str(err)
+
+
+def test_nan_is_refused() -> None:
+    """nan in a float field is refused (nan compares false with every bound, so no range rule would catch it)."""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("[traffic]\nmultiplier = nan\n" + BARE)
+    (problem,) = info.value.problems
+    assert ("traffic.multiplier", "must be a finite number") == (problem.key, problem.rule)
+    assert math.isnan(problem.value)
+
+
+def test_names_and_description_text() -> None:
+    """Agency names and the scenario name take any printable text; the description may also span lines."""
+    text = 'name = "Trục liên thông 2020"\ndescription = """Hai dòng\n\tthụt lề"""\n'
+    scenario = load_scenario(text + BARE.replace('id = "B"', 'id = "B"\nname = "Sở Tài chính Kiên Giang"'))
+    assert "Hai dòng\n\tthụt lề" == scenario.description
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(BARE.replace('id = "B"', 'id = "B"\nname = "Sở\\rTài chính"'))
+    (problem,) = info.value.problems
+    assert ("agencies[1].name", "Sở\rTài chính") == (problem.key, problem.value)
+    assert "\r" not in str(info.value)
+
+
+def test_replace_revalidates_nested_models() -> None:
+    """A warm-up beyond the horizon set through Scenario.replace or apply_parameters with a model built by
+    model_copy (which pydantic does not validate) is refused as a ScenarioError, not left to the engine."""
+    scenario = load_scenario(MINIMAL)
+    late = scenario.run.model_copy(update={"warmup": 3 * 3600.0})
+    with pytest.raises(ScenarioError) as info:
+        scenario.replace(run=late)
+    (problem,) = info.value.problems
+    assert ("run.warmup", 10800.0) == (problem.key, problem.value)
+    assert "must be shorter than the horizon (2h)" == problem.rule
+    with pytest.raises(ScenarioError, match=r"run.warmup = 10800.0: must be shorter than the horizon"):
+        apply_parameters(scenario, {"run": late})
+    broken_hub = scenario.network.hub.model_copy(update={"servers": 0})
+    with pytest.raises(ScenarioError, match=r"network.hub.servers = 0: must be greater than 0"):
+        scenario.replace(network=scenario.network.model_copy(update={"hub": broken_hub}))
+
+
+def test_deep_nesting_is_refused_without_recursion() -> None:
+    """Tables or arrays nested 17 to 5,000 levels deep give one problem each, never a RecursionError."""
+    for depth in (17, 100, 5000):
+        with pytest.raises(ScenarioError) as info:
+            load_scenario("x" + ".y" * depth + " = 1\n" + BARE)
+        (problem,) = info.value.problems
+        assert "x" + ".y" * 15 == problem.key
+        assert problem.rule.startswith("nests tables and arrays more than 16 levels deep")
+    for text in ("[" * 500 + "]" * 500, "{a = " * 500 + "1" + "}" * 500):
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(f"description = {text}\n" + BARE)
+        (problem,) = info.value.problems
+        assert "TOML" == problem.key
+    deep: object = 1
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_dict({"description": deep, "agencies": [{"id": "A"}, {"id": "B"}]})
+    assert ["description" + "[0]" * 15] == [p.key for p in info.value.problems]
+    assert len(str(info.value)) < 300
+
+
+def test_extends_chain_of_2000_files(tmp_path: Path) -> None:
+    """A chain of 2,000 files extending each other is refused after 16, naming the chain (no RecursionError)."""
+    for i in range(2000):
+        (tmp_path / f"c{i}.toml").write_text(f'extends = "c{i + 1}.toml"\n' if i < 1999 else BARE, encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "c0.toml")
+    (problem,) = info.value.problems
+    assert ("extends", "c1.toml") == (problem.key, problem.value)
+    assert problem.rule.startswith("leads to a chain of more than 16 files extending each other (c0.toml -> c1.toml")
+    assert_well_formed(info.value, str(tmp_path / "c0.toml"))
+    (tmp_path / "c16.toml").write_text(BARE, encoding="utf-8")
+    assert 2 == len(load_scenario(tmp_path / "c0.toml").agencies)  # 16 files: accepted
+
+
+def test_extends_cycle_names_the_files(tmp_path: Path) -> None:
+    """A cycle of files extending each other (or a file extending itself) is named with the files in it."""
+    (tmp_path / "a.toml").write_text('extends = "b.toml"\n', encoding="utf-8")
+    (tmp_path / "b.toml").write_text('extends = "sub/c.toml"\n', encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "c.toml").write_text('extends = "../b.toml"\n', encoding="utf-8")
+    (tmp_path / "self.toml").write_text('extends = "self.toml"\n', encoding="utf-8")
+    for name, files in (("a.toml", "a.toml -> b.toml -> sub/c.toml -> b.toml"), ("self.toml", "self.toml -> self.toml")):
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(tmp_path / name)
+        (problem,) = info.value.problems
+        assert "extends" == problem.key
+        assert f"leads to a cycle of files extending each other: {files}" == problem.rule
+
+
+def test_long_values_and_many_problems_are_cut() -> None:
+    """A message quotes about 200 characters of a value and shows 20 problems, then '... and N more problems'."""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(f'name = "{"x" * 100000}"\n' + BARE)
+    (line,) = str(info.value).splitlines()
+    assert line.startswith("<text>: name = 'xxx") and "...: must have at most 120 characters" in line
+    assert len(line) < 300
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("[calendar]\nweekdays = [" + ", ".join(['"monday"'] * 5000) + "]\n" + BARE)
+    err = info.value
+    assert 5000 == len(err.problems)
+    lines = str(err).splitlines()
+    assert 21 == len(lines)
+    assert lines[:20] == [expected_line("<text>", p) for p in err.problems[:20]]
+    assert "<text>: ... and 4980 more problems" == lines[-1]
+
+
+@pytest.mark.parametrize("key", ["int", "str", "x[1]", "function-after[y]"])
+def test_unknown_key_that_looks_like_a_union_tag(key: str) -> None:
+    """An unknown key named like one of pydantic's union tags is still named as the key."""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(f'[run]\n"{key}" = 2\n' + BARE)
+    (problem,) = info.value.problems
+    assert (f"run.{key}", 2) == (problem.key, problem.value)
+    assert problem.rule.startswith("is not a known key")
+
+
+def test_unknown_key_with_control_characters_stays_on_one_line() -> None:
+    """An unknown key holding a newline is reported on one line, the newline escaped."""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario('[run]\n"hori\\nzon" = "2h"\n' + BARE)
+    (line,) = str(info.value).splitlines()
+    assert line.startswith("<text>: run.hori\\nzon = '2h': is not a known key")
+
+
+def test_quote_bounds_every_value() -> None:
+    """quote() writes a value on one line in about 200 characters, whatever its size or depth."""
+    deep: object = "end"
+    for _ in range(100000):
+        deep = {"a": [deep]}
+    assert quote(deep).startswith("{'a': [{'a': [{'a': [{...}]}]}]}") or len(quote(deep)) <= 203
+    assert len(quote(list(range(10**6)))) == 203
+    assert "'a\\nb'" == quote("a\nb")
+    assert "(1,)" == quote((1,))
+    assert quote(10**5000).startswith("<an integer of about 5000 digits")
+    assert "inf" == quote(float("inf"))
+
+
+def test_fanout_to_all_reaching_nobody() -> None:
+    """A fan-out "to all" of a kind whose only agency sends is refused; when that agency sends nothing it is fine."""
+    text = ('[kinds.ministry]\nrate = "{rate}"\n[[traffic.fanout]]\nshare = 0.2\nrecipients = "all"\nkind = "ministry"\n'
+            '[[agencies]]\nid = "M"\nkind = "ministry"\n[[agencies]]\nid = "P"\nrate = "5/h"\n')
+    with pytest.raises(ScenarioError) as info:
+        build_topology(load_scenario(text.format(rate="10/h")))
+    (problem,) = info.value.problems
+    assert ("traffic.fanout[0].kind", "ministry") == (problem.key, problem.value)
+    assert "reach nobody" in problem.rule
+    assert 2 == len(build_topology(load_scenario(text.format(rate="0/h"))).agencies)
+
+
+def test_unknown_kind_and_declared_kind() -> None:
+    """A kind neither declared nor a dataset kind is refused with the nearest one; declared in [kinds], it is fine."""
+    text = BARE.replace('id = "B"', 'id = "B"\nkind = "{kind}"')
+    with pytest.raises(ScenarioError) as info:
+        build_topology(load_scenario(text.format(kind="provnce")))
+    (problem,) = info.value.problems
+    assert ("agencies[1].kind", "provnce") == (problem.key, problem.value)
+    assert problem.rule.startswith("is not a known kind; did you mean 'province'?")
+    with pytest.raises(ScenarioError, match=r"is not a known kind; known kinds: agency, .*commune, .*province"):
+        build_topology(load_scenario(text.format(kind="zzzzzz")))
+    for kind in ("province", "commune", "ministry-unit", "agency"):
+        assert kind in build_topology(load_scenario(text.format(kind=kind))).agencies.kinds
+    declared = build_topology(load_scenario("[kinds.comune]\nrate = \"1/h\"\n" + text.format(kind="comune")))
+    assert "comune" in declared.agencies.kinds
 
 
 def test_fanout_recipients_below_two() -> None:

@@ -191,6 +191,13 @@ def test_unknown_unit_is_rejected(parse, value: str, rule: str) -> None:
         (parse_rate, "3h", r"^is not a rate"),
         (parse_rate, "/h", r"^is not a rate"),
         (parse_rate, "abc", r"^is not a rate"),
+        # digits of other scripts read as numbers by float(): refused (issue 10)
+        (parse_duration, "\u0663h", r"^is not a duration; .*\(digits 0-9 only\)$"),
+        (parse_duration, "\uff13h", r"^is not a duration; .*\(digits 0-9 only\)$"),
+        (parse_duration, "3\u00a0h", r"^is not a duration; write a number and a unit such as \S+, \S+, \S+, \S+$"),
+        (parse_size, "\u0967MB", r"^is not a size; .*\(digits 0-9 only\)$"),
+        (parse_rate, "\u0663/h", r"^is not a rate; .*\(digits 0-9 only\)$"),
+        (parse_clock, "\u0660\u0668:\u0663\u0660", r"^is not a time of day; .*\(digits 0-9 only\)$"),
     ],
 )
 def test_garbage_is_rejected(parse, value: object, rule: str) -> None:

@@ -193,11 +193,16 @@ def test_clock_memory_does_not_grow_with_the_horizon():
     ("[kinds.big]\nweight = 1e308\n", "kinds.big.weight = 1e+308"),
 ])
 def test_non_finite_traffic_is_refused_naming_the_key(extra: str, key: str):
-    """A non-finite multiplier or weight, or one that dwarfs every other, is a ScenarioError naming the key."""
+    """A non-finite multiplier or weight, or one that dwarfs every other, is a ScenarioError naming the key.
+
+    Validation refuses non-finite numbers when the file is read; weights far apart pass it and are
+    refused by the analytic module before anything runs.
+    """
     text = (f'[kinds.agency]\nrate = "1/h"\n{extra}[traffic]\nrecipients = "weighted"\n' if "[traffic]" not in extra
             else f'[kinds.agency]\nrate = "1/h"\n{extra}')
-    scenario = load_scenario(text + '[[agencies]]\nid = "A"\n[[agencies]]\nid = "B"\n[[agencies]]\nid = "C"\nkind = "big"\n')
     with pytest.raises(ScenarioError) as error:
+        scenario = load_scenario(text + '[[agencies]]\nid = "A"\n[[agencies]]\nid = "B"\n[[agencies]]\nid = "C"\n'
+                                 'kind = "big"\n')
         require_finite(scenario, build_topology(scenario))
     assert key in str(error.value)
 
