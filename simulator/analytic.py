@@ -455,12 +455,12 @@ def require_finite(scenario: Scenario, topology: Topology) -> None:
     Examples
     --------
     >>> import simulator.topology
-    >>> s = simulator.load_scenario('[traffic]\nmultiplier = inf\n[kinds.agency]\nrate = "1/h"\n'
-    ...                             '[[agencies]]\nid = "A"\n[[agencies]]\nid = "B"')
-    >>> require_finite(s, simulator.topology.build_topology(s))
+    >>> s = simulator.load_scenario('[kinds.agency]\nrate = "1/h"\n[kinds.big]\nweight = 1e12\n'
+    ...                             '[[agencies]]\nid = "A"\n[[agencies]]\nid = "B"\nkind = "big"')
+    >>> require_finite(s, simulator.topology.build_topology(s))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    simulator.errors.ScenarioError: <text>: traffic.multiplier = inf: must be a finite number
+    simulator.errors.ScenarioError: <text>: kinds.big.weight = 1000000000000.0: gives agency B a recipient weight ...
     """
     source = scenario.source
     multiplier = scenario.traffic.multiplier

@@ -285,25 +285,34 @@ def run_in_process(path: Path) -> tuple[int, str, str, float, float]:
     return status, out.getvalue(), err.getvalue(), seconds, grown
 
 
-def axis_sim() -> list[str]:
-    """The installed ``axis-sim`` next to this interpreter, else ``python -m simulator``."""
-    script = Path(sys.executable).parent / "axis-sim"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "simulator"]
+#: Runs ``axis-sim`` in the child and writes the child's own peak memory (VmHWM, kB) to the file named
+#: by ``AXIS_TEST_PEAK``. ``ru_maxrss`` of a child is no use here: Linux carries the parent's peak over
+#: ``fork``/``exec``, so a child of a big pytest process would report the parent's size.
+_MEASURED_CHILD = """
+import atexit, os, re, sys
+def _peak():
+    status = open("/proc/self/status", encoding="ascii").read()
+    open(os.environ["AXIS_TEST_PEAK"], "w").write(re.search(r"VmHWM:\\s+(\\d+)", status).group(1))
+atexit.register(_peak)
+from simulator.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
 
 
 def run_in_subprocess(path: Path) -> tuple[int, str, str, float, float]:
     """``axis-sim check path`` in a child process: status, stdout, stderr, its CPU seconds and its peak memory in MB."""
-    out, err = path.with_suffix(".out"), path.with_suffix(".err")
+    out, err, peak = path.with_suffix(".out"), path.with_suffix(".err"), path.with_suffix(".peak")
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        child = subprocess.Popen([*axis_sim(), "check", str(path)], stdout=stdout, stderr=stderr,
-                                 env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+        child = subprocess.Popen([sys.executable, "-c", _MEASURED_CHILD, "check", str(path)], stdout=stdout,
+                                 stderr=stderr, env={**os.environ, "PYTHONIOENCODING": "utf-8",
+                                                     "AXIS_TEST_PEAK": str(peak)})
         guard = threading.Timer(60, child.kill)
         guard.start()
-        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak memory, which Popen.wait does not give
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own CPU time, which Popen.wait does not give
         guard.cancel()
         child.returncode = os.waitstatus_to_exitcode(status)
     return (child.returncode, out.read_text(encoding="utf-8"), err.read_text(encoding="utf-8"),
-            usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+            usage.ru_utime + usage.ru_stime, int(peak.read_text()) / 1024)
 
 
 def check_malformed(mutations: list[Mutation], runner: Callable[[Path], tuple[int, str, str, float, float]]) -> None:
