@@ -185,13 +185,22 @@ def format_check(scenario: Any, topology: Any, prediction: Any, top: int = 15) -
     if scenario.connection.order:
         from .analytic import connect_headroom
 
-        steps = connect_headroom(scenario)
+        connection = scenario.connection
+        if connection.connected is not None and connection.every is None:
+            # a count is set (a sweep over how many connect): show every count, from none of the order to all
+            steps = connect_headroom(scenario.replace(connection=connection.model_copy(update={"connected": 0})))
+        else:
+            steps = connect_headroom(scenario)
     if len(steps) > 1:
         threshold = scenario.analysis.threshold
-        rows = [[str(step.connected), step.agency or "(as given)", f"{step.electronic_share:.1%}", step.bottleneck or "-",
-                 f"{step.peak_utilization:.1%}", str(len(step.over_threshold))] for step in steps]
-        lines += ["", f"Connecting the agencies of connection.order not yet connected (saturated = utilisation >= {threshold:.0%}"
-                      + (" in open hours" if calendar else "") + "):",
+        names = dict(zip(topology.agencies.ids, topology.agencies.names))
+        rows = [[str(step.connected), names.get(step.agency, step.agency) if step.agency else "(none of the order)"
+                 if scenario.connection.connected is not None else "(as given)", f"{step.electronic_share:.1%}",
+                 step.bottleneck or "-", f"{step.peak_utilization:.1%}", str(len(step.over_threshold))] for step in steps]
+        given = (f"; connection.connected = {scenario.connection.connected} is row k = {scenario.connection.connected}"
+                 if scenario.connection.connected is not None else "")
+        lines += ["", f"Connecting the agencies of connection.order one by one (saturated = utilisation >= {threshold:.0%}"
+                      + (" in open hours" if calendar else "") + given + "):",
                   _table(rows, ["k", "agency connected", "e-share", "bottleneck", "its utilisation", "saturated"], {0, 2, 4, 5})]
         first = next((step for step in steps if step.over_threshold), None)
         lines.append(f"First saturation after connecting {first.connected} agencies: {', '.join(first.over_threshold[:3])}"

@@ -244,3 +244,18 @@ def test_set_value_nested_too_deeply_is_refused(small: Path, capsys):
 def test_set_values_read_as_toml_else_text(text: str, value: object):
     """A --set value is the TOML value it spells, otherwise the text itself."""
     assert {"k": value} == parse_overrides([f"k={text}"], "s.toml")
+
+
+def test_check_shows_the_roadmap_by_name_when_the_count_is_set(capsys):
+    """connect-ministries sets connection.connected: check still shows every count, from none to all, by name.
+
+    The row with all 22 connected is the scenario as given (86.5 % electronic, the 2020 baseline).
+    """
+    scenario = Path(__file__).parents[1] / "scenarios" / "connect-ministries.toml"
+    assert 0 == main(["check", str(scenario)])
+    out = capsys.readouterr().out
+    assert "connection.connected = 22 is row k = 22" in out
+    rows = [line for line in out.splitlines() if line[:2].strip().isdigit() and "(platform)" in line]
+    assert 23 == len(rows)
+    assert "(none of the order)" in rows[0] and "Bộ Tài chính" in rows[2] and "bo-tai-chinh" not in out
+    assert "86.5%" in rows[22]
