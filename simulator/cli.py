@@ -106,15 +106,18 @@ def format_summary(summary: dict[str, Any], top: int = 5) -> str:
                          {2, 3, 4, 5, 6, 7, 8})]
     bottleneck = summary.get("bottleneck")
     if bottleneck:
-        lines += ["", f"Bottleneck: {_station_label(bottleneck)} at {bottleneck['utilization']:.1%} utilisation"
-                      f"{_ci(bottleneck, 'utilization', percent)}"]
+        lines += ["", f"Bottleneck, mean over the measured time (nights and weekends included): {_station_label(bottleneck)}"
+                      f" at {bottleneck['utilization']:.1%}{_ci(bottleneck, 'utilization', percent)}"]
     peak = summary.get("peak_bottleneck")
     if peak and peak.get("utilization") is not None and math.isfinite(peak["utilization"]):
-        lines.append(f"Busiest {_duration(peak['interval_seconds'])}: {_station_label(peak)} at {peak['utilization']:.1%}"
-                     f"{_ci(peak, 'utilization', percent)}")
+        lines.append(f"Busiest {_duration(peak['interval_seconds'])} simulated: {_station_label(peak)} at "
+                     f"{peak['utilization']:.1%}{_ci(peak, 'utilization', percent)}")
     analytic = summary.get("analytic")
     if analytic and analytic.get("headroom") is not None and math.isfinite(analytic["headroom"]):
-        lines.append(f"Analytic headroom: all traffic can grow x{analytic['headroom']:.2f} before {analytic['bottleneck']} saturates")
+        open_hours = analytic.get("bottleneck_open_hours_utilization", math.nan)
+        load = f" at {open_hours:.1%}" if math.isfinite(open_hours) else ""
+        lines.append(f"Analytic bottleneck in open hours (every hour without a calendar): {analytic['bottleneck']}{load}; "
+                     f"all traffic can grow x{analytic['headroom']:.2f} before it saturates")
     disagreements = summary.get("theory_disagreements") or []
     if disagreements:
         by_id = {s["id"]: s for s in summary["stations"]}

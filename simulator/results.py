@@ -232,6 +232,8 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
             "bottleneck_id": topology.stations[position].node if position is not None else None,
             "bottleneck": prediction.bottleneck.name if prediction.bottleneck else None,
             "bottleneck_utilization": prediction.bottleneck.utilization if prediction.bottleneck else math.nan,
+            "bottleneck_open_hours_utilization": (prediction.bottleneck.peak_utilization if prediction.bottleneck
+                                                  else math.nan),
             "headroom": prediction.headroom,
             "latency_mean_seconds": prediction.latency_mean,
             "exact": prediction.exact,
@@ -253,7 +255,7 @@ def _combine_values(values: list[Any]) -> tuple[Any, Any]:
 _NO_CI = {"horizon_seconds", "warmup_seconds", "working_days", "interval_seconds", "servers", "id", "name", "kind", "exact",
           "caveats", "bottleneck_id",
           "predicted_utilization", "predicted_mean_sojourn_seconds", "outage_seconds", "bottleneck_utilization",
-          "headroom", "latency_mean_seconds"}
+          "bottleneck_open_hours_utilization", "headroom", "latency_mean_seconds"}
 
 
 def _merge(items: list[Any]) -> Any:

@@ -26,8 +26,14 @@ def test_run_writes_the_result_folder(small: Path, tmp_path: Path, capsys):
     out = tmp_path / "out"
     assert 0 == main(["run", str(small), "-o", str(out), "--seed", "3", "--replications", "2"])
     printed = capsys.readouterr().out
-    assert "electronic share" in printed and "Bottleneck:" in printed and "Busiest" in printed
+    assert "electronic share" in printed and "Busiest" in printed
+    # both bottleneck figures, each named for what it averages over
+    assert "Bottleneck, mean over the measured time (nights and weekends included):" in printed
+    assert "Analytic bottleneck in open hours" in printed
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    analytic = summary["analytic"]
+    assert analytic["bottleneck_open_hours_utilization"] >= analytic["bottleneck_utilization"] > 0
+    assert f"{analytic['bottleneck_open_hours_utilization']:.1%}; all traffic can grow" in printed
     for key in ("scenario", "seed", "replications", "version", "documents", "electronic_share", "throughput_per_day",
                 "latency_seconds", "stations", "bottleneck", "throughput_per_day_ci"):
         assert key in summary, key
