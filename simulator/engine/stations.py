@@ -23,6 +23,7 @@ observer builds time integrals, so neither keeps per-job history.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import deque
 from heapq import heappush, heapreplace
 from itertools import count
@@ -52,7 +53,7 @@ class StationSnapshot(NamedTuple):
     in_system: int
 
 
-class StationState:
+class StationState(ABC):
     """What every station keeps: its servers' free times, the service sampler and running sums.
 
     ``service_sum`` adds up every service begun, so the busy server-time up
@@ -126,14 +127,17 @@ class StationState:
         """Busy server-seconds from time 0 to ``now``."""
         return self.service_sum - self._busy(now)[1]
 
-    def arrive(self, job: "Job", now: float) -> None:  # pragma: no cover - defined by each kind
-        raise NotImplementedError
+    @abstractmethod
+    def arrive(self, job: "Job", now: float) -> None:
+        """A job arrives at ``now`` (each kind of station decides when it starts)."""
 
-    def snapshot(self, now: float) -> StationSnapshot:  # pragma: no cover - defined by each kind
-        raise NotImplementedError
+    @abstractmethod
+    def snapshot(self, now: float) -> StationSnapshot:
+        """Counters and time integrals from 0 to ``now``."""
 
-    def waiting(self, now: float) -> int:  # pragma: no cover - defined by each kind
-        raise NotImplementedError
+    @abstractmethod
+    def waiting(self, now: float) -> int:
+        """Jobs that arrived by ``now`` and have not started."""
 
     def reset_max_queue(self, now: float) -> None:
         """Start the longest-line record afresh (at the end of the warm-up)."""
