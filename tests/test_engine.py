@@ -1,11 +1,17 @@
 """Engine: exact event times on deterministic micro-scenarios, and each station feature."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from simulator.engine import simulate
-from simulator.scenario import load_scenario
+from simulator.scenario import apply_parameters, load_scenario
 from simulator.topology import build_topology
 
 SEED = np.random.SeedSequence(7)
@@ -190,3 +196,58 @@ def test_memory_does_not_grow_with_the_horizon():
         tracemalloc.stop()
         assert out.ledger.statuses_generated > 5_000 * days / 5
     assert peaks[1] <= 1.2 * peaks[0], [p / 2**20 for p in peaks]
+
+
+
+def test_watching_no_station_records_empty_occupancy_rows():
+    """``watch=[]`` samples nothing per station, yet keeps one (empty) row per sampling instant."""
+    scenario = apply_parameters(load_scenario(Path(__file__).parents[1] / "scenarios" / "national-2025.toml"),
+                                {"run.horizon": "1d", "run.warmup": "0s", "traffic.multiplier": 0.05})
+    out = simulate(scenario, build_topology(scenario), SEED, watch=[])
+    assert out.occupancy.shape == (len(out.timeseries["time"]), 0)
+    assert out.ledger.documents_generated > 100
+
+# ---------------------------------------------------------------- compiled engine
+
+_REPO = Path(__file__).resolve().parents[1]
+_DIGEST = """
+import hashlib, json, sys
+import numpy as np
+import simulator.engine as engine
+from simulator.scenario import load_scenario
+from simulator.topology import build_topology
+scenario = load_scenario(sys.argv[1])
+scenario = scenario.replace(run=scenario.run.model_copy(update={"horizon": float(sys.argv[2]), "warmup": 3600.0}))
+out = engine.simulate(scenario, build_topology(scenario), np.random.SeedSequence(11), keep_latencies=True)
+print(json.dumps({"compiled": engine.COMPILED, "file": engine.__file__, "ledger": out.ledger.as_dict(), "events": out.events,
+                  "latencies": hashlib.sha256(repr(out.latencies).encode()).hexdigest(),
+                  "max_queue": out.max_queue.tolist(), "outage": out.outage_seconds.tolist(),
+                  "busy": repr(out.window.busy_area.tolist())}))
+"""
+
+
+def _digest(cwd: Path, scenario: str, horizon: float) -> dict:
+    done = subprocess.run([sys.executable, "-c", _DIGEST, str(_REPO / "scenarios" / scenario), str(horizon)],
+                          cwd=cwd, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("scenario, horizon", [("covid-surge-2020.toml", 1.5 * 86400.0),  # priority, outage, statuses
+                                               ("national-2025.toml", 12 * 3600.0)])
+def test_the_compiled_engine_reproduces_its_source_exactly(tmp_path: Path, scenario: str, horizon: float):
+    """Where the installed package runs the mypyc-compiled hot modules, they give the source engine's results, bit for bit.
+
+    Run from outside the repository, ``import simulator`` finds the installed
+    package (compiled by ``pip install .``); run from the repository, the
+    source. An editable install runs the source both ways: nothing to compare.
+    """
+    compiled = _digest(tmp_path, scenario, horizon)
+    installed = Path(compiled.pop("file"))
+    if installed.is_relative_to(_REPO) or os.environ.get("AXIS_SIM_PURE_PYTHON"):
+        pytest.skip("the installed package runs the engine from source (editable install or AXIS_SIM_PURE_PYTHON)")
+    assert compiled.pop("compiled"), f"{installed.parent} was installed from a wheel but runs from source: mypyc failed"
+    source = _digest(_REPO, scenario, horizon)
+    assert source.pop("compiled") is False
+    source.pop("file")
+    assert compiled == source
+    assert compiled["ledger"]["copies_delivered"] > 1000

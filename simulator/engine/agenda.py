@@ -10,13 +10,13 @@ it was scheduled, so events run in exactly the order a single heap would give.
 """
 from __future__ import annotations
 
-from heapq import heappush
+from heapq import heappop, heappush
 from itertools import count
-from typing import Iterator
+from typing import Any, Iterator
 
 from .stations import NORMAL_EVENT
 
-__all__ = ["Agenda"]
+__all__ = ["Agenda", "run_until"]
 
 #: SimPy's urgent priority: the ticker runs before the events of its instant.
 _URGENT_EVENT = 0
@@ -80,3 +80,45 @@ class Agenda:
         for parked in self.slots.values():
             for entry in parked:
                 yield entry[3]
+
+
+def run_until(env: Any, horizon: float) -> int:
+    """Process events until ``horizon`` (events at the horizon itself do not run, as with ``env.run``).
+
+    The loop pops SimPy's event queue itself: the engine's own events (jobs,
+    sources, stations waking, the agenda's ticker) carry their action in
+    ``act`` and are handled directly; any other event (the outage, sampling
+    and warm-up processes) is put back and processed by
+    ``Environment.step``, so SimPy's processes run unchanged next to the hot
+    path. This relies on SimPy 4's queue entries ``(time, priority, id,
+    event)``, pinned in setup.cfg.
+
+    Parameters
+    ----------
+    env : simpy.Environment
+    horizon : float
+
+    Returns
+    -------
+    int
+        Events processed.
+    """
+    queue: list = env._queue
+    processed = 0
+    while queue:
+        entry: tuple = heappop(queue)
+        now: float = entry[0]
+        if now >= horizon:
+            heappush(queue, entry)
+            break
+        event: Any = entry[3]
+        processed += 1
+        try:
+            act = event.act
+        except AttributeError:  # a SimPy event: SimPy processes it
+            heappush(queue, entry)
+            env.step()
+            continue
+        act(event, now)
+    env._now = horizon
+    return processed

@@ -38,8 +38,8 @@ class Fanout:
         self.dropped = False
 
 
-#: Marks status messages in ``Job.doc``.
-STATUS = object()
+#: Marks status messages in ``Job.doc`` (a fan-out of no copies, never counted down).
+STATUS = Fanout(0)
 
 
 class Job:
@@ -53,8 +53,11 @@ class Job:
     """
 
     __slots__ = ("act", "route", "hop", "doc", "prio", "size", "created", "origin", "measured", "t_in", "step")
+    act: Callable[["Job", float], None]
+    t_in: float
+    step: int
 
-    def __init__(self, route: Path, doc: object, prio: int, size: float, created: float, origin: int, measured: bool):
+    def __init__(self, route: Path, doc: Fanout | None, prio: int, size: float, created: float, origin: int, measured: bool):
         self.route = route
         self.hop = 0
         self.doc = doc
@@ -69,11 +72,12 @@ class Source:
     """An agency's next document, as an event: ``document`` is created when its time comes."""
 
     __slots__ = ("act", "agency", "documents", "document")
+    act: Callable[["Source", float], None]
 
     def __init__(self, agency: int, documents: Iterator[tuple]):
         self.agency = agency
         self.documents = documents
-        self.document: tuple | None = None
+        self.document: tuple = ()
 
 
 class Flow:

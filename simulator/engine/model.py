@@ -1,17 +1,13 @@
 """Model: one run's SimPy environment, stations, flow and observer, and the event loop that drives them.
 
-The loop pops SimPy's event queue itself: the engine's own events (jobs,
-sources, stations waking) carry their action in ``act`` and are handled
-directly; any other event (the outage, sampling and warm-up processes) is
-put back and processed by ``Environment.step``, so SimPy's processes run
-unchanged next to the hot path. This relies on SimPy 4's queue entries
-``(time, priority, id, event)``, pinned in setup.cfg.
+The event loop itself is :func:`~simulator.engine.agenda.run_until`: it pops
+SimPy's queue, runs the engine's own events directly and hands SimPy's
+processes (outages, sampling, warm-up) back to ``Environment.step``.
 """
 from __future__ import annotations
 
 import gc
 import time
-from heapq import heappop, heappush
 from typing import Callable, Sequence
 
 import numpy as np
@@ -21,7 +17,7 @@ from ..scenario import Scenario
 from ..streams import stream
 from ..topology import Topology
 from ..traffic import PAPER_REASONS, OpenClock, build_document_streams, sampler, scripted_documents
-from .agenda import Agenda
+from .agenda import Agenda, run_until
 from .flow import Flow, Source
 from .observer import TIMESERIES_COLUMNS, Observer
 from .outages import outage
@@ -107,37 +103,10 @@ class Model:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return self._process_events()
+            return run_until(self.env, self.horizon)
         finally:
             if collecting:
                 gc.enable()
-
-    def _process_events(self) -> int:
-        """Pop events until the horizon (events at the horizon itself do not run, as with ``env.run``).
-
-        Returns the number of events processed.
-        """
-        env = self.env
-        queue = env._queue
-        horizon = self.horizon
-        processed = 0
-        while queue:
-            entry = heappop(queue)
-            now = entry[0]
-            if now >= horizon:
-                heappush(queue, entry)
-                break
-            event = entry[3]
-            processed += 1
-            try:
-                act = event.act
-            except AttributeError:  # a SimPy event (outage, sampler, warm-up): SimPy processes it
-                heappush(queue, entry)
-                env.step()
-                continue
-            act(event, now)
-        env._now = horizon
-        return processed
 
     def run(self) -> EngineOutput:
         """Simulate to the horizon and collect the output."""
@@ -168,7 +137,7 @@ class Model:
             status_latency=observer.status_latency,
             timeseries={name: table[:, i] for i, name in enumerate(TIMESERIES_COLUMNS)},
             watched=observer.watched,
-            occupancy=np.array(observer.occupancy, dtype=np.int64).reshape(-1, len(observer.watched)),
+            occupancy=np.array(observer.occupancy, dtype=np.int64).reshape(len(observer.occupancy), len(observer.watched)),
             peak_utilization=observer.peak_utilization(),
             max_queue=np.array([s.max_queue for s in self.stations]),
             outage_seconds=outage_seconds,

@@ -41,7 +41,7 @@ class Path:
         self.length = len(stations)
         self.has_links = any(latency) or any(inv_bandwidth)
         self.tails = tails
-        self.copies = sum(t.copies for t in tails) if tails else 1
+        self.copies: int = sum(t.copies for t in tails) if tails else 1
         self.recipient = recipient
 
     @classmethod
