@@ -1,8 +1,8 @@
 """Build script: the engine's hot modules are compiled with mypyc when the wheel is built.
 
-Metadata lives in setup.cfg. The four modules the event loop spends its time
+Metadata lives in setup.cfg. The five modules the event loop spends its time
 in (``simulator/engine/agenda.py``, ``flow.py``, ``routes.py``,
-``stations.py``) are ordinary, fully typed Python; mypyc turns them into C
+``stations.py``, ``variates.py``) are ordinary, fully typed Python; mypyc turns them into C
 extensions that run the same code about 1.4x faster. The Python sources stay
 in the package, and the engine runs from them unchanged when:
 
@@ -25,6 +25,7 @@ HOT_MODULES = [
     "simulator/engine/flow.py",
     "simulator/engine/routes.py",
     "simulator/engine/stations.py",
+    "simulator/engine/variates.py",
 ]
 #: setup.py commands that build the package's code (metadata queries compile nothing).
 BUILD_COMMANDS = {"bdist_wheel", "build", "build_ext", "install"}

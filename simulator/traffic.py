@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Iterator, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -28,6 +28,7 @@ __all__ = [
     "Document",
     "Addressing",
     "DocumentStream",
+    "batch_drawer",
     "build_document_streams",
     "scripted_documents",
     "sampler",
@@ -142,11 +143,24 @@ def sampler(distribution: Distribution, rng: np.random.Generator, batch: int = 4
     iterator of float
         Use ``next(it)`` (or its bound ``__next__``) per variate.
     """
+    next_batch = batch_drawer(distribution, rng, batch)
+
     def batches() -> Iterator[list[float]]:
         while True:
-            yield draw(distribution, rng, batch).tolist()
+            yield next_batch()
 
     return itertools.chain.from_iterable(batches())
+
+
+def batch_drawer(distribution: Distribution, rng: np.random.Generator, batch: int = 4096) -> Callable[[], list[float]]:
+    """A function that draws the next ``batch`` variates of a distribution, as a list of floats.
+
+    Successive calls give the same sequence as :func:`sampler`, batch by batch.
+    """
+    def next_batch() -> list[float]:
+        return draw(distribution, rng, batch).tolist()
+
+    return next_batch
 
 
 def draw(distribution: Distribution, rng: np.random.Generator, size: int) -> np.ndarray:

@@ -1,14 +1,17 @@
 """Routes joined from per-agency halves equal the routes walked node by node on the graph."""
 from __future__ import annotations
 
+from itertools import count
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pytest
 
+from simulator.engine.agenda import Agenda
 from simulator.engine.routes import RouteBook
 from simulator.engine.stations import FifoStation
+from simulator.engine.variates import Variates
 from simulator.scenario import apply_parameters, load_scenario
 from simulator.topology import Route, Topology, build_topology
 
@@ -70,7 +73,8 @@ def test_route_book_paths_and_fanout_trees_use_the_stations_of_the_route():
     """The engine's compiled paths carry the route's stations, delays and the copies of a delivery tree."""
     scenario = apply_parameters(load_scenario(SCENARIOS / "national-2025.toml"), {"network.level": "provincial"})
     topology = build_topology(scenario)
-    stations = [FifoStation(i, s.servers, lambda: 1.0) for i, s in enumerate(topology.stations)]
+    agenda = Agenda([], count())
+    stations = [FifoStation(i, s.servers, Variates(lambda: [1.0]), agenda) for i, s in enumerate(topology.stations)]
     book = RouteBook(topology, stations)
     for origin, recipient in _pairs(topology, 200, seed=3):
         route = _walked(topology, origin, recipient)

@@ -14,13 +14,15 @@ The engine is a thin, hot SimPy core, one concept per module:
 * :mod:`~simulator.engine.agenda`: SimPy's queue with an annex for the far
   future (status messages sent days later), so the heap stays short, and
   the event loop;
+* :mod:`~simulator.engine.variates`: random numbers drawn in batches,
+  served one at a time;
 * :mod:`~simulator.engine.outages`: outage processes;
 * :mod:`~simulator.engine.observer`: sampling, warm-up, busy-hour
   utilisation, latency histograms and the census;
 * :mod:`~simulator.engine.output`: the typed :class:`EngineOutput`;
 * :mod:`~simulator.engine.model`: one run's assembly.
 
-``agenda``, ``flow``, ``routes`` and ``stations`` are compiled with mypyc
+``agenda``, ``flow``, ``routes``, ``stations`` and ``variates`` are compiled with mypyc
 when the package is installed as a wheel (see ``setup.py``); they are
 ordinary typed Python and run unchanged from source in an editable install.
 :data:`COMPILED` tells which one this process runs.
@@ -28,7 +30,7 @@ ordinary typed Python and run unchanged from source in an editable install.
 The public entry point is :func:`simulate`; :mod:`simulator.experiment`
 wraps it into replications.
 """
-from . import agenda, flow, routes, stations
+from . import agenda, flow, routes, stations, variates
 from .flow import STATUS_SIZE_BYTES
 from .model import simulate
 from .output import Census, EngineOutput
@@ -36,4 +38,4 @@ from .output import Census, EngineOutput
 __all__ = ["COMPILED", "Census", "EngineOutput", "simulate", "STATUS_SIZE_BYTES"]
 
 #: Whether the hot modules run compiled (mypyc extensions) rather than from their Python source.
-COMPILED: bool = all(not str(module.__file__).endswith(".py") for module in (agenda, flow, routes, stations))
+COMPILED: bool = all(not str(module.__file__).endswith(".py") for module in (agenda, flow, routes, stations, variates))

@@ -14,10 +14,11 @@ from heapq import heappop, heappush
 from itertools import count
 from typing import Any, Iterator
 
-from .stations import NORMAL_EVENT
 
-__all__ = ["Agenda", "run_until"]
+__all__ = ["Agenda", "NORMAL_EVENT", "run_until"]
 
+#: SimPy event priority of everything the engine schedules (``simpy.core.NORMAL``).
+NORMAL_EVENT = 1
 #: SimPy's urgent priority: the ticker runs before the events of its instant.
 _URGENT_EVENT = 0
 

@@ -20,6 +20,7 @@ from ..traffic import PAPER_REASONS
 from .agenda import Agenda
 from .routes import Path, RouteBook
 from .stations import URGENT
+from .variates import Variates
 
 __all__ = ["Job", "Fanout", "Source", "Flow", "STATUS", "STATUS_SIZE_BYTES"]
 
@@ -90,21 +91,20 @@ class Flow:
         Where the flow schedules its events (on SimPy's queue).
     warmup : float
         Documents created (status messages sent) before it are not measured.
-    status_draws : sequence of callables
-        One sampler per status message, each drawing the delay after the previous.
-    postal : callable
-        Sampler of the postal delay of paper copies.
+    status_delays : sequence of Variates
+        One stream per status message, each the delay after the previous.
+    postal : Variates
+        The postal delay of paper copies.
     keep_latencies : bool
         Keep every measured copy latency (for checks).
     """
 
     def __init__(self, routes: RouteBook, agenda: Agenda, warmup: float,
-                 status_draws: Sequence[Callable[[], float]], postal: Callable[[], float], keep_latencies: bool):
+                 status_delays: Sequence[Variates], postal: Variates, keep_latencies: bool):
         self.routes = routes
         self.agenda = agenda
-        self.at = agenda.at
         self.warmup = warmup
-        self.status_draws = tuple(status_draws)
+        self.status_delays = tuple(status_delays)
         self.postal = postal
         self.ledger = Ledger()
         self.paper_reasons = [0] * len(PAPER_REASONS)
@@ -135,7 +135,7 @@ class Flow:
         if route.has_links:
             at += route.latency[0] + job.size * route.inv_bandwidth[0]
         job.act = route.stations[0].arrival if route.length else self.finish_act
-        self.at(at, job)
+        self.agenda.at(at, job)
 
     def branch(self, job: Job, at: float) -> None:
         """A fan-out point at ``at``: one job per branch sets out from there."""
@@ -169,7 +169,7 @@ class Flow:
                     ledger.documents_dropped += 1
                 else:
                     ledger.documents_delivered += 1
-        if self.status_draws:
+        if self.status_delays:
             self.reply(route.recipient, job.origin, job.prio, now)
 
     def _measure(self, job: Job, now: float) -> None:
@@ -203,23 +203,23 @@ class Flow:
 
     def reply(self, recipient: int, origin: int, prio: int, now: float) -> None:
         """The recipient's status messages go back to the sender one after another; schedule the first."""
-        at = now + self.status_draws[0]()
+        at = now + self.status_delays[0].next()
         message = Job(self.routes.pair(recipient, origin), STATUS, prio, STATUS_SIZE_BYTES, at, recipient,
                       at >= self.warmup)
         message.step = 0
         message.act = self.send_act
-        self.at(at, message)
+        self.agenda.at(at, message)
 
     def send_status(self, message: Job, now: float) -> None:
         """A status message is sent: schedule the next one of the sequence, then launch this one."""
         self.ledger.statuses_generated += 1
         step = message.step + 1
-        if step < len(self.status_draws):
-            at = now + self.status_draws[step]()
+        if step < len(self.status_delays):
+            at = now + self.status_delays[step].next()
             following = Job(message.route, STATUS, message.prio, STATUS_SIZE_BYTES, at, message.origin, at >= self.warmup)
             following.step = step
             following.act = self.send_act
-            self.at(at, following)
+            self.agenda.at(at, following)
         self.launch(message, now)
 
     # ------------------------------------------------------------------ documents
@@ -234,7 +234,7 @@ class Flow:
             ledger.copies_paper += paper
             self.paper_reasons[reason] += paper
             if measured:
-                self.paper_delays.extend(self.postal() for _ in range(paper))
+                self.paper_delays.extend(self.postal.next() for _ in range(paper))
         if electronic:
             ledger.documents_electronic += 1
             copies = len(electronic)
@@ -248,7 +248,7 @@ class Flow:
         following = next(source.documents, None)
         if following is not None:
             source.document = following
-            self.at(following[0], source)
+            self.agenda.at(following[0], source)
 
     def start(self, source: Source) -> None:
         """Schedule a source's first document."""
@@ -256,7 +256,7 @@ class Flow:
         first = next(source.documents, None)
         if first is not None:
             source.document = first
-            self.at(first[0], source)
+            self.agenda.at(first[0], source)
 
     def pending_jobs(self) -> Iterator[Job]:
         """Jobs on the event queue that are in the network (status messages not yet sent excluded)."""

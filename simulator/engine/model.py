@@ -16,7 +16,7 @@ import simpy
 from ..scenario import Scenario
 from ..streams import stream
 from ..topology import Topology
-from ..traffic import PAPER_REASONS, OpenClock, build_document_streams, sampler, scripted_documents
+from ..traffic import PAPER_REASONS, OpenClock, batch_drawer, build_document_streams, scripted_documents
 from .agenda import Agenda, run_until
 from .flow import Flow, Source
 from .observer import TIMESERIES_COLUMNS, Observer
@@ -24,6 +24,7 @@ from .outages import outage
 from .output import EngineOutput
 from .routes import RouteBook
 from .stations import FifoStation, PriorityStation, StationState
+from .variates import Variates
 
 __all__ = ["Model", "simulate"]
 
@@ -46,14 +47,15 @@ class Model:
         self.horizon = run.horizon
         self.warmup = run.warmup
         self.env = simpy.Environment()
-        self.stations = self._build_stations(scenario, topology, seed)
+        agenda = Agenda(self.env._queue, self.env._eid)
+        self.stations = self._build_stations(scenario, topology, seed, agenda)
         traffic = scenario.traffic
         self.flow = Flow(
-            RouteBook(topology, self.stations), Agenda(self.env._queue, self.env._eid), self.warmup,
-            [sampler(st.after, stream(seed, "status", st.code), 1024).__next__ for st in traffic.statuses],
-            sampler(traffic.postal_delay, stream(seed, "postal"), 1024).__next__, keep_latencies)
+            RouteBook(topology, self.stations), agenda, self.warmup,
+            [Variates(batch_drawer(st.after, stream(seed, "status", st.code), 1024)) for st in traffic.statuses],
+            Variates(batch_drawer(traffic.postal_delay, stream(seed, "postal"), 1024)), keep_latencies)
         for station in self.stations:
-            station.connect(self.flow.at, self.flow.finish_act, self.flow.branch)
+            station.connect(self.flow.finish_act, self.flow.branch)
             if isinstance(station, PriorityStation):
                 station.drop = self.flow.drop
         self.clock = OpenClock(scenario.calendar, self.horizon)
@@ -65,18 +67,19 @@ class Model:
         self.observer = Observer(self.env, self.stations, self.flow, self.warmup, watched, progress, self.horizon)
         self._start_processes(topology)
 
-    def _build_stations(self, scenario: Scenario, topology: Topology,
-                        seed: np.random.SeedSequence) -> list[StationState]:
+    @staticmethod
+    def _build_stations(scenario: Scenario, topology: Topology, seed: np.random.SeedSequence,
+                        agenda: Agenda) -> list[StationState]:
         """FIFO stations where nothing overtakes, waits for a buffer or goes down; priority stations elsewhere."""
         batch = max(64, min(4096, (1 << 20) // max(1, len(topology.stations))))  # pre-drawn variates: ~1M floats in all
         priority = _needs_priority(scenario)
         stations: list[StationState] = []
         for index, spec in enumerate(topology.stations):
-            draw = sampler(spec.service, stream(seed, "service", spec.node), batch).__next__
+            service = Variates(batch_drawer(spec.service, stream(seed, "service", spec.node), batch))
             if priority or spec.buffer is not None or spec.outages:
-                stations.append(PriorityStation(index, spec.servers, draw, spec.buffer, self.env._queue, self.env._eid))
+                stations.append(PriorityStation(index, spec.servers, service, agenda, spec.buffer))
             else:
-                stations.append(FifoStation(index, spec.servers, draw))
+                stations.append(FifoStation(index, spec.servers, service, agenda))
         return stations
 
     def _start_processes(self, topology: Topology) -> None:
@@ -165,11 +168,7 @@ class Model:
         self.env._queue.clear()
         self.flow.agenda.slots.clear()
         for station in self.stations:
-            station.at = station.finish = station.branch = station.arrival = None  # type: ignore[assignment]
-            if isinstance(station, PriorityStation):
-                station.urgent.clear()
-                station.normal.clear()
-                station.drop = station.act = None  # type: ignore[assignment]
+            station.disconnect()
 
 
 def simulate(scenario: Scenario, topology: Topology, seed: np.random.SeedSequence, *,

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import deque
-from heapq import heappush, heapreplace
-from itertools import count
+from heapq import heapreplace
 from typing import TYPE_CHECKING, Callable, NamedTuple
+
+from .agenda import Agenda
+from .variates import Variates
 
 if TYPE_CHECKING:  # pragma: no cover
     from .flow import Job
@@ -36,8 +38,6 @@ __all__ = ["StationSnapshot", "StationState", "FifoStation", "PriorityStation", 
 
 #: Priority of urgent documents (and of their status messages); normal is 1.
 URGENT = 0
-#: SimPy event priority of everything the engine schedules (``simpy.core.NORMAL``).
-NORMAL_EVENT = 1
 
 
 class StationSnapshot(NamedTuple):
@@ -59,32 +59,36 @@ class StationState(ABC):
     ``service_sum`` adds up every service begun, so the busy server-time up
     to ``t`` is ``service_sum`` less the work still ahead of the servers
     after ``t``. ``arrival`` is :meth:`arrive`, bound once: the action of a
-    job arriving here. ``at``, ``finish`` and ``branch`` come from the flow
-    (:meth:`connect`): where to schedule, and what ends a route or splits it.
+    job arriving here. ``agenda`` is where the station schedules; ``finish``
+    and ``branch`` come from the flow (:meth:`connect`): what ends a route or
+    splits it.
     """
 
-    __slots__ = ("index", "servers", "free", "draw", "started", "dropped", "wait_sum", "service_sum", "max_queue",
-                 "arrival", "at", "finish", "branch")
+    __slots__ = ("index", "servers", "free", "service", "agenda", "started", "dropped", "wait_sum", "service_sum",
+                 "max_queue", "arrival", "finish", "branch")
 
-    def __init__(self, index: int, servers: int, draw: Callable[[], float]):
+    def __init__(self, index: int, servers: int, service: Variates, agenda: Agenda):
         self.index = index
         self.servers = servers
         self.free = [0.0] * servers  # a valid heap
-        self.draw = draw
+        self.service = service
+        self.agenda = agenda
         self.started = 0
         self.dropped = 0
         self.wait_sum = 0.0
         self.service_sum = 0.0
         self.max_queue = 0
-        self.arrival = self.arrive
-        self.at: Callable[[float, object], None] = _unset
+        self.arrival: Callable[["Job", float], None] = self.arrive
         self.finish: Callable[[Job, float], None] = _unset
         self.branch: Callable[[Job, float], None] = _unset
 
-    def connect(self, at: Callable[[float, object], None], finish: Callable[["Job", float], None],
-                branch: Callable[["Job", float], None]) -> None:
-        """Give the station the flow's scheduler and the actions that end a route or split it."""
-        self.at, self.finish, self.branch = at, finish, branch
+    def connect(self, finish: Callable[["Job", float], None], branch: Callable[["Job", float], None]) -> None:
+        """Give the station the flow's actions that end a route or split it."""
+        self.finish, self.branch = finish, branch
+
+    def disconnect(self) -> None:
+        """Forget the flow's actions (after a run), so the station and the flow no longer refer to each other."""
+        self.finish = self.branch = self.arrival = _unset
 
     def begin(self, job: "Job", start: float) -> None:
         """Start ``job``'s service at ``start`` on the earliest free server, and send it on from its end.
@@ -94,7 +98,7 @@ class StationState(ABC):
         delivery tree, or the end of its route) is scheduled for then: a
         service costs no event of its own.
         """
-        service = self.draw()
+        service = self.service.next()
         end = start + service
         heapreplace(self.free, end)
         self.started += 1
@@ -111,7 +115,7 @@ class StationState(ABC):
             return
         else:
             job.act = self.finish
-        self.at(end, job)
+        self.agenda.at(end, job)
 
     def _busy(self, now: float) -> tuple[int, float]:
         """Servers busy at ``now`` and the service time they still have ahead of them."""
@@ -158,8 +162,8 @@ class FifoStation(StationState):
 
     __slots__ = ("queued",)
 
-    def __init__(self, index: int, servers: int, draw: Callable[[], float]):
-        super().__init__(index, servers, draw)
+    def __init__(self, index: int, servers: int, service: Variates, agenda: Agenda):
+        super().__init__(index, servers, service, agenda)
         self.queued: deque[tuple[float, float]] = deque()
 
     def arrive(self, job: "Job", now: float) -> None:
@@ -201,12 +205,10 @@ class PriorityStation(StationState):
     flow's callback for a job the full buffer turns away.
     """
 
-    __slots__ = ("urgent", "normal", "limit", "down", "down_since", "outage_seconds", "wake_pending", "act",
-                 "queue", "ids", "drop")
+    __slots__ = ("urgent", "normal", "limit", "down", "down_since", "outage_seconds", "wake_pending", "act", "drop")
 
-    def __init__(self, index: int, servers: int, draw: Callable[[], float], buffer: int | None,
-                 queue: list, ids: count):
-        super().__init__(index, servers, draw)
+    def __init__(self, index: int, servers: int, service: Variates, agenda: Agenda, buffer: int | None):
+        super().__init__(index, servers, service, agenda)
         self.urgent: deque[Job] = deque()
         self.normal: deque[Job] = deque()
         self.limit = float("inf") if buffer is None else buffer
@@ -214,9 +216,7 @@ class PriorityStation(StationState):
         self.down_since = 0.0
         self.outage_seconds = 0.0
         self.wake_pending = False
-        self.act = self.wake
-        self.queue = queue
-        self.ids = ids
+        self.act: Callable[[object, float], None] = self.wake
         self.drop: Callable[[Job], None] = _unset
 
     def arrive(self, job: "Job", now: float) -> None:
@@ -238,7 +238,7 @@ class PriorityStation(StationState):
 
     def _schedule_wake(self) -> None:
         self.wake_pending = True
-        heappush(self.queue, (self.free[0], NORMAL_EVENT, next(self.ids), self))
+        self.agenda.at(self.free[0], self)
 
     def wake(self, _: object, now: float) -> None:
         """A server has freed: start waiting jobs (the station's event action)."""
@@ -272,6 +272,13 @@ class PriorityStation(StationState):
     def waiting(self, now: float) -> int:
         """Jobs in the queues."""
         return len(self.urgent) + len(self.normal)
+
+    def disconnect(self) -> None:
+        """Forget the flow's actions and the jobs still waiting (after a run)."""
+        super().disconnect()
+        self.urgent.clear()
+        self.normal.clear()
+        self.drop = self.act = _unset
 
     def waiting_jobs(self) -> list["Job"]:
         """The jobs in the queues (for the census)."""
