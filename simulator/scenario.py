@@ -37,6 +37,7 @@ from pydantic import (
     PlainSerializer,
     PrivateAttr,
     Strict,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
@@ -719,8 +720,8 @@ class Scenario(_Model):
     connection: ConnectionSpec = Field(ConnectionSpec(), description="An onboarding order: which agencies "
                                        "connect to the axis, and when.",
                                        examples=[{"order": ["bo-tai-chinh", "bo-noi-vu"], "connected": 1}])
-    analysis: AnalysisSpec = Field(AnalysisSpec(), description="How the analytic report judges saturation.",
-                                   examples=[{"threshold": 0.7}])
+    analysis: AnalysisSpec = Field(AnalysisSpec(), description="When the analytic report (axis-sim check, sweep) "
+                                   "calls a station saturated.", examples=[{"threshold": 0.7}])
     sweep: SweepSpec = Field(SweepSpec(), description="Points for axis-sim sweep: scenario keys and their values.",
                              examples=[{"mode": "grid", "parameters": [{"path": "traffic.multiplier",
                                                                         "values": [1.0, 2.0]}]}])
@@ -1166,11 +1167,212 @@ def _set_path(data: Any, path: str, value: Any) -> None:
 
 
 def json_schema() -> dict[str, Any]:
-    """JSON Schema (draft 2020-12) of the scenario format, with every default."""
+    """JSON Schema (draft 2020-12) of a scenario file, for editors and validators.
+
+    Generated from the models :func:`load_scenario` validates with, then fitted
+    to what a file holds: every default in the file's own units (``"1w"``,
+    ``"360KB"``), no ``null`` (TOML has none), the ``extends`` key, plain-text
+    descriptions, pairs written as ``items`` (which older drafts read too), and
+    tables that a file extending another may leave incomplete (the loader
+    merges them key by key into the other file's).
+
+    Returns
+    -------
+    dict
+        The schema, JSON-serialisable.
+    """
     schema = Scenario.model_json_schema(mode="validation")
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "axis-simulator scenario"
-    return schema
+    _file_defaults(schema)
+    schema = _without_nulls(schema)
+    _pairs_as_items(schema)
+    schema["properties"] = {"extends": dict(_EXTENDS_SCHEMA), **schema["properties"]}
+    _extension_overrides(schema)
+    _plain_descriptions(schema)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": "axis-simulator scenario",
+            "description": _SCENARIO_DESCRIPTION}
+
+
+_SCENARIO_DESCRIPTION = (
+    "A scenario of axis-simulator (axis-sim run, check, sweep, capacity): the structure of the national document "
+    "exchange axis, its stations and links, the traffic, and how long and how often to simulate. Quantities carry "
+    'units ("250ms", "20/h", "360KB", "100Mbit/s"); a bare number is in seconds, per second or bytes.')
+
+#: The ``extends`` key: read by the loader before validation, so it is not a field of :class:`Scenario`.
+_EXTENDS_SCHEMA: dict[str, Any] = {
+    "type": "string", "minLength": 1, "title": "Extends",
+    "description": "Another scenario file this one starts from, relative to this file's folder. Its tables are "
+                   "merged key by key with this file's, whose values win; lists are replaced whole, and the name "
+                   "is not inherited.",
+    "examples": ["national-2020.toml"]}
+
+
+def _models() -> dict[str, type[BaseModel]]:
+    """The scenario models by the name of their ``$defs`` entry (their class name)."""
+    return {model.__name__: model for model in _Model.__subclasses__()}
+
+
+def _file_defaults(schema: dict[str, Any]) -> None:
+    """Write every default of ``schema`` as a file states it: units restored, unset values (None) left out."""
+    for name, model in _models().items():
+        table = schema if model is Scenario else schema["$defs"].get(name)
+        if table is None:
+            continue
+        for key, field in model.model_fields.items():
+            prop = table["properties"].get(key, {})
+            if "default" not in prop:
+                continue
+            if field.default is None:
+                del prop["default"]
+            else:
+                prop["default"] = _file_value(field, field.default)
+
+
+def _file_value(field: Any, value: Any) -> Any:
+    """``value`` of a model field as a scenario file writes it (``604800.0`` -> ``"1w"``)."""
+    annotation = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation  # type: ignore[valid-type]
+    return TypeAdapter(annotation).dump_python(value, mode="json", exclude_none=True)
+
+
+def _without_nulls(node: Any) -> Any:
+    """``node`` with every ``{"type": "null"}`` alternative removed (a one-branch ``anyOf`` merged into its parent)."""
+    if isinstance(node, list):
+        return [_without_nulls(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _without_nulls(value) for key, value in node.items()}
+    branches = [b for b in node.get("anyOf", []) if b != {"type": "null"}]
+    if "anyOf" in node and len(branches) == 1:
+        rest = {key: value for key, value in node.items() if key != "anyOf"}
+        return {**branches[0], **rest}  # the field's own description, default and examples win over the type's
+    if "anyOf" in node:
+        node["anyOf"] = branches
+    return node
+
+
+def _pairs_as_items(node: Any) -> None:
+    """Write a tuple of equal items (``prefixItems: [A, A]``, two items) as ``items: A`` with two items.
+
+    Both mean the same in draft 2020-12, and validators of older drafts (the
+    one behind taplo reads draft 7) understand only the second.
+    """
+    if isinstance(node, list):
+        for item in node:
+            _pairs_as_items(item)
+        return
+    if not isinstance(node, dict):
+        return
+    prefix = node.get("prefixItems")
+    if prefix and all(item == prefix[0] for item in prefix) and node.get("minItems") == node.get("maxItems") == len(prefix):
+        node["items"] = node.pop("prefixItems")[0]
+    for value in node.values():
+        _pairs_as_items(value)
+
+
+def _extension_overrides(schema: dict[str, Any]) -> None:
+    """Let a file with ``extends`` leave out keys required in a table it shares with the extended file.
+
+    The loader merges such tables key by key: ``[network.hub.service]`` with
+    only ``cv = 2`` is complete once its ``mean`` comes from the other file.
+    Every model reached from the top through named tables (not through lists,
+    which are replaced whole; the models under ``kinds`` require nothing)
+    that requires keys gets an ``...Override`` copy without ``required``, and
+    the top level requires those keys again in a file without ``extends``.
+    """
+    defs = schema["$defs"]
+    restored: dict[str, Any] = {}
+    for key, prop in schema["properties"].items():
+        schema["properties"][key] = _override(prop, defs, restored.setdefault("properties", {}).setdefault(key, {}))
+    restored = _pruned(restored)
+    if restored:
+        schema["if"] = {"not": {"required": ["extends"]}}
+        schema["then"] = restored
+
+
+def _override(prop: dict[str, Any], defs: dict[str, Any], restored: dict[str, Any]) -> dict[str, Any]:
+    """``prop`` (a table's value) pointing to ``...Override`` models; ``restored`` gets the keys they no longer require."""
+    name = prop.get("$ref", "").removeprefix("#/$defs/")
+    if name not in defs or not _requires_inside(name, defs):
+        return prop
+    model = defs[name]
+    if model.get("required"):
+        restored["required"] = list(model["required"])
+    children = restored.setdefault("properties", {})
+    properties = {key: _override(child, defs, children.setdefault(key, {})) for key, child in model["properties"].items()}
+    defs.setdefault(f"{name}Override", _relaxed(model, properties))
+    return {**prop, "$ref": f"#/$defs/{name}Override"}
+
+
+def _relaxed(model: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``model`` with ``properties`` and nothing required."""
+    relaxed = {key: value for key, value in model.items() if key != "required"}
+    relaxed["properties"] = properties
+    if model.get("required"):
+        relaxed["description"] = (model.get("description", "") + "\n\nIn a file that extends another, keys "
+                                  "required here may come from the other file.").strip()
+    return relaxed
+
+
+def _requires_inside(name: str, defs: dict[str, Any]) -> bool:
+    """Whether model ``name``, or a model in one of its tables (not lists), requires keys."""
+    model = defs[name]
+    if model.get("required"):
+        return True
+    refs = [prop.get("$ref", "").removeprefix("#/$defs/") for prop in model.get("properties", {}).values()]
+    return any(ref in defs and _requires_inside(ref, defs) for ref in refs)
+
+
+def _pruned(node: dict[str, Any]) -> dict[str, Any]:
+    """``node`` without the empty ``properties`` branches that lead to no ``required``."""
+    pruned: dict[str, Any] = {}
+    if node.get("required"):
+        pruned["required"] = node["required"]
+    children = {key: _pruned(child) for key, child in node.get("properties", {}).items()}
+    children = {key: child for key, child in children.items() if child}
+    if children:
+        pruned["properties"] = children
+    return pruned
+
+
+#: Sphinx roles (``:class:`~simulator.scenario.KindSpec```), alone in parentheses or not; inline literals
+#: (````x````); numpydoc section headers.
+_ROLE_ASIDE = re.compile(r"\s*\(:[\w:]+:`[^`]+`\)")
+_ROLE = re.compile(r":[\w:]+:`~?([^`]+)`")
+_LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
+_SECTION = re.compile(r"^\s*\S[^\n]*\n\s*-{3,}\s*$", re.MULTILINE)
+
+
+def _plain_descriptions(node: Any) -> None:
+    """Turn every ``description`` of ``node`` (a model's docstring, mostly) into plain text."""
+    if isinstance(node, list):
+        for item in node:
+            _plain_descriptions(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str):
+                node[key] = _plain_text(value)
+            else:
+                _plain_descriptions(value)
+
+
+def _plain_text(text: str) -> str:
+    r"""Docstring text without Python markup, lines joined, no numpydoc sections.
+
+    A role alone in parentheses (a reference for programmers) is dropped;
+    another role becomes the last part of its name, a literal its text.
+
+    Examples
+    --------
+    >>> _plain_text("Unset fields come from ``kinds.<kind>``, then the\n:class:`~simulator.scenario.KindSpec` defaults.")
+    'Unset fields come from kinds.<kind>, then the KindSpec defaults.'
+    >>> _plain_text("Chosen by MSER-5 (:func:`simulator.experiment.mser5`).")
+    'Chosen by MSER-5.'
+    """
+    section = _SECTION.search(text)
+    text = text[:section.start()] if section else text
+    text = _ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1], _ROLE_ASIDE.sub("", text))
+    text = _LITERAL.sub(lambda m: m.group(1), text)
+    paragraphs = [" ".join(line.strip() for line in block.splitlines()) for block in re.split(r"\n\s*\n", text.strip())]
+    return "\n\n".join(p for p in paragraphs if p)
 
 
 def dump_scenario(scenario: Scenario) -> str:
