@@ -281,7 +281,7 @@ def _scenario_options(command: argparse.ArgumentParser) -> None:
 
 def _limit_options(command: argparse.ArgumentParser) -> None:
     """``--max-events``, ``--max-memory`` and ``--allow-unstable``: what a command may spend (checked before it runs)."""
-    from .workload import DEFAULT_MAX_EVENTS, DEFAULT_MAX_MEMORY
+    from .limits import DEFAULT_MAX_EVENTS, DEFAULT_MAX_MEMORY  # not workload: --help must not load the analytic model
 
     command.add_argument("--max-events", type=float, default=DEFAULT_MAX_EVENTS, metavar="N",
                          help=f"refuse to start when the estimated events of all runs pass N (default {DEFAULT_MAX_EVENTS:.0e})")
@@ -293,8 +293,8 @@ def _limit_options(command: argparse.ArgumentParser) -> None:
 
 
 def _limits(args: argparse.Namespace) -> Any:
-    """The :class:`~simulator.workload.Limits` of the command line (exit 2 on a malformed value)."""
-    from .workload import Limits, parse_memory
+    """The :class:`~simulator.limits.Limits` of the command line (exit 2 on a malformed value)."""
+    from .limits import Limits, parse_memory
 
     if not args.max_events > 0:  # NaN included
         raise ScenarioError.single(args.scenario, "--max-events", args.max_events, "must be a positive number")
@@ -583,13 +583,13 @@ def _show_warnings_plainly() -> None:
     """Print the simulator's own warnings (an unstable network run anyway) as one ``axis-sim: warning:`` line each."""
     import warnings
 
-    from .workload import UnstableWarning
-
     previous = warnings.showwarning
     if getattr(previous, "axis_sim", False):
         return
 
     def show(message: Any, category: type, *rest: Any, **options: Any) -> None:
+        from .workload import UnstableWarning  # here, not at start-up: schema and --help need no analytic model
+
         if issubclass(category, UnstableWarning):
             print(f"axis-sim: warning: {message}", file=sys.stderr)
         else:

@@ -32,14 +32,12 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 import numpy as np
-import pandas as pd
 
 from . import __version__
 from .analytic import Prediction, predict
-from .engine import simulate
 from .errors import ExperimentError, ScenarioError
 from .folders import check_output, clean_stale, describe, make_folder, publish, temporary_path, write_text
 from .metrics import Histogram
@@ -48,6 +46,9 @@ from .scenario import Scenario, apply_parameters, dump_scenario
 from .store import RunStore, fingerprint
 from .topology import build_topology
 from .workload import API_LIMITS, WATCHED_STATIONS, Limits, enforce, estimate
+
+if TYPE_CHECKING:  # pragma: no cover - pandas is imported where tables are built: `axis-sim check` never loads it
+    import pandas as pd
 
 __all__ = ["Replication", "replicate", "replication_seed", "mser5", "run", "Point", "expand", "SweepResult", "sweep",
            "FIGURES", "figure"]
@@ -85,6 +86,8 @@ def replicate(scenario: Scenario, seed: np.random.SeedSequence,
     :func:`run` and :func:`sweep` compute it once and hand it to every
     replication. Without it, it is computed here.
     """
+    from .engine import simulate  # here: checking and expanding a scenario need no SimPy
+
     topology = build_topology(scenario)
     prediction = predict(scenario, topology) if prediction is None else prediction
     output = simulate(scenario, topology, seed, progress=progress, watch=_watch(prediction))
@@ -425,6 +428,8 @@ def _timeseries_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
     Levels at the sampling instant (``documents_in_flight``,
     ``statuses_in_flight``) and per-interval figures keep their names.
     """
+    import pandas as pd
+
     frame = pd.DataFrame({"time": columns["time"], "time_hours": columns["time"] / 3600.0})
     for name, values in columns.items():
         if name == "time":
@@ -442,6 +447,8 @@ def _timeseries_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
 
 
 def _assemble(scenario: Scenario, seed: int, outputs: list[Replication]) -> RunResult:
+    import pandas as pd
+
     summaries = [o.summary for o in outputs]
     summary = {"scenario": scenario.name, "seed": seed, "replications": len(outputs), "version": __version__}
     summary.update(combine(summaries))
@@ -483,6 +490,13 @@ class Point:
     def label(self) -> str:
         """``p003``: the point's folder name."""
         return f"p{self.index:03d}"
+
+
+def _points_table(points: list[Point], results: list[RunResult]) -> pd.DataFrame:
+    """The table of ``points.csv``: one row per point, its parameters and its :data:`FIGURES`."""
+    import pandas as pd
+
+    return pd.DataFrame([_point_row(p, r) for p, r in zip(points, results)])
 
 
 def expand(scenario: Scenario) -> list[Point]:
@@ -729,7 +743,7 @@ def _sweep_into(folder: Path, staging: Path, scenario: Scenario, points: list[Po
             result.summary["parameters"] = point.parameters
             result.save(staging / "points" / point.label, extra=_point_extra(point_charts, result))
             results.append(result)
-        table = pd.DataFrame([_point_row(p, r) for p, r in zip(points, results)])
+        table = _points_table(points, results)
         outcome = SweepResult(points, results, table, folder, reused=reused, ran=ran)
         step = "points.csv"
         write_text(staging / "points.csv", table.to_csv(index=False))

@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 import numpy as np
-import pandas as pd
 
 from .folders import check_output, clean_stale, make_folder, publish, temporary_path
 from .metrics import Histogram
 from .scenario import Outage, Scenario, dump_scenario
 
 if TYPE_CHECKING:  # pragma: no cover - results sits beside analytic and does not import it
+    import pandas as pd  # imported where tables are built: `axis-sim check` never loads it
+
     from .analytic import Prediction
 
 __all__ = ["ConfidenceInterval", "RunResult", "summarize", "combine", "confidence_interval", "load_result",
@@ -291,6 +292,13 @@ def combine(summaries: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
+def _empty_frame() -> pd.DataFrame:
+    """An empty table (the default occupancy of a :class:`RunResult`)."""
+    import pandas as pd
+
+    return pd.DataFrame()
+
+
 @dataclass
 class RunResult:
     """The outcome of ``simulator.run``.
@@ -316,7 +324,7 @@ class RunResult:
     latency: Histogram
     replications: list[dict[str, Any]]
     scenario: Scenario
-    occupancy: pd.DataFrame = field(default_factory=pd.DataFrame)
+    occupancy: pd.DataFrame = field(default_factory=_empty_frame)
 
     def __repr__(self) -> str:
         s = self.summary
@@ -380,6 +388,8 @@ def _jsonable(value: Any) -> Any:
 
 def stations_frame(summary: dict[str, Any]) -> pd.DataFrame:
     """The station table of a summary (CI columns split into ``_ci_low`` / ``_ci_high``)."""
+    import pandas as pd
+
     rows = []
     for station in summary["stations"]:
         row = {}

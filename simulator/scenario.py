@@ -37,6 +37,7 @@ from pydantic import (
     PlainSerializer,
     PrivateAttr,
     Strict,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
@@ -45,6 +46,9 @@ from pydantic import (
 
 from .errors import Problem, ScenarioError, missing_value, quote
 from .units import (
+    BANDWIDTH_UNITS,
+    DURATION_UNITS,
+    SIZE_UNITS,
     format_duration,
     format_rate,
     format_size,
@@ -95,22 +99,24 @@ MAX_EXTENDS = 16
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
-def _unit(parse: Any, fmt: Any, pattern: str, example: str) -> list[Any]:
+def _unit(parse: Any, fmt: Any, pattern: str, description: str, examples: list[str],
+          largest: float | None = None) -> list[Any]:
+    """The validator, the serializer and the JSON Schema of a quantity written with a unit.
+
+    The schema takes what ``parse`` takes: text matching ``pattern``, or a
+    non-negative number already in SI units (at most ``largest``).
+    """
     def before(value: Any) -> Any:
         return parse(value)
 
+    number: dict[str, Any] = {"type": "number", "minimum": 0}
+    if largest is not None:
+        number["maximum"] = largest
     return [
         BeforeValidator(before),
         PlainSerializer(fmt, return_type=Union[str, float], when_used="json"),
-        WithJsonSchema(
-            {
-                "anyOf": [
-                    {"type": "string", "pattern": pattern},
-                    {"type": "number", "minimum": 0},
-                ],
-                "examples": [example],
-            }
-        ),
+        WithJsonSchema({"anyOf": [{"type": "string", "pattern": pattern}, number],
+                        "description": description, "examples": examples}),
     ]
 
 
@@ -118,12 +124,44 @@ def _format_bandwidth(value: float) -> Union[str, float]:
     return value
 
 
-_NUM = r"^\s*\+?[0-9.]+(?:[eE][+-]?[0-9]+)?\s*"
-Duration = Annotated[float, *_unit(parse_duration, format_duration, _NUM + r"(us|ms|s|min|h|d|w)?\s*$", "250ms")]
-Rate = Annotated[float, *_unit(parse_rate, lambda v: format_rate(v, "h"), _NUM + r"/\s*(us|ms|s|min|h|d|w)\s*$", "20/h")]
-Size = Annotated[float, *_unit(parse_size, format_size, _NUM + r"(B|KB|MB|GB|KiB|MiB|GiB)?\s*$", "360KB")]
-Bandwidth = Annotated[float, *_unit(parse_bandwidth, _format_bandwidth, _NUM + r"([kMG]?bit/s|[KMG]?B/s)?\s*$", "100Mbit/s")]
-Clock = Annotated[float, *_unit(parse_clock, lambda v: f"{int(v // 3600):02d}:{int(v % 3600 // 60):02d}", r"^\d{1,2}:\d{2}$", "07:30")]
+def _format_clock(seconds: float) -> str:
+    """Seconds after midnight as ``"HH:MM"``."""
+    return f"{int(seconds // 3600):02d}:{int(seconds % 3600 // 60):02d}"
+
+
+# The patterns accept what simulator.units parses (ASCII digits and white space; JSON Schema regexes are ECMA-262).
+_SPACE = r"[ \t\n\r\f\v]*"
+_NUMBER = r"\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+
+
+def _quantity_pattern(units: Any, unit_required: bool = False, per_time: bool = False) -> str:
+    """A regex for a number followed by one of ``units`` (``COUNT/UNIT`` with ``per_time``)."""
+    unit = "(?:" + "|".join(re.escape(u) for u in units) + ")"
+    if per_time:
+        return f"^{_SPACE}{_NUMBER}{_SPACE}/{_SPACE}{unit}{_SPACE}$"
+    return f"^{_SPACE}{_NUMBER}{_SPACE}{unit}{'' if unit_required else '?'}{_SPACE}$"
+
+
+Duration = Annotated[float, *_unit(
+    parse_duration, format_duration, _quantity_pattern(DURATION_UNITS),
+    f"A duration: a number and a unit ({', '.join(DURATION_UNITS)}); a bare number is seconds.",
+    ["250ms", "30min", "8h", "7d"])]
+Rate = Annotated[float, *_unit(
+    parse_rate, lambda v: format_rate(v, "h"), _quantity_pattern(DURATION_UNITS, per_time=True),
+    f"A rate: a count per unit of time ({', '.join(DURATION_UNITS)}); a bare number is per second.",
+    ["20/h", "1200/h", "1500/d"])]
+Size = Annotated[float, *_unit(
+    parse_size, format_size, _quantity_pattern(SIZE_UNITS),
+    f"A size: a number and a unit ({', '.join(SIZE_UNITS)}; KB = 1000 B, KiB = 1024 B); a bare number is bytes.",
+    ["360KB", "2MB"])]
+Bandwidth = Annotated[float, *_unit(
+    parse_bandwidth, _format_bandwidth, _quantity_pattern(BANDWIDTH_UNITS),
+    f"A bandwidth: a number and a unit ({', '.join(BANDWIDTH_UNITS)}); a bare number is bytes per second.",
+    ["100Mbit/s", "10MB/s"])]
+Clock = Annotated[float, *_unit(
+    parse_clock, _format_clock, f"^{_SPACE}(?:[01]?[0-9]|2[0-3]):[0-5][0-9]{_SPACE}$|^{_SPACE}24:00{_SPACE}$",
+    'A time of day "HH:MM" from "00:00" to "24:00"; a bare number is seconds after midnight.',
+    ["08:00", "17:30"], largest=86400.0)]
 # Scalars are strict: no true for 1, no "4" for 4, no "yes" for true (a float field still takes an integer).
 Integer = Annotated[int, Strict()]
 Number = Annotated[float, Strict()]
@@ -181,6 +219,11 @@ def _non_empty(rule: str) -> AfterValidator:
     return AfterValidator(check)
 
 
+def _without_default(schema: dict[str, Any]) -> None:
+    """Drop the default from a field's JSON Schema: the loader supplies a value of its own."""
+    schema.pop("default", None)
+
+
 class _Model(BaseModel):
     # allow_inf_nan: no float field takes TOML's inf or nan; revalidate_instances: Scenario.replace(run=...) with a
     # model built by model_copy(update=...) is checked again (pydantic would otherwise trust the instance)
@@ -207,9 +250,13 @@ class Distribution(_Model):
     ``lognormal`` and ``gamma`` take ``cv`` (default 1).
     """
 
-    distribution: Literal["exponential", "deterministic", "lognormal", "gamma"] = "exponential"
-    mean: Duration
-    cv: Annotated[Number, Field(gt=0.0)] | None = None
+    distribution: Literal["exponential", "deterministic", "lognormal", "gamma"] = Field(
+        "exponential", description="The law of the duration: exponential (cv 1), deterministic (always the mean, cv 0), "
+        "lognormal or gamma (both with the cv you give).", examples=["lognormal"])
+    mean: Duration = Field(description="Mean duration.", examples=["250ms", "1.5s", "2h"])
+    cv: Annotated[Number, Field(gt=0.0)] | None = Field(
+        None, description="Coefficient of variation (standard deviation over mean), for lognormal and gamma only; "
+        "unset means 1.", examples=[0.5, 1.5])
 
     @field_validator("cv")
     @classmethod
@@ -232,9 +279,13 @@ class Distribution(_Model):
 class Outage(_Model):
     """A window in which a station starts no new service (work in progress finishes)."""
 
-    start: Duration
-    duration: Annotated[Duration, Field(gt=0)]
-    every: Annotated[Duration, Field(gt=0)] | None = None
+    start: Duration = Field(description="When the first outage begins, from the start of the simulation "
+                            "(day 0, 00:00, a Monday).", examples=["33h", "2d"])
+    duration: Annotated[Duration, Field(gt=0)] = Field(description="How long each outage lasts.",
+                                                       examples=["1h", "30min"])
+    every: Annotated[Duration, Field(gt=0)] | None = Field(
+        None, description="Repeat the outage with this period (longer than its duration); unset means once.",
+        examples=["7d"])
 
     @field_validator("every")
     @classmethod
@@ -252,11 +303,18 @@ class StationSpec(_Model):
     it without service or queueing (links around it still count).
     """
 
-    passthrough: Flag = False
-    servers: Annotated[Integer, Field(gt=0)] = 1
-    service: Distribution | None = Field(default=None, validate_default=True)
-    buffer: Annotated[Integer, Field(ge=0)] | None = None
-    outages: tuple[Outage, ...] = ()
+    passthrough: Flag = Field(False, description="Leave the station out of the model: documents cross it without "
+                              "service or queueing.", examples=[True])
+    servers: Annotated[Integer, Field(gt=0)] = Field(1, description="Documents served at once.", examples=[4])
+    service: Distribution | None = Field(
+        default=None, validate_default=True,
+        description="Service time of one document or status message; required unless passthrough = true.",
+        examples=[{"distribution": "exponential", "mean": "1.5s"}])
+    buffer: Annotated[Integer, Field(ge=0)] | None = Field(
+        None, description="Places in the queue (besides the servers); an arrival finding them full is dropped. "
+        "Unset means unlimited.", examples=[100])
+    outages: tuple[Outage, ...] = Field((), description="Windows in which the station starts no new service.",
+                                        examples=[[{"start": "33h", "duration": "1h"}]])
 
     @field_validator("service")
     @classmethod
@@ -269,8 +327,10 @@ class StationSpec(_Model):
 class LinkSpec(_Model):
     """A network link: fixed latency plus size / bandwidth (no bandwidth = instant)."""
 
-    latency: Duration = 0.0
-    bandwidth: Annotated[Bandwidth, Field(gt=0)] | None = None
+    latency: Duration = Field(0.0, description="Fixed delay of every crossing.", examples=["20ms"])
+    bandwidth: Annotated[Bandwidth, Field(gt=0)] | None = Field(
+        None, description="Transfer rate: a package takes its size over the bandwidth. Unset means instant.",
+        examples=["100Mbit/s"])
 
 
 class NetworkSpec(_Model):
@@ -282,24 +342,45 @@ class NetworkSpec(_Model):
     scenario does not describe is left out (pass-through).
     """
 
-    dataset: Literal["none", "national-2020", "national-2025"] = "none"
-    level: Literal["national", "provincial", "full"] = "national"
-    reform: Literal["none", "merge-2025"] = "none"
-    units_per_ministry: Annotated[Integer, Field(ge=0, le=200)] = 8
-    hub: StationSpec = StationSpec(passthrough=True)
-    platform: StationSpec = StationSpec(passthrough=True)
-    agency: StationSpec = StationSpec(passthrough=True)
-    access: LinkSpec = LinkSpec()
-    backbone: LinkSpec = LinkSpec()
+    dataset: Literal["none", "national-2020", "national-2025"] = Field(
+        "none", description='Built-in administrative structure to start from: the central bodies and provinces of '
+        '2020 or of 2025; "none" means only the agencies listed in the file.', examples=["national-2020"])
+    level: Literal["national", "provincial", "full"] = Field(
+        "national", description="Detail of the built-in structure: national (central bodies and provinces), "
+        "provincial (plus departments and ministry units) or full (plus districts and communes).",
+        examples=["provincial"])
+    reform: Literal["none", "merge-2025"] = Field(
+        "none", description='"merge-2025" puts each 2020 province and central body, with its own traffic, behind '
+        "the platform of its 2025 successor.", examples=["merge-2025"])
+    units_per_ministry: Annotated[Integer, Field(ge=0, le=200)] = Field(
+        8, description="Generic units behind each central body's platform at the provincial and full levels.",
+        examples=[8])
+    hub: StationSpec = Field(StationSpec(passthrough=True), description="The national hub.",
+                             examples=[{"servers": 4, "service": {"distribution": "lognormal", "mean": "250ms",
+                                                                 "cv": 1.5}}])
+    platform: StationSpec = Field(StationSpec(passthrough=True),
+                                  description="Each top-level agency's integration platform, unless the agency "
+                                  "sets its own.", examples=[{"servers": 1, "service": {"mean": "1.5s"}}])
+    agency: StationSpec = Field(StationSpec(passthrough=True),
+                                description="Each agency's document-management system, unless the agency sets "
+                                "its own.", examples=[{"servers": 1, "service": {"mean": "1s"}}])
+    access: LinkSpec = Field(LinkSpec(), description="The link between an agency's system and its platform.",
+                             examples=[{"latency": "20ms", "bandwidth": "20Mbit/s"}])
+    backbone: LinkSpec = Field(LinkSpec(), description="The link between a platform and the national hub.",
+                               examples=[{"latency": "10ms", "bandwidth": "100Mbit/s"}])
 
 
 class KindSpec(_Model):
     """Defaults for every agency of one kind (``ministry``, ``province``, ...)."""
 
-    rate: Rate = 0.0
-    weight: Annotated[Number, Field(ge=0.0)] = 1.0
-    connected: Flag = True
-    adoption: Share = 1.0
+    rate: Rate = Field(0.0, description="Documents each agency of the kind creates (in open hours, with a "
+                       "calendar).", examples=["18/h", "1200/h"])
+    weight: Annotated[Number, Field(ge=0.0)] = Field(
+        1.0, description="Relative chance of being chosen as a recipient.", examples=[2.0])
+    connected: Flag = Field(True, description="Whether agencies of the kind are connected to the axis from the "
+                            "start (unconnected ones exchange paper).", examples=[False])
+    adoption: Share = Field(1.0, description="Share of documents sent electronically when both ends are "
+                            "connected, from 0 to 1.", examples=[0.901])
 
 
 class AgencySpec(_Model):
@@ -313,33 +394,56 @@ class AgencySpec(_Model):
     (documents switch from paper to electronic from then).
     """
 
-    id: Identifier
-    name: Annotated[str, Field(min_length=1), OneLine] | None = None
-    kind: Identifier | None = None
-    parent: Identifier | None = None
-    rate: Rate | None = None
-    weight: Annotated[Number, Field(ge=0.0)] | None = None
-    size: Annotated[Number, Field(ge=0.0)] | None = None
-    connected: Flag | None = None
-    connected_at: Duration | None = None
-    adoption: Share | None = None
-    station: StationSpec | None = None
-    platform: StationSpec | None = None
+    id: Identifier = Field(description="Unique id: letters, digits, '.', '_' or '-'; a dataset agency's id "
+                           "overrides that agency.", examples=["bo-tai-chinh", "ha-noi"])
+    name: Annotated[str, Field(min_length=1), OneLine] | None = Field(
+        None, description="Name shown in tables and charts; unset means the id (or the dataset's name).",
+        examples=["Bộ Tài chính"])
+    kind: Identifier | None = Field(None, description="Kind whose defaults apply (a key of kinds, or a dataset "
+                                    "kind); unset means agency.", examples=["ministry", "province"])
+    parent: Identifier | None = Field(None, description="Id of the agency whose platform this one sends through; "
+                                      "unset means a top-level agency with its own platform.", examples=["ha-noi"])
+    rate: Rate | None = Field(None, description="Documents the agency creates; unset means its kind's rate "
+                              "(times its size).", examples=["20/h"])
+    weight: Annotated[Number, Field(ge=0.0)] | None = Field(
+        None, description="Relative chance of being chosen as a recipient; unset means its kind's weight (times "
+        "its size).", examples=[2.0])
+    size: Annotated[Number, Field(ge=0.0)] | None = Field(
+        None, description="Scales the agency's rate and recipient weight (datasets set it from the number of "
+        "communes); unset means 1.", examples=[1.5])
+    connected: Flag | None = Field(None, description="Whether the agency is connected to the axis from the start; "
+                                   "unset means its kind's setting.", examples=[False])
+    connected_at: Duration | None = Field(None, description="When the agency joins the axis: its documents switch "
+                                          "from paper to electronic from then.", examples=["30d"])
+    adoption: Share | None = Field(None, description="Share of documents sent electronically when both ends are "
+                                   "connected; unset means its kind's.", examples=[0.95])
+    station: StationSpec | None = Field(None, description="The agency's own document-management system; unset "
+                                        "means network.agency.", examples=[{"servers": 2, "service": {"mean": "1s"}}])
+    platform: StationSpec | None = Field(None, description="The integration platform of a top-level agency; unset "
+                                         "means network.platform.",
+                                         examples=[{"servers": 4, "service": {"mean": "1.5s"}}])
 
 
 class FanoutSpec(_Model):
     """A share of documents addressed to many recipients (a directive to all provinces)."""
 
-    share: Annotated[Number, Field(gt=0.0, le=1.0)]
-    recipients: Annotated[Integer, Field(ge=2)] | Literal["all"]
-    kind: Identifier | None = None
+    share: Annotated[Number, Field(gt=0.0, le=1.0)] = Field(
+        description="Share of documents sent this way (the shares of all fan-outs add up to at most 1).",
+        examples=[0.15])
+    recipients: Annotated[Integer, Field(ge=2)] | Literal["all"] = Field(
+        description='Recipients of each such document, or "all" (every agency, of the kind if given).',
+        examples=[3, "all"])
+    kind: Identifier | None = Field(None, description="Draw the recipients among agencies of this kind only; "
+                                    "unset means any agency.", examples=["province"])
 
 
 class TypesSpec(_Model):
     """Document types: urgent ones jump queues; classified ones never use the axis."""
 
-    urgent: Share = 0.0
-    classified: Share = 0.0
+    urgent: Share = Field(0.0, description="Share of urgent documents, which are served before the others.",
+                          examples=[0.1])
+    classified: Share = Field(0.0, description="Share of classified documents, which always go on paper "
+                              "(urgent plus classified at most 1).", examples=[0.04])
 
     @field_validator("classified")
     @classmethod
@@ -353,8 +457,10 @@ class TypesSpec(_Model):
 class SizeSpec(_Model):
     """Lognormal package size: median and log-space sigma (0 = every package the median)."""
 
-    median: Annotated[Size, Field(gt=0)] = 360e3
-    sigma: Annotated[Number, Field(ge=0.0, le=5.0)] = 0.0
+    median: Annotated[Size, Field(gt=0)] = Field(360e3, description="Median package size.", examples=["360KB"])
+    sigma: Annotated[Number, Field(ge=0.0, le=5.0)] = Field(
+        0.0, description="Spread of the sizes: standard deviation of their logarithm (0: every package the median).",
+        examples=[1.0])
 
     @property
     def mean(self) -> float:
@@ -365,8 +471,12 @@ class SizeSpec(_Model):
 class StatusSpec(_Model):
     """An edXML status message each recipient sends back, ``after`` the previous one."""
 
-    code: Literal["01", "02", "03", "04", "05", "06"]
-    after: Distribution = Distribution(distribution="deterministic", mean=0.0)
+    code: Literal["01", "02", "03", "04", "05", "06"] = Field(
+        description="edXML status code: 01 arrived, 02 rejected, 03 registered, 04 assigned, 05 being processed, "
+        "06 done.", examples=["01", "03"])
+    after: Distribution = Field(Distribution(distribution="deterministic", mean=0.0),
+                                description="Delay since the previous status (since arrival for the first).",
+                                examples=[{"distribution": "exponential", "mean": "2h"}])
 
 
 class ScriptedDocument(_Model):
@@ -376,11 +486,15 @@ class ScriptedDocument(_Model):
     connected; the sender's adoption rate does not apply.
     """
 
-    at: Duration
-    origin: Identifier
-    recipients: Annotated[tuple[Identifier, ...], Field(min_length=1)]
-    type: Literal["normal", "urgent", "classified"] = "normal"
-    size: Annotated[Size, Field(gt=0)] | None = None
+    at: Duration = Field(description="When the document is created, from the start of the simulation.",
+                         examples=["9h", "1d"])
+    origin: Identifier = Field(description="Id of the sending agency.", examples=["van-phong-chinh-phu"])
+    recipients: Annotated[tuple[Identifier, ...], Field(min_length=1)] = Field(
+        description="Ids of the receiving agencies.", examples=[["ha-noi", "da-nang"]])
+    type: Literal["normal", "urgent", "classified"] = Field("normal", description="Document type.",
+                                                           examples=["urgent"])
+    size: Annotated[Size, Field(gt=0)] | None = Field(None, description="Package size; unset means "
+                                                      "traffic.size.median.", examples=["2MB"])
 
 
 class TrafficSpec(_Model):
@@ -391,15 +505,31 @@ class TrafficSpec(_Model):
     sender's own platform (its province or ministry), when it has any.
     """
 
-    recipients: Literal["uniform", "weighted"] = "weighted"
-    local_share: Share = 0.0
-    multiplier: Annotated[Number, Field(ge=0.0)] = 1.0
-    fanout: tuple[FanoutSpec, ...] = ()
-    types: TypesSpec = TypesSpec()
-    size: SizeSpec = SizeSpec()
-    postal_delay: Distribution = Distribution(distribution="deterministic", mean=2.5 * 86400)
-    statuses: tuple[StatusSpec, ...] = ()
-    script: tuple[ScriptedDocument, ...] = ()
+    recipients: Literal["uniform", "weighted"] = Field(
+        "weighted", description="How recipients are drawn: in proportion to their weight, or all alike.",
+        examples=["uniform"])
+    local_share: Share = Field(0.0, description="Share of single-recipient documents sent to an agency behind "
+                               "the sender's own platform (its province or ministry), when it has any.",
+                               examples=[0.8])
+    multiplier: Annotated[Number, Field(ge=0.0)] = Field(
+        1.0, description="Scales every agency's document rate (traffic growth).", examples=[2.0, 5.0])
+    fanout: tuple[FanoutSpec, ...] = Field(
+        (), description="Shares of documents addressed to several recipients; the rest have one.",
+        examples=[[{"share": 0.15, "recipients": 3}, {"share": 0.0162, "recipients": "all", "kind": "province"}]])
+    types: TypesSpec = Field(TypesSpec(), description="Shares of urgent and classified documents.",
+                             examples=[{"urgent": 0.1, "classified": 0.04}])
+    size: SizeSpec = Field(SizeSpec(), description="Package sizes (lognormal).",
+                           examples=[{"median": "360KB", "sigma": 1.0}])
+    postal_delay: Distribution = Field(
+        Distribution(distribution="deterministic", mean=2.5 * 86400),
+        description="Delivery time of a document exchanged on paper.",
+        examples=[{"distribution": "gamma", "mean": "2.5d", "cv": 0.5}])
+    statuses: tuple[StatusSpec, ...] = Field(
+        (), description="Status messages each recipient sends back, in order.",
+        examples=[[{"code": "01", "after": {"distribution": "exponential", "mean": "30s"}}]])
+    script: tuple[ScriptedDocument, ...] = Field(
+        (), description="Documents created at given times, besides the random traffic.",
+        examples=[[{"at": "9h", "origin": "van-phong-chinh-phu", "recipients": ["ha-noi"], "type": "urgent"}]])
 
     @field_validator("fanout")
     @classmethod
@@ -421,8 +551,13 @@ class CalendarSpec(_Model):
     """
 
     weekdays: Annotated[tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...],
-                        _non_empty("must name at least one day")] = ("mon", "tue", "wed", "thu", "fri")
-    hours: tuple[tuple[Clock, Clock], ...] = ((8 * 3600.0, 12 * 3600.0), (13 * 3600.0, 17 * 3600.0))
+                        _non_empty("must name at least one day")] = Field(
+        ("mon", "tue", "wed", "thu", "fri"), description="Working days (day 0 of the simulation is a Monday).",
+        examples=[["mon", "tue", "wed", "thu", "fri", "sat"]])
+    hours: tuple[tuple[Clock, Clock], ...] = Field(
+        ((8 * 3600.0, 12 * 3600.0), (13 * 3600.0, 17 * 3600.0)),
+        description='Open hours of a working day: increasing, non-overlapping ["open", "close"] pairs.',
+        examples=[[["07:30", "11:30"], ["13:00", "17:00"]]])
 
     @field_validator("hours")
     @classmethod
@@ -450,9 +585,14 @@ class CalendarSpec(_Model):
 class PrecisionSpec(_Model):
     """Sequential stopping: add replications until the chosen figures are precise enough."""
 
-    figures: Annotated[tuple[str, ...], Field(min_length=1)] = ("latency_seconds.mean",)
-    relative_half_width: Annotated[Number, Field(gt=0.0, lt=1.0)] = 0.05
-    max_replications: Annotated[Integer, Field(ge=2, le=10000)] = 50
+    figures: Annotated[tuple[str, ...], Field(min_length=1)] = Field(
+        ("latency_seconds.mean",), description="Figures of summary.json that must be precise enough, by dotted path.",
+        examples=[["latency_seconds.mean", "electronic_share"]])
+    relative_half_width: Annotated[Number, Field(gt=0.0, lt=1.0)] = Field(
+        0.05, description="Largest half-width of the 95 % confidence interval, relative to the mean.",
+        examples=[0.02])
+    max_replications: Annotated[Integer, Field(ge=2, le=10000)] = Field(
+        50, description="Replications at most, precise or not.", examples=[100])
 
 
 class RunSpec(_Model):
@@ -463,12 +603,20 @@ class RunSpec(_Model):
     until the chosen figures reach a relative confidence half-width.
     """
 
-    horizon: Annotated[Duration, Field(gt=0)] = 7 * 86400.0
-    warmup: Union[Literal["auto"], Duration] = 0.0
-    seed: Annotated[Integer, Field(ge=0)] = 1
-    replications: Annotated[Integer, Field(gt=0, le=10000)] = 1
-    timeseries_interval: Annotated[Duration, Field(gt=0)] = 3600.0
-    precision: PrecisionSpec | None = None
+    horizon: Annotated[Duration, Field(gt=0)] = Field(7 * 86400.0, description="Simulated time of each "
+                                                      "replication, warm-up included.", examples=["14d", "8h"])
+    warmup: Union[Literal["auto"], Duration] = Field(
+        0.0, description='Time discarded from the start of each replication (shorter than the horizon), or "auto" '
+        "to choose it from a pilot replication (MSER-5).", examples=["1d", "auto"])
+    seed: Annotated[Integer, Field(ge=0)] = Field(1, description="Root seed: the same seed gives the same results.",
+                                                  examples=[2020])
+    replications: Annotated[Integer, Field(gt=0, le=10000)] = Field(
+        1, description="Independent replications, for confidence intervals.", examples=[10])
+    timeseries_interval: Annotated[Duration, Field(gt=0)] = Field(
+        3600.0, description="Time between two rows of the time series.", examples=["30min"])
+    precision: PrecisionSpec | None = Field(
+        None, description="Add replications until chosen figures are precise enough; unset means exactly "
+        "run.replications.", examples=[{"figures": ["latency_seconds.mean"], "relative_half_width": 0.05}])
 
     @field_validator("warmup")
     @classmethod
@@ -482,7 +630,8 @@ class RunSpec(_Model):
 class AnalysisSpec(_Model):
     """How the analytic report judges saturation."""
 
-    threshold: Annotated[Number, Field(gt=0.0, le=1.0)] = 0.8
+    threshold: Annotated[Number, Field(gt=0.0, le=1.0)] = Field(
+        0.8, description="Utilisation from which a station counts as saturated.", examples=[0.7])
 
 
 class ConnectionSpec(_Model):
@@ -497,9 +646,14 @@ class ConnectionSpec(_Model):
     (the first after one period): an onboarding roadmap in time.
     """
 
-    order: tuple[Identifier, ...] = ()
-    connected: Annotated[Integer, Field(ge=0)] | None = None
-    every: Annotated[Duration, Field(gt=0)] | None = None
+    order: tuple[Identifier, ...] = Field((), description="Agency ids in the order they connect to the axis.",
+                                          examples=[["van-phong-chinh-phu", "bo-tai-chinh", "bo-noi-vu"]])
+    connected: Annotated[Integer, Field(ge=0)] | None = Field(
+        None, description="Connect the first N agencies of the order and not the others (at most the length of "
+        "the order); unset means each agency keeps its own setting.", examples=[9])
+    every: Annotated[Duration, Field(gt=0)] | None = Field(
+        None, description="Connect the agencies of the order not yet connected one by one, one every period "
+        "(the first after one period).", examples=["30d"])
 
     @field_validator("connected")
     @classmethod
@@ -513,16 +667,23 @@ class ConnectionSpec(_Model):
 class SweepParameter(_Model):
     """One swept scenario key: a dotted path and its values."""
 
-    path: Annotated[str, Field(min_length=1)]
+    path: Annotated[str, Field(min_length=1)] = Field(
+        description="Scenario key to vary, as a dotted path (agencies[<id>] selects an agency).",
+        examples=["traffic.multiplier", "network.hub.servers", "agencies[bo-tai-chinh].rate"])
     values: Annotated[tuple[Annotated[Any, AfterValidator(_finite_value)], ...], _non_empty("must have at least 1 item"),
-                      Field(json_schema_extra={"minItems": 1})]
+                      Field(json_schema_extra={"minItems": 1})] = Field(
+        description="Values the key takes, written as in the file.", examples=[[1.0, 2.0, 4.0], ["20/h", "40/h"]])
 
 
 class SweepSpec(_Model):
     """Points of a sweep: every combination of the parameters (grid) or their values side by side (zip)."""
 
-    mode: Literal["grid", "zip"] = "grid"
-    parameters: tuple[SweepParameter, ...] = ()
+    mode: Literal["grid", "zip"] = Field(
+        "grid", description="grid: every combination of the values; zip: the i-th values of all parameters "
+        "together (lists of equal length).", examples=["zip"])
+    parameters: tuple[SweepParameter, ...] = Field(
+        (), description="The swept keys and their values.",
+        examples=[[{"path": "traffic.multiplier", "values": [1.0, 2.0, 4.0]}]])
 
     @field_validator("parameters")
     @classmethod
@@ -535,17 +696,35 @@ class SweepSpec(_Model):
 class Scenario(_Model):
     """A complete, validated scenario. Build one with :func:`load_scenario`."""
 
-    name: Annotated[str, Field(min_length=1, max_length=120), OneLine] = "scenario"
-    description: Text = ""
-    run: RunSpec = RunSpec()
-    calendar: CalendarSpec | None = None
-    network: NetworkSpec = NetworkSpec()
-    kinds: dict[Identifier, KindSpec] = {}
-    agencies: tuple[AgencySpec, ...] = ()
-    traffic: TrafficSpec = TrafficSpec()
-    connection: ConnectionSpec = ConnectionSpec()
-    analysis: AnalysisSpec = AnalysisSpec()
-    sweep: SweepSpec = SweepSpec()
+    name: Annotated[str, Field(min_length=1, max_length=120), OneLine] = Field(
+        "scenario", description="Name of the scenario, on one line: it names the result folder. Unset means the "
+        "file name without .toml (not inherited through extends).", examples=["national-2020"],
+        json_schema_extra=_without_default)
+    description: Text = Field("", description="What the scenario is for (free text).",
+                              examples=["2020 baseline: 31 central bodies and 63 provinces, two working weeks"])
+    run: RunSpec = Field(RunSpec(), description="How long to simulate, what to discard, and how to seed.",
+                         examples=[{"horizon": "14d", "warmup": "1d", "seed": 2020}])
+    calendar: CalendarSpec | None = Field(
+        None, description="Working days and hours in which documents are created; unset means around the clock.",
+        examples=[{"weekdays": ["mon", "tue", "wed", "thu", "fri"], "hours": [["08:00", "12:00"], ["13:00", "17:00"]]}])
+    network: NetworkSpec = Field(NetworkSpec(), description="The structure, and the stations and links it is "
+                                 "built of.", examples=[{"dataset": "national-2020", "level": "national"}])
+    kinds: dict[Identifier, KindSpec] = Field(
+        {}, description="Defaults for every agency of a kind, by kind name (ministry, province, ...).",
+        examples=[{"province": {"rate": "13/h", "adoption": 0.901}}])
+    agencies: tuple[AgencySpec, ...] = Field(
+        (), description="The agencies, or changes to a dataset's agencies (by id).",
+        examples=[[{"id": "bo-tai-chinh", "rate": "30/h"}]])
+    traffic: TrafficSpec = Field(TrafficSpec(), description="How documents are addressed, typed, sized and "
+                                 "acknowledged.", examples=[{"multiplier": 2.0}])
+    connection: ConnectionSpec = Field(ConnectionSpec(), description="An onboarding order: which agencies "
+                                       "connect to the axis, and when.",
+                                       examples=[{"order": ["bo-tai-chinh", "bo-noi-vu"], "connected": 1}])
+    analysis: AnalysisSpec = Field(AnalysisSpec(), description="When the analytic report (axis-sim check, sweep) "
+                                   "calls a station saturated.", examples=[{"threshold": 0.7}])
+    sweep: SweepSpec = Field(SweepSpec(), description="Points for axis-sim sweep: scenario keys and their values.",
+                             examples=[{"mode": "grid", "parameters": [{"path": "traffic.multiplier",
+                                                                        "values": [1.0, 2.0]}]}])
     _source: str = PrivateAttr(default="<scenario>")
     _inherited_kinds: frozenset[str] = PrivateAttr(default=frozenset())
 
@@ -988,11 +1167,212 @@ def _set_path(data: Any, path: str, value: Any) -> None:
 
 
 def json_schema() -> dict[str, Any]:
-    """JSON Schema (draft 2020-12) of the scenario format, with every default."""
+    """JSON Schema (draft 2020-12) of a scenario file, for editors and validators.
+
+    Generated from the models :func:`load_scenario` validates with, then fitted
+    to what a file holds: every default in the file's own units (``"1w"``,
+    ``"360KB"``), no ``null`` (TOML has none), the ``extends`` key, plain-text
+    descriptions, pairs written as ``items`` (which older drafts read too), and
+    tables that a file extending another may leave incomplete (the loader
+    merges them key by key into the other file's).
+
+    Returns
+    -------
+    dict
+        The schema, JSON-serialisable.
+    """
     schema = Scenario.model_json_schema(mode="validation")
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "axis-simulator scenario"
-    return schema
+    _file_defaults(schema)
+    schema = _without_nulls(schema)
+    _pairs_as_items(schema)
+    schema["properties"] = {"extends": dict(_EXTENDS_SCHEMA), **schema["properties"]}
+    _extension_overrides(schema)
+    _plain_descriptions(schema)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": "axis-simulator scenario",
+            "description": _SCENARIO_DESCRIPTION}
+
+
+_SCENARIO_DESCRIPTION = (
+    "A scenario of axis-simulator (axis-sim run, check, sweep, capacity): the structure of the national document "
+    "exchange axis, its stations and links, the traffic, and how long and how often to simulate. Quantities carry "
+    'units ("250ms", "20/h", "360KB", "100Mbit/s"); a bare number is in seconds, per second or bytes.')
+
+#: The ``extends`` key: read by the loader before validation, so it is not a field of :class:`Scenario`.
+_EXTENDS_SCHEMA: dict[str, Any] = {
+    "type": "string", "minLength": 1, "title": "Extends",
+    "description": "Another scenario file this one starts from, relative to this file's folder. Its tables are "
+                   "merged key by key with this file's, whose values win; lists are replaced whole, and the name "
+                   "is not inherited.",
+    "examples": ["national-2020.toml"]}
+
+
+def _models() -> dict[str, type[BaseModel]]:
+    """The scenario models by the name of their ``$defs`` entry (their class name)."""
+    return {model.__name__: model for model in _Model.__subclasses__()}
+
+
+def _file_defaults(schema: dict[str, Any]) -> None:
+    """Write every default of ``schema`` as a file states it: units restored, unset values (None) left out."""
+    for name, model in _models().items():
+        table = schema if model is Scenario else schema["$defs"].get(name)
+        if table is None:
+            continue
+        for key, field in model.model_fields.items():
+            prop = table["properties"].get(key, {})
+            if "default" not in prop:
+                continue
+            if field.default is None:
+                del prop["default"]
+            else:
+                prop["default"] = _file_value(field, field.default)
+
+
+def _file_value(field: Any, value: Any) -> Any:
+    """``value`` of a model field as a scenario file writes it (``604800.0`` -> ``"1w"``)."""
+    annotation = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation  # type: ignore[valid-type]
+    return TypeAdapter(annotation).dump_python(value, mode="json", exclude_none=True)
+
+
+def _without_nulls(node: Any) -> Any:
+    """``node`` with every ``{"type": "null"}`` alternative removed (a one-branch ``anyOf`` merged into its parent)."""
+    if isinstance(node, list):
+        return [_without_nulls(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _without_nulls(value) for key, value in node.items()}
+    branches = [b for b in node.get("anyOf", []) if b != {"type": "null"}]
+    if "anyOf" in node and len(branches) == 1:
+        rest = {key: value for key, value in node.items() if key != "anyOf"}
+        return {**branches[0], **rest}  # the field's own description, default and examples win over the type's
+    if "anyOf" in node:
+        node["anyOf"] = branches
+    return node
+
+
+def _pairs_as_items(node: Any) -> None:
+    """Write a tuple of equal items (``prefixItems: [A, A]``, two items) as ``items: A`` with two items.
+
+    Both mean the same in draft 2020-12, and validators of older drafts (the
+    one behind taplo reads draft 7) understand only the second.
+    """
+    if isinstance(node, list):
+        for item in node:
+            _pairs_as_items(item)
+        return
+    if not isinstance(node, dict):
+        return
+    prefix = node.get("prefixItems")
+    if prefix and all(item == prefix[0] for item in prefix) and node.get("minItems") == node.get("maxItems") == len(prefix):
+        node["items"] = node.pop("prefixItems")[0]
+    for value in node.values():
+        _pairs_as_items(value)
+
+
+def _extension_overrides(schema: dict[str, Any]) -> None:
+    """Let a file with ``extends`` leave out keys required in a table it shares with the extended file.
+
+    The loader merges such tables key by key: ``[network.hub.service]`` with
+    only ``cv = 2`` is complete once its ``mean`` comes from the other file.
+    Every model reached from the top through named tables (not through lists,
+    which are replaced whole; the models under ``kinds`` require nothing)
+    that requires keys gets an ``...Override`` copy without ``required``, and
+    the top level requires those keys again in a file without ``extends``.
+    """
+    defs = schema["$defs"]
+    restored: dict[str, Any] = {}
+    for key, prop in schema["properties"].items():
+        schema["properties"][key] = _override(prop, defs, restored.setdefault("properties", {}).setdefault(key, {}))
+    restored = _pruned(restored)
+    if restored:
+        schema["if"] = {"not": {"required": ["extends"]}}
+        schema["then"] = restored
+
+
+def _override(prop: dict[str, Any], defs: dict[str, Any], restored: dict[str, Any]) -> dict[str, Any]:
+    """``prop`` (a table's value) pointing to ``...Override`` models; ``restored`` gets the keys they no longer require."""
+    name = prop.get("$ref", "").removeprefix("#/$defs/")
+    if name not in defs or not _requires_inside(name, defs):
+        return prop
+    model = defs[name]
+    if model.get("required"):
+        restored["required"] = list(model["required"])
+    children = restored.setdefault("properties", {})
+    properties = {key: _override(child, defs, children.setdefault(key, {})) for key, child in model["properties"].items()}
+    defs.setdefault(f"{name}Override", _relaxed(model, properties))
+    return {**prop, "$ref": f"#/$defs/{name}Override"}
+
+
+def _relaxed(model: dict[str, Any], properties: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``model`` with ``properties`` and nothing required."""
+    relaxed = {key: value for key, value in model.items() if key != "required"}
+    relaxed["properties"] = properties
+    if model.get("required"):
+        relaxed["description"] = (model.get("description", "") + "\n\nIn a file that extends another, keys "
+                                  "required here may come from the other file.").strip()
+    return relaxed
+
+
+def _requires_inside(name: str, defs: dict[str, Any]) -> bool:
+    """Whether model ``name``, or a model in one of its tables (not lists), requires keys."""
+    model = defs[name]
+    if model.get("required"):
+        return True
+    refs = [prop.get("$ref", "").removeprefix("#/$defs/") for prop in model.get("properties", {}).values()]
+    return any(ref in defs and _requires_inside(ref, defs) for ref in refs)
+
+
+def _pruned(node: dict[str, Any]) -> dict[str, Any]:
+    """``node`` without the empty ``properties`` branches that lead to no ``required``."""
+    pruned: dict[str, Any] = {}
+    if node.get("required"):
+        pruned["required"] = node["required"]
+    children = {key: _pruned(child) for key, child in node.get("properties", {}).items()}
+    children = {key: child for key, child in children.items() if child}
+    if children:
+        pruned["properties"] = children
+    return pruned
+
+
+#: Sphinx roles (``:class:`~simulator.scenario.KindSpec```), alone in parentheses or not; inline literals
+#: (````x````); numpydoc section headers.
+_ROLE_ASIDE = re.compile(r"\s*\(:[\w:]+:`[^`]+`\)")
+_ROLE = re.compile(r":[\w:]+:`~?([^`]+)`")
+_LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
+_SECTION = re.compile(r"^\s*\S[^\n]*\n\s*-{3,}\s*$", re.MULTILINE)
+
+
+def _plain_descriptions(node: Any) -> None:
+    """Turn every ``description`` of ``node`` (a model's docstring, mostly) into plain text."""
+    if isinstance(node, list):
+        for item in node:
+            _plain_descriptions(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str):
+                node[key] = _plain_text(value)
+            else:
+                _plain_descriptions(value)
+
+
+def _plain_text(text: str) -> str:
+    r"""Docstring text without Python markup, lines joined, no numpydoc sections.
+
+    A role alone in parentheses (a reference for programmers) is dropped;
+    another role becomes the last part of its name, a literal its text.
+
+    Examples
+    --------
+    >>> _plain_text("Unset fields come from ``kinds.<kind>``, then the\n:class:`~simulator.scenario.KindSpec` defaults.")
+    'Unset fields come from kinds.<kind>, then the KindSpec defaults.'
+    >>> _plain_text("Chosen by MSER-5 (:func:`simulator.experiment.mser5`).")
+    'Chosen by MSER-5.'
+    """
+    section = _SECTION.search(text)
+    text = text[:section.start()] if section else text
+    text = _ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1], _ROLE_ASIDE.sub("", text))
+    text = _LITERAL.sub(lambda m: m.group(1), text)
+    paragraphs = [" ".join(line.strip() for line in block.splitlines()) for block in re.split(r"\n\s*\n", text.strip())]
+    return "\n\n".join(p for p in paragraphs if p)
 
 
 def dump_scenario(scenario: Scenario) -> str:

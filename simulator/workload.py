@@ -33,6 +33,7 @@ import numpy as np
 
 from .analytic import Prediction, predict, station_arrival_rates
 from .errors import Problem, ScenarioError
+from .limits import DEFAULT_MAX_EVENTS, DEFAULT_MAX_MEMORY, Limits, parse_memory  # re-exported: workload's API
 from .scenario import Scenario
 from .topology import HUB, Topology
 from .units import format_duration, format_rate
@@ -60,9 +61,6 @@ BYTES_PER_STATION = 20e3
 #: Width of an agenda slot, seconds (one event per slot).
 AGENDA_SLOT = 600.0
 _YEAR = 365 * 86400.0
-#: Default limits: what a laptop survives (about 35 minutes of simulation; a quarter of 16 GB).
-DEFAULT_MAX_EVENTS = 2e9
-DEFAULT_MAX_MEMORY = 4e9
 
 
 class WorkloadError(ScenarioError):
@@ -79,25 +77,6 @@ class WorkloadError(ScenarioError):
         super().__init__(source, problems)
         self.estimate = estimate
         self.unstable_only = unstable_only
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What a command may spend: ``--max-events``, ``--max-memory``, ``--allow-unstable``.
-
-    Attributes
-    ----------
-    max_events : float
-        Events over every replication (and sweep point) of the command.
-    max_memory : float
-        Bytes at the peak, over all worker processes at once.
-    allow_unstable : bool
-        Simulate a network with a station at utilisation 1 or more.
-    """
-
-    max_events: float = DEFAULT_MAX_EVENTS
-    max_memory: float = DEFAULT_MAX_MEMORY
-    allow_unstable: bool = False
 
 
 @dataclass(frozen=True)
@@ -197,35 +176,6 @@ def format_wall(seconds: float) -> str:
         if seconds >= 2 * scale:
             return f"{seconds / scale:.3g} {unit}"
     return f"{seconds:.2g} s"
-
-
-def parse_memory(text: str) -> float:
-    """Bytes of a memory limit: ``"4GB"``, ``"512MB"``, ``"2GiB"`` or a bare number of bytes.
-
-    Raises
-    ------
-    ValueError
-        If the text is not a positive size.
-
-    Examples
-    --------
-    >>> parse_memory("4GB"), parse_memory("1.5GiB"), parse_memory("1e9")
-    (4000000000.0, 1610612736.0, 1000000000.0)
-    """
-    from .units import parse_size
-
-    value = parse_size(float(text) if _is_number(text) else text)
-    if not value > 0 or not math.isfinite(value):
-        raise ValueError("must be a positive size such as 4GB or 512MB")
-    return value
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _outage_toggles(topology: Topology, horizon: float) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Tests of simulator.scenario: loading, defaults, units, freezing, dumping, schema and errors."""
+"""Tests of simulator.scenario: loading, defaults, units, freezing, dumping and errors (the JSON Schema: test_schema.py)."""
 from __future__ import annotations
 
 import json
@@ -17,7 +17,6 @@ from simulator.scenario import (
     Scenario,
     apply_parameters,
     dump_scenario,
-    json_schema,
     load_scenario,
     scenario_from_dict,
 )
@@ -482,41 +481,7 @@ def test_non_utf8_file_is_a_scenario_error(tmp_path: Path) -> None:
     assert_well_formed(info.value, str(path))
 
 
-# --------------------------------------------------------------------------- schema
-
-
-def test_json_schema_shape() -> None:
-    """json_schema() is a JSON-serialisable draft 2020-12 dict describing the top-level tables."""
-    schema = json_schema()
-    assert isinstance(schema, dict)
-    assert {"run", "network", "agencies", "traffic"} <= set(schema["properties"])
-    assert "https://json-schema.org/draft/2020-12/schema" == schema["$schema"]
-    assert schema == json.loads(json.dumps(schema))
-
-
-def test_json_schema_publishes_defaults() -> None:
-    """The schema states the run defaults (7-day horizon, hourly time series)."""
-    run = json_schema()["$defs"]["RunSpec"]["properties"]
-    assert 604800.0 == run["horizon"]["default"]
-    assert 3600.0 == run["timeseries_interval"]["default"]
-    assert 1 == run["seed"]["default"]
-
-
-def test_json_schema_validates_national() -> None:
-    """The national-2020 file, parsed with tomllib, is valid against the published schema."""
-    jsonschema = pytest.importorskip("jsonschema")
-    data = tomllib.loads(NATIONAL.read_text(encoding="utf-8"))
-    schema = json_schema()
-    jsonschema.Draft202012Validator.check_schema(schema)
-    jsonschema.Draft202012Validator(schema).validate(data)
-
-
-def test_json_schema_rejects_typo() -> None:
-    """The schema, like the loader, rejects an unknown top-level key."""
-    jsonschema = pytest.importorskip("jsonschema")
-    data = tomllib.loads(MINIMAL.replace("[network.hub]", "[netwrk.hub]"))
-    with pytest.raises(jsonschema.ValidationError, match="netwrk"):
-        jsonschema.Draft202012Validator(json_schema()).validate(data)
+# --------------------------------------------------------------------------- schema: see test_schema.py
 
 
 # --------------------------------------------------------------------------- errors
