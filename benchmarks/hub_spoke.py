@@ -77,12 +77,18 @@ def sojourn_error(mean_sojourn_seconds: float) -> float:
     return mean_sojourn_seconds / ANALYTIC_MEAN_SOJOURN_SECONDS - 1
 
 
-def sojourn_verdict(errors: list[float]) -> str:
-    """The engine's sojourn errors over the rounds next to the 1 % target."""
-    worst = max(errors, key=abs)
-    return (f"engine mean sojourn against analytic ({ANALYTIC_MEAN_SOJOURN_SECONDS / 3600:.5f} h): "
-            f"{', '.join(f'{e:+.2%}' for e in errors)} (worst {worst:+.2%}); target within {SOJOURN_TARGET:.0%}: "
-            f"{'meets' if abs(worst) <= SOJOURN_TARGET else 'MISSES'}")
+def sojourn_verdict(errors: list[float], completed: list[int]) -> str:
+    """The engine's sojourn errors per round, and pooled over the rounds, next to the 1 % target.
+
+    One round of 1M documents estimates the mean sojourn within about +-2 % (95 %
+    batch-means interval of the reference workload), so a single round can land 1 % off
+    by chance; the verdict is on the mean pooled over every round's documents.
+    """
+    pooled = sum(e * n for e, n in zip(errors, completed)) / sum(completed)
+    return (f"engine mean sojourn against analytic ({ANALYTIC_MEAN_SOJOURN_SECONDS / 3600:.5f} h): rounds "
+            f"{', '.join(f'{e:+.2%}' for e in errors)} (each about +-2 % at 1M documents); pooled over "
+            f"{sum(completed):,d} documents {pooled:+.2%}; target within {SOJOURN_TARGET:.0%}: "
+            f"{'meets' if abs(pooled) <= SOJOURN_TARGET else 'MISSES'}")
 
 
 def whole_process(docs: int, rounds: int, seed: int) -> None:
@@ -99,7 +105,7 @@ def whole_process(docs: int, rounds: int, seed: int) -> None:
         print(f"whole processes, timed from outside, {docs:,d} documents:\n"
               f"  A: {sys.executable} {BASELINE} --docs {docs} --seed S\n"
               f"  B: {' '.join(ours_argv)} --seed S -o TMP", flush=True)
-        ratios, errors = [], []
+        ratios, errors, completed = [], [], []
         for round_ in range(1, rounds + 1):
             seed_, output = str(seed + round_), Path(folder) / f"result-{round_}"
             base = run_timed([sys.executable, str(BASELINE), "--docs", str(docs), "--seed", seed_], log)
@@ -107,6 +113,7 @@ def whole_process(docs: int, rounds: int, seed: int) -> None:
             summary = json.loads((output / "summary.json").read_text(encoding="utf-8"))
             ratios.append(base.wall_seconds / ours.wall_seconds)
             errors.append(sojourn_error(summary["latency_seconds"]["mean"]))
+            completed.append(int(summary["documents"]["delivered"]))
             print(f"round {round_}  idiomatic SimPy {base.wall_seconds:7.2f} s ({base.peak_rss_mib:.0f} MiB)  "
                   f"axis-sim run {ours.wall_seconds:7.2f} s ({ours.peak_rss_mib:.0f} MiB, "
                   f"{summary['documents']['generated']:,.0f} docs, mean sojourn {errors[-1]:+.2%} vs analytic)  "
@@ -115,7 +122,7 @@ def whole_process(docs: int, rounds: int, seed: int) -> None:
     print(f"\nwhole-process speed ratio idiomatic SimPy / axis-sim run: median {median:.2f}x "
           f"(rounds: {', '.join(f'{r:.2f}x' for r in ratios)}); target >= {WHOLE_PROCESS_TARGET:g}x: "
           f"{'meets' if median >= WHOLE_PROCESS_TARGET else 'MISSES'}")
-    print(sojourn_verdict(errors))
+    print(sojourn_verdict(errors, completed))
 
 
 def memory(sizes: tuple[int, ...] = (200_000, 1_000_000)) -> None:
@@ -147,7 +154,7 @@ def main() -> None:
     if args.whole_process:
         whole_process(args.docs, args.rounds, args.seed)
         return
-    ratios, rows, errors = [], [], []
+    ratios, rows, errors, completed = [], [], [], []
     for round_ in range(1, args.rounds + 1):
         base = run_idiomatic(args.docs, args.seed + round_)
         ours = run_engine(args.docs, args.seed + round_)
@@ -155,6 +162,7 @@ def main() -> None:
         our_rate = ours["generated"] / ours["wall_seconds"]
         ratios.append(our_rate / base_rate)
         errors.append(sojourn_error(ours["mean_sojourn_seconds"]))
+        completed.append(ours["completed"])
         for name, r, rate in (("idiomatic SimPy", base, base_rate), ("axis-simulator engine", ours, our_rate)):
             error = sojourn_error(r["mean_sojourn_seconds"])
             rows.append(f"round {round_}  {name:22s} {r['generated']:>9,d} docs  {r['wall_seconds']:7.2f} s  "
@@ -164,7 +172,7 @@ def main() -> None:
     print(f"\nspeed ratio engine / idiomatic SimPy: median {median:.2f}x "
           f"(rounds: {', '.join(f'{r:.2f}x' for r in ratios)}); target >= {SPEED_TARGET:g}x: "
           f"{'meets' if median >= SPEED_TARGET else 'MISSES'}")
-    print(sojourn_verdict(errors))
+    print(sojourn_verdict(errors, completed))
 
 
 if __name__ == "__main__":
