@@ -184,7 +184,12 @@ class Ledger:
 
     ``documents_generated == documents_electronic + documents_paper`` and
     ``documents_electronic == documents_delivered + documents_dropped +
-    documents_in_flight``; copies and status messages balance the same way.
+    documents_fallback + documents_in_flight``; copies balance the same way,
+    status messages without the fallback. A document or copy that exhausted
+    its resends (``network.retry``) is a dead letter: dropped, or
+    ``fallback`` when it went on paper instead. ``resends`` counts packages
+    by the resends they needed (those that got through or died);
+    ``resends_sent`` is every resend.
     """
 
     documents_generated: int = 0
@@ -200,17 +205,22 @@ class Ledger:
     statuses_generated: int = 0
     statuses_delivered: int = 0
     statuses_dropped: int = 0
+    documents_fallback: int = 0
+    copies_fallback: int = 0
+    resends_sent: int = 0
+    dead_letters: int = 0
+    resends: dict[int, int] = field(default_factory=dict)
     paper_reasons: dict[str, int] = field(default_factory=dict)
 
     @property
     def documents_in_flight(self) -> int:
         """Electronic documents with a copy still travelling."""
-        return self.documents_electronic - self.documents_delivered - self.documents_dropped
+        return self.documents_electronic - self.documents_delivered - self.documents_dropped - self.documents_fallback
 
     @property
     def copies_in_flight(self) -> int:
         """Electronic copies still travelling."""
-        return self.copies_electronic - self.copies_delivered - self.copies_dropped
+        return self.copies_electronic - self.copies_delivered - self.copies_dropped - self.copies_fallback
 
     @property
     def statuses_in_flight(self) -> int:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 import numpy as np
 
 from .folders import check_output, clean_stale, make_folder, publish, temporary_path
-from .metrics import Histogram
+from .metrics import Histogram, Ledger
 from .scenario import Outage, Scenario, dump_scenario
 
 if TYPE_CHECKING:  # pragma: no cover - results sits beside analytic and does not import it
@@ -94,6 +94,14 @@ def _down_until(spec: Outage, t: float) -> float:
         return min(spec.duration, t - spec.start)
     periods, rest = divmod(t - spec.start, spec.every)
     return periods * spec.duration + min(spec.duration, rest)
+
+
+def _resends(ledger: Ledger) -> dict[str, float]:
+    """Resends of refused packages: how many were sent, how many packages needed any, and the dead letters."""
+    packages = sum(ledger.resends.values())
+    return {"sent": ledger.resends_sent, "packages_resent": packages, "dead_letters": ledger.dead_letters,
+            "mean_resends": _ratio(sum(k * n for k, n in ledger.resends.items()), packages),
+            "most_resends": max(ledger.resends, default=0)}
 
 
 def outage_seconds_between(outages: Sequence[Outage], low: float, high: float) -> float:
@@ -178,7 +186,8 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
             "throughput_per_day": served / span * _DAY,
             "arrivals": int(window.arrived[i]),
             "dropped": int(window.dropped[i]),
-            "outage_seconds": outage_seconds_between(station.outages, output.warmup, output.horizon),
+            "outage_seconds": float(output.outage_seconds[i]),
+            "availability": 1.0 - float(output.outage_seconds[i]) / span if span > 0 else math.nan,
             "predicted_utilization": guess.utilization if guess else math.nan,
             "predicted_mean_sojourn_seconds": guess.mean_sojourn if guess else math.nan,
         })
@@ -192,9 +201,13 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
             "paper": counts["documents_paper"],
             "delivered": counts["documents_delivered"],
             "dropped": counts["documents_dropped"],
+            "fallback_paper": counts["documents_fallback"],
             "in_flight": counts["documents_in_flight"],
         },
-        "copies": {key: counts[f"copies_{key}"] for key in ("generated", "electronic", "paper", "delivered", "dropped", "in_flight")},
+        "copies": {**{key: counts[f"copies_{key}"] for key in ("generated", "electronic", "paper", "delivered", "dropped",
+                                                                 "in_flight")},
+                   "fallback_paper": counts["copies_fallback"]},
+        "resends": _resends(ledger),
         "statuses": {key: counts[f"statuses_{key}"] for key in ("generated", "delivered", "dropped", "in_flight")},
         "paper_reasons": dict(ledger.paper_reasons),
         "electronic_share": _ratio(counts["documents_electronic"], counts["documents_generated"]),
@@ -255,7 +268,7 @@ def _combine_values(values: list[Any]) -> tuple[Any, Any]:
 
 _NO_CI = {"horizon_seconds", "warmup_seconds", "working_days", "interval_seconds", "servers", "id", "name", "kind", "exact",
           "caveats", "bottleneck_id",
-          "predicted_utilization", "predicted_mean_sojourn_seconds", "outage_seconds", "bottleneck_utilization",
+          "predicted_utilization", "predicted_mean_sojourn_seconds", "bottleneck_utilization",
           "bottleneck_open_hours_utilization", "headroom", "latency_mean_seconds"}
 
 

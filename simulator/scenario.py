@@ -42,6 +42,7 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from .errors import Problem, ScenarioError, missing_value, quote
@@ -296,11 +297,25 @@ class Outage(_Model):
         return every
 
 
+class Failures(_Model):
+    """Failures by chance: the station runs for a random time, fails, and is repaired after a random time."""
+
+    between: Distribution = Field(description="Time from a repair to the next failure (the first counts from the "
+                                  "start of the run).", examples=[{"distribution": "exponential", "mean": "30d"}])
+    repair: Distribution = Field(description="Time a failure lasts, until the station serves again.",
+                                 examples=[{"distribution": "lognormal", "mean": "2h", "cv": 1.0}])
+    interrupted: Literal["resume", "restart"] = Field(
+        "resume", description='What happens to the documents in service when the station fails: "resume" finishes '
+        'their service after the repair, "restart" serves them again from the start after the repair.',
+        examples=["restart"])
+
+
 class StationSpec(_Model):
-    """A queueing station: servers, service-time distribution, optional buffer and outages.
+    """A queueing station: servers, service-time distribution, optional buffer, outages and failures.
 
     ``passthrough = true`` leaves the station out of the model: documents cross
-    it without service or queueing (links around it still count).
+    it without service or queueing (links around it still count), so any other
+    setting on it would have no effect and is refused.
     """
 
     passthrough: Flag = Field(False, description="Leave the station out of the model: documents cross it without "
@@ -315,6 +330,13 @@ class StationSpec(_Model):
         "Unset means unlimited.", examples=[100])
     outages: tuple[Outage, ...] = Field((), description="Windows in which the station starts no new service.",
                                         examples=[[{"start": "33h", "duration": "1h"}]])
+    failures: Failures | None = Field(
+        None, description="Failures by chance (random time between failures and random repair time); unset means "
+        "the station never fails by chance.",
+        examples=[{"between": {"mean": "30d"}, "repair": {"mean": "2h"}, "interrupted": "resume"}])
+    while_down: Literal["hold", "reject"] = Field(
+        "hold", description='What the station does with arrivals during an outage or failure: "hold" accepts and '
+        'queues them, "reject" refuses them (the sender retries as network.retry says).', examples=["reject"])
 
     @field_validator("service")
     @classmethod
@@ -322,6 +344,32 @@ class StationSpec(_Model):
         if service is None and info.data.get("passthrough", True) is False:  # absent: passthrough itself is invalid
             raise ValueError("is required (or set passthrough = true to leave the station out)")
         return service
+
+    @model_validator(mode="after")
+    def _nothing_set_on_a_passthrough(self) -> "StationSpec":
+        """A pass-through station is not modelled: a setting on it would be silently ignored, so it is an error.
+
+        ``service`` may stay (a file that extends another cannot remove it); the
+        others must be at their defaults.
+        """
+        if self.passthrough:
+            ignored = [key for key, default in _STATION_DEFAULTS.items() if getattr(self, key) != default]
+            if ignored:
+                defaults = ", ".join(f"{key} = {_STATION_DEFAULT_TEXT[key]}" for key in ignored)
+                raise ValueError(f"{', '.join(ignored)} cannot be set on a pass-through station (passthrough = true "
+                                 "leaves it out of the model, so it would have no effect): remove "
+                                 f"{'it' if len(ignored) == 1 else 'them'}, or set passthrough = false "
+                                 f"(in a file that extends another: {defaults})")
+        return self
+
+
+#: StationSpec settings that only a modelled (not pass-through) station uses, with their defaults.
+_STATION_DEFAULTS: dict[str, object] = {"servers": 1, "buffer": None, "outages": (), "failures": None,
+                                        "while_down": "hold"}
+_STATION_DEFAULT_TEXT = {"servers": "1", "buffer": "(unset: remove it)", "outages": "[]",
+                         "failures": "(unset: remove it)", "while_down": '"hold"'}
+
+
 
 
 class LinkSpec(_Model):
@@ -331,6 +379,32 @@ class LinkSpec(_Model):
     bandwidth: Annotated[Bandwidth, Field(gt=0)] | None = Field(
         None, description="Transfer rate: a package takes its size over the bandwidth. Unset means instant.",
         examples=["100Mbit/s"])
+
+
+class RetrySpec(_Model):
+    """How a sender resends a document (or status message) that a station refused or dropped.
+
+    The sending side keeps the package (store-and-forward) and sends it again
+    after ``first``, then after each wait times ``factor``, at most ``max``,
+    each wait scaled by a random factor in [1 - jitter, 1 + jitter]. After
+    ``attempts`` resends the package is a dead letter: dropped and counted, or
+    sent on paper when ``fallback = "paper"``.
+    """
+
+    first: Annotated[Duration, Field(gt=0)] = Field(60.0, description="Wait before the first resend.",
+                                                    examples=["1min", "30s"])
+    factor: Annotated[Number, Field(ge=1.0, le=100.0)] = Field(2.0, description="Each wait is the previous one "
+                                                               "times this factor (exponential backoff).",
+                                                               examples=[2.0])
+    max: Annotated[Duration, Field(gt=0)] = Field(3600.0, description="Longest wait between two attempts.",
+                                                  examples=["1h"])
+    attempts: Annotated[Integer, Field(ge=0, le=1000)] = Field(8, description="Resends before the package is a "
+                                                               "dead letter.", examples=[8])
+    jitter: Share = Field(0.1, description="Each wait is scaled by a random factor between 1 - jitter and "
+                          "1 + jitter, so that senders do not resend in step.", examples=[0.1])
+    fallback: Literal["none", "paper"] = Field(
+        "none", description='What becomes of a dead letter: "none" drops it (counted), "paper" sends the document '
+        "on paper instead (with the postal delay).", examples=["paper"])
 
 
 class NetworkSpec(_Model):
@@ -368,6 +442,10 @@ class NetworkSpec(_Model):
                              examples=[{"latency": "20ms", "bandwidth": "20Mbit/s"}])
     backbone: LinkSpec = Field(LinkSpec(), description="The link between a platform and the national hub.",
                                examples=[{"latency": "10ms", "bandwidth": "100Mbit/s"}])
+    retry: RetrySpec | None = Field(
+        None, description="How senders resend what a station refuses (while down with while_down = \"reject\") "
+        "or drops (full buffer); unset means a refused or dropped package is lost (counted as dropped).",
+        examples=[{"first": "1min", "factor": 2, "max": "1h", "attempts": 8, "fallback": "paper"}])
 
 
 class KindSpec(_Model):

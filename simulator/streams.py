@@ -24,6 +24,9 @@ SOURCES: dict[str, int] = {
     "status": 4,
     "outages": 5,
     "postal": 6,
+    "failures": 7,
+    "repairs": 8,
+    "resend": 9,
 }
 
 

@@ -26,7 +26,7 @@ import networkx as nx
 import numpy as np
 
 from .errors import Problem, ScenarioError
-from .scenario import AgencySpec, Distribution, LinkSpec, Outage, Scenario, StationSpec
+from .scenario import AgencySpec, Distribution, Failures, LinkSpec, Outage, Scenario, StationSpec
 from .structures import dataset_agencies, dataset_kinds
 
 __all__ = ["Station", "AgencyTable", "Route", "RouteHalves", "Topology", "build_topology", "HUB"]
@@ -55,6 +55,10 @@ class Station:
     buffer : int or None
         Waiting places; ``None`` is unlimited.
     outages : tuple of Outage
+    failures : Failures or None
+        Failures by chance.
+    while_down : {"hold", "reject"}
+        What the station does with arrivals while down.
     """
 
     node: str
@@ -64,6 +68,13 @@ class Station:
     service: Distribution
     buffer: int | None
     outages: tuple[Outage, ...]
+    failures: Failures | None = None
+    while_down: str = "hold"
+
+    @property
+    def can_go_down(self) -> bool:
+        """Whether the station has scheduled outages or failures by chance."""
+        return bool(self.outages) or self.failures is not None
 
 
 @dataclass(frozen=True)
@@ -456,7 +467,8 @@ def build_topology(scenario: Scenario) -> Topology:
             assert spec.service is not None
             index = len(stations)
             station_index[node] = index
-            stations.append(Station(node, name, kind, spec.servers, spec.service, spec.buffer, spec.outages))
+            stations.append(Station(node, name, kind, spec.servers, spec.service, spec.buffer, spec.outages,
+                                    spec.failures, spec.while_down))
         graph.add_node(node, kind=kind, name=name, station=index, servers=spec.servers if index is not None else 0)
 
     def add_link(a: str, b: str, link: LinkSpec) -> None:

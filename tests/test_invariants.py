@@ -42,10 +42,19 @@ def scenarios(draw: st.DrawFn) -> str:
             lines.append(f"buffer = {draw(st.integers(0, 4))}")
         if draw(st.booleans()):
             lines.append('outages = [{ start = "10min", duration = "20min", every = "2h" }]')
+        if draw(st.booleans()):
+            interrupted = draw(st.sampled_from(["resume", "restart"]))
+            lines.append(f'failures = {{ between = {{ mean = "{draw(st.sampled_from(["5min", "1h"]))}" }}, '
+                         f'repair = {{ mean = "{draw(st.sampled_from(["30s", "10min"]))}" }}, interrupted = "{interrupted}" }}')
+        if draw(st.booleans()):
+            lines.append('while_down = "reject"')
 
     for name in ("hub", "platform", "agency"):
         station(name)
     lines.append('[network.access]\nlatency = "50ms"\nbandwidth = "10Mbit/s"')
+    if draw(st.booleans()):
+        lines.append(f'[network.retry]\nfirst = "30s"\nmax = "10min"\nattempts = {draw(st.integers(0, 4))}\n'
+                     f'jitter = {draw(st.sampled_from([0.0, 0.5]))}\nfallback = "{draw(st.sampled_from(["none", "paper"]))}"')
     lines.append(f'[kinds.agency]\nrate = "{draw(st.sampled_from(["5/h", "30/h", "120/h"]))}"\n'
                  f"adoption = {draw(st.sampled_from([1.0, 0.7]))}")
     lines.append(f"[traffic.types]\nurgent = {draw(st.sampled_from([0.0, 0.3]))}\n"
@@ -67,16 +76,21 @@ def scenarios(draw: st.DrawFn) -> str:
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(text=scenarios(), seed=st.integers(0, 2**32 - 1))
 def test_no_document_is_lost(text: str, seed: int):
-    """generated = delivered + paper + dropped + in flight, with in flight counted in the event queue."""
+    """generated = delivered + paper + dropped + fallback + in flight, with in flight counted in the event queue.
+
+    Random failures (resume or restart), stations that reject while down, resends and paper fallback included.
+    """
     scenario = load_scenario(text)
     topology = build_topology(scenario)
     out = simulate(scenario, topology, np.random.SeedSequence(seed))
     ledger = out.ledger
     census = out.census
     assert ledger.documents_generated == (ledger.documents_delivered + ledger.documents_paper
-                                          + ledger.documents_dropped + census.documents)
+                                          + ledger.documents_dropped + ledger.documents_fallback + census.documents)
     assert ledger.copies_generated == (ledger.copies_delivered + ledger.copies_paper
-                                       + ledger.copies_dropped + census.copies)
+                                       + ledger.copies_dropped + ledger.copies_fallback + census.copies)
+    assert ledger.documents_in_flight == census.documents
+    assert sum(ledger.resends.values()) <= ledger.resends_sent
     assert ledger.statuses_generated == ledger.statuses_delivered + ledger.statuses_dropped + census.statuses
     window = out.window
     assert (window.wait_area >= -1e-6).all()

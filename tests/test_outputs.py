@@ -437,15 +437,16 @@ id = "B"
 
 @pytest.mark.parametrize("warmup, expected", [("0s", 1500.0), ("1200s", 1300.0), ("6000s", 500.0), ("9800s", 0.0)])
 def test_outage_seconds_cover_the_measurement_window(warmup: str, expected: float):
-    """outage_seconds counts the time down between the warm-up and the horizon, as utilisation does; with no warm-up
-    it equals the engine's count over the whole run."""
+    """outage_seconds counts the time down between the warm-up and the horizon, as utilisation does: the engine's
+    measurement equals the scheduled windows clipped to the measurement window."""
     scenario = load_scenario(OUTAGE.format(warmup=warmup))
     result = simulator.run(scenario, seed=1)
     hub = next(s for s in result.summary["stations"] if s["id"] == "hub")
     assert expected == pytest.approx(hub["outage_seconds"])
-    if warmup == "0s":
-        output = simulate(scenario, build_topology(scenario), np.random.SeedSequence(1))
-        assert expected == pytest.approx(float(output.outage_seconds[0]))
+    assert 1.0 - expected / (scenario.run.horizon - scenario.run.warmup) == pytest.approx(hub["availability"])
+    output = simulate(scenario, build_topology(scenario), np.random.SeedSequence(1))
+    window = outage_seconds_between(scenario.network.hub.outages, scenario.run.warmup, scenario.run.horizon)
+    assert expected == pytest.approx(float(output.outage_seconds[0])) == pytest.approx(window)
 
 
 def test_outage_seconds_between_many_periods():

@@ -13,7 +13,7 @@ by the observer) and the paper reasons.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from ..metrics import Ledger
 from ..traffic import PAPER_REASONS
@@ -21,6 +21,9 @@ from .agenda import Agenda
 from .routes import Path, RouteBook
 from .stations import URGENT
 from .variates import Variates
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..scenario import RetrySpec
 
 __all__ = ["Job", "Fanout", "Source", "Flow", "STATUS", "STATUS_SIZE_BYTES"]
 
@@ -32,11 +35,12 @@ _DAY = 86400.0
 class Fanout:
     """The shared state of a document with several electronic copies."""
 
-    __slots__ = ("pending", "dropped")
+    __slots__ = ("pending", "dropped", "fallback")
 
     def __init__(self, pending: int):
         self.pending = pending
         self.dropped = False
+        self.fallback = False
 
 
 #: Marks status messages in ``Job.doc`` (a fan-out of no copies, never counted down).
@@ -53,10 +57,12 @@ class Job:
     recipient's sequence.
     """
 
-    __slots__ = ("act", "route", "hop", "doc", "prio", "size", "created", "origin", "measured", "t_in", "step")
+    __slots__ = ("act", "route", "hop", "doc", "prio", "size", "created", "origin", "measured", "t_in", "step",
+                 "resends", "due")
     act: Callable[["Job", float], None]
     t_in: float
     step: int
+    due: float
 
     def __init__(self, route: Path, doc: Fanout | None, prio: int, size: float, created: float, origin: int, measured: bool):
         self.route = route
@@ -67,6 +73,7 @@ class Job:
         self.created = created
         self.origin = origin
         self.measured = measured
+        self.resends = 0
 
 
 class Source:
@@ -97,10 +104,15 @@ class Flow:
         The postal delay of paper copies.
     keep_latencies : bool
         Keep every measured copy latency (for checks).
+    retry : RetrySpec, optional
+        How senders resend what a station turns away; ``None``: it is dropped.
+    uniform : Variates, optional
+        Uniform variates on [0, 1) for the jitter of resends.
     """
 
     def __init__(self, routes: RouteBook, agenda: Agenda, warmup: float,
-                 status_delays: Sequence[Variates], postal: Variates, keep_latencies: bool):
+                 status_delays: Sequence[Variates], postal: Variates, keep_latencies: bool,
+                 retry: "RetrySpec | None" = None, uniform: Variates | None = None):
         self.routes = routes
         self.agenda = agenda
         self.warmup = warmup
@@ -114,6 +126,13 @@ class Flow:
         self.status_latencies: list[float] = []
         self.paper_delays: list[float] = []
         self.kept: list[float] | None = [] if keep_latencies else None
+        self.retry_attempts = 0 if retry is None else retry.attempts
+        self.retry_first = 0.0 if retry is None else retry.first
+        self.retry_factor = 1.0 if retry is None else retry.factor
+        self.retry_max = 0.0 if retry is None else retry.max
+        self.retry_jitter = 0.0 if retry is None else retry.jitter
+        self.fallback_paper = retry is not None and retry.fallback == "paper"
+        self.uniform = Variates(_no_variates) if uniform is None else uniform
         # bound once: the actions jobs carry (arrivals carry the station's ``arrival``)
         self.finish_act = self.finish
         self.send_act = self.send_status
@@ -138,9 +157,11 @@ class Flow:
         self.agenda.at(at, job)
 
     def branch(self, job: Job, at: float) -> None:
-        """A fan-out point at ``at``: one job per branch sets out from there."""
+        """A fan-out point at ``at``: one job per branch sets out from there (with the resends it needed so far)."""
         for tail in job.route.tails:
-            self.start_at(Job(tail, job.doc, job.prio, job.size, job.created, job.origin, job.measured), at)
+            part = Job(tail, job.doc, job.prio, job.size, job.created, job.origin, job.measured)
+            part.resends = job.resends
+            self.start_at(part, at)
 
     # ------------------------------------------------------------------ endings
 
@@ -152,6 +173,8 @@ class Flow:
             return
         doc = job.doc
         ledger = self.ledger
+        if job.resends:
+            self._count_resends(job)
         if doc is STATUS:
             ledger.statuses_delivered += 1
             if job.measured:
@@ -165,10 +188,7 @@ class Flow:
         else:
             doc.pending -= 1
             if doc.pending == 0:
-                if doc.dropped:
-                    ledger.documents_dropped += 1
-                else:
-                    ledger.documents_delivered += 1
+                self._document_ended(doc)
         if self.status_delays:
             self.reply(route.recipient, job.origin, job.prio, now)
 
@@ -182,22 +202,73 @@ class Flow:
         if self.kept is not None:
             self.kept.append(latency)
 
-    def drop(self, job: Job) -> None:
-        """A full buffer turned the job away."""
+    def _document_ended(self, doc: Fanout) -> None:
+        """The last copy of a document with several has ended: count the document by its worst copy."""
+        ledger = self.ledger
+        if doc.dropped:
+            ledger.documents_dropped += 1
+        elif doc.fallback:
+            ledger.documents_fallback += 1
+        else:
+            ledger.documents_delivered += 1
+
+    def _count_resends(self, job: Job) -> None:
+        resends = self.ledger.resends
+        resends[job.resends] = resends.get(job.resends, 0) + 1
+
+    def drop(self, job: Job, now: float) -> None:
+        """A station turned the job away (full buffer, or down and rejecting): resend it, or it is a dead letter."""
+        if job.resends < self.retry_attempts:
+            self._resend(job, now)
+        else:
+            self._dead_letter(job, now)
+
+    def _resend(self, job: Job, now: float) -> None:
+        """The sender sends the job again after an exponential backoff with jitter (store-and-forward)."""
+        wait = min(self.retry_max, self.retry_first * self.retry_factor ** job.resends)
+        if self.retry_jitter:
+            wait *= 1.0 + self.retry_jitter * (2.0 * self.uniform.next() - 1.0)
+        job.resends += 1
+        self.ledger.resends_sent += 1
+        route = job.route
+        hop = job.hop
+        at = now + wait
+        if route.has_links:
+            at += route.latency[hop] + job.size * route.inv_bandwidth[hop]
+        job.act = route.stations[hop].arrival
+        self.agenda.at(at, job)
+
+    def _dead_letter(self, job: Job, now: float) -> None:
+        """No resend left (or none configured): the job is dropped, or its copies go on paper (``fallback``)."""
         doc = job.doc
         ledger = self.ledger
+        if self.retry_attempts:
+            ledger.dead_letters += 1
+        if job.resends:
+            self._count_resends(job)
         if doc is STATUS:
             ledger.statuses_dropped += 1
             return
         copies = job.route.copies
-        ledger.copies_dropped += copies
+        if self.fallback_paper:
+            ledger.copies_fallback += copies
+            if job.measured:
+                self.paper_delays.extend(now - job.created + self.postal.next() for _ in range(copies))
+        else:
+            ledger.copies_dropped += copies
         if doc is None:
-            ledger.documents_dropped += 1
+            if self.fallback_paper:
+                ledger.documents_fallback += 1
+            else:
+                ledger.documents_dropped += 1
             return
-        doc.dropped = True
+        if self.fallback_paper:
+            doc.fallback = True
+        else:
+            doc.dropped = True
         doc.pending -= copies
         if doc.pending == 0:
-            ledger.documents_dropped += 1
+            self._document_ended(doc)
 
     # ------------------------------------------------------------------ status messages
 
@@ -259,8 +330,18 @@ class Flow:
             self.agenda.at(first[0], source)
 
     def pending_jobs(self) -> Iterator[Job]:
-        """Jobs on the event queue that are in the network (status messages not yet sent excluded)."""
+        """Jobs on the event queue that are in the network (status messages not yet sent excluded), each once.
+
+        A job whose service a failure pushed back is on the queue twice (its
+        superseded event does nothing); it is counted once.
+        """
         send = self.send_act
+        seen: set[int] = set()
         for event in self.agenda.events():
-            if isinstance(event, Job) and event.act is not send:
+            if isinstance(event, Job) and event.act is not send and id(event) not in seen:
+                seen.add(id(event))
                 yield event
+
+
+def _no_variates() -> list[float]:  # pragma: no cover - only a jitter without its stream would call it
+    raise AssertionError("resend jitter needs a stream of uniform variates")

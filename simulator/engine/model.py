@@ -20,10 +20,10 @@ from ..traffic import PAPER_REASONS, OpenClock, batch_drawer, build_document_str
 from .agenda import Agenda, run_until
 from .flow import Flow, Source
 from .observer import TIMESERIES_COLUMNS, Observer
-from .outages import outage
+from .outages import failures, outage
 from .output import EngineOutput
 from .routes import RouteBook
-from .stations import FifoStation, PriorityStation, StationState
+from .stations import FailingStation, FifoStation, PriorityStation, StationState
 from .variates import Variates
 
 __all__ = ["Model", "simulate"]
@@ -53,7 +53,8 @@ class Model:
         self.flow = Flow(
             RouteBook(topology, self.stations), agenda, self.warmup,
             [Variates(batch_drawer(st.after, stream(seed, "status", st.code), 1024)) for st in traffic.statuses],
-            Variates(batch_drawer(traffic.postal_delay, stream(seed, "postal"), 1024)), keep_latencies)
+            Variates(batch_drawer(traffic.postal_delay, stream(seed, "postal"), 1024)), keep_latencies,
+            scenario.network.retry, Variates(lambda rng=stream(seed, "resend"): rng.random(256).tolist()))
         for station in self.stations:
             station.connect(self.flow.finish_act, self.flow.branch)
             if isinstance(station, PriorityStation):
@@ -65,7 +66,7 @@ class Model:
             self.flow.start(source)
         watched = range(len(self.stations)) if watch is None else watch
         self.observer = Observer(self.env, self.stations, self.flow, self.warmup, watched, progress, self.horizon)
-        self._start_processes(topology)
+        self._start_processes(topology, seed)
 
     @staticmethod
     def _build_stations(scenario: Scenario, topology: Topology, seed: np.random.SeedSequence,
@@ -76,18 +77,27 @@ class Model:
         stations: list[StationState] = []
         for index, spec in enumerate(topology.stations):
             service = Variates(batch_drawer(spec.service, stream(seed, "service", spec.node), batch))
-            if priority or spec.buffer is not None or spec.outages:
-                stations.append(PriorityStation(index, spec.servers, service, agenda, spec.buffer))
+            reject = spec.while_down == "reject"
+            if spec.failures is not None:
+                stations.append(FailingStation(index, spec.servers, service, agenda, spec.buffer, reject,
+                                               spec.failures.interrupted == "restart"))
+            elif priority or spec.buffer is not None or spec.outages:
+                stations.append(PriorityStation(index, spec.servers, service, agenda, spec.buffer, reject))
             else:
                 stations.append(FifoStation(index, spec.servers, service, agenda))
         return stations
 
-    def _start_processes(self, topology: Topology) -> None:
+    def _start_processes(self, topology: Topology, seed: np.random.SeedSequence) -> None:
         env = self.env
         for station, spec in zip(self.stations, topology.stations):
             for window in spec.outages:
                 assert isinstance(station, PriorityStation)
                 env.process(outage(env, station, window))
+            if spec.failures is not None:
+                assert isinstance(station, FailingStation)
+                between = Variates(batch_drawer(spec.failures.between, stream(seed, "failures", spec.node), 64))
+                repair = Variates(batch_drawer(spec.failures.repair, stream(seed, "repairs", spec.node), 64))
+                env.process(failures(env, station, between, repair))
         env.process(self.observer.sampler(self.scenario.run.timeseries_interval))
         if self.warmup > 0:
             env.process(self.observer.warmup_mark())
@@ -119,10 +129,7 @@ class Model:
         observer, flow, horizon = self.observer, self.flow, self.horizon
         if not observer.rows or observer.rows[-1][0] < horizon - 1e-9:
             observer.record(horizon)  # the last (possibly shorter) interval
-        outage_seconds = np.zeros(len(self.stations))
-        for station in self.stations:
-            if isinstance(station, PriorityStation):
-                outage_seconds[station.index] = station.outage_seconds + (horizon - station.down_since if station.down else 0.0)
+        outage_seconds = np.array([station.down_seconds(horizon) for station in self.stations]) - observer.down_at_warmup
         observer.flush()
         ledger = flow.ledger
         ledger.documents_generated = ledger.documents_electronic + ledger.documents_paper

@@ -63,6 +63,7 @@ class Observer:
         self.last_busy = np.zeros(len(stations))
         self.start_window: StationWindow | None = None
         self.delivered_at_warmup = 0
+        self.down_at_warmup: list[float] = [0.0] * len(stations)
 
     # ------------------------------------------------------------------ processes
 
@@ -81,6 +82,7 @@ class Observer:
         """Snapshot the counters the measurement window starts from."""
         self.start_window = self.window(now)
         self.delivered_at_warmup = self.flow.ledger.copies_delivered
+        self.down_at_warmup = [station.down_seconds(now) for station in self.stations]
         for station in self.stations:
             station.reset_max_queue(now)
 

@@ -1,7 +1,11 @@
-"""Outages: scheduled periods when a station starts no new service (work in progress finishes).
+"""Outages and failures: when a station starts no new service.
 
-Each outage is a long-lived SimPy process; outages of one station may
-overlap, and the station is down while any of them lasts.
+Each scheduled outage is a long-lived SimPy process (work in progress
+finishes); outages of one station may overlap, and the station is down
+while any of them lasts. Failures by chance are one process per station:
+it runs for a random time, fails (the jobs in service are pushed back, see
+:class:`~simulator.engine.stations.FailingStation`) and is repaired after a
+random time.
 """
 from __future__ import annotations
 
@@ -10,9 +14,10 @@ from typing import Iterator
 import simpy
 
 from ..scenario import Outage
-from .stations import PriorityStation
+from .stations import FailingStation, PriorityStation
+from .variates import Variates
 
-__all__ = ["outage"]
+__all__ = ["outage", "failures"]
 
 
 def outage(env: simpy.Environment, station: PriorityStation, spec: Outage) -> Iterator[simpy.Event]:
@@ -33,3 +38,22 @@ def outage(env: simpy.Environment, station: PriorityStation, spec: Outage) -> It
         if spec.every is None:
             return
         yield env.timeout(spec.every - spec.duration)
+
+
+def failures(env: simpy.Environment, station: FailingStation, between: Variates,
+             repair: Variates) -> Iterator[simpy.Event]:
+    """Fail ``station`` after each time drawn from ``between``, for a time drawn from ``repair``.
+
+    Parameters
+    ----------
+    env : simpy.Environment
+    station : FailingStation
+    between, repair : Variates
+        Time from a repair (or the start) to the next failure, and the repair time, seconds.
+    """
+    while True:
+        yield env.timeout(between.next())
+        duration = repair.next()
+        station.fail(env.now, duration)
+        yield env.timeout(duration)
+        station.come_up(env.now)

@@ -68,7 +68,8 @@ class EngineOutput:
     max_queue : numpy.ndarray
         Longest waiting line per station during the window.
     outage_seconds : numpy.ndarray
-        Time each station spent down over the whole run.
+        Time each station spent down (outages and failures) during the
+        measurement window, as utilisation is measured.
     census : Census
         What is in flight at the horizon, counted from the event queue.
     latencies : list of float or None

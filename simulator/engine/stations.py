@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import deque
-from heapq import heapreplace
+from heapq import heapify, heapreplace
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from .agenda import Agenda
@@ -34,7 +34,7 @@ from .variates import Variates
 if TYPE_CHECKING:  # pragma: no cover
     from .flow import Job
 
-__all__ = ["StationSnapshot", "StationState", "FifoStation", "PriorityStation", "URGENT"]
+__all__ = ["StationSnapshot", "StationState", "FifoStation", "PriorityStation", "FailingStation", "URGENT"]
 
 #: Priority of urgent documents (and of their status messages); normal is 1.
 URGENT = 0
@@ -98,11 +98,19 @@ class StationState(ABC):
         delivery tree, or the end of its route) is scheduled for then: a
         service costs no event of its own.
         """
+        self.send_on(job, self.book(start))
+
+    def book(self, start: float) -> float:
+        """Draw a service starting at ``start`` on the earliest free server; return its end."""
         service = self.service.next()
         end = start + service
         heapreplace(self.free, end)
         self.started += 1
         self.service_sum += service
+        return end
+
+    def send_on(self, job: "Job", end: float) -> None:
+        """Schedule what follows ``job``'s service ending at ``end``: the link and the next station, or the end."""
         route = job.route
         hop = job.hop + 1
         if route.has_links:
@@ -142,6 +150,10 @@ class StationState(ABC):
     @abstractmethod
     def waiting(self, now: float) -> int:
         """Jobs that arrived by ``now`` and have not started."""
+
+    def down_seconds(self, now: float) -> float:
+        """Time the station has been down (outages and failures) from time 0 to ``now``."""
+        return 0.0
 
     def reset_max_queue(self, now: float) -> None:
         """Start the longest-line record afresh (at the end of the warm-up)."""
@@ -202,13 +214,17 @@ class PriorityStation(StationState):
 
     The station is its own SimPy event: while jobs wait and it is up, it is
     scheduled for ``free[0]`` (``act`` is :meth:`wake`). ``drop`` is the
-    flow's callback for a job the full buffer turns away.
+    flow's callback for a job the station turns away: the buffer is full, or
+    the station is down and ``reject`` (``while_down = "reject"``).
     """
 
-    __slots__ = ("urgent", "normal", "limit", "down", "down_since", "outage_seconds", "wake_pending", "act", "drop")
+    __slots__ = ("urgent", "normal", "limit", "reject", "down", "down_since", "outage_seconds", "wake_pending", "act",
+                 "drop")
 
-    def __init__(self, index: int, servers: int, service: Variates, agenda: Agenda, buffer: int | None):
+    def __init__(self, index: int, servers: int, service: Variates, agenda: Agenda, buffer: int | None,
+                 reject: bool = False):
         super().__init__(index, servers, service, agenda)
+        self.reject = reject
         self.urgent: deque[Job] = deque()
         self.normal: deque[Job] = deque()
         self.limit = float("inf") if buffer is None else buffer
@@ -217,7 +233,7 @@ class PriorityStation(StationState):
         self.outage_seconds = 0.0
         self.wake_pending = False
         self.act: Callable[[object, float], None] = self.wake
-        self.drop: Callable[[Job], None] = _unset
+        self.drop: Callable[[Job, float], None] = _unset
 
     def arrive(self, job: "Job", now: float) -> None:
         """A job arrives at ``now``: it starts if a server is free and nobody waits; else it waits, or is dropped."""
@@ -225,9 +241,9 @@ class PriorityStation(StationState):
             self.begin(job, now)
             return
         length = len(self.urgent) + len(self.normal)
-        if length >= self.limit:
+        if length >= self.limit or (self.down and self.reject):
             self.dropped += 1
-            self.drop(job)
+            self.drop(job, now)
             return
         job.t_in = now
         (self.urgent if job.prio == URGENT else self.normal).append(job)
@@ -269,6 +285,10 @@ class PriorityStation(StationState):
             self.outage_seconds += now - self.down_since
             self.serve(now)
 
+    def down_seconds(self, now: float) -> float:
+        """Time down (outages may overlap: counted once) from time 0 to ``now``."""
+        return self.outage_seconds + (now - self.down_since if self.down else 0.0)
+
     def waiting(self, now: float) -> int:
         """Jobs in the queues."""
         return len(self.urgent) + len(self.normal)
@@ -293,6 +313,72 @@ class PriorityStation(StationState):
                                served=self.started - busy, dropped=self.dropped, wait_sum=self.wait_sum,
                                busy_area=self.service_sum - ahead, wait_area=wait_area,
                                in_system=busy + waiting)
+
+
+class FailingStation(PriorityStation):
+    """A priority station that also fails by chance, interrupting the jobs in service.
+
+    A service here ends with an event of its own (``act`` of the job is
+    :meth:`complete`), because a failure moves the end: with ``resume`` the
+    job finishes its remaining service after the repair, with ``restart`` it
+    is served again from the start. The job's ``due`` is its current end; an
+    event whose time is no longer the job's ``due`` was superseded and does
+    nothing.
+    """
+
+    __slots__ = ("restart", "serving", "complete_act")
+
+    def __init__(self, index: int, servers: int, service: Variates, agenda: Agenda, buffer: int | None,
+                 reject: bool, restart: bool):
+        super().__init__(index, servers, service, agenda, buffer, reject)
+        self.restart = restart
+        self.serving: list[tuple[float, Job]] = []
+        self.complete_act: Callable[[Job, float], None] = self.complete
+
+    def begin(self, job: "Job", start: float) -> None:
+        """Start ``job``'s service at ``start``; its end is an event, so that a failure can move it."""
+        end = self.book(start)
+        job.due = end
+        job.act = self.complete_act
+        self.serving.append((start, job))
+        self.agenda.at(end, job)
+
+    def complete(self, job: "Job", now: float) -> None:
+        """A service ends (unless a failure moved it): the job goes on."""
+        if now != job.due:
+            return
+        serving = self.serving
+        for i in range(len(serving)):
+            if serving[i][1] is job:
+                del serving[i]
+                break
+        self.send_on(job, now)
+
+    def fail(self, now: float, repair: float) -> None:
+        """A failure at ``now`` lasting ``repair``: down until :meth:`come_up`, services in progress pushed back."""
+        self.go_down(now)
+        agenda = self.agenda
+        ends: list[float] = []
+        serving: list[tuple[float, Job]] = []
+        for start, job in self.serving:
+            extra = repair + (now - start if self.restart else 0.0)  # restart: served again in full once repaired
+            if self.restart:
+                start = now + repair
+            job.due += extra
+            self.service_sum += extra  # the server is held by the job while it is repaired
+            ends.append(job.due)
+            serving.append((start, job))
+            agenda.at(job.due, job)
+        self.serving = serving
+        ends += [now] * (self.servers - len(ends))
+        heapify(ends)
+        self.free = ends
+
+    def disconnect(self) -> None:
+        """Forget the flow's actions, the waiting jobs and those in service (after a run)."""
+        super().disconnect()
+        self.serving.clear()
+        self.complete_act = _unset
 
 
 def _unset(*_: object) -> None:  # pragma: no cover - replaced when the flow is built

@@ -1,0 +1,104 @@
+"""Faults: stations that reject while down, resends with backoff, dead letters, paper fallback, failures by chance.
+
+Exact event times on the micro-scenario of ``test_engine``: agencies A and B (deterministic 2 s, one server),
+pass-through platforms, a hub (deterministic 1 s, one server), 0.5 s access links. A copy reaches the hub
+at 2.5 s and, unhindered, B at 6 s.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator.engine import simulate
+from simulator.errors import ScenarioError
+from simulator.scenario import load_scenario
+from simulator.topology import build_topology
+
+from .test_engine import MICRO, _doc
+
+SEED = np.random.SeedSequence(5)
+RETRY = '[network.retry]\nfirst = "2s"\nfactor = 2\nmax = "100s"\nattempts = {attempts}\njitter = 0.0\nfallback = "{fallback}"\n'
+
+
+def _run(more: str, hub_extra: str, horizon: str = "60s"):
+    scenario = load_scenario(MICRO.format(horizon=horizon, agency_extra="", hub_extra=hub_extra, more=more))
+    return simulate(scenario, build_topology(scenario), SEED, keep_latencies=True)
+
+
+def test_a_rejected_copy_is_resent_with_backoff_and_delivered_on_the_right_attempt():
+    """Hub down 1-11 s and rejecting. Arrivals at 2.5 (refused), resend after 2 s + 0.5 s link: 5.0 (refused),
+    after 4 s + 0.5: 9.5 (refused), after 8 s + 0.5: 18.0, served 18-19, link 0.5, B 19.5-21.5."""
+    out = _run(_doc("0s") + RETRY.format(attempts=8, fallback="none"),
+               'outages = [{ start = "1s", duration = "10s" }]\nwhile_down = "reject"')
+    assert [21.5] == out.latencies
+    ledger = out.ledger
+    assert (3, {3: 1}, 0) == (ledger.resends_sent, ledger.resends, ledger.dead_letters)
+    assert (1, 0) == (ledger.documents_delivered, ledger.documents_dropped)
+    assert [3, 0, 0] == out.window.dropped.tolist()  # refusals, counted where they happen (the hub)
+
+
+def test_holding_while_down_queues_instead_of_refusing():
+    """The same outage with while_down = "hold": the copy waits at the hub until 11 s (no resend)."""
+    out = _run(_doc("0s") + RETRY.format(attempts=8, fallback="none"), 'outages = [{ start = "1s", duration = "10s" }]')
+    assert [14.5] == out.latencies
+    assert 0 == out.ledger.resends_sent
+
+
+@pytest.mark.parametrize("fallback, fallbacks, dropped", [("paper", 1, 0), ("none", 0, 1)])
+def test_a_dead_letter_is_dropped_or_goes_on_paper(fallback: str, fallbacks: int, dropped: int):
+    """Two resends (5.0, 9.5) meet a hub down until 100 s: the copy is a dead letter, on paper if the scenario says."""
+    out = _run(_doc("0s") + RETRY.format(attempts=2, fallback=fallback),
+               'outages = [{ start = "1s", duration = "99s" }]\nwhile_down = "reject"', horizon="200s")
+    ledger = out.ledger
+    assert (1, 2, {2: 1}) == (ledger.dead_letters, ledger.resends_sent, ledger.resends)
+    assert (fallbacks, fallbacks, dropped, dropped) == (ledger.documents_fallback, ledger.copies_fallback,
+                                                        ledger.documents_dropped, ledger.copies_dropped)
+    assert (0, 0) == (ledger.documents_delivered, ledger.documents_in_flight)
+    if fallback == "paper":  # refused at 9.5 s, then the default postal delay
+        assert out.paper_latency.count == 1 and out.paper_latency.mean > 9.5
+
+
+def test_without_retry_a_refused_copy_is_dropped_at_once():
+    out = _run(_doc("0s"), 'outages = [{ start = "1s", duration = "10s" }]\nwhile_down = "reject"')
+    assert (0, 0, 1) == (out.ledger.resends_sent, out.ledger.dead_letters, out.ledger.documents_dropped)
+
+
+@pytest.mark.parametrize("interrupted, latency", [("resume", 16.0), ("restart", 16.5)])
+def test_a_failure_pushes_back_the_service_in_progress(interrupted: str, latency: float):
+    """The hub fails at 3 s (deterministic 3 s between failures, 10 s repairs) while serving the copy (2.5-3.5 s).
+    resume: the remaining 0.5 s after the repair, service ends 13.5 s; restart: 1 s after 13 s, ends 14 s;
+    then link 0.5 s and B 2 s. Down 3-13, 16-26, 29-39, 42-52, 55-60: 45 s of the 60 s run."""
+    failures = ('failures = { between = { distribution = "deterministic", mean = "3s" }, '
+                f'repair = {{ distribution = "deterministic", mean = "10s" }}, interrupted = "{interrupted}" }}')
+    out = _run(_doc("0s"), failures)
+    assert [latency] == out.latencies
+    assert 45.0 == pytest.approx(out.outage_seconds[0])
+    assert out.window.busy_area[0] == pytest.approx(11.0 if interrupted == "resume" else 11.5)  # held while repaired
+
+
+def test_a_failure_while_idle_delays_the_next_arrival():
+    """Failures at 1 s (repair 10 s): the copy reaching the hub at 2.5 s waits until 11 s, as with an outage."""
+    failures = ('failures = { between = { distribution = "deterministic", mean = "1s" }, '
+                'repair = { distribution = "deterministic", mean = "10s" } }')
+    out = _run(_doc("0s"), failures, horizon="15s")
+    assert [14.5] == out.latencies
+
+
+def test_exponential_failures_give_the_expected_availability():
+    """Mean time between failures 1 h, mean repair 15 min: availability 1 / (1 + 0.25) = 0.8 (within 3 %, 600 h)."""
+    failures = 'failures = { between = { mean = "1h" }, repair = { mean = "15min" } }'
+    out = _run("", failures, horizon="600h")
+    assert 1.0 - out.outage_seconds[0] / (600 * 3600.0) == pytest.approx(0.8, abs=0.03)
+
+
+@pytest.mark.parametrize("setting", ['outages = [{ start = "1h", duration = "1h" }]', "servers = 2", "buffer = 5",
+                                     'failures = { between = { mean = "1d" }, repair = { mean = "1h" } }',
+                                     'while_down = "reject"'])
+def test_a_setting_on_a_passthrough_station_is_an_error(setting: str):
+    text = MICRO.format(horizon="60s", agency_extra="", hub_extra="", more="")
+    text = text.replace('[network.hub]\nservice = { distribution = "deterministic", mean = "1s" }',
+                        f"[network.hub]\npassthrough = true\n{setting}")
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(text)
+    message = str(error.value)
+    assert "network.hub" in message and "pass-through" in message and setting.split(" ")[0] in message
