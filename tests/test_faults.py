@@ -102,3 +102,39 @@ def test_a_setting_on_a_passthrough_station_is_an_error(setting: str):
         load_scenario(text)
     message = str(error.value)
     assert "network.hub" in message and "pass-through" in message and setting.split(" ")[0] in message
+
+
+def test_the_backlog_of_an_outage_and_its_drain():
+    """Documents every 2 s from A reach the hub at 2.5, 4.5, 6.5, 8.5 and 10.5 s while it is down (1-11 s, hold).
+
+    At 11 s one starts and four wait: the peak backlog. The backlog is read every minute from then on, and
+    is empty at the next reading: drained at 71 s, 60 s after the end of the outage."""
+    documents = "".join(_doc(f"{t}s") for t in range(0, 10, 2))
+    out = _run(documents, 'outages = [{ start = "1s", duration = "10s" }]', horizon="200s")
+    (recovery,) = out.recoveries
+    assert (recovery.station, recovery.start, recovery.end) == (0, 1.0, 11.0)
+    assert (recovery.backlog_before, recovery.peak_backlog, recovery.drained_at) == (0, 4, 71.0)
+    assert 60.0 == recovery.drain_seconds
+
+
+def test_rejected_documents_awaiting_resend_count_in_the_backlog():
+    """With while_down = "reject", what the senders will resend is the backlog: read at 11 s, three of the
+    five copies are still to be resent (first waits 2 s each)."""
+    documents = "".join(_doc(f"{t}s") for t in range(0, 10, 2))
+    out = _run(documents + RETRY.format(attempts=8, fallback="none"),
+               'outages = [{ start = "1s", duration = "10s" }]\nwhile_down = "reject"', horizon="300s")
+    (recovery,) = out.recoveries
+    assert recovery.peak_backlog >= 3
+    assert recovery.drained_at > 11.0
+    assert out.ledger.documents_delivered == 5
+
+
+def test_the_summary_gives_each_station_its_outages_drain_and_availability():
+    import simulator
+
+    documents = "".join(_doc(f"{t}s") for t in range(0, 10, 2))
+    scenario = load_scenario(MICRO.format(horizon="200s", agency_extra="", more=documents,
+                                          hub_extra='outages = [{ start = "1s", duration = "10s" }]'))
+    hub = next(s for s in simulator.run(scenario, seed=1).summary["stations"] if s["id"] == "hub")
+    assert (hub["outages"], hub["undrained"], hub["drain_max_seconds"], hub["peak_backlog"]) == (1, 0, 60.0, 4)
+    assert hub["availability"] == pytest.approx(1 - 10 / 200)
