@@ -142,6 +142,18 @@ def _availability_lines(prediction: Any, top: int = 10) -> list[str]:
     return lines
 
 
+def _warmup_outage_lines(scenario: Any, topology: Any) -> list[str]:
+    """Scheduled outages that begin inside the warm-up, which the statistics leave out."""
+    warmup = scenario.run.warmup
+    if not isinstance(warmup, float) or warmup <= 0:
+        return []
+    hidden = [f"{s.name} at {_duration(o.start)}" for s in topology.stations for o in s.outages if o.start < warmup]
+    if not hidden:
+        return []
+    return [f"WARNING: {len(hidden)} outage(s) begin inside the warm-up ({_duration(warmup)}), which station figures, "
+            f"latencies and drain times leave out: {', '.join(hidden[:5])}; move the outage or shorten run.warmup"]
+
+
 def format_check(scenario: Any, topology: Any, prediction: Any, top: int = 15) -> str:
     """The ``check`` report: what was built and the analytic prediction."""
     from collections import Counter
@@ -178,6 +190,7 @@ def format_check(scenario: Any, topology: Any, prediction: Any, top: int = 15) -
                   f"(x{prediction.headroom_80:.2f} to 80%)",
                   f"Mean end-to-end latency of an electronic copy: {_duration(prediction.latency_mean)}"]
     lines += _availability_lines(prediction)
+    lines += _warmup_outage_lines(scenario, topology)
     unstable = [s.name for s in prediction.stations if not s.stable and s.availability >= 1.0]
     if unstable:
         lines.append(f"WARNING: {len(unstable)} station(s) are overloaded on average (utilisation >= 100%): {', '.join(unstable[:5])}")
