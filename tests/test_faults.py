@@ -199,3 +199,15 @@ def test_hub_outage_monday_drains_and_balances():
     assert summary["resends"]["sent"] > 1000
     assert documents["electronic"] == (documents["delivered"] + documents["dropped"] + documents["fallback_paper"]
                                        + documents["in_flight"])
+
+
+def test_a_parameter_that_makes_a_station_passthrough_takes_back_its_settings():
+    """Sweeping network.hub.passthrough means "the hub as described, or left out": the hub's servers and outages
+    from the file go with it, while a parameter setting both is still refused."""
+    from simulator.scenario import apply_parameters
+
+    base = load_scenario(_SCENARIOS / "covid-surge-2020.toml")  # hub: 4 servers, an outage
+    left_out = apply_parameters(base, {"network.hub.passthrough": True}).network.hub
+    assert (left_out.passthrough, left_out.servers, left_out.outages) == (True, 1, ())
+    with pytest.raises(ScenarioError, match="servers cannot be set on a pass-through station"):
+        apply_parameters(base, {"network.hub.passthrough": True, "network.hub.servers": 3})
