@@ -35,11 +35,12 @@ import numpy as np
 
 from .errors import Problem, ScenarioError
 from .scenario import FanoutSpec, Scenario
-from .topology import HUB, AgencyTable, Topology
+from .topology import HUB, AgencyTable, Station, Topology
 from .traffic import OpenClock
 
 __all__ = [
     "StationPrediction",
+    "availability",
     "Prediction",
     "ConnectStep",
     "erlang_b",
@@ -736,6 +737,9 @@ class StationPrediction:
     measures); ``peak_utilization`` the load while offices are open, when the
     scenario has a working calendar (all traffic scaled to open hours: an
     upper estimate, since status messages also trickle in outside them).
+    ``availability`` is the long-run share of time the station is up
+    (:func:`availability`); it keeps up on average only while
+    ``utilization / availability < 1`` (``stable``).
     """
 
     name: str
@@ -748,6 +752,12 @@ class StationPrediction:
     stable: bool
     mean_wait: float
     mean_sojourn: float
+    availability: float = 1.0
+
+    @property
+    def load_when_up(self) -> float:
+        """Utilisation divided by availability: the load on the servers' up time (1 or more cannot keep up)."""
+        return self.utilization / self.availability if self.availability > 0 else math.inf
 
 
 @dataclass(frozen=True)
@@ -939,6 +949,35 @@ def _with_connected(scenario: Scenario, ids: tuple[str, ...], table: AgencyTable
                             connection=scenario.connection.model_copy(update={"connected": None, "every": None}))
 
 
+def availability(station: Station, horizon: float) -> float:
+    """Long-run share of time a station is up, from its failures and outages.
+
+    Failures by chance: mean time between failures over that plus the mean
+    repair time. A repeating outage: 1 - duration / period; a one-off outage:
+    1 - its share of the horizon. Independent causes multiply.
+
+    Examples
+    --------
+    >>> from simulator.scenario import Distribution, Failures, Outage
+    >>> from simulator.topology import Station
+    >>> hub = Station("hub", "hub", "hub", 1, Distribution(mean=1.0), None,
+    ...               (Outage(start=0.0, duration=3600.0, every=86400.0),),
+    ...               Failures(between=Distribution(mean=27.0 * 3600), repair=Distribution(mean=3.0 * 3600)))
+    >>> round(availability(hub, 7 * 86400.0), 4)  # (23/24) * (27/30)
+    0.8625
+    """
+    up = 1.0
+    if station.failures is not None:
+        between, repair = station.failures.between.mean, station.failures.repair.mean
+        up *= between / (between + repair) if between + repair > 0 else 1.0
+    for window in station.outages:
+        if window.every is not None:
+            up *= 1.0 - window.duration / window.every
+        elif horizon > 0:
+            up *= 1.0 - max(0.0, min(window.start + window.duration, horizon) - window.start) / horizon
+    return up
+
+
 def _caveats(scenario: Scenario, topology: Topology) -> tuple[str, ...]:
     notes = []
     if scenario.calendar is not None:
@@ -947,8 +986,9 @@ def _caveats(scenario: Scenario, topology: Topology) -> tuple[str, ...]:
         notes.append("non-exponential service: Allen-Cunneen approximation")
     if any(s.buffer is not None for s in topology.stations):
         notes.append("finite buffers: losses are ignored")
-    if any(s.outages for s in topology.stations):
-        notes.append("outages are ignored")
+    if any(s.can_go_down for s in topology.stations):
+        notes.append("outages and failures count only as lost capacity (utilisation / availability); the queues "
+                     "they build and the resends are not in the formulas")
     if scenario.traffic.statuses:
         notes.append("status messages are not Poisson (they follow deliveries)")
     if scenario.traffic.fanout:
@@ -986,11 +1026,12 @@ def _prediction(scenario: Scenario, topology: Topology, flows: dict[str, Any]) -
     for station, lam in zip(topology.stations, rates):
         mean = station.service.mean
         utilization = lam * mean / station.servers
-        stable = utilization < 1.0
-        wait = mgc_wait(lam, mean, station.service.scv, station.servers) if stable else math.inf
+        up = availability(station, scenario.run.horizon)
+        stable = utilization < up
+        wait = mgc_wait(lam, mean, station.service.scv, station.servers) if stable and utilization < 1.0 else math.inf
         stations.append(StationPrediction(station.name, station.kind, station.servers, float(lam), mean,
                                           float(utilization), float(utilization / open_fraction) if open_fraction > 0 else math.inf,
-                                          bool(stable), float(wait), float(wait + mean)))
+                                          bool(stable), float(wait), float(wait + mean), up))
     bottleneck = max(stations, key=lambda s: s.peak_utilization, default=None)
     top = bottleneck.peak_utilization if bottleneck else 0.0
     headroom = 1.0 / top if top > 0 else math.inf

@@ -127,6 +127,33 @@ def format_summary(summary: dict[str, Any], top: int = 5) -> str:
     return "\n".join(lines)
 
 
+def _availability_lines(prediction: Any, top: int = 10) -> list[str]:
+    """Stations that go down (outages, failures): availability, and the load on their up time."""
+    down = sorted((s for s in prediction.stations if s.availability < 1.0), key=lambda s: s.load_when_up, reverse=True)
+    if not down:
+        return []
+    rows = [[s.name, s.kind, f"{s.availability:.2%}", f"{s.utilization:.1%}", f"{s.load_when_up:.1%}"] for s in down[:top]]
+    lines = ["", f"Stations that go down ({len(down)}): availability and utilisation / availability",
+             _table(rows, ["station", "kind", "availability", "util", "util / availability"], {2, 3, 4})]
+    over = [s.name for s in down if s.load_when_up >= 1.0]
+    if over:
+        lines.append(f"WARNING: {len(over)} station(s) cannot keep up on average with the time they are down "
+                     f"(utilisation / availability >= 100 %), even if queues could wait forever: {', '.join(over[:5])}")
+    return lines
+
+
+def _warmup_outage_lines(scenario: Any, topology: Any) -> list[str]:
+    """Scheduled outages that begin inside the warm-up, which the statistics leave out."""
+    warmup = scenario.run.warmup
+    if not isinstance(warmup, float) or warmup <= 0:
+        return []
+    hidden = [f"{s.name} at {_duration(o.start)}" for s in topology.stations for o in s.outages if o.start < warmup]
+    if not hidden:
+        return []
+    return [f"WARNING: {len(hidden)} outage(s) begin inside the warm-up ({_duration(warmup)}), which station figures, "
+            f"latencies and drain times leave out: {', '.join(hidden[:5])}; move the outage or shorten run.warmup"]
+
+
 def format_check(scenario: Any, topology: Any, prediction: Any, top: int = 15) -> str:
     """The ``check`` report: what was built and the analytic prediction."""
     from collections import Counter
@@ -162,7 +189,9 @@ def format_check(scenario: Any, topology: Any, prediction: Any, top: int = 15) -
                   f"Headroom: traffic can grow x{prediction.headroom:.2f} before it saturates "
                   f"(x{prediction.headroom_80:.2f} to 80%)",
                   f"Mean end-to-end latency of an electronic copy: {_duration(prediction.latency_mean)}"]
-    unstable = [s.name for s in prediction.stations if not s.stable]
+    lines += _availability_lines(prediction)
+    lines += _warmup_outage_lines(scenario, topology)
+    unstable = [s.name for s in prediction.stations if not s.stable and s.availability >= 1.0]
     if unstable:
         lines.append(f"WARNING: {len(unstable)} station(s) are overloaded on average (utilisation >= 100%): {', '.join(unstable[:5])}")
     peak = [s.name for s in prediction.stations if s.stable and s.peak_utilization >= 1]

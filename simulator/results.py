@@ -1,7 +1,7 @@
 """Results: one run's outcome as plain values, tables, and a result folder on disk.
 
 :func:`summarize` turns one replication's engine output into the summary
-dictionary of DESIGN.md section 4; :func:`combine` merges replications into
+dictionary (keys listed in the README's Outputs section); :func:`combine` merges replications into
 means with 95 % Student-t confidence intervals (``<figure>_ci``).
 :class:`RunResult` holds the combined summary, the station and time-series
 tables as pandas DataFrames and the pooled latency histograms;
@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover - results sits beside analytic and does no
     import pandas as pd  # imported where tables are built: `axis-sim check` never loads it
 
     from .analytic import Prediction
+    from .engine.output import Recovery
 
 __all__ = ["ConfidenceInterval", "RunResult", "summarize", "combine", "confidence_interval", "load_result",
            "outage_seconds_between"]
@@ -96,6 +97,28 @@ def _down_until(spec: Outage, t: float) -> float:
     return periods * spec.duration + min(spec.duration, rest)
 
 
+def _recoveries_by_station(recoveries: Sequence[Recovery], warmup: float) -> dict[int, list[Recovery]]:
+    """The outages and failures that began in the measurement window, by station."""
+    grouped: dict[int, list[Recovery]] = {}
+    for recovery in recoveries:
+        if recovery.start >= warmup:
+            grouped.setdefault(recovery.station, []).append(recovery)
+    return grouped
+
+
+def _recovery_figures(recoveries: list[Recovery]) -> dict[str, float]:
+    """A station's outages and failures in the window: how many, how long their backlogs took to drain, the peak.
+
+    A drain is counted once the outage has ended and the backlog is back within 10 % of its level before it;
+    ``undrained`` counts those that did not drain by the horizon (or were still down then).
+    """
+    drains = [r.drain_seconds for r in recoveries if math.isfinite(r.drain_seconds)]
+    return {"outages": len(recoveries), "undrained": len(recoveries) - len(drains),
+            "drain_mean_seconds": float(np.mean(drains)) if drains else math.nan,
+            "drain_max_seconds": max(drains, default=math.nan),
+            "peak_backlog": max((r.peak_backlog for r in recoveries), default=0)}
+
+
 def _resends(ledger: Ledger) -> dict[str, float]:
     """Resends of refused packages: how many were sent, how many packages needed any, and the dead letters."""
     packages = sum(ledger.resends.values())
@@ -150,7 +173,7 @@ def outage_seconds_between(outages: Sequence[Outage], low: float, high: float) -
 
 
 def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Prediction | None") -> dict[str, Any]:
-    """The summary of one replication (see DESIGN.md section 4 for the keys).
+    """The summary of one replication (the README's Outputs section lists the keys).
 
     Parameters
     ----------
@@ -166,6 +189,7 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
     counts = ledger.as_dict()
     stations = []
     predicted = prediction.stations if prediction is not None else [None] * len(topology.stations)
+    recoveries = _recoveries_by_station(output.recoveries, output.warmup)
     for i, station in enumerate(topology.stations):
         started = int(window.started[i])
         served = int(window.served[i])
@@ -188,6 +212,7 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
             "dropped": int(window.dropped[i]),
             "outage_seconds": float(output.outage_seconds[i]),
             "availability": 1.0 - float(output.outage_seconds[i]) / span if span > 0 else math.nan,
+            **_recovery_figures(recoveries.get(i, [])),
             "predicted_utilization": guess.utilization if guess else math.nan,
             "predicted_mean_sojourn_seconds": guess.mean_sojourn if guess else math.nan,
         })
@@ -319,7 +344,7 @@ class RunResult:
     Attributes
     ----------
     summary : dict
-        Every figure of DESIGN.md section 4 (means and ``_ci`` intervals over replications).
+        Every figure of the README's Outputs section (means and ``_ci`` intervals over replications).
     stations : pandas.DataFrame
         One row per station.
     timeseries : pandas.DataFrame

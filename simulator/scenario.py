@@ -1199,6 +1199,7 @@ def apply_parameters(scenario: Scenario, parameters: dict[str, Any], *, where: s
             _set_path(data, path, value)
         except (KeyError, IndexError, TypeError, ValueError) as err:
             raise ScenarioError(scenario.source, [Problem(f"{where} ({path})", value, f"cannot be set: {err}")]) from None
+    _clear_passthrough_settings(data, parameters)
     try:
         copy = scenario_from_dict(data, source=scenario.source)
         copy._inherited_kinds = scenario._inherited_kinds
@@ -1207,6 +1208,24 @@ def apply_parameters(scenario: Scenario, parameters: dict[str, Any], *, where: s
         described = ", ".join(f"{k} = {quote(v, 60)}" for k, v in parameters.items())
         raise ScenarioError(scenario.source, [Problem(f"{where} [{described}] -> {p.key}", p.value, p.rule)
                                               for p in err.problems]) from None
+
+
+def _clear_passthrough_settings(data: dict[str, Any], parameters: dict[str, Any]) -> None:
+    """A parameter that makes a station pass-through also takes back its model-only settings (servers, outages ...).
+
+    Sweeping ``network.hub.passthrough`` over ``[false, true]`` means "the hub as described, or left out"; the
+    settings the parameters themselves give are kept, so that setting both is still refused.
+    """
+    for path, value in parameters.items():
+        if not path.endswith(".passthrough") or value is not True:
+            continue
+        prefix = path[: -len("passthrough")]
+        station: Any = data
+        for part in prefix.rstrip(".").split("."):
+            station = station[int(part)] if isinstance(station, list) else station[part]
+        for key in _STATION_DEFAULTS:
+            if prefix + key not in parameters:
+                station.pop(key, None)
 
 
 def _set_path(data: Any, path: str, value: Any) -> None:

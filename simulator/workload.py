@@ -35,7 +35,7 @@ from .analytic import Prediction, predict, station_arrival_rates
 from .errors import Problem, ScenarioError
 from .limits import DEFAULT_MAX_EVENTS, DEFAULT_MAX_MEMORY, Limits, parse_memory  # re-exported: workload's API
 from .scenario import Scenario
-from .topology import HUB, Topology
+from .topology import HUB, Station, Topology
 from .units import format_duration, format_rate
 
 __all__ = ["WorkEstimate", "Limits", "API_LIMITS", "WorkloadError", "UnstableWarning", "estimate", "enforce",
@@ -178,10 +178,18 @@ def format_wall(seconds: float) -> str:
     return f"{seconds:.2g} s"
 
 
+def _of_up_time(station: Station) -> str:
+    """Words saying a utilisation is over the station's up time, when it goes down."""
+    return " of the time it is up (outages and failures)" if station.can_go_down else ""
+
+
 def _outage_toggles(topology: Topology, horizon: float) -> np.ndarray:
-    """Outage starts and ends per station over the horizon."""
+    """Outage and failure starts and ends per station over the horizon (a failure's drain adds about ten readings)."""
     toggles = np.zeros(len(topology.stations))
     for i, station in enumerate(topology.stations):
+        if station.failures is not None:
+            cycle = station.failures.between.mean + station.failures.repair.mean
+            toggles[i] += 12.0 * horizon / cycle if cycle > 0 else math.inf
         for window in station.outages:
             if window.start >= horizon:
                 continue
@@ -239,10 +247,10 @@ def estimate(scenario: Scenario, topology: Topology, prediction: Prediction | No
     status_delay = sum(st.after.mean for st in scenario.traffic.statuses)
     pending += float(flows["copies"]) * status_delay
     # overloaded stations without a buffer (a finite buffer drops the excess: its queue stays bounded)
-    unstable = tuple((i, s.name, s.utilization) for i, (s, spec) in enumerate(zip(prediction.stations, topology.stations))
+    unstable = tuple((i, s.name, s.load_when_up) for i, (s, spec) in enumerate(zip(prediction.stations, topology.stations))
                      if not s.stable and s.arrival_rate > 0 and spec.buffer is None)
-    backlog = sum(max(0.0, s.arrival_rate - s.servers / s.mean_service) * horizon if s.mean_service > 0 else 0.0
-                  for s in (prediction.stations[i] for i, _, _ in unstable))
+    backlog = sum(max(0.0, s.arrival_rate - s.availability * s.servers / s.mean_service) * horizon
+                  if s.mean_service > 0 else 0.0 for s in (prediction.stations[i] for i, _, _ in unstable))
     runs = scenario.run.replications if replications is None else replications
     if run.precision is not None:
         runs = max(runs, run.precision.max_replications)
@@ -370,7 +378,7 @@ def enforce(scenario: Scenario, topology: Topology, work: WorkEstimate, limits: 
         key = f"{where}{_station_key(scenario, station.node)}.servers"
         growth = (work.backlog_jobs / work.horizon) * 3600.0
         overload = (f"{len(work.unstable)} station(s) cannot keep up on average, {name} at utilisation "
-                    f"{utilization:.0%}: their queues grow without bound, and memory with them (about {growth:.3g} jobs "
+                    f"{utilization:.0%}{_of_up_time(station)}: their queues grow without bound, and memory with them (about {growth:.3g} jobs "
                     f"and {format_bytes(growth * BYTES_PER_JOB)} more per simulated hour, "
                     f"{format_bytes(work.drivers['memory']['backlog'])} by the horizon)")
         if limits.allow_unstable:

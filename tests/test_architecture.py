@@ -13,7 +13,7 @@ ROOT = Path(__file__).parents[1]
 
 
 def test_import_layers_hold():
-    """lint-imports keeps the layer order of STYLE.md and keeps SimPy in engine, matplotlib in charts."""
+    """lint-imports keeps the layer order of setup.cfg (scenario to report) and keeps SimPy in engine, matplotlib in charts."""
     executable = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
     completed = subprocess.run([executable, "--config", str(ROOT / "setup.cfg")], cwd=ROOT, capture_output=True, text=True)
     assert 0 == completed.returncode, completed.stdout + completed.stderr

@@ -6,6 +6,8 @@ at 2.5 s and, unhindered, B at 6 s.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -102,3 +104,110 @@ def test_a_setting_on_a_passthrough_station_is_an_error(setting: str):
         load_scenario(text)
     message = str(error.value)
     assert "network.hub" in message and "pass-through" in message and setting.split(" ")[0] in message
+
+
+def test_the_backlog_of_an_outage_and_its_drain():
+    """Documents every 2 s from A reach the hub at 2.5, 4.5, 6.5, 8.5 and 10.5 s while it is down (1-11 s, hold).
+
+    At 11 s one starts and four wait: the peak backlog. The backlog is read every minute from then on, and
+    is empty at the next reading: drained at 71 s, 60 s after the end of the outage."""
+    documents = "".join(_doc(f"{t}s") for t in range(0, 10, 2))
+    out = _run(documents, 'outages = [{ start = "1s", duration = "10s" }]', horizon="200s")
+    (recovery,) = out.recoveries
+    assert (recovery.station, recovery.start, recovery.end) == (0, 1.0, 11.0)
+    assert (recovery.backlog_before, recovery.peak_backlog, recovery.drained_at) == (0, 4, 71.0)
+    assert 60.0 == recovery.drain_seconds
+
+
+def test_rejected_documents_awaiting_resend_count_in_the_backlog():
+    """With while_down = "reject", what the senders will resend is the backlog: read at 11 s, three of the
+    five copies are still to be resent (first waits 2 s each)."""
+    documents = "".join(_doc(f"{t}s") for t in range(0, 10, 2))
+    out = _run(documents + RETRY.format(attempts=8, fallback="none"),
+               'outages = [{ start = "1s", duration = "10s" }]\nwhile_down = "reject"', horizon="300s")
+    (recovery,) = out.recoveries
+    assert recovery.peak_backlog >= 3
+    assert recovery.drained_at > 11.0
+    assert out.ledger.documents_delivered == 5
+
+
+def test_the_summary_gives_each_station_its_outages_drain_and_availability():
+    import simulator
+
+    documents = "".join(_doc(f"{t}s") for t in range(0, 10, 2))
+    scenario = load_scenario(MICRO.format(horizon="200s", agency_extra="", more=documents,
+                                          hub_extra='outages = [{ start = "1s", duration = "10s" }]'))
+    hub = next(s for s in simulator.run(scenario, seed=1).summary["stations"] if s["id"] == "hub")
+    assert (hub["outages"], hub["undrained"], hub["drain_max_seconds"], hub["peak_backlog"]) == (1, 0, 60.0, 4)
+    assert hub["availability"] == pytest.approx(1 - 10 / 200)
+
+
+# ---------------------------------------------------------------- check
+
+_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def _check(tmp_path: Path, body: str, capsys) -> tuple[int, str]:
+    from simulator.cli import main
+
+    path = tmp_path / "scenario.toml"
+    path.write_text(f'name = "faults"\nextends = "{(_SCENARIOS / "national-2020.toml").as_posix()}"\n{body}',
+                    encoding="utf-8")
+    code = main(["check", str(path)])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_check_gives_availability_and_the_load_on_up_time(tmp_path: Path, capsys):
+    """Failures every 27 h on average, 3 h repairs, and a daily 1 h outage: availability (27/30)(23/24) = 86.25 %."""
+    code, text = _check(tmp_path, '[network.hub]\nfailures = { between = { mean = "27h" }, repair = { mean = "3h" } }\n'
+                        'outages = [{ start = "25h", duration = "1h", every = "1d" }]\n', capsys)
+    assert 0 == code
+    assert "Stations that go down (1)" in text and "86.25%" in text
+    assert "cannot keep up" not in text
+
+
+def test_check_warns_when_a_station_cannot_keep_up_with_its_down_time(tmp_path: Path, capsys):
+    """A hub up 40 % of the time at 8.6 % utilisation keeps up; at 10x the traffic (86 %) it cannot: warned, and
+    refused (exit 2) unless --allow-unstable, the refusal saying the utilisation is of the time it is up."""
+    failing = '[network.hub]\nfailures = { between = { mean = "2h" }, repair = { mean = "3h" } }\n'
+    code, text = _check(tmp_path, failing + "[traffic]\nmultiplier = 10.0\n", capsys)
+    assert 2 == code
+    assert "WARNING: 1 station(s) cannot keep up on average with the time they are down" in text
+    assert "of the time it is up" in text
+
+
+def test_check_warns_about_an_outage_inside_the_warmup(tmp_path: Path, capsys):
+    code, text = _check(tmp_path, '[network.hub]\noutages = [{ start = "8h", duration = "4h" }]\n', capsys)
+    assert 0 == code
+    assert "1 outage(s) begin inside the warm-up" in text and "8.0 h" in text
+
+
+def test_hub_outage_monday_drains_and_balances():
+    """The shipped scenario, one day: the hub's four-hour outage drains the same day, resends are counted and
+    every document is accounted for (dead letters on paper)."""
+    import simulator
+    from simulator.scenario import apply_parameters
+
+    scenario = apply_parameters(load_scenario(_SCENARIOS / "hub-outage-monday.toml"), {"run.horizon": "1d"})
+    summary = simulator.run(scenario, seed=1).summary
+    hub = next(s for s in summary["stations"] if s["id"] == "hub")
+    assert (hub["outages"], hub["undrained"]) == (1, 0)
+    assert 0 < hub["drain_max_seconds"] < 4 * 3600 and hub["peak_backlog"] > 1000
+    assert hub["availability"] == pytest.approx(1 - 4 / 24)
+    documents = summary["documents"]
+    assert summary["resends"]["sent"] > 1000
+    assert documents["electronic"] == (documents["delivered"] + documents["dropped"] + documents["fallback_paper"]
+                                       + documents["in_flight"])
+
+
+def test_a_parameter_that_makes_a_station_passthrough_takes_back_its_settings():
+    """Sweeping network.hub.passthrough means "the hub as described, or left out": the hub's servers and outages
+    from the file go with it, while a parameter setting both is still refused."""
+    from simulator.scenario import apply_parameters
+
+    base = load_scenario(_SCENARIOS / "covid-surge-2020.toml")  # hub: 4 servers, an outage
+    left_out = apply_parameters(base, {"network.hub.passthrough": True}).network.hub
+    assert (left_out.passthrough, left_out.servers, left_out.outages) == (True, 1, ())
+    with pytest.raises(ScenarioError, match="servers cannot be set on a pass-through station"):
+        apply_parameters(base, {"network.hub.passthrough": True, "network.hub.servers": 3})

@@ -235,7 +235,9 @@ class Flow:
         at = now + wait
         if route.has_links:
             at += route.latency[hop] + job.size * route.inv_bandwidth[hop]
-        job.act = route.stations[hop].arrival
+        station = route.stations[hop]
+        station.resending += 1
+        job.act = station.rearrival
         self.agenda.at(at, job)
 
     def _dead_letter(self, job: Job, now: float) -> None:

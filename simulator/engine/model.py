@@ -21,7 +21,7 @@ from .agenda import Agenda, run_until
 from .flow import Flow, Source
 from .observer import TIMESERIES_COLUMNS, Observer
 from .outages import failures, outage
-from .output import EngineOutput
+from .output import EngineOutput, Recovery
 from .routes import RouteBook
 from .stations import FailingStation, FifoStation, PriorityStation, StationState
 from .variates import Variates
@@ -66,6 +66,7 @@ class Model:
             self.flow.start(source)
         watched = range(len(self.stations)) if watch is None else watch
         self.observer = Observer(self.env, self.stations, self.flow, self.warmup, watched, progress, self.horizon)
+        self.recoveries: list[Recovery] = []
         self._start_processes(topology, seed)
 
     @staticmethod
@@ -92,12 +93,12 @@ class Model:
         for station, spec in zip(self.stations, topology.stations):
             for window in spec.outages:
                 assert isinstance(station, PriorityStation)
-                env.process(outage(env, station, window))
+                env.process(outage(env, station, window, self.recoveries))
             if spec.failures is not None:
                 assert isinstance(station, FailingStation)
                 between = Variates(batch_drawer(spec.failures.between, stream(seed, "failures", spec.node), 64))
                 repair = Variates(batch_drawer(spec.failures.repair, stream(seed, "repairs", spec.node), 64))
-                env.process(failures(env, station, between, repair))
+                env.process(failures(env, station, between, repair, self.recoveries))
         env.process(self.observer.sampler(self.scenario.run.timeseries_interval))
         if self.warmup > 0:
             env.process(self.observer.warmup_mark())
@@ -151,6 +152,7 @@ class Model:
             peak_utilization=observer.peak_utilization(),
             max_queue=np.array([s.max_queue for s in self.stations]),
             outage_seconds=outage_seconds,
+            recoveries=tuple(self.recoveries),
             census=observer.census(),
             latencies=flow.kept,
             same_day_deliveries=flow.same_day,

@@ -9,18 +9,26 @@ random time.
 """
 from __future__ import annotations
 
+import math
 from typing import Iterator
 
 import simpy
 
 from ..scenario import Outage
+from .output import Recovery
 from .stations import FailingStation, PriorityStation
 from .variates import Variates
 
-__all__ = ["outage", "failures"]
+__all__ = ["DRAIN_STEP", "outage", "failures"]
+
+#: How often the backlog of a station that came back up is read, seconds.
+DRAIN_STEP = 60.0
+#: A backlog not drained this long after the end of its outage is reported as not drained (NaN).
+DRAIN_LIMIT = 7 * 86400.0
 
 
-def outage(env: simpy.Environment, station: PriorityStation, spec: Outage) -> Iterator[simpy.Event]:
+def outage(env: simpy.Environment, station: PriorityStation, spec: Outage,
+           recoveries: list[Recovery]) -> Iterator[simpy.Event]:
     """Take ``station`` down for ``spec.duration`` from ``spec.start``, and every ``spec.every`` after.
 
     Parameters
@@ -29,19 +37,22 @@ def outage(env: simpy.Environment, station: PriorityStation, spec: Outage) -> It
     station : PriorityStation
     spec : Outage
         ``start``, ``duration`` and the optional period ``every``, seconds.
+    recoveries : list of Recovery
+        Each outage is appended when it begins; its end and drain are filled in later.
     """
     yield env.timeout(spec.start)
     while True:
+        recovery = _record(env, station, recoveries)
         station.go_down(env.now)
         yield env.timeout(spec.duration)
-        station.come_up(env.now)
+        _come_up(env, station, recovery)
         if spec.every is None:
             return
         yield env.timeout(spec.every - spec.duration)
 
 
-def failures(env: simpy.Environment, station: FailingStation, between: Variates,
-             repair: Variates) -> Iterator[simpy.Event]:
+def failures(env: simpy.Environment, station: FailingStation, between: Variates, repair: Variates,
+             recoveries: list[Recovery]) -> Iterator[simpy.Event]:
     """Fail ``station`` after each time drawn from ``between``, for a time drawn from ``repair``.
 
     Parameters
@@ -50,10 +61,49 @@ def failures(env: simpy.Environment, station: FailingStation, between: Variates,
     station : FailingStation
     between, repair : Variates
         Time from a repair (or the start) to the next failure, and the repair time, seconds.
+    recoveries : list of Recovery
+        As for :func:`outage`.
     """
     while True:
         yield env.timeout(between.next())
         duration = repair.next()
+        recovery = _record(env, station, recoveries)
         station.fail(env.now, duration)
         yield env.timeout(duration)
-        station.come_up(env.now)
+        _come_up(env, station, recovery)
+
+
+def _record(env: simpy.Environment, station: PriorityStation, recoveries: list[Recovery]) -> Recovery:
+    """A station is about to go down: note its backlog (the end and the drain come later)."""
+    recovery = Recovery(station.index, env.now, math.nan, station.backlog(env.now))
+    recoveries.append(recovery)
+    return recovery
+
+
+def _come_up(env: simpy.Environment, station: PriorityStation, recovery: Recovery) -> None:
+    station.come_up(env.now)
+    recovery.end = env.now
+    env.process(drain(env, station, recovery))
+
+
+def drain(env: simpy.Environment, station: PriorityStation, recovery: Recovery) -> Iterator[simpy.Event]:
+    """Read the backlog of a station back up every :data:`DRAIN_STEP` until it is within 10 % of its level before.
+
+    Parameters
+    ----------
+    env : simpy.Environment
+    station : PriorityStation
+    recovery : Recovery
+        Its ``peak_backlog`` and ``drained_at`` are filled in.
+    """
+    threshold = 1.1 * recovery.backlog_before
+    limit = recovery.end + DRAIN_LIMIT
+    while True:
+        backlog = station.backlog(env.now)
+        recovery.peak_backlog = max(recovery.peak_backlog, backlog)
+        if backlog <= threshold:
+            recovery.drained_at = env.now
+            return
+        if env.now >= limit:
+            return
+        yield env.timeout(DRAIN_STEP)

@@ -7,7 +7,46 @@ import numpy as np
 
 from ..metrics import Histogram, Ledger, StationWindow
 
-__all__ = ["Census", "EngineOutput"]
+__all__ = ["Census", "EngineOutput", "Recovery"]
+
+
+@dataclass
+class Recovery:
+    """One outage or failure of a station and how its backlog drained afterwards.
+
+    The backlog is what waits for the station: its queue, and what it refused
+    that senders will resend. It is read when the station goes down, when it
+    comes back up and every ``step`` seconds after, until it is back within
+    10 % of its level before the outage (rounded down: an empty station must
+    empty again).
+
+    Attributes
+    ----------
+    station : int
+        Index into ``topology.stations``.
+    start, end : float
+        When the station went down and came back up, seconds.
+    backlog_before : int
+        Backlog when it went down.
+    peak_backlog : int
+        Highest backlog read from the end of the outage on (the backlog grows
+        while the station is down, so this is its peak).
+    drained_at : float
+        When the backlog was first read back within 10 % of ``backlog_before``;
+        NaN if not by the horizon (or within a week of the end).
+    """
+
+    station: int
+    start: float
+    end: float
+    backlog_before: int
+    peak_backlog: int = 0
+    drained_at: float = float("nan")
+
+    @property
+    def drain_seconds(self) -> float:
+        """From the end of the outage until the backlog drained (NaN if it did not)."""
+        return self.drained_at - self.end
 
 
 @dataclass(frozen=True)
@@ -70,6 +109,9 @@ class EngineOutput:
     outage_seconds : numpy.ndarray
         Time each station spent down (outages and failures) during the
         measurement window, as utilisation is measured.
+    recoveries : tuple of Recovery
+        Every outage and failure that began during the run, in order, with
+        its backlog and drain.
     census : Census
         What is in flight at the horizon, counted from the event queue.
     latencies : list of float or None
@@ -103,6 +145,7 @@ class EngineOutput:
     peak_utilization: np.ndarray
     max_queue: np.ndarray
     outage_seconds: np.ndarray
+    recoveries: tuple[Recovery, ...]
     census: Census
     latencies: list[float] | None
     same_day_deliveries: int

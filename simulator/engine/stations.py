@@ -59,13 +59,15 @@ class StationState(ABC):
     ``service_sum`` adds up every service begun, so the busy server-time up
     to ``t`` is ``service_sum`` less the work still ahead of the servers
     after ``t``. ``arrival`` is :meth:`arrive`, bound once: the action of a
-    job arriving here. ``agenda`` is where the station schedules; ``finish``
-    and ``branch`` come from the flow (:meth:`connect`): what ends a route or
+    job arriving here; ``rearrival`` (:meth:`rearrive`) that of a job the
+    station refused coming back, ``resending`` counts those still on their
+    way back. ``agenda`` is where the station schedules; ``finish`` and
+    ``branch`` come from the flow (:meth:`connect`): what ends a route or
     splits it.
     """
 
     __slots__ = ("index", "servers", "free", "service", "agenda", "started", "dropped", "wait_sum", "service_sum",
-                 "max_queue", "arrival", "finish", "branch")
+                 "max_queue", "resending", "arrival", "rearrival", "finish", "branch")
 
     def __init__(self, index: int, servers: int, service: Variates, agenda: Agenda):
         self.index = index
@@ -78,7 +80,9 @@ class StationState(ABC):
         self.wait_sum = 0.0
         self.service_sum = 0.0
         self.max_queue = 0
+        self.resending = 0
         self.arrival: Callable[["Job", float], None] = self.arrive
+        self.rearrival: Callable[["Job", float], None] = self.rearrive
         self.finish: Callable[[Job, float], None] = _unset
         self.branch: Callable[[Job, float], None] = _unset
 
@@ -88,7 +92,7 @@ class StationState(ABC):
 
     def disconnect(self) -> None:
         """Forget the flow's actions (after a run), so the station and the flow no longer refer to each other."""
-        self.finish = self.branch = self.arrival = _unset
+        self.finish = self.branch = self.arrival = self.rearrival = _unset
 
     def begin(self, job: "Job", start: float) -> None:
         """Start ``job``'s service at ``start`` on the earliest free server, and send it on from its end.
@@ -138,6 +142,15 @@ class StationState(ABC):
     def busy_area(self, now: float) -> float:
         """Busy server-seconds from time 0 to ``now``."""
         return self.service_sum - self._busy(now)[1]
+
+    def rearrive(self, job: "Job", now: float) -> None:
+        """A job this station refused is sent again and arrives at ``now``."""
+        self.resending -= 1
+        self.arrive(job, now)
+
+    def backlog(self, now: float) -> int:
+        """Documents and status messages waiting for this station: in its queue, or refused and to be resent."""
+        return self.waiting(now) + self.resending
 
     @abstractmethod
     def arrive(self, job: "Job", now: float) -> None:
