@@ -55,6 +55,7 @@ from .units import (
     format_size,
     parse_bandwidth,
     parse_clock,
+    parse_moment,
     parse_duration,
     parse_rate,
     parse_size,
@@ -159,6 +160,11 @@ Bandwidth = Annotated[float, *_unit(
     parse_bandwidth, _format_bandwidth, _quantity_pattern(BANDWIDTH_UNITS),
     f"A bandwidth: a number and a unit ({', '.join(BANDWIDTH_UNITS)}); a bare number is bytes per second.",
     ["100Mbit/s", "10MB/s"])]
+Moment = Annotated[float, *_unit(
+    parse_moment, format_duration,
+    _quantity_pattern(DURATION_UNITS) + r"|^[ \t]*(?:mon|tue|wed|thu|fri|sat|sun)[ \t]+(?:[01]?[0-9]|2[0-3]):[0-5][0-9][ \t]*$",
+    'A moment of the run: a duration from the start (day 0 is a Monday, 00:00), or a weekday and time of the '
+    'first week, "mon 08:00".', ["mon 08:00", "33h"])]
 Clock = Annotated[float, *_unit(
     parse_clock, _format_clock, f"^{_SPACE}(?:[01]?[0-9]|2[0-3]):[0-5][0-9]{_SPACE}$|^{_SPACE}24:00{_SPACE}$",
     'A time of day "HH:MM" from "00:00" to "24:00"; a bare number is seconds after midnight.',
@@ -280,8 +286,9 @@ class Distribution(_Model):
 class Outage(_Model):
     """A window in which a station starts no new service (work in progress finishes)."""
 
-    start: Duration = Field(description="When the first outage begins, from the start of the simulation "
-                            "(day 0, 00:00, a Monday).", examples=["33h", "2d"])
+    start: Moment = Field(description="When the first outage begins: a duration from the start of the simulation "
+                          '(day 0, 00:00, a Monday) or a weekday and time of the first week ("mon 08:00"); with '
+                          'every = "1w" it repeats weekly.', examples=["mon 08:00", "33h"])
     duration: Annotated[Duration, Field(gt=0)] = Field(description="How long each outage lasts.",
                                                        examples=["1h", "30min"])
     every: Annotated[Duration, Field(gt=0)] | None = Field(

@@ -32,6 +32,8 @@ __all__ = [
     "parse_size",
     "parse_bandwidth",
     "parse_clock",
+    "parse_moment",
+    "WEEKDAYS",
     "format_duration",
     "format_rate",
     "format_size",
@@ -74,6 +76,9 @@ _NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _QUANTITY = re.compile(rf"^\s*({_NUMBER})\s*([A-Za-z/]*)\s*$", re.ASCII)
 _RATE = re.compile(rf"^\s*({_NUMBER})\s*/\s*([A-Za-z]+)\s*$", re.ASCII)
 _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$", re.ASCII)
+#: Day names, day 0 of a simulation being a Monday.
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAY_CLOCK = re.compile(r"^\s*(mon|tue|wed|thu|fri|sat|sun)\s+(\d{1,2}:\d{2})\s*$", re.ASCII)
 
 
 def _split(text: str, kind: str, units: dict[str, float]) -> tuple[float, str]:
@@ -181,6 +186,27 @@ def parse_clock(value: object) -> float:
     if minutes >= 60 or hours * 60 + minutes > 24 * 60:
         raise ValueError("is not a time of day between 00:00 and 24:00")
     return hours * 3600.0 + minutes * 60.0
+
+
+def parse_moment(value: object) -> float:
+    """Parse a moment of the simulation: a duration from the start, or a weekday and time of the first week.
+
+    Day 0 is a Monday, so ``"mon 08:00"`` is 8 h and ``"wed 14:30"`` is 2 d 14.5 h.
+
+    Examples
+    --------
+    >>> parse_moment("mon 08:00"), parse_moment("wed 14:30"), parse_moment("33h")
+    (28800.0, 225000.0, 118800.0)
+    """
+    match = _WEEKDAY_CLOCK.match(value) if isinstance(value, str) else None
+    if match is None:
+        try:
+            return parse_duration(value)
+        except ValueError:
+            raise ValueError('is neither a duration from the start ("33h", "2d") nor a weekday and time of the first '
+                             'week ("mon 08:00")') from None
+    day, clock = match.groups()
+    return WEEKDAYS.index(day) * 86400.0 + parse_clock(clock)
 
 
 def _format(value: float, units: dict[str, float], suffix: str = "") -> str:

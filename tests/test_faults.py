@@ -211,3 +211,13 @@ def test_a_parameter_that_makes_a_station_passthrough_takes_back_its_settings():
     assert (left_out.passthrough, left_out.servers, left_out.outages) == (True, 1, ())
     with pytest.raises(ScenarioError, match="servers cannot be set on a pass-through station"):
         apply_parameters(base, {"network.hub.passthrough": True, "network.hub.servers": 3})
+
+
+def test_an_outage_can_start_at_a_weekday_and_time():
+    """ "wed 14:30" is day 2 at 14:30 (day 0 is a Monday); with every = "1w" it repeats each Wednesday."""
+    text = MICRO.format(horizon="3w", agency_extra="", more="",
+                        hub_extra='outages = [{ start = "wed 14:30", duration = "1h", every = "1w" }]')
+    (window,) = load_scenario(text).network.hub.outages
+    assert (window.start, window.every) == (2 * 86400 + 14.5 * 3600, 7 * 86400)
+    with pytest.raises(ScenarioError, match="weekday and time of the first week"):
+        load_scenario(text.replace("wed 14:30", "wednesday 14:30"))
