@@ -221,3 +221,18 @@ def test_an_outage_can_start_at_a_weekday_and_time():
     assert (window.start, window.every) == (2 * 86400 + 14.5 * 3600, 7 * 86400)
     with pytest.raises(ScenarioError, match="weekday and time of the first week"):
         load_scenario(text.replace("wed 14:30", "wednesday 14:30"))
+
+
+def test_same_day_share_counts_paper_fallbacks_and_documents_sent_during_an_outage():
+    """Hub down 1 s - 100 s, rejecting, two resends then paper. The document of 0 s (created before the outage) and
+    the one of 3 s (during it) both end on paper: received, not the same day electronically. The one of 150 s
+    (after) arrives electronically. Same-day share 1/3 over all, 0/1 for documents sent during the outage."""
+    import simulator
+
+    text = MICRO.format(horizon="300s", agency_extra="", more=_doc("0s") + _doc("3s") + _doc("150s")
+                        + RETRY.format(attempts=2, fallback="paper"),
+                        hub_extra='outages = [{ start = "1s", duration = "99s" }]\nwhile_down = "reject"')
+    summary = simulator.run(load_scenario(text), seed=1).summary
+    assert (summary["documents"]["fallback_paper"], summary["documents"]["delivered"]) == (2, 1)
+    assert summary["same_day_share"] == pytest.approx(1 / 3)
+    assert summary["same_day_share_in_outages"] == 0.0

@@ -58,7 +58,7 @@ class Job:
     """
 
     __slots__ = ("act", "route", "hop", "doc", "prio", "size", "created", "origin", "measured", "t_in", "step",
-                 "resends", "due")
+                 "resends", "due", "in_outage")
     act: Callable[["Job", float], None]
     t_in: float
     step: int
@@ -74,6 +74,7 @@ class Job:
         self.origin = origin
         self.measured = measured
         self.resends = 0
+        self.in_outage = False
 
 
 class Source:
@@ -121,6 +122,13 @@ class Flow:
         self.ledger = Ledger()
         self.paper_reasons = [0] * len(PAPER_REASONS)
         self.same_day = 0
+        #: Stations down at the moment (outages and failures; kept by their processes).
+        self.stations_down = 0
+        #: Measured copies sent on paper after their last resend; measured copies of documents created while a
+        #: station was down, and how many of them were received (electronically) the same day.
+        self.fallback_received = 0
+        self.outage_copies = 0
+        self.outage_same_day = 0
         self.latencies: list[float] = []
         self.urgent_latencies: list[float] = []
         self.status_latencies: list[float] = []
@@ -161,6 +169,7 @@ class Flow:
         for tail in job.route.tails:
             part = Job(tail, job.doc, job.prio, job.size, job.created, job.origin, job.measured)
             part.resends = job.resends
+            part.in_outage = job.in_outage
             self.start_at(part, at)
 
     # ------------------------------------------------------------------ endings
@@ -197,8 +206,12 @@ class Flow:
         self.latencies.append(latency)
         if job.prio == URGENT:
             self.urgent_latencies.append(latency)
-        if now // _DAY == job.created // _DAY:
+        same_day = now // _DAY == job.created // _DAY
+        if same_day:
             self.same_day += 1
+        if job.in_outage:
+            self.outage_copies += 1
+            self.outage_same_day += same_day
         if self.kept is not None:
             self.kept.append(latency)
 
@@ -256,6 +269,9 @@ class Flow:
             ledger.copies_fallback += copies
             if job.measured:
                 self.paper_delays.extend(now - job.created + self.postal.next() for _ in range(copies))
+                self.fallback_received += copies
+                if job.in_outage:
+                    self.outage_copies += copies
         else:
             ledger.copies_dropped += copies
         if doc is None:
@@ -313,9 +329,12 @@ class Flow:
             copies = len(electronic)
             ledger.copies_electronic += copies
             if copies == 1:
-                self.launch(Job(self.routes.pair(agency, electronic[0]), None, prio, size, at, agency, measured), now)
+                job = Job(self.routes.pair(agency, electronic[0]), None, prio, size, at, agency, measured)
             else:
-                self.launch(Job(self.routes.tree(agency, electronic), Fanout(copies), prio, size, at, agency, measured), now)
+                job = Job(self.routes.tree(agency, electronic), Fanout(copies), prio, size, at, agency, measured)
+            if self.stations_down:
+                job.in_outage = True
+            self.launch(job, now)
         else:
             ledger.documents_paper += 1
         following = next(source.documents, None)

@@ -20,8 +20,8 @@ from ..traffic import PAPER_REASONS, OpenClock, batch_drawer, build_document_str
 from .agenda import Agenda, run_until
 from .flow import Flow, Source
 from .observer import TIMESERIES_COLUMNS, Observer
-from .outages import failures, outage
-from .output import EngineOutput, Recovery
+from .outages import Downtime, failures, outage
+from .output import EngineOutput
 from .routes import RouteBook
 from .stations import FailingStation, FifoStation, PriorityStation, StationState
 from .variates import Variates
@@ -66,7 +66,7 @@ class Model:
             self.flow.start(source)
         watched = range(len(self.stations)) if watch is None else watch
         self.observer = Observer(self.env, self.stations, self.flow, self.warmup, watched, progress, self.horizon)
-        self.recoveries: list[Recovery] = []
+        self.downtime = Downtime(self.flow)
         self._start_processes(topology, seed)
 
     @staticmethod
@@ -93,12 +93,12 @@ class Model:
         for station, spec in zip(self.stations, topology.stations):
             for window in spec.outages:
                 assert isinstance(station, PriorityStation)
-                env.process(outage(env, station, window, self.recoveries))
+                env.process(outage(env, station, window, self.downtime))
             if spec.failures is not None:
                 assert isinstance(station, FailingStation)
                 between = Variates(batch_drawer(spec.failures.between, stream(seed, "failures", spec.node), 64))
                 repair = Variates(batch_drawer(spec.failures.repair, stream(seed, "repairs", spec.node), 64))
-                env.process(failures(env, station, between, repair, self.recoveries))
+                env.process(failures(env, station, between, repair, self.downtime))
         env.process(self.observer.sampler(self.scenario.run.timeseries_interval))
         if self.warmup > 0:
             env.process(self.observer.warmup_mark())
@@ -152,7 +152,10 @@ class Model:
             peak_utilization=observer.peak_utilization(),
             max_queue=np.array([s.max_queue for s in self.stations]),
             outage_seconds=outage_seconds,
-            recoveries=tuple(self.recoveries),
+            recoveries=tuple(self.downtime.recoveries),
+            outage_copies=flow.outage_copies,
+            outage_same_day_deliveries=flow.outage_same_day,
+            fallback_received=flow.fallback_received,
             census=observer.census(),
             latencies=flow.kept,
             same_day_deliveries=flow.same_day,

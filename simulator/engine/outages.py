@@ -15,11 +15,12 @@ from typing import Iterator
 import simpy
 
 from ..scenario import Outage
+from .flow import Flow
 from .output import Recovery
 from .stations import FailingStation, PriorityStation
 from .variates import Variates
 
-__all__ = ["DRAIN_STEP", "outage", "failures"]
+__all__ = ["DRAIN_STEP", "Downtime", "outage", "failures"]
 
 #: How often the backlog of a station that came back up is read, seconds.
 DRAIN_STEP = 60.0
@@ -27,8 +28,40 @@ DRAIN_STEP = 60.0
 DRAIN_LIMIT = 7 * 86400.0
 
 
+class Downtime:
+    """What the outage and failure processes report to while the run goes on.
+
+    Each outage or failure gets a :class:`~simulator.engine.output.Recovery`
+    when it begins (its end and drain are filled in later), and the flow
+    knows how many stations are down, so that it can mark the documents
+    created meanwhile.
+
+    Parameters
+    ----------
+    flow : Flow
+    """
+
+    def __init__(self, flow: Flow):
+        self.flow = flow
+        self.recoveries: list[Recovery] = []
+
+    def begin(self, env: simpy.Environment, station: PriorityStation) -> Recovery:
+        """A station is about to go down: note its backlog."""
+        recovery = Recovery(station.index, env.now, math.nan, station.backlog(env.now))
+        self.recoveries.append(recovery)
+        self.flow.stations_down += 1
+        return recovery
+
+    def end(self, env: simpy.Environment, station: PriorityStation, recovery: Recovery) -> None:
+        """The station comes back up: serve again, and watch its backlog drain."""
+        station.come_up(env.now)
+        recovery.end = env.now
+        self.flow.stations_down -= 1
+        env.process(drain(env, station, recovery))
+
+
 def outage(env: simpy.Environment, station: PriorityStation, spec: Outage,
-           recoveries: list[Recovery]) -> Iterator[simpy.Event]:
+           down: Downtime) -> Iterator[simpy.Event]:
     """Take ``station`` down for ``spec.duration`` from ``spec.start``, and every ``spec.every`` after.
 
     Parameters
@@ -37,22 +70,22 @@ def outage(env: simpy.Environment, station: PriorityStation, spec: Outage,
     station : PriorityStation
     spec : Outage
         ``start``, ``duration`` and the optional period ``every``, seconds.
-    recoveries : list of Recovery
-        Each outage is appended when it begins; its end and drain are filled in later.
+    down : Downtime
+        Where the outage is recorded.
     """
     yield env.timeout(spec.start)
     while True:
-        recovery = _record(env, station, recoveries)
+        recovery = down.begin(env, station)
         station.go_down(env.now)
         yield env.timeout(spec.duration)
-        _come_up(env, station, recovery)
+        down.end(env, station, recovery)
         if spec.every is None:
             return
         yield env.timeout(spec.every - spec.duration)
 
 
 def failures(env: simpy.Environment, station: FailingStation, between: Variates, repair: Variates,
-             recoveries: list[Recovery]) -> Iterator[simpy.Event]:
+             down: Downtime) -> Iterator[simpy.Event]:
     """Fail ``station`` after each time drawn from ``between``, for a time drawn from ``repair``.
 
     Parameters
@@ -61,29 +94,16 @@ def failures(env: simpy.Environment, station: FailingStation, between: Variates,
     station : FailingStation
     between, repair : Variates
         Time from a repair (or the start) to the next failure, and the repair time, seconds.
-    recoveries : list of Recovery
-        As for :func:`outage`.
+    down : Downtime
+        Where each failure is recorded.
     """
     while True:
         yield env.timeout(between.next())
         duration = repair.next()
-        recovery = _record(env, station, recoveries)
+        recovery = down.begin(env, station)
         station.fail(env.now, duration)
         yield env.timeout(duration)
-        _come_up(env, station, recovery)
-
-
-def _record(env: simpy.Environment, station: PriorityStation, recoveries: list[Recovery]) -> Recovery:
-    """A station is about to go down: note its backlog (the end and the drain come later)."""
-    recovery = Recovery(station.index, env.now, math.nan, station.backlog(env.now))
-    recoveries.append(recovery)
-    return recovery
-
-
-def _come_up(env: simpy.Environment, station: PriorityStation, recovery: Recovery) -> None:
-    station.come_up(env.now)
-    recovery.end = env.now
-    env.process(drain(env, station, recovery))
+        down.end(env, station, recovery)
 
 
 def drain(env: simpy.Environment, station: PriorityStation, recovery: Recovery) -> Iterator[simpy.Event]:

@@ -112,6 +112,12 @@ class EngineOutput:
     recoveries : tuple of Recovery
         Every outage and failure that began during the run, in order, with
         its backlog and drain.
+    outage_copies, outage_same_day_deliveries : int
+        Measured copies of documents created while a station was down (received
+        electronically or, after their last resend, on paper), and those of them
+        received electronically the day they were sent.
+    fallback_received : int
+        Measured copies sent on paper after their last resend.
     census : Census
         What is in flight at the horizon, counted from the event queue.
     latencies : list of float or None
@@ -146,6 +152,9 @@ class EngineOutput:
     max_queue: np.ndarray
     outage_seconds: np.ndarray
     recoveries: tuple[Recovery, ...]
+    outage_copies: int
+    outage_same_day_deliveries: int
+    fallback_received: int
     census: Census
     latencies: list[float] | None
     same_day_deliveries: int
