@@ -247,12 +247,15 @@ def test_clicking_a_column_header_sorts_the_station_table(opened: Opened):
     assert [] == opened.errors
 
 
-def test_the_first_screen_is_not_blank(opened: Opened, tmp_path_factory: pytest.TempPathFactory):
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_first_screen_is_not_blank(browser: Any, run_folder: Path, lang: str):
     """A screenshot of the first screen has many distinct pixels (text and colour, not a white page)."""
     from PIL import Image, ImageStat
 
+    opened = Opened(browser, _report(run_folder, lang))
     png = opened.page.screenshot()
-    (tmp_path_factory.getbasetemp() / f"first-screen-{opened.page.evaluate('document.documentElement.lang')}.png").write_bytes(png)
+    opened.page.close()
+    (run_folder.parent / f"first-screen-{lang}.png").write_bytes(png)  # to look at
     image = Image.open(io.BytesIO(png)).convert("L")
     assert ImageStat.Stat(image).stddev[0] > 20
     assert sum(1 for count in image.histogram() if count) > 50  # grey levels in use
