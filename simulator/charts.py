@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["plot_station_utilization", "plot_latency_cdf", "plot_occupancy", "plot_network_map",
            "plot_electronic_share_over_time",
-           "plot_capacity_curve", "plot_sweep_figure", "save_charts", "save_point_charts", "save_sweep_charts"]
+           "plot_capacity_curve", "plot_sweep_figure", "save_charts", "save_point_charts", "save_sweep_charts",
+           "plot_utilization_bars", "plot_series", "svg_markup"]
 
 _LABELS = {
     "throughput_per_day": "electronic copies delivered per day",
@@ -248,6 +249,104 @@ def plot_capacity_curve(result: "SweepResult", *, ax: "Axes | None" = None) -> "
     ax.legend(loc="upper left", fontsize="small", title="throughput (solid)")
     ax.set_title(f"Capacity curve: {result.points[0].scenario.name}")
     return ax
+
+
+def plot_utilization_bars(stations: Sequence[Mapping[str, Any]], *, title: str, xlabel: str, simulated: str,
+                          analytic: str, top: int = 15, ax: "Axes | None" = None) -> "Axes":
+    """Horizontal bars of station utilisation from summary rows (busiest first), every text given by the caller.
+
+    The report draws it in the reader's language; the first station (the
+    busiest) is red, the analytic value a black tick, 95 % intervals whiskers.
+
+    Parameters
+    ----------
+    stations : sequence of mapping
+        Station rows of ``summary.json``, busiest first.
+    title, xlabel, simulated, analytic : str
+        The title, the x-axis label and the legend entries.
+    top : int
+        Bars drawn at most.
+    ax : Axes, optional
+    """
+    rows = [s for s in stations if math.isfinite(s.get("utilization", math.nan))][:top][::-1]
+    ax = _axes(ax, (9, 0.35 * len(rows) + 1.8))
+    values = np.array([s["utilization"] for s in rows], dtype=float) * 100
+    y = np.arange(len(rows))
+    errors = None
+    if rows and all(isinstance(s.get("utilization_ci"), list) and None not in s["utilization_ci"] for s in rows):
+        low, high = (np.array([s["utilization_ci"][i] for s in rows], dtype=float) * 100 for i in (0, 1))
+        errors = np.vstack([np.clip(values - low, 0, None), np.clip(high - values, 0, None)])
+    colors = ["#c0392b" if i == len(rows) - 1 else "#2e86c1" for i in range(len(rows))]
+    ax.barh(y, values, color=colors, xerr=errors, capsize=3, label=simulated)
+    predicted = np.array([s.get("predicted_utilization") if s.get("predicted_utilization") is not None else math.nan
+                          for s in rows], dtype=float) * 100
+    if np.isfinite(predicted).any():
+        ax.scatter(predicted, y, marker="|", s=250, color="black", zorder=3, label=analytic)
+    ax.set_yticks(y, [str(s.get("name")) for s in rows])
+    ax.set_xlim(0, max(100.0, float(np.nanmax(values)) * 1.05 if len(values) else 100.0))
+    ax.axvline(80, color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_series(x: Sequence[float], series: Mapping[str, Sequence[float]], *, title: str, xlabel: str, ylabel: str,
+                stacked: bool = False, ax: "Axes | None" = None) -> "Axes":
+    """Lines (or stacked areas) of named series over ``x``, every text given by the caller.
+
+    Parameters
+    ----------
+    x : sequence of float
+    series : mapping of str to sequence of float
+        Legend label -> values (as long as ``x``).
+    title, xlabel, ylabel : str
+    stacked : bool
+        Stacked areas instead of lines.
+    ax : Axes, optional
+    """
+    ax = _axes(ax, (9, 4.2))
+    xs = np.asarray(x, dtype=float)
+    values = [np.asarray(v, dtype=float)[: len(xs)] for v in series.values()]
+    if stacked:
+        ax.stackplot(xs, *values, labels=list(series), step="pre", alpha=0.85)
+    else:
+        for label, ys in zip(series, values):
+            ax.plot(xs[: len(ys)], ys, linewidth=1.2, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.set_ylim(bottom=0)
+    ax.grid(True, alpha=0.3)
+    if series:
+        ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def svg_markup(ax: "Axes", salt: str) -> str:
+    """The figure of ``ax`` as SVG markup to put inside an HTML page (no XML prolog, glyphs as paths).
+
+    Parameters
+    ----------
+    ax : Axes
+    salt : str
+        Makes the element ids of this chart differ from those of the page's other charts.
+
+    Returns
+    -------
+    str
+        ``<svg ...>...</svg>``: the text is drawn as paths, so it needs no font and shows Vietnamese
+        letters on any machine.
+    """
+    import io
+
+    import matplotlib as mpl
+
+    stream = io.StringIO()
+    with mpl.rc_context({"svg.fonttype": "path", "svg.hashsalt": salt}):
+        ax.figure.savefig(stream, format="svg", metadata={"Date": None, "Creator": None})
+    text = stream.getvalue()
+    return text[text.index("<svg"):]
 
 
 def _save(ax: "Axes", path: Path) -> Path:

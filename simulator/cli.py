@@ -1,4 +1,4 @@
-"""CLI: the ``axis-sim`` command (run, sweep, capacity, check, verify, schema).
+"""CLI: the ``axis-sim`` command (run, sweep, capacity, check, verify, schema, report).
 
 Exit status: 0 on success, 2 on invalid input (one line per problem naming the
 file, the key path and the bad value), 1 on an internal error or a failed
@@ -376,6 +376,10 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--replications", type=int, default=8, help="replications per case (default 8, at least 2)")
     verify.add_argument("--jobs", type=int, default=0, help="worker processes (default 0 = one per CPU)")
     verify.add_argument("--scale", type=float, default=1.0, help="multiply every horizon (default 1: about 30 s on 2 cores)")
+    report = commands.add_parser("report", help="write a planner's report of a result folder: one self-contained HTML file")
+    report.add_argument("folder", metavar="RESULT_DIR", help="a result folder written by axis-sim run")
+    report.add_argument("-o", "--output", help="the HTML file to write (default: RESULT_DIR/report.html)")
+    report.add_argument("--lang", help="language of the report: vi or en (default: the scenario's language key, else en)")
     return parser
 
 
@@ -458,7 +462,7 @@ def _run(args: argparse.Namespace) -> int:
                               "(free the space or give another -o)") from None
     if not args.quiet:
         print(format_summary(result.summary))
-        print(f"\nResults written to {folder}/ (summary.json, stations.csv, timeseries.csv, scenario.toml, charts/)")
+        print(f"\nResults written to {folder}/ (summary.json, stations.csv, timeseries.csv, tables.xlsx, scenario.toml, charts/)")
     return 0
 
 
@@ -601,6 +605,19 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if not failed else 1
 
 
+def _report(args: argparse.Namespace) -> int:
+    from .report import LANGUAGES, build_run_report, default_language, load_run_folder, render_run_report, write_report
+
+    if args.lang is not None and args.lang not in LANGUAGES:
+        raise ExperimentError(f"--lang {args.lang}: unknown language; choose one of {', '.join(LANGUAGES)}")
+    folder = load_run_folder(args.folder)
+    output = Path(args.output) if args.output else folder.path / "report.html"
+    lang = args.lang or default_language(folder)
+    written = write_report(render_run_report(build_run_report(folder, lang)), output)
+    print(f"Report written to {written}")
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     from .scenario import json_schema
 
@@ -645,7 +662,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         debug = args.debug
         _show_warnings_plainly()
         commands = {"run": _run, "sweep": _sweep, "capacity": _capacity, "check": _check, "schema": _schema,
-                    "verify": _verify}
+                    "verify": _verify, "report": _report}
         return commands[args.command](args)
     except SimulatorError as err:
         for line in str(err).splitlines():

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover - results sits beside analytic and does no
     from .engine.output import Recovery
 
 __all__ = ["ConfidenceInterval", "RunResult", "summarize", "combine", "confidence_interval", "load_result",
-           "outage_seconds_between"]
+           "outage_seconds_between", "summary_rows", "write_workbook"]
 
 _DAY = 86400.0
 
@@ -377,8 +377,9 @@ class RunResult:
     def save(self, folder: str | Path, extra: Callable[[Path], None] | None = None) -> Path:
         """Write the result folder atomically and return its path.
 
-        Writes ``summary.json``, ``stations.csv``, ``timeseries.csv`` and
-        ``scenario.toml`` (the resolved scenario) into a hidden temporary
+        Writes ``summary.json``, ``stations.csv``, ``timeseries.csv``,
+        ``tables.xlsx`` (the three tables as sheets, see :func:`write_workbook`)
+        and ``scenario.toml`` (the resolved scenario) into a hidden temporary
         sibling folder, calls ``extra(temporary_folder)`` (e.g. to draw
         charts), then renames it to ``folder``, replacing an earlier result.
         Temporary siblings a killed run left behind are removed first.
@@ -401,6 +402,7 @@ class RunResult:
             (temporary / "summary.json").write_text(json.dumps(_jsonable(self.summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             self.stations.to_csv(temporary / "stations.csv", index=False, encoding="utf-8")
             self.timeseries.to_csv(temporary / "timeseries.csv", index=False, encoding="utf-8")
+            write_workbook(self.summary, self.stations, self.timeseries, temporary / "tables.xlsx")
             (temporary / "scenario.toml").write_text(dump_scenario(self.scenario), encoding="utf-8")
             if extra is not None:
                 extra(temporary)
@@ -423,6 +425,79 @@ def _jsonable(value: Any) -> Any:
         value = float(value)
         return value if math.isfinite(value) else None
     return value
+
+
+def summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:
+    """The summary as rows ``(dotted key, value, 95 % CI low, high)``, the station list left out.
+
+    Lists of plain values (caveats, station ids) become one text joined by ``; ``;
+    NaN becomes None.
+
+    Examples
+    --------
+    >>> summary_rows({"a": 1.0, "a_ci": [0.5, 1.5], "b": {"c": "x"}, "stations": [], "d": ["p", "q"]})
+    [('a', 1.0, 0.5, 1.5), ('b.c', 'x', None, None), ('d', 'p; q', None, None)]
+    """
+    rows: list[tuple[str, Any, Any, Any]] = []
+
+    def walk(node: dict[str, Any], prefix: str) -> None:
+        for key, value in node.items():
+            if key.endswith("_ci") or (not prefix and key == "stations"):
+                continue
+            if isinstance(value, dict):
+                walk(value, f"{prefix}{key}.")
+                continue
+            interval = node.get(f"{key}_ci")
+            low, high = interval if isinstance(interval, list) and len(interval) == 2 else (None, None)
+            if isinstance(value, list):
+                value = "; ".join(str(v) for v in value)
+            rows.append((f"{prefix}{key}", _jsonable(value), _jsonable(low), _jsonable(high)))
+
+    walk(summary, "")
+    return rows
+
+
+def _sheet(book: Any, title: str, header: Sequence[str], rows: Any) -> None:
+    sheet = book.create_sheet(title)
+    sheet.append(list(header))
+    for row in rows:
+        values = [_jsonable(value) for value in row]
+        sheet.append(values)
+        if any(isinstance(v, str) and v.startswith("=") for v in values):  # text, never a formula
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"
+    sheet.freeze_panes = "A2"
+
+
+def write_workbook(summary: dict[str, Any], stations: pd.DataFrame, timeseries: pd.DataFrame, path: Path) -> Path:
+    """Write ``tables.xlsx``: sheets ``summary``, ``stations`` and ``timeseries``, header rows frozen.
+
+    Numbers are stored as numbers (a missing or non-finite value as an
+    empty cell), text as UTF-8 text, so Vietnamese names arrive intact.
+
+    Parameters
+    ----------
+    summary : dict
+        The run summary (one row per figure: key, value, 95 % interval).
+    stations, timeseries : pandas.DataFrame
+        The tables of ``stations.csv`` and ``timeseries.csv``.
+    path : Path
+        The file to write.
+
+    Returns
+    -------
+    Path
+    """
+    from openpyxl import Workbook  # imported here: only writing a result folder needs it
+
+    book = Workbook()
+    book.remove(book.active)
+    _sheet(book, "summary", ["figure", "value", "ci_low", "ci_high"], summary_rows(summary))
+    for title, frame in (("stations", stations), ("timeseries", timeseries)):
+        _sheet(book, title, [str(c) for c in frame.columns], frame.itertuples(index=False, name=None))
+    book.save(path)
+    return path
 
 
 def stations_frame(summary: dict[str, Any]) -> pd.DataFrame:

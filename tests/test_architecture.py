@@ -68,7 +68,7 @@ def test_check_loads_no_simulation_library():
 
 @pytest.mark.parametrize("module", ["units", "scenario", "streams", "structures", "topology", "traffic", "metrics",
                                     "engine", "analytic", "results", "store", "folders", "experiment", "capacity",
-                                    "verification", "charts", "cli", "errors", "limits"])
+                                    "verification", "charts", "cli", "errors", "limits", "report"])
 def test_every_module_documents_its_concept(module: str):
     """Each module opens with a docstring whose first line names its concept."""
     import importlib

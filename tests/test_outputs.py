@@ -32,7 +32,7 @@ from .test_cli import SWEEP_TEXT
 
 ROOT = Path(__file__).parents[1]
 AXIS_SIM = Path(sys.executable).parent / "axis-sim"
-RUN_FILES = {"summary.json", "stations.csv", "timeseries.csv", "scenario.toml", "charts/utilization.png",
+RUN_FILES = {"summary.json", "stations.csv", "timeseries.csv", "tables.xlsx", "scenario.toml", "charts/utilization.png",
              "charts/latency_cdf.png", "charts/queues.png", "charts/electronic_share.png", "charts/network_map.png"}
 
 
@@ -122,7 +122,7 @@ def test_an_earlier_result_and_an_empty_folder_are_replaced(small: Path, tmp_pat
     assert 0 == main(["run", str(small), "-o", str(out), "--jobs", "1", "--quiet", "--set", "run.horizon=10h"])
     (out / "stale.txt").write_text("from before", encoding="utf-8")
     assert 0 == main(["run", str(small), "-o", str(out), "--jobs", "1", "--quiet", "--set", "run.horizon=10h"])
-    assert {"summary.json", "stations.csv", "timeseries.csv", "scenario.toml"} == _files(out)
+    assert {"summary.json", "stations.csv", "timeseries.csv", "tables.xlsx", "scenario.toml"} == _files(out)
     assert [] == _hidden(tmp_path)
 
 

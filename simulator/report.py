@@ -1,0 +1,547 @@
+"""Report: one self-contained HTML page for planners, read from a result folder, in Vietnamese or English.
+
+:func:`load_run_folder` reads a run folder (``summary.json``,
+``stations.csv``, ``timeseries.csv``, ``scenario.toml``);
+:func:`build_run_report` turns it into a :class:`RunReport` (the question,
+the answer in a few sentences, headline figures with their 95 % intervals
+and analytic values, the station table, charts as inline SVG) with every
+text from the message catalogue of one language (``simulator/messages/``);
+:func:`render_run_report` renders it with the Jinja2 templates of
+``simulator/templates/`` (autoescaping on), and :func:`write_report` puts the
+page in place atomically. The page makes no network request: styles,
+scripts and charts are inside it.
+
+Numbers are written the way each language writes them: English ``12,345.6``,
+Vietnamese ``12.345,6`` (``.`` groups thousands, ``,`` is the decimal mark).
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import math
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Mapping, Sequence, get_args
+
+from . import __version__
+from .errors import ExperimentError
+from .folders import write_text
+
+__all__ = ["Language", "LANGUAGES", "Locale", "messages", "format_number", "format_percent", "RunFolder",
+           "load_run_folder", "Figure", "Cell", "StationRow", "Chart", "ScenarioFacts", "RunReport",
+           "build_run_report", "render_run_report", "write_report", "default_language", "headline_figures"]
+
+Language = Literal["en", "vi"]
+#: The languages of the message catalogue.
+LANGUAGES: tuple[str, ...] = get_args(Language)
+_MISSING = "–"
+
+
+@functools.cache
+def messages(lang: str) -> Mapping[str, str]:
+    """The message catalogue of one language: key -> text with ``{placeholders}`` (NFC).
+
+    Parameters
+    ----------
+    lang : {"en", "vi"}
+
+    Returns
+    -------
+    Mapping of str to str
+
+    Examples
+    --------
+    >>> messages("vi")["section_answer"]
+    'Câu trả lời'
+    """
+    if lang not in LANGUAGES:
+        raise ExperimentError(f"--lang {lang}: unknown language; choose one of {', '.join(LANGUAGES)}")
+    text = resources.files("simulator").joinpath("messages", f"{lang}.json").read_text(encoding="utf-8")
+    return {key: unicodedata.normalize("NFC", value) for key, value in json.loads(text).items()}
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def format_number(value: float | None, lang: str, digits: int = 0) -> str:
+    """A number as the language writes it; ``–`` for a missing or non-finite value.
+
+    English groups thousands with ``,`` and marks decimals with ``.``;
+    Vietnamese groups thousands with ``.`` and marks decimals with ``,``.
+
+    Examples
+    --------
+    >>> format_number(12345.678, "en", 1), format_number(12345.678, "vi", 1)
+    ('12,345.7', '12.345,7')
+    >>> format_number(None, "vi"), format_number(-0.5, "vi", 2)
+    ('–', '-0,50')
+    """
+    if not _finite(value):
+        return _MISSING
+    text = f"{value:,.{digits}f}"
+    if lang == "vi":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def format_percent(share: float | None, lang: str, digits: int = 1) -> str:
+    """A share (0.865) as a percentage (``86.5%``, Vietnamese ``86,5%``).
+
+    Examples
+    --------
+    >>> format_percent(0.865, "en"), format_percent(0.865, "vi"), format_percent(None, "en")
+    ('86.5%', '86,5%', '–')
+    """
+    return f"{format_number(share * 100, lang, digits)}%" if _finite(share) else _MISSING
+
+
+@dataclass(frozen=True)
+class Locale:
+    """The texts and number formats of one language."""
+
+    lang: str
+
+    def text(self, key: str, **values: Any) -> str:
+        """The catalogue text ``key`` with its placeholders filled in."""
+        return messages(self.lang)[key].format(**values)
+
+    def number(self, value: float | None, digits: int | None = None) -> str:
+        """A count or rate: no decimals from 100 up, two below."""
+        if digits is None:
+            digits = 0 if not _finite(value) or abs(value) >= 100 or float(value).is_integer() else 2
+        return format_number(value, self.lang, digits)
+
+    def percent(self, share: float | None) -> str:
+        """A share as a percentage with one decimal."""
+        return format_percent(share, self.lang)
+
+    def factor(self, value: float | None) -> str:
+        """A growth factor (``3.1×``, ``3,1 lần``)."""
+        return self.text("times", value=format_number(value, self.lang, 1)) if _finite(value) else _MISSING
+
+    def duration(self, seconds: float | None) -> str:
+        """A duration in the unit that reads best (seconds, minutes, hours, days)."""
+        if not _finite(seconds):
+            return _MISSING
+        for limit, scale, unit in ((60, 1, "unit_s"), (3600, 60, "unit_min"), (86400, 3600, "unit_h"), (math.inf, 86400, "unit_d")):
+            if abs(seconds) < limit:
+                value = round(seconds / scale, 1)
+                return self.text(unit, value=format_number(value, self.lang, 0 if value.is_integer() else 1))
+        return _MISSING  # pragma: no cover - the last limit is infinite
+
+    def kind(self, kind: str) -> str:
+        """A station kind in words (``Integration platform``)."""
+        return messages(self.lang).get(f"kind_{kind}", kind)
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """A run result folder as read from disk.
+
+    Attributes
+    ----------
+    path : Path
+    summary : dict
+        ``summary.json`` as written by :meth:`simulator.results.RunResult.save`.
+    scenario : dict
+        ``scenario.toml`` (the resolved scenario), as TOML data; empty if missing.
+    timeseries : dict of str to list of float
+        ``timeseries.csv`` by column (empty when missing).
+    """
+
+    path: Path
+    summary: dict[str, Any]
+    scenario: dict[str, Any]
+    timeseries: dict[str, list[float]]
+
+
+def _not_a_result(path: Path, reason: str) -> ExperimentError:
+    return ExperimentError(f"{path}: {reason}; give a folder written by axis-sim run (it holds summary.json)")
+
+
+def _read_summary(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise ExperimentError(f"{path}: no such folder")
+    if not path.is_dir():
+        raise _not_a_result(path, "is a file, not a result folder")
+    file = path / "summary.json"
+    if not file.is_file():
+        raise _not_a_result(path, "is not a result folder (no summary.json)")
+    try:
+        summary = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise _not_a_result(path, f"summary.json cannot be read ({err})") from None
+    if not isinstance(summary, dict) or not isinstance(summary.get("stations"), list) or "scenario" not in summary:
+        raise _not_a_result(path, "summary.json is not the summary of a run (no scenario or stations)")
+    return summary
+
+
+def _read_timeseries(file: Path) -> dict[str, list[float]]:
+    if not file.is_file():
+        return {}
+    with open(file, encoding="utf-8", newline="") as stream:
+        rows = list(csv.reader(stream))
+    if not rows:
+        return {}
+    columns: dict[str, list[float]] = {name: [] for name in rows[0]}
+    for row in rows[1:]:
+        for name, cell in zip(rows[0], row):
+            try:
+                columns[name].append(float(cell))
+            except ValueError:
+                columns[name].append(math.nan)
+    return columns
+
+
+def load_run_folder(path: str | Path) -> RunFolder:
+    """Read a run result folder.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    RunFolder
+
+    Raises
+    ------
+    ExperimentError
+        If the folder is missing, a file, or holds no readable ``summary.json`` of a run.
+    """
+    folder = Path(path)
+    summary = _read_summary(folder)
+    scenario: dict[str, Any] = {}
+    try:
+        scenario = tomllib.loads((folder / "scenario.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        pass  # the report names what it cannot tell; summary.json carries the figures
+    return RunFolder(folder, summary, scenario, _read_timeseries(folder / "timeseries.csv"))
+
+
+def default_language(folder: RunFolder) -> str:
+    """The scenario's ``language`` key when it names a catalogue language, else English."""
+    lang = folder.scenario.get("language")
+    return lang if lang in LANGUAGES else "en"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline figure as shown: its key in summary.json, value, 95 % interval and analytic value.
+
+    ``value`` is the number of summary.json exactly (the page carries it in
+    ``data-value``); the ``*_text`` fields are the formatted texts.
+    """
+
+    key: str
+    label: str
+    value: float | None
+    text: str
+    interval_text: str
+    analytic_key: str | None
+    analytic: float | None
+    analytic_text: str
+
+
+_FigureKind = Literal["percent", "count", "duration", "factor"]
+
+
+def _lookup(summary: Mapping[str, Any], key: str) -> Any:
+    """The value at a dotted key path (``latency_seconds.p95``), or None."""
+    node: Any = summary
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _interval(summary: Mapping[str, Any], key: str) -> tuple[float, float] | None:
+    parent, _, last = key.rpartition(".")
+    interval = _lookup(summary, f"{parent}.{last}_ci" if parent else f"{last}_ci")
+    if isinstance(interval, list) and len(interval) == 2 and all(_finite(v) for v in interval):
+        return float(interval[0]), float(interval[1])
+    return None
+
+
+def _format(locale: Locale, kind: _FigureKind, value: Any) -> str:
+    if kind == "percent":
+        return locale.percent(value)
+    if kind == "duration":
+        return locale.duration(value)
+    if kind == "factor":
+        return locale.factor(value)
+    return locale.number(value)
+
+
+def _figure(summary: Mapping[str, Any], locale: Locale, key: str, label: str, kind: _FigureKind,
+            analytic_key: str | None = None) -> Figure:
+    value = _lookup(summary, key)
+    interval = _interval(summary, key)
+    analytic = _lookup(summary, analytic_key) if analytic_key else None
+    return Figure(
+        key=key, label=label, value=float(value) if _finite(value) else None, text=_format(locale, kind, value),
+        interval_text=(f"{_format(locale, kind, interval[0])} – {_format(locale, kind, interval[1])}" if interval else ""),
+        analytic_key=analytic_key if _finite(analytic) else None, analytic=float(analytic) if _finite(analytic) else None,
+        analytic_text=_format(locale, kind, analytic) if _finite(analytic) else "")
+
+
+def headline_figures(summary: Mapping[str, Any], locale: Locale) -> list[Figure]:
+    """The headline figures of a run summary, in reading order (missing ones shown as ``–``).
+
+    Parameters
+    ----------
+    summary : Mapping
+        ``summary.json`` of a run.
+    locale : Locale
+
+    Returns
+    -------
+    list of Figure
+    """
+    t = locale.text
+    bottleneck = _lookup(summary, "bottleneck.name") or _MISSING
+    peak = _lookup(summary, "peak_bottleneck.name") or _MISSING
+    interval = locale.duration(_lookup(summary, "peak_bottleneck.interval_seconds"))
+    figures = [
+        _figure(summary, locale, "electronic_share", t("fig_electronic_share"), "percent"),
+        _figure(summary, locale, "documents_per_working_day", t("fig_documents_per_working_day"), "count"),
+        _figure(summary, locale, "throughput_per_day", t("fig_throughput_per_day"), "count"),
+        _figure(summary, locale, "latency_seconds.mean", t("fig_latency_mean"), "duration", "analytic.latency_mean_seconds"),
+        _figure(summary, locale, "latency_seconds.p95", t("fig_latency_p95"), "duration"),
+        _figure(summary, locale, "same_day_share", t("fig_same_day_share"), "percent"),
+        _figure(summary, locale, "bottleneck.utilization", t("fig_bottleneck", station=bottleneck), "percent",
+                "analytic.bottleneck_utilization"),
+        _figure(summary, locale, "peak_bottleneck.utilization", t("fig_peak", interval=interval, station=peak), "percent"),
+    ]
+    if _finite(_lookup(summary, "analytic.headroom")):
+        figures.append(_figure(summary, locale, "analytic.headroom", t("fig_headroom"), "factor"))
+    return figures
+
+
+def answer_sentences(summary: Mapping[str, Any], locale: Locale) -> list[str]:
+    """The answer in a few sentences generated from the figures: what saturates first, volume, delivery time, peak."""
+    t = locale.text
+    sentences = []
+    headroom = _lookup(summary, "analytic.headroom")
+    station = _lookup(summary, "analytic.bottleneck")
+    if _finite(headroom) and station:
+        sentences.append(t("answer_saturates" if headroom >= 1 else "answer_overloaded", station=station,
+                           factor=locale.factor(headroom)))
+    sentences.append(t("answer_volume", documents=locale.number(_lookup(summary, "documents_per_working_day")),
+                       share=locale.percent(_lookup(summary, "electronic_share"))))
+    sentences.append(t("answer_latency", mean=locale.duration(_lookup(summary, "latency_seconds.mean")),
+                       p95=locale.duration(_lookup(summary, "latency_seconds.p95")),
+                       same_day=locale.percent(_lookup(summary, "same_day_share"))))
+    peak = _lookup(summary, "peak_bottleneck.utilization")
+    if _finite(peak):
+        sentences.append(t("answer_peak_high" if peak >= 0.8 else "answer_peak",
+                           interval=locale.duration(_lookup(summary, "peak_bottleneck.interval_seconds")),
+                           station=_lookup(summary, "peak_bottleneck.name"), utilization=locale.percent(peak)))
+    disagreements = summary.get("theory_disagreements") or []
+    if disagreements:
+        sentences.append(t("answer_disagree", count=len(disagreements)))
+    return sentences
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A table cell: the text shown and the value it sorts by (a number as text, or the text itself)."""
+
+    text: str
+    sort: str
+    numeric: bool
+
+
+@dataclass(frozen=True)
+class StationRow:
+    """One row of the station table."""
+
+    id: str
+    kind: str
+    cells: tuple[Cell, ...]
+
+
+#: Station table columns: catalogue key, summary key, how the value is shown.
+_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("col_station", "name", "text"), ("col_id", "id", "text"), ("col_kind", "kind", "kind"),
+    ("col_servers", "servers", "count"), ("col_utilization", "utilization", "percent"),
+    ("col_predicted_utilization", "predicted_utilization", "percent"),
+    ("col_peak_utilization", "peak_utilization", "percent"), ("col_mean_queue", "mean_queue", "count"),
+    ("col_max_queue", "max_queue", "count"), ("col_mean_wait", "mean_wait_seconds", "duration"),
+    ("col_throughput", "throughput_per_day", "count"), ("col_dropped", "dropped", "count"))
+
+
+def _cell(locale: Locale, how: str, value: Any) -> Cell:
+    if how in ("text", "kind"):
+        text = locale.kind(str(value)) if how == "kind" else str(value if value is not None else _MISSING)
+        return Cell(text, text, False)
+    shown = {"percent": locale.percent, "duration": locale.duration}.get(how, locale.number)(value)
+    return Cell(shown, repr(float(value)) if _finite(value) else "", True)
+
+
+def station_rows(summary: Mapping[str, Any], locale: Locale) -> list[StationRow]:
+    """The station table, busiest first (mean utilisation)."""
+    stations = sorted(summary.get("stations", []), key=lambda s: s.get("utilization") if _finite(s.get("utilization"))
+                      else -1.0, reverse=True)
+    return [StationRow(str(s.get("id")), str(s.get("kind")), tuple(_cell(locale, how, s.get(key)) for _, key, how in _COLUMNS))
+            for s in stations]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart as inline SVG markup (drawn by :mod:`simulator.charts`)."""
+
+    key: str
+    title: str
+    svg: str
+
+
+@dataclass(frozen=True)
+class ScenarioFacts:
+    """The question: the scenario in plain words."""
+
+    name: str
+    description: str
+    structure: str
+    horizon: str
+    replications: str
+    seed: str
+    version: str
+    folder: str
+
+
+def _structure(folder: RunFolder, locale: Locale) -> str:
+    network = folder.scenario.get("network", {})
+    kinds = [str(s.get("kind")) for s in folder.summary.get("stations", [])]
+    dataset = network.get("dataset")
+    level = locale.text(f"level_{network.get('level')}") if f"level_{network.get('level')}" in messages(locale.lang) else ""
+    where = f"{dataset}" if dataset and dataset != "none" else locale.text("structure_custom")
+    if network.get("reform") and f"reform_{network['reform']}" in messages(locale.lang):
+        where += f" ({locale.text('reform_' + network['reform'])})"
+    return locale.text("structure_text", dataset=where, level=level or _MISSING, stations=locale.number(len(kinds)),
+                       hubs=kinds.count("hub"), platforms=locale.number(kinds.count("platform")),
+                       agencies=locale.number(kinds.count("agency")))
+
+
+def scenario_facts(folder: RunFolder, locale: Locale) -> ScenarioFacts:
+    """The scenario of a run folder in plain words."""
+    summary = folder.summary
+    replications = summary.get("replications", 1)
+    return ScenarioFacts(
+        name=str(summary.get("scenario")),
+        description=str(folder.scenario.get("description") or locale.text("no_description")),
+        structure=_structure(folder, locale),
+        horizon=(locale.text("horizon_text", horizon=locale.duration(summary.get("horizon_seconds")),
+                             warmup=locale.duration(summary.get("warmup_seconds")))
+                 if _finite(summary.get("warmup_seconds")) and summary["warmup_seconds"] > 0
+                 else locale.text("horizon_no_warmup", horizon=locale.duration(summary.get("horizon_seconds")))),
+        replications=(locale.text("replications_text", count=replications) if _finite(replications) and replications > 1
+                      else locale.text("replications_single")),
+        seed=str(summary.get("seed", _MISSING)), version=str(summary.get("version", _MISSING)), folder=str(folder.path))
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """Everything the run report shows, every text in one language."""
+
+    lang: str
+    title: str
+    facts: ScenarioFacts
+    answer: tuple[str, ...]
+    figures: tuple[Figure, ...]
+    columns: tuple[str, ...]
+    kinds: tuple[tuple[str, str], ...]
+    stations: tuple[StationRow, ...]
+    charts: tuple[Chart, ...]
+    text: Mapping[str, str]
+
+
+def _run_charts(folder: RunFolder, locale: Locale) -> tuple[Chart, ...]:
+    from . import charts  # matplotlib: loaded when a report is drawn
+
+    t = locale.text
+    busiest = sorted((s for s in folder.summary["stations"] if _finite(s.get("utilization"))),
+                     key=lambda s: s["utilization"], reverse=True)
+    drawn = [Chart("utilization", t("chart_utilization_title"), charts.svg_markup(charts.plot_utilization_bars(
+        busiest, title=t("chart_utilization_title"), xlabel=t("chart_utilization_x"), simulated=t("chart_simulated"),
+        analytic=t("chart_analytic")), "utilization"))]
+    series = folder.timeseries
+    hours = series.get("time_hours")
+    if hours:
+        queues = {s["name"]: series[f"in_system: {s['id']}"] for s in busiest[:5] if f"in_system: {s['id']}" in series}
+        if queues:
+            drawn.append(Chart("queues", t("chart_queues_title"), charts.svg_markup(charts.plot_series(
+                hours, queues, title=t("chart_queues_title"), xlabel=t("chart_time_x"), ylabel=t("chart_queues_y")),
+                "queues")))
+        created = {t("chart_electronic"): series.get("documents_electronic_in_interval", []),
+                   t("chart_paper"): series.get("documents_paper_in_interval", [])}
+        if all(created.values()):
+            drawn.append(Chart("documents", t("chart_documents_title"), charts.svg_markup(charts.plot_series(
+                hours, created, title=t("chart_documents_title"), xlabel=t("chart_time_x"),
+                ylabel=t("chart_documents_y"), stacked=True), "documents")))
+    return tuple(drawn)
+
+
+def build_run_report(folder: RunFolder, lang: str) -> RunReport:
+    """Assemble the report of a run folder in one language.
+
+    Parameters
+    ----------
+    folder : RunFolder
+        From :func:`load_run_folder`.
+    lang : {"en", "vi"}
+
+    Returns
+    -------
+    RunReport
+    """
+    locale = Locale(lang)
+    rows = station_rows(folder.summary, locale)
+    kinds = sorted({row.kind for row in rows})
+    return RunReport(
+        lang=lang, title=locale.text("title", name=folder.summary.get("scenario")), facts=scenario_facts(folder, locale),
+        answer=tuple(answer_sentences(folder.summary, locale)), figures=tuple(headline_figures(folder.summary, locale)),
+        columns=tuple(locale.text(key) for key, _, _ in _COLUMNS), kinds=tuple((k, locale.kind(k)) for k in kinds),
+        stations=tuple(rows), charts=_run_charts(folder, locale), text=messages(lang))
+
+
+@functools.cache
+def _environment() -> Any:
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.PackageLoader("simulator", "templates"), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def render_run_report(report: RunReport) -> str:
+    """The HTML page of a :class:`RunReport` (autoescaped: names show as text, never as markup)."""
+    from markupsafe import Markup
+
+    charts = [(chart, Markup(chart.svg)) for chart in report.charts]  # noqa: S704 - matplotlib's own SVG, text escaped
+    return _environment().get_template("report.html.j2").render(report=report, charts=charts, t=report.text,
+                                                                 version=__version__)
+
+
+def write_report(html: str, output: Path, option: str = "-o") -> Path:
+    """Write the page atomically (a temporary sibling renamed over ``output``); refuse a folder or a missing parent.
+
+    Raises
+    ------
+    ExperimentError
+        If ``output`` is a folder, its folder does not exist, or writing fails (nothing is left behind).
+    """
+    if output.is_dir():
+        raise ExperimentError(f"{option} {output}: is a folder; give the path of the HTML file to write")
+    if not output.parent.is_dir():
+        raise ExperimentError(f"{option} {output}: the folder {output.parent} does not exist")
+    try:
+        write_text(output, html)
+    except OSError as err:
+        raise ExperimentError(f"{option} {output}: cannot write the report: {err.strerror or err}; nothing was written") from None
+    return output
