@@ -19,6 +19,7 @@ import os
 import sys
 
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 
 HOT_MODULES = [
     "simulator/engine/agenda.py",
@@ -47,4 +48,20 @@ def compiled_extensions() -> list:
         return []
 
 
-setup(ext_modules=compiled_extensions())
+class BuildOrFallBack(build_ext):
+    """Build the compiled engine; if the C compiler fails, warn and install the pure-Python engine instead.
+
+    All extensions go together: the per-module shims import one shared
+    library, so a partial build would not import.
+    """
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as error:  # noqa: BLE001 - CompileError, CCompilerError, DistutilsExecError, a missing compiler
+            print(f"warning: the engine is not compiled ({error!r}); it runs as pure Python", file=sys.stderr)
+            self.extensions = []
+            self.distribution.ext_modules = []
+
+
+setup(ext_modules=compiled_extensions(), cmdclass={"build_ext": BuildOrFallBack})

@@ -971,6 +971,8 @@ def availability(station: Station, horizon: float) -> float:
         between, repair = station.failures.between.mean, station.failures.repair.mean
         up *= between / (between + repair) if between + repair > 0 else 1.0
     for window in station.outages:
+        if window.start >= horizon:
+            continue
         if window.every is not None:
             up *= 1.0 - window.duration / window.every
         elif horizon > 0:

@@ -316,6 +316,13 @@ class Failures(_Model):
         'their service after the repair, "restart" serves them again from the start after the repair.',
         examples=["restart"])
 
+    @field_validator("between", "repair")
+    @classmethod
+    def _positive_mean(cls, value: Distribution) -> Distribution:
+        if value.mean <= 0:
+            raise ValueError("needs a mean above 0 (a station cannot fail, or be repaired, in no time)")
+        return value
+
 
 class StationSpec(_Model):
     """A queueing station: servers, service-time distribution, optional buffer, outages and failures.
@@ -1203,10 +1210,11 @@ def apply_parameters(scenario: Scenario, parameters: dict[str, Any], *, where: s
     data = scenario.model_dump(mode="json", exclude_none=True)
     for path, value in parameters.items():
         try:
-            _set_path(data, path, value)
+            table = _set_path(data, path, value)
         except (KeyError, IndexError, TypeError, ValueError) as err:
             raise ScenarioError(scenario.source, [Problem(f"{where} ({path})", value, f"cannot be set: {err}")]) from None
-    _clear_passthrough_settings(data, parameters)
+        if path.endswith(".passthrough") and value is True and table is not None:
+            _clear_passthrough_settings(table, path[: -len("passthrough")], parameters)
     try:
         copy = scenario_from_dict(data, source=scenario.source)
         copy._inherited_kinds = scenario._inherited_kinds
@@ -1217,25 +1225,19 @@ def apply_parameters(scenario: Scenario, parameters: dict[str, Any], *, where: s
                                               for p in err.problems]) from None
 
 
-def _clear_passthrough_settings(data: dict[str, Any], parameters: dict[str, Any]) -> None:
+def _clear_passthrough_settings(station: dict[str, Any], prefix: str, parameters: dict[str, Any]) -> None:
     """A parameter that makes a station pass-through also takes back its model-only settings (servers, outages ...).
 
     Sweeping ``network.hub.passthrough`` over ``[false, true]`` means "the hub as described, or left out"; the
-    settings the parameters themselves give are kept, so that setting both is still refused.
+    settings the parameters themselves give (``prefix`` + key) are kept, so that setting both is still refused.
     """
-    for path, value in parameters.items():
-        if not path.endswith(".passthrough") or value is not True:
-            continue
-        prefix = path[: -len("passthrough")]
-        station: Any = data
-        for part in prefix.rstrip(".").split("."):
-            station = station[int(part)] if isinstance(station, list) else station[part]
-        for key in _STATION_DEFAULTS:
-            if prefix + key not in parameters:
-                station.pop(key, None)
+    for key in _STATION_DEFAULTS:
+        if prefix + key not in parameters:
+            station.pop(key, None)
 
 
-def _set_path(data: Any, path: str, value: Any) -> None:
+def _set_path(data: Any, path: str, value: Any) -> dict[str, Any] | None:
+    """Set ``value`` at a dotted path with ``key[index]`` or ``key[id]`` segments; return the table it went into."""
     segments = path.split(".")
     node = data
     for position, segment in enumerate(segments):
@@ -1249,7 +1251,7 @@ def _set_path(data: Any, path: str, value: Any) -> None:
                 raise TypeError(f"{key!r} is below a value, not a table")
             if last:
                 node[key] = value
-                return
+                return node
             node = node.setdefault(key, {})
             continue
         items = node.setdefault(key, []) if isinstance(node, dict) else None
@@ -1266,7 +1268,7 @@ def _set_path(data: Any, path: str, value: Any) -> None:
                 target = len(items) - 1
         if last:
             items[target] = value
-            return
+            return None
         node = items[target]
 
 

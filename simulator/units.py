@@ -206,7 +206,10 @@ def parse_moment(value: object) -> float:
             raise ValueError('is neither a duration from the start ("33h", "2d") nor a weekday and time of the first '
                              'week ("mon 08:00")') from None
     day, clock = match.groups()
-    return WEEKDAYS.index(day) * 86400.0 + parse_clock(clock)
+    seconds = parse_clock(clock)
+    if seconds >= 86400.0:
+        raise ValueError('is not a time of day before 24:00; write the next day at "00:00"')
+    return WEEKDAYS.index(day) * 86400.0 + seconds
 
 
 def _format(value: float, units: dict[str, float], suffix: str = "") -> str:

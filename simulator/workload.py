@@ -317,9 +317,14 @@ def _driver(scenario: Scenario, topology: Topology, work: WorkEstimate, what: st
     if cause == "outages":
         toggles = _outage_toggles(topology, run.horizon)
         station = topology.stations[int(np.argmax(toggles))]
+        reason = f"{work.outage_toggles:.3g} outage and failure starts and ends at {station.name} and others"
+        if station.failures is not None and (not station.outages or station.failures.between.mean < min(
+                w.every if w.every is not None else math.inf for w in station.outages)):
+            return (f"{_station_key(scenario, station.node)}.failures.between",
+                    f"mean {format_duration(station.failures.between.mean)}", reason)
         window = min(station.outages, key=lambda w: w.every if w.every is not None else math.inf)
         return (f"{_station_key(scenario, station.node)}.outages", f"every {format_duration(window.every or 0.0)}",
-                f"{work.outage_toggles:.3g} outage starts and ends at {station.name} and others")
+                reason)
     if cause == "agenda":
         return "run.horizon", format_duration(run.horizon), "the horizon alone"
     if cause == "backlog":

@@ -236,3 +236,45 @@ def test_same_day_share_counts_paper_fallbacks_and_documents_sent_during_an_outa
     assert (summary["documents"]["fallback_paper"], summary["documents"]["delivered"]) == (2, 1)
     assert summary["same_day_share"] == pytest.approx(1 / 3)
     assert summary["same_day_share_in_outages"] == 0.0
+
+
+# ---------------------------------------------------------------- regressions found in review
+
+_THIRD = '[[agencies]]\nid = "C"\nname = "Cà Mau"\n'
+
+
+def test_a_resend_before_a_fanout_point_counts_one_package():
+    """A document to B and C refused once by the hub, before it splits: one resend of one package."""
+    out = _run(_THIRD + _doc("0s", recipients='["B", "C"]') + RETRY.format(attempts=8, fallback="none"),
+               'outages = [{ start = "1s", duration = "3s" }]\nwhile_down = "reject"')
+    ledger = out.ledger
+    assert (ledger.resends_sent, ledger.resends, ledger.copies_delivered) == (1, {1: 1}, 2)
+
+
+def test_failures_need_positive_means():
+    text = MICRO.format(horizon="60s", agency_extra="", more="",
+                        hub_extra='failures = { between = { mean = "1h" }, repair = { distribution = "deterministic", '
+                                  'mean = "0s" } }')
+    with pytest.raises(ScenarioError, match="failures.repair.*mean above 0"):
+        load_scenario(text)
+
+
+def test_an_agency_station_made_passthrough_by_a_parameter():
+    from simulator.scenario import apply_parameters
+
+    text = MICRO.format(horizon="60s", agency_extra="", hub_extra="",
+                        more='[agencies.station]\nservers = 2\nservice = { mean = "1s" }\n')
+    base = load_scenario(text)
+    assert base.agencies[1].station.servers == 2
+    left_out = apply_parameters(base, {"agencies[B].station.passthrough": True}).agencies[1].station
+    assert (left_out.passthrough, left_out.servers) == (True, 1)
+
+
+def test_too_frequent_failures_are_refused_naming_the_failures():
+    import simulator
+    from simulator.workload import WorkloadError
+
+    text = MICRO.format(horizon="7d", agency_extra="", more=_doc("0s"),
+                        hub_extra='failures = { between = { mean = "1ms" }, repair = { mean = "1ms" } }')
+    with pytest.raises(WorkloadError, match="network.hub.failures.between"):
+        simulator.run(load_scenario(text), seed=1)

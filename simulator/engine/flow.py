@@ -122,8 +122,9 @@ class Flow:
         self.ledger = Ledger()
         self.paper_reasons = [0] * len(PAPER_REASONS)
         self.same_day = 0
-        #: Stations down at the moment (outages and failures; kept by their processes).
-        self.stations_down = 0
+        #: Outages and failures going on at the moment (overlapping ones of one station count apart; kept by their
+        #: processes): documents created while it is above 0 are marked ``in_outage``.
+        self.outages_going_on = 0
         #: Measured copies sent on paper after their last resend; measured copies of documents created while a
         #: station was down, and how many of them were received (electronically) the same day.
         self.fallback_received = 0
@@ -134,6 +135,7 @@ class Flow:
         self.status_latencies: list[float] = []
         self.paper_delays: list[float] = []
         self.kept: list[float] | None = [] if keep_latencies else None
+        self.retry_configured = retry is not None
         self.retry_attempts = 0 if retry is None else retry.attempts
         self.retry_first = 0.0 if retry is None else retry.first
         self.retry_factor = 1.0 if retry is None else retry.factor
@@ -165,10 +167,15 @@ class Flow:
         self.agenda.at(at, job)
 
     def branch(self, job: Job, at: float) -> None:
-        """A fan-out point at ``at``: one job per branch sets out from there (with the resends it needed so far)."""
+        """A fan-out point at ``at``: one job per branch sets out from there.
+
+        The resends the package needed so far are counted here, once; each
+        branch is a new package.
+        """
+        if job.resends:
+            self._count_resends(job)
         for tail in job.route.tails:
             part = Job(tail, job.doc, job.prio, job.size, job.created, job.origin, job.measured)
-            part.resends = job.resends
             part.in_outage = job.in_outage
             self.start_at(part, at)
 
@@ -257,7 +264,7 @@ class Flow:
         """No resend left (or none configured): the job is dropped, or its copies go on paper (``fallback``)."""
         doc = job.doc
         ledger = self.ledger
-        if self.retry_attempts:
+        if self.retry_configured:
             ledger.dead_letters += 1
         if job.resends:
             self._count_resends(job)
@@ -332,7 +339,7 @@ class Flow:
                 job = Job(self.routes.pair(agency, electronic[0]), None, prio, size, at, agency, measured)
             else:
                 job = Job(self.routes.tree(agency, electronic), Fanout(copies), prio, size, at, agency, measured)
-            if self.stations_down:
+            if self.outages_going_on:
                 job.in_outage = True
             self.launch(job, now)
         else:

@@ -49,14 +49,14 @@ class Downtime:
         """A station is about to go down: note its backlog."""
         recovery = Recovery(station.index, env.now, math.nan, station.backlog(env.now))
         self.recoveries.append(recovery)
-        self.flow.stations_down += 1
+        self.flow.outages_going_on += 1
         return recovery
 
     def end(self, env: simpy.Environment, station: PriorityStation, recovery: Recovery) -> None:
         """The station comes back up: serve again, and watch its backlog drain."""
         station.come_up(env.now)
         recovery.end = env.now
-        self.flow.stations_down -= 1
+        self.flow.outages_going_on -= 1
         env.process(drain(env, station, recovery))
 
 

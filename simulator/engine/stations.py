@@ -377,11 +377,13 @@ class FailingStation(PriorityStation):
             extra = repair + (now - start if self.restart else 0.0)  # restart: served again in full once repaired
             if self.restart:
                 start = now + repair
-            job.due += extra
-            self.service_sum += extra  # the server is held by the job while it is repaired
+            due = job.due + extra
+            if due != job.due:  # a new end: the event at the old one is superseded (an unchanged end keeps its event)
+                self.service_sum += due - job.due  # the server is held by the job while it is repaired
+                job.due = due
+                agenda.at(due, job)
             ends.append(job.due)
             serving.append((start, job))
-            agenda.at(job.due, job)
         self.serving = serving
         ends += [now] * (self.servers - len(ends))
         heapify(ends)
