@@ -36,7 +36,7 @@ import numpy as np
 from .errors import Problem, ScenarioError
 from .scenario import FanoutSpec, Scenario
 from .topology import HUB, AgencyTable, Station, Topology
-from .traffic import OpenClock
+from .clock import BusiestHour, OpenClock
 
 __all__ = [
     "StationPrediction",
@@ -781,6 +781,10 @@ class Prediction:
         True when the assumptions of an open Jackson network hold.
     caveats : tuple of str
         Why the figures are approximations, when they are.
+    busiest_hour : BusiestHour or None
+        With a working calendar, the busiest open stretch of the horizon and
+        its document rate relative to the mean of open time (1 without a
+        profile); None without a calendar.
     """
 
     stations: tuple[StationPrediction, ...]
@@ -790,6 +794,19 @@ class Prediction:
     latency_mean: float
     exact: bool
     caveats: tuple[str, ...]
+    busiest_hour: BusiestHour | None = None
+
+    @property
+    def busiest_hour_utilization(self) -> float:
+        """Utilisation of the bottleneck in the busiest hour: its open-hours load times the hour's factor.
+
+        Every station's traffic follows the same profile, so the bottleneck is
+        the same station in every hour. NaN without a bottleneck.
+        """
+        if self.bottleneck is None:
+            return math.nan
+        factor = self.busiest_hour.factor if self.busiest_hour is not None else 1.0
+        return self.bottleneck.peak_utilization * factor
 
 
 def electronic_share(scenario: Scenario, topology: Topology) -> float:
@@ -982,6 +999,8 @@ def _caveats(scenario: Scenario, topology: Topology) -> tuple[str, ...]:
     notes = []
     if scenario.calendar is not None:
         notes.append("working-hours calendar: rates are averaged over the horizon; busy hours queue more")
+    if scenario.calendar is not None and scenario.calendar.profile is not None:
+        notes.append("time profile: the busiest hour's load assumes status messages follow the documents' profile")
     if any(s.service.distribution != "exponential" for s in topology.stations):
         notes.append("non-exponential service: Allen-Cunneen approximation")
     if any(s.buffer is not None for s in topology.stations):
@@ -1021,7 +1040,8 @@ def predict(scenario: Scenario, topology: Topology) -> Prediction:
 def _prediction(scenario: Scenario, topology: Topology, flows: dict[str, Any]) -> Prediction:
     """:func:`predict` from flows already solved (:func:`_flows`)."""
     rates = flows["total"]
-    open_fraction = OpenClock(scenario.calendar, scenario.run.horizon).open_fraction
+    clock = OpenClock(scenario.calendar, scenario.run.horizon)
+    open_fraction = clock.open_fraction
     stations = []
     for station, lam in zip(topology.stations, rates):
         mean = station.service.mean
@@ -1038,7 +1058,8 @@ def _prediction(scenario: Scenario, topology: Topology, flows: dict[str, Any]) -
     with np.errstate(invalid="ignore"):  # an unstable station (inf) on a path no copy takes
         latency = _latency(scenario, topology, stations, flows)
     caveats = _caveats(scenario, topology)
-    return Prediction(tuple(stations), bottleneck, headroom, 0.8 * headroom, latency, not caveats, caveats)
+    return Prediction(tuple(stations), bottleneck, headroom, 0.8 * headroom, latency, not caveats, caveats,
+                      clock.busiest_hour)
 
 
 def _latency(scenario: Scenario, topology: Topology, stations: list[StationPrediction],
