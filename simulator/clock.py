@@ -26,8 +26,6 @@ from __future__ import annotations
 import datetime
 import functools
 from dataclasses import dataclass
-from typing import Iterable
-
 import numpy as np
 
 from .scenario import CalendarSpec, ProfileSpec
@@ -38,7 +36,6 @@ _DAY = 86400.0
 _WEEK = 7 * _DAY
 _HOUR = 3600.0
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_QUARTER_LAST_MONTHS = (3, 6, 9, 12)
 
 
 @dataclass(frozen=True)
@@ -91,18 +88,15 @@ def closed_dates(calendar: CalendarSpec, first: datetime.date, last: datetime.da
     return frozenset(d for d in found if first <= d <= last)
 
 
-def _last_working_days(days: list[datetime.date], working: set[datetime.date], count: int,
-                       group: Iterable[int]) -> set[datetime.date]:
-    """The last ``count`` working days of each month (``group`` of month numbers that close a block)."""
-    closing = set(group)
-    marked: set[datetime.date] = set()
-    by_month: dict[tuple[int, int], list[datetime.date]] = {}
-    for day in days:
-        if day in working and day.month in closing:
-            by_month.setdefault((day.year, day.month), []).append(day)
-    for month_days in by_month.values():
-        marked.update(month_days[-count:])
-    return marked
+def _last_working_days(working: np.ndarray, month: np.ndarray, count: int) -> np.ndarray:
+    """Which days are among the last ``count`` working days of their month (``month``: a month number per day)."""
+    worked = working.astype(np.int64)
+    running = np.cumsum(worked)
+    _, first = np.unique(month, return_index=True)
+    before_month = np.repeat((running - worked)[first], np.diff(np.append(first, len(month))))
+    in_month = np.bincount(month - month[0], weights=worked)[month - month[0]]
+    from_end = in_month - (running - before_month) + 1  # 1 for the month's last working day
+    return working & (from_end <= count)
 
 
 def day_factors(calendar: CalendarSpec, start: datetime.date, n_days: int) -> tuple[np.ndarray, tuple[datetime.date, ...]]:
@@ -124,28 +118,23 @@ def day_factors(calendar: CalendarSpec, start: datetime.date, n_days: int) -> tu
     month_first = start.replace(day=1)
     month_last = (last.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(days=1)
     closed = closed_dates(calendar, month_first, month_last)
-    workdays = set(calendar.weekday_numbers)
-    span = [month_first + datetime.timedelta(days=i) for i in range((month_last - month_first).days + 1)]
-    working = {d for d in span if d.weekday() in workdays and d not in closed}
+    span = np.arange(np.datetime64(month_first), np.datetime64(month_last) + 1)
+    shut = np.isin(span, np.array(sorted(closed), dtype="datetime64[D]"))
+    weekday = (span.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+    working = np.isin(weekday, calendar.weekday_numbers) & ~shut
+    month = span.astype("datetime64[M]").astype(np.int64)
+    factors = np.where(shut, 0.0, 1.0)
     profile = calendar.profile or ProfileSpec()
-    month_end = _last_working_days(span, working, profile.month_end.days, range(1, 13)) if profile.month_end else set()
-    quarter_end = (_last_working_days(span, working, profile.quarter_end.days, _QUARTER_LAST_MONTHS)
-                   if profile.quarter_end else set())
-    factors = np.ones(n_days)
-    for i in range(n_days):
-        day = start + datetime.timedelta(days=i)
-        if day in closed:
-            factors[i] = 0.0
-            continue
-        if day in month_end:
-            factors[i] *= profile.month_end.factor  # type: ignore[union-attr]
-        if day in quarter_end:
-            factors[i] *= profile.quarter_end.factor  # type: ignore[union-attr]
-        for period in profile.periods:
-            if period.start <= day <= period.end:
-                factors[i] *= period.factor
+    if profile.month_end is not None:
+        factors[_last_working_days(working, month, profile.month_end.days)] *= profile.month_end.factor
+    if profile.quarter_end is not None:
+        closing = _last_working_days(working, month, profile.quarter_end.days) & (month % 3 == 2)  # Mar, Jun, Sep, Dec
+        factors[closing] *= profile.quarter_end.factor
+    for period in profile.periods:
+        factors[(span >= np.datetime64(period.start)) & (span <= np.datetime64(period.end)) & ~shut] *= period.factor
+    offset = (start - month_first).days
     inside = tuple(sorted(d for d in closed if start <= d <= last))
-    return factors, inside
+    return factors[offset:offset + n_days], inside
 
 
 def _week_segments(calendar: CalendarSpec, first_weekday: int,
@@ -360,15 +349,18 @@ class OpenClock:
             rate = np.where(self._starts < self.horizon, self._weights, -np.inf)
             best = int(np.argmax(rate))
             return self._busiest(float(self._starts[best]), float(self._lengths[best]), float(rate[best]))
-        n_days, n_segments = len(self._days), len(self._starts)
-        day = np.repeat(np.arange(n_days), n_segments)
-        segment = np.tile(np.arange(n_segments), n_days)
+        weekday_of_segment = (self._starts // _DAY).astype(np.int64)
+        top = np.full(7, -np.inf)
+        np.maximum.at(top, weekday_of_segment, self._weights)  # the largest weight of each day of the week
+        n_days = len(self._days)
+        day_rate = self._days * top[np.arange(n_days) % 7]
+        day = int(np.argmax(np.where(np.arange(n_days) * _DAY < self.horizon, day_rate, -np.inf)))
         weekday = day % 7
-        on_day = (self._starts[segment] // _DAY).astype(np.int64) == weekday
-        begin = (day - weekday) * _DAY + self._starts[segment]
-        rate = np.where(on_day & (begin < self.horizon), self._days[day] * self._weights[segment], -np.inf)
-        best = int(np.argmax(rate))
-        return self._busiest(float(begin[best]), float(self._lengths[segment[best]]), float(rate[best]))
+        on_day = np.flatnonzero((weekday_of_segment == weekday) & (self._weights == top[weekday]))
+        begin = (day - weekday) * _DAY + self._starts[on_day]
+        best = int(on_day[np.argmax(begin < self.horizon)])
+        return self._busiest(float((day - weekday) * _DAY + self._starts[best]), float(self._lengths[best]),
+                             float(day_rate[day]))
 
     def _busiest(self, begin: float, length: float, factor: float) -> BusiestHour:
         """A :class:`BusiestHour` with its label."""
