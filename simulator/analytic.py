@@ -737,6 +737,11 @@ class StationPrediction:
     measures); ``peak_utilization`` the load while offices are open, when the
     scenario has a working calendar (all traffic scaled to open hours: an
     upper estimate, since status messages also trickle in outside them).
+    ``busiest_hour_utilization`` is the load in the busiest hour of the
+    calendar's profile (:attr:`Prediction.busiest_hour`): documents at the
+    hour's factor times their open-hours rate, status messages (which follow
+    deliveries by minutes to days) at their open-hours rate; with a flat
+    calendar, ``peak_utilization``.
     ``availability`` is the long-run share of time the station is up
     (:func:`availability`); it keeps up on average only while
     ``utilization / availability < 1`` (``stable``).
@@ -753,6 +758,7 @@ class StationPrediction:
     mean_wait: float
     mean_sojourn: float
     availability: float = 1.0
+    busiest_hour_utilization: float = math.nan
 
     @property
     def load_when_up(self) -> float:
@@ -797,16 +803,15 @@ class Prediction:
     busiest_hour: BusiestHour | None = None
 
     @property
-    def busiest_hour_utilization(self) -> float:
-        """Utilisation of the bottleneck in the busiest hour: its open-hours load times the hour's factor.
+    def busiest_hour_station(self) -> StationPrediction | None:
+        """The station with the highest utilisation in the busiest hour (None without stations)."""
+        return max(self.stations, key=lambda s: s.busiest_hour_utilization, default=None)
 
-        Every station's traffic follows the same profile, so the bottleneck is
-        the same station in every hour. NaN without a bottleneck.
-        """
-        if self.bottleneck is None:
-            return math.nan
-        factor = self.busiest_hour.factor if self.busiest_hour is not None else 1.0
-        return self.bottleneck.peak_utilization * factor
+    @property
+    def busiest_hour_utilization(self) -> float:
+        """Utilisation of :attr:`busiest_hour_station` in the busiest hour (NaN without stations)."""
+        station = self.busiest_hour_station
+        return station.busiest_hour_utilization if station is not None else math.nan
 
 
 def electronic_share(scenario: Scenario, topology: Topology) -> float:
@@ -1000,7 +1005,8 @@ def _caveats(scenario: Scenario, topology: Topology) -> tuple[str, ...]:
     if scenario.calendar is not None:
         notes.append("working-hours calendar: rates are averaged over the horizon; busy hours queue more")
     if scenario.calendar is not None and scenario.calendar.profile is not None:
-        notes.append("time profile: the busiest hour's load assumes status messages follow the documents' profile")
+        notes.append("time profile: in the busiest hour only documents follow the profile, status messages come at "
+                     "their mean open-hours rate")
     if any(s.service.distribution != "exponential" for s in topology.stations):
         notes.append("non-exponential service: Allen-Cunneen approximation")
     if any(s.buffer is not None for s in topology.stations):
@@ -1042,8 +1048,11 @@ def _prediction(scenario: Scenario, topology: Topology, flows: dict[str, Any]) -
     rates = flows["total"]
     clock = OpenClock(scenario.calendar, scenario.run.horizon)
     open_fraction = clock.open_fraction
+    factor = clock.busiest_hour.factor if clock.busiest_hour is not None else 1.0
+    # in the busiest hour the documents come at `factor` times their mean open-hour rate, status messages at theirs
+    busiest = (flows["documents"] * factor + flows["statuses"]) / open_fraction if open_fraction > 0 else rates * math.inf
     stations = []
-    for station, lam in zip(topology.stations, rates):
+    for station, lam, lam_busiest in zip(topology.stations, rates, busiest):
         mean = station.service.mean
         utilization = lam * mean / station.servers
         up = availability(station, scenario.run.horizon)
@@ -1051,7 +1060,8 @@ def _prediction(scenario: Scenario, topology: Topology, flows: dict[str, Any]) -
         wait = mgc_wait(lam, mean, station.service.scv, station.servers) if stable and utilization < 1.0 else math.inf
         stations.append(StationPrediction(station.name, station.kind, station.servers, float(lam), mean,
                                           float(utilization), float(utilization / open_fraction) if open_fraction > 0 else math.inf,
-                                          bool(stable), float(wait), float(wait + mean), up))
+                                          bool(stable), float(wait), float(wait + mean), up,
+                                          float(lam_busiest * mean / station.servers)))
     bottleneck = max(stations, key=lambda s: s.peak_utilization, default=None)
     top = bottleneck.peak_utilization if bottleneck else 0.0
     headroom = 1.0 / top if top > 0 else math.inf

@@ -150,8 +150,9 @@ def _busiest_hour_lines(scenario: Any, prediction: Any) -> list[str]:
     if scenario.calendar.profile is None:
         lines = ["Busiest hour: every open hour alike (no calendar.profile), so the open-hours figure above"]
     else:
-        lines = [f"Busiest hour of the profile: {busiest.label}, x{busiest.factor:.2f} the mean open-hour rate: "
-                 f"{prediction.bottleneck.name} at {prediction.busiest_hour_utilization:.1%}"]
+        lines = [f"Busiest hour of the profile: {busiest.label}, documents at x{busiest.factor:.2f} the mean "
+                 f"open-hour rate: {prediction.busiest_hour_station.name} at {prediction.busiest_hour_utilization:.1%} "
+                 "(status messages at their mean open-hours rate)"]
     if scenario.calendar.dated:
         from .clock import OpenClock
 

@@ -350,8 +350,8 @@ class OpenClock:
             best = int(np.argmax(rate))
             return self._busiest(float(self._starts[best]), float(self._lengths[best]), float(rate[best]))
         weekday_of_segment = (self._starts // _DAY).astype(np.int64)
-        top = np.full(7, -np.inf)
-        np.maximum.at(top, weekday_of_segment, self._weights)  # the largest weight of each day of the week
+        top = np.zeros(7)
+        np.maximum.at(top, weekday_of_segment, self._weights)  # the largest weight of each day of the week (0: closed)
         n_days = len(self._days)
         day_rate = self._days * top[np.arange(n_days) % 7]
         day = int(np.argmax(np.where(np.arange(n_days) * _DAY < self.horizon, day_rate, -np.inf)))
