@@ -36,7 +36,7 @@ import numpy as np
 from .errors import Problem, ScenarioError
 from .scenario import FanoutSpec, Scenario
 from .topology import HUB, AgencyTable, Station, Topology
-from .traffic import OpenClock
+from .clock import BusiestHour, OpenClock
 
 __all__ = [
     "StationPrediction",
@@ -737,6 +737,11 @@ class StationPrediction:
     measures); ``peak_utilization`` the load while offices are open, when the
     scenario has a working calendar (all traffic scaled to open hours: an
     upper estimate, since status messages also trickle in outside them).
+    ``busiest_hour_utilization`` is the load in the busiest hour of the
+    calendar's profile (:attr:`Prediction.busiest_hour`): documents at the
+    hour's factor times their open-hours rate, status messages (which follow
+    deliveries by minutes to days) at their open-hours rate; with a flat
+    calendar, ``peak_utilization``.
     ``availability`` is the long-run share of time the station is up
     (:func:`availability`); it keeps up on average only while
     ``utilization / availability < 1`` (``stable``).
@@ -753,6 +758,7 @@ class StationPrediction:
     mean_wait: float
     mean_sojourn: float
     availability: float = 1.0
+    busiest_hour_utilization: float = math.nan
 
     @property
     def load_when_up(self) -> float:
@@ -781,6 +787,10 @@ class Prediction:
         True when the assumptions of an open Jackson network hold.
     caveats : tuple of str
         Why the figures are approximations, when they are.
+    busiest_hour : BusiestHour or None
+        With a working calendar, the busiest open stretch of the horizon and
+        its document rate relative to the mean of open time (1 without a
+        profile); None without a calendar.
     """
 
     stations: tuple[StationPrediction, ...]
@@ -790,6 +800,18 @@ class Prediction:
     latency_mean: float
     exact: bool
     caveats: tuple[str, ...]
+    busiest_hour: BusiestHour | None = None
+
+    @property
+    def busiest_hour_station(self) -> StationPrediction | None:
+        """The station with the highest utilisation in the busiest hour (None without stations)."""
+        return max(self.stations, key=lambda s: s.busiest_hour_utilization, default=None)
+
+    @property
+    def busiest_hour_utilization(self) -> float:
+        """Utilisation of :attr:`busiest_hour_station` in the busiest hour (NaN without stations)."""
+        station = self.busiest_hour_station
+        return station.busiest_hour_utilization if station is not None else math.nan
 
 
 def electronic_share(scenario: Scenario, topology: Topology) -> float:
@@ -984,6 +1006,9 @@ def _caveats(scenario: Scenario, topology: Topology) -> tuple[str, ...]:
     notes = []
     if scenario.calendar is not None:
         notes.append("working-hours calendar: rates are averaged over the horizon; busy hours queue more")
+    if scenario.calendar is not None and scenario.calendar.profile is not None:
+        notes.append("time profile: in the busiest hour only documents follow the profile, status messages come at "
+                     "their mean open-hours rate")
     if any(s.service.distribution != "exponential" for s in topology.stations):
         notes.append("non-exponential service: Allen-Cunneen approximation")
     if any(s.buffer is not None for s in topology.stations):
@@ -1023,9 +1048,13 @@ def predict(scenario: Scenario, topology: Topology) -> Prediction:
 def _prediction(scenario: Scenario, topology: Topology, flows: dict[str, Any]) -> Prediction:
     """:func:`predict` from flows already solved (:func:`_flows`)."""
     rates = flows["total"]
-    open_fraction = OpenClock(scenario.calendar, scenario.run.horizon).open_fraction
+    clock = OpenClock(scenario.calendar, scenario.run.horizon)
+    open_fraction = clock.open_fraction
+    factor = clock.busiest_hour.factor if clock.busiest_hour is not None else 1.0
+    # in the busiest hour the documents come at `factor` times their mean open-hour rate, status messages at theirs
+    busiest = (flows["documents"] * factor + flows["statuses"]) / open_fraction if open_fraction > 0 else rates * math.inf
     stations = []
-    for station, lam in zip(topology.stations, rates):
+    for station, lam, lam_busiest in zip(topology.stations, rates, busiest):
         mean = station.service.mean
         utilization = lam * mean / station.servers
         up = availability(station, scenario.run.horizon)
@@ -1033,14 +1062,16 @@ def _prediction(scenario: Scenario, topology: Topology, flows: dict[str, Any]) -
         wait = mgc_wait(lam, mean, station.service.scv, station.servers) if stable and utilization < 1.0 else math.inf
         stations.append(StationPrediction(station.name, station.kind, station.servers, float(lam), mean,
                                           float(utilization), float(utilization / open_fraction) if open_fraction > 0 else math.inf,
-                                          bool(stable), float(wait), float(wait + mean), up))
+                                          bool(stable), float(wait), float(wait + mean), up,
+                                          float(lam_busiest * mean / station.servers)))
     bottleneck = max(stations, key=lambda s: s.peak_utilization, default=None)
     top = bottleneck.peak_utilization if bottleneck else 0.0
     headroom = 1.0 / top if top > 0 else math.inf
     with np.errstate(invalid="ignore"):  # an unstable station (inf) on a path no copy takes
         latency = _latency(scenario, topology, stations, flows)
     caveats = _caveats(scenario, topology)
-    return Prediction(tuple(stations), bottleneck, headroom, 0.8 * headroom, latency, not caveats, caveats)
+    return Prediction(tuple(stations), bottleneck, headroom, 0.8 * headroom, latency, not caveats, caveats,
+                      clock.busiest_hour)
 
 
 def _latency(scenario: Scenario, topology: Topology, stations: list[StationPrediction],

@@ -142,6 +142,25 @@ def _availability_lines(prediction: Any, top: int = 10) -> list[str]:
     return lines
 
 
+def _busiest_hour_lines(scenario: Any, prediction: Any) -> list[str]:
+    """The busiest hour of the calendar's profile with the bottleneck's load in it, and the holidays of the horizon."""
+    busiest = prediction.busiest_hour
+    if scenario.calendar is None or busiest is None or prediction.bottleneck is None:
+        return []
+    if scenario.calendar.profile is None:
+        lines = ["Busiest hour: every open hour alike (no calendar.profile), so the open-hours figure above"]
+    else:
+        lines = [f"Busiest hour of the profile: {busiest.label}, documents at x{busiest.factor:.2f} the mean "
+                 f"open-hour rate: {prediction.busiest_hour_station.name} at {prediction.busiest_hour_utilization:.1%} "
+                 "(status messages at their mean open-hours rate)"]
+    if scenario.calendar.dated:
+        from .clock import OpenClock
+
+        closed = OpenClock(scenario.calendar, scenario.run.horizon).holidays
+        lines.append(f"Holidays in the horizon (closed): {', '.join(d.isoformat() for d in closed) if closed else 'none'}")
+    return lines
+
+
 def _warmup_outage_lines(scenario: Any, topology: Any) -> list[str]:
     """Scheduled outages that begin inside the warm-up, which the statistics leave out."""
     warmup = scenario.run.warmup
@@ -189,6 +208,7 @@ def format_check(scenario: Any, topology: Any, prediction: Any, top: int = 15) -
                   f"Headroom: traffic can grow x{prediction.headroom:.2f} before it saturates "
                   f"(x{prediction.headroom_80:.2f} to 80%)",
                   f"Mean end-to-end latency of an electronic copy: {_duration(prediction.latency_mean)}"]
+        lines += _busiest_hour_lines(scenario, prediction)
     lines += _availability_lines(prediction)
     lines += _warmup_outage_lines(scenario, topology)
     unstable = [s.name for s in prediction.stations if not s.stable and s.availability >= 1.0]

@@ -274,6 +274,10 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
             "bottleneck_utilization": prediction.bottleneck.utilization if prediction.bottleneck else math.nan,
             "bottleneck_open_hours_utilization": (prediction.bottleneck.peak_utilization if prediction.bottleneck
                                                   else math.nan),
+            "busiest_hour": prediction.busiest_hour.label if prediction.busiest_hour else None,
+            "busiest_hour_bottleneck": (prediction.busiest_hour_station.name if prediction.busiest_hour_station
+                                        else None),
+            "busiest_hour_utilization": prediction.busiest_hour_utilization,
             "headroom": prediction.headroom,
             "latency_mean_seconds": prediction.latency_mean,
             "exact": prediction.exact,
@@ -295,7 +299,9 @@ def _combine_values(values: list[Any]) -> tuple[Any, Any]:
 _NO_CI = {"horizon_seconds", "warmup_seconds", "working_days", "interval_seconds", "servers", "id", "name", "kind", "exact",
           "caveats", "bottleneck_id",
           "predicted_utilization", "predicted_mean_sojourn_seconds", "bottleneck_utilization",
-          "bottleneck_open_hours_utilization", "headroom", "latency_mean_seconds"}
+          "bottleneck_open_hours_utilization", "busiest_hour_utilization", "busiest_hour", "busiest_hour_bottleneck",
+          "headroom",
+          "latency_mean_seconds"}
 
 
 def _merge(items: list[Any]) -> Any:

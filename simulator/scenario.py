@@ -16,6 +16,7 @@ and an unknown key suggests the nearest valid one.
 """
 from __future__ import annotations
 
+import datetime
 import difflib
 import errno
 import math
@@ -76,6 +77,9 @@ __all__ = [
     "ScriptedDocument",
     "TrafficSpec",
     "CalendarSpec",
+    "ProfileSpec",
+    "PeriodEndSpec",
+    "NamedPeriod",
     "RunSpec",
     "PrecisionSpec",
     "ConnectionSpec",
@@ -287,8 +291,8 @@ class Outage(_Model):
     """A window in which a station starts no new service (work in progress finishes)."""
 
     start: Moment = Field(description="When the first outage begins: a duration from the start of the simulation "
-                          '(day 0, 00:00, a Monday) or a weekday and time of the first week ("mon 08:00"); with '
-                          'every = "1w" it repeats weekly.', examples=["mon 08:00", "33h"])
+                          '(day 0, 00:00) or a weekday and time of the first week ("mon 08:00", counting day 0 as '
+                          'a Monday); with every = "1w" it repeats weekly.', examples=["mon 08:00", "33h"])
     duration: Annotated[Duration, Field(gt=0)] = Field(description="How long each outage lasts.",
                                                        examples=["1h", "30min"])
     every: Annotated[Duration, Field(gt=0)] | None = Field(
@@ -633,23 +637,151 @@ class TrafficSpec(_Model):
 
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _calendar_date(value: Any) -> Any:
+    """A ``datetime.date`` from ``"YYYY-MM-DD"`` text or a TOML date; ValueError otherwise."""
+    if isinstance(value, datetime.datetime):
+        raise ValueError('must be a date without a time of day, "YYYY-MM-DD"')
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError('is not a date of the calendar ("YYYY-MM-DD")') from None
+    raise ValueError('must be a date written "YYYY-MM-DD"')
+
+
+#: A calendar date, written ``"2020-03-02"`` (a TOML date ``2020-03-02`` is taken too).
+CalendarDate = Annotated[datetime.date, BeforeValidator(_calendar_date),
+                         PlainSerializer(lambda d: d.isoformat(), return_type=str, when_used="json"),
+                         WithJsonSchema({"type": "string", "pattern": _ISO_DATE.pattern,
+                                         "description": 'A date of the calendar, "YYYY-MM-DD".',
+                                         "examples": ["2020-03-02"]})]
+#: A relative rate: 1 is the mean, 1.5 half as much again (positive; close time with hours and holidays instead).
+Factor = Annotated[Number, Field(gt=0.0, le=1e6)]
+HourOfDay = Annotated[str, Field(pattern=r"^(?:[01][0-9]|2[0-3])$")]
+
+
+def _holiday_country(code: str | None) -> str | None:
+    """``code`` unchanged if the ``holidays`` package knows the country, else ValueError."""
+    if code is None:
+        return None
+    import holidays  # only a scenario with holidays pays for the import
+
+    if code not in holidays.list_supported_countries():
+        raise ValueError('is not a country code the holidays package knows (ISO 3166-1, such as "VN")')
+    return code
+
+
+class PeriodEndSpec(_Model):
+    """A busier stretch at the end of every month or quarter: its last ``days`` working days."""
+
+    days: Annotated[Integer, Field(ge=1, le=23)] = Field(
+        description="How many of the last working days of each month (or quarter) are busier; holidays and "
+        "days off do not count.", examples=[2])
+    factor: Factor = Field(description="Relative document rate on those days (1 = as the other days).",
+                           examples=[1.5])
+
+
+class NamedPeriod(_Model):
+    """A named stretch of dates with its own relative rate (a backlog after Tết, a reporting campaign)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=120), OneLine] = Field(
+        description="What the period is, for the reader.", examples=["after Tết"])
+    start: CalendarDate = Field(description="First day of the period.", examples=["2020-02-03"])
+    end: CalendarDate = Field(description="Last day of the period (included, not before start).",
+                              examples=["2020-02-14"])
+    factor: Factor = Field(description="Relative document rate in the period (1 = as usual).", examples=[1.3])
+
+    @field_validator("end")
+    @classmethod
+    def _not_before_start(cls, end: datetime.date, info: ValidationInfo) -> datetime.date:
+        start = info.data.get("start")
+        if start is not None and end < start:
+            raise ValueError(f"is before start ({start.isoformat()})")
+        return end
+
+
+class ProfileSpec(_Model):
+    """When in the working time documents are created: relative rates that move documents, not add them.
+
+    The relative rate at an instant is the product of its hour's factor, its
+    weekday's factor, the month-end and quarter-end factors and those of the
+    named periods it falls in (unlisted: 1). The product is then normalised
+    over the open time of the simulated horizon (holidays excluded) so that
+    its mean there is 1: every agency creates exactly as many documents, in
+    expectation, over the run as without the profile (its rate times the open
+    time), only at other moments. Month and quarter ends and periods need
+    ``run.start``.
+    """
+
+    hours: dict[HourOfDay, Factor] = Field(
+        {}, description='Relative rate by hour of the day, keyed "HH" (the hour from HH:00 to the next): '
+        '"08" = 1.4 makes 08:00-09:00 40 % busier than an unlisted hour. Only hours with open time.',
+        examples=[{"08": 1.4, "09": 1.3, "10": 1.2, "11": 1.0, "13": 0.8, "14": 0.9, "15": 0.9, "16": 0.7}])
+    weekdays: dict[Weekday, Factor] = Field(
+        {}, description="Relative rate by working day (mon ... sun); unlisted days 1.",
+        examples=[{"mon": 1.2, "fri": 0.8}])
+    month_end: PeriodEndSpec | None = Field(
+        None, description="Factor for the last working days of every month (needs run.start); unset means none.",
+        examples=[{"days": 2, "factor": 1.5}])
+    quarter_end: PeriodEndSpec | None = Field(
+        None, description="Factor for the last working days of March, June, September and December, on top of "
+        "the month-end factor (needs run.start); unset means none.", examples=[{"days": 3, "factor": 1.3}])
+    periods: tuple[NamedPeriod, ...] = Field(
+        (), description="Named date ranges with their own factor, multiplied in (need run.start).",
+        examples=[[{"name": "after Tết", "start": "2020-02-03", "end": "2020-02-14", "factor": 1.3}]])
+
+    @field_validator("hours", "weekdays")
+    @classmethod
+    def _read_only(cls, table: dict[str, float]) -> dict[str, float]:
+        return FrozenDict(table)
+
+    @property
+    def dated(self) -> bool:
+        """Whether a factor depends on the date (month and quarter ends, periods), not only on hour and weekday."""
+        return self.month_end is not None or self.quarter_end is not None or bool(self.periods)
 
 
 class CalendarSpec(_Model):
-    """Working hours: documents are created only on these weekdays and in these hours.
+    """Working hours: documents are created only on these weekdays and in these hours, holidays excepted.
 
     Agency rates are then the intensity while open: ``"20/h"`` means 20
-    documents in each open hour. Day 0 of the simulation is a Monday.
+    documents in each open hour on average; a ``profile`` shapes that rate
+    over the hours, weekdays and dates without changing the total. Day 0 of
+    the simulation is a Monday unless ``run.start`` gives its date (then day
+    0 has that date's weekday). Holidays are closed days; they need
+    ``run.start``.
     """
 
     weekdays: Annotated[tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...],
                         _non_empty("must name at least one day")] = Field(
-        ("mon", "tue", "wed", "thu", "fri"), description="Working days (day 0 of the simulation is a Monday).",
+        ("mon", "tue", "wed", "thu", "fri"), description="Working days (day 0 of the simulation is a Monday, or the weekday of run.start).",
         examples=[["mon", "tue", "wed", "thu", "fri", "sat"]])
     hours: tuple[tuple[Clock, Clock], ...] = Field(
         ((8 * 3600.0, 12 * 3600.0), (13 * 3600.0, 17 * 3600.0)),
         description='Open hours of a working day: increasing, non-overlapping ["open", "close"] pairs.',
         examples=[[["07:30", "11:30"], ["13:00", "17:00"]]])
+    profile: ProfileSpec | None = Field(
+        None, description="Relative document rates by hour, weekday, month and quarter end and named periods, "
+        "normalised so that the volume over the run is unchanged; unset means a flat rate in open hours.",
+        examples=[{"hours": {"08": 1.4, "16": 0.7}, "month_end": {"days": 2, "factor": 1.5}}])
+    holidays: Annotated[str, Field(min_length=2, max_length=3)] | None = Field(
+        None, description='Public holidays of a country, from the holidays package, as closed days (needs '
+        'run.start): "VN" for Vietnam, with its compensatory days off; unset means none.', examples=["VN"])
+    extra_holidays: tuple[CalendarDate, ...] = Field(
+        (), description="More closed days, such as the bridge days the government announces (needs run.start).",
+        examples=[["2020-01-20", "2020-01-21"]])
+    _start: datetime.date | None = PrivateAttr(default=None)
+
+    @field_validator("holidays")
+    @classmethod
+    def _known_country(cls, code: str | None) -> str | None:
+        return _holiday_country(code)
 
     @field_validator("hours")
     @classmethod
@@ -672,6 +804,17 @@ class CalendarSpec(_Model):
     def weekday_numbers(self) -> tuple[int, ...]:
         """Working weekdays as numbers, Monday = 0."""
         return tuple(sorted(_WEEKDAYS.index(d) for d in set(self.weekdays)))
+
+    @property
+    def start(self) -> datetime.date | None:
+        """The date of day 0 (``run.start``, handed over by the scenario), or None: day 0 is then a Monday."""
+        return self._start
+
+    @property
+    def dated(self) -> bool:
+        """Whether the calendar depends on dates (holidays, month or quarter ends, periods), not only on the week."""
+        return (self.holidays is not None or bool(self.extra_holidays)
+                or (self.profile is not None and self.profile.dated))
 
 
 class PrecisionSpec(_Model):
@@ -706,6 +849,10 @@ class RunSpec(_Model):
         1, description="Independent replications, for confidence intervals.", examples=[10])
     timeseries_interval: Annotated[Duration, Field(gt=0)] = Field(
         3600.0, description="Time between two rows of the time series.", examples=["30min"])
+    start: CalendarDate | None = Field(
+        None, description='The date of day 0, "YYYY-MM-DD": weekdays then follow the date, and holidays, month '
+        "ends and periods of the calendar fall on their dates; unset means day 0 is a Monday of no date.",
+        examples=["2020-03-02"])
     precision: PrecisionSpec | None = Field(
         None, description="Add replications until chosen figures are precise enough; unset means exactly "
         "run.replications.", examples=[{"figures": ["latency_seconds.mean"], "relative_half_width": 0.05}])
@@ -829,6 +976,13 @@ class Scenario(_Model):
     @classmethod
     def _read_only_kinds(cls, kinds: dict[str, KindSpec]) -> dict[str, KindSpec]:
         return FrozenDict(kinds)
+
+    @model_validator(mode="after")
+    def _date_the_calendar(self) -> "Scenario":
+        """Hand ``run.start`` to the calendar, so that a clock built from the calendar alone sees the dates."""
+        if self.calendar is not None:
+            self.calendar._start = self.run.start
+        return self
 
     def __eq__(self, other: object) -> bool:
         """Equal when every field is equal (where the scenario was read from does not count)."""
@@ -1088,6 +1242,45 @@ def _cross_checks(scenario: Scenario) -> typing.Iterator[Problem]:
         seen.setdefault(agency.id, i)
     if scenario.network.dataset == "none" and len(scenario.agencies) < 2:
         yield Problem("agencies", len(scenario.agencies), "needs at least 2 agencies when network.dataset is \"none\"")
+    yield from _calendar_problems(scenario)
+
+
+#: The last date a dated calendar can reach (``datetime.date.max``).
+_LAST_DATE = datetime.date.max
+
+
+def _calendar_problems(scenario: Scenario) -> typing.Iterator[Problem]:
+    """Calendar keys that need ``run.start``, and profile factors for time that is never open."""
+    calendar = scenario.calendar
+    if calendar is None:
+        return
+    profile = calendar.profile
+    start = scenario.run.start
+    needs = "needs run.start (the date of day 0) to fall on dates"
+    if start is None:
+        if calendar.holidays is not None:
+            yield Problem("calendar.holidays", calendar.holidays, needs)
+        if calendar.extra_holidays:
+            yield Problem("calendar.extra_holidays", [d.isoformat() for d in calendar.extra_holidays], needs)
+        for key in ("month_end", "quarter_end"):
+            if profile is not None and getattr(profile, key) is not None:
+                yield Problem(f"calendar.profile.{key}", getattr(profile, key).model_dump(), needs)
+        if profile is not None and profile.periods:
+            yield Problem("calendar.profile.periods", profile.periods[0].name, needs)
+    elif calendar.dated and (_LAST_DATE - start).days * 86400.0 < scenario.run.horizon:
+        yield Problem("run.horizon", format_duration(scenario.run.horizon),
+                      f"runs past {_LAST_DATE.isoformat()}, the last date a dated calendar knows")
+    if profile is None:
+        return
+    for hour in sorted(profile.hours):
+        begin = int(hour) * 3600.0
+        if not any(open_ < begin + 3600.0 and close > begin for open_, close in calendar.hours):
+            yield Problem(f"calendar.profile.hours.{hour}", profile.hours[hour],
+                          f"{hour}:00-{int(hour) + 1:02d}:00 holds no open time of calendar.hours")
+    for day in profile.weekdays:
+        if day not in calendar.weekdays:
+            yield Problem(f"calendar.profile.weekdays.{day}", profile.weekdays[day],
+                          f"{day} is not a working day of calendar.weekdays")
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:

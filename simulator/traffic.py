@@ -2,8 +2,10 @@
 
 Each agency is a Poisson source with its own random stream (keyed by its
 stable id, see :mod:`simulator.streams`). Arrivals follow the working-hours
-calendar when the scenario has one: the agency's rate is the intensity while
-open, and open time maps onto the wall clock (:class:`OpenClock`). Every
+calendar when the scenario has one: the agency's rate is the mean intensity
+while open, shaped by the calendar's profile, and the weighted open time maps
+onto the wall clock by inverting the cumulative intensity
+(:class:`~simulator.clock.OpenClock`, re-exported here). Every
 document gets a type (normal, urgent, classified), a lognormal size, one or
 many recipients (fan-out) and a mode per recipient copy: electronic when the
 sender is connected and adopts, the type allows the axis and the recipient is
@@ -18,7 +20,8 @@ from typing import Callable, Iterator, NamedTuple
 import numpy as np
 
 from .errors import Problem, ScenarioError
-from .scenario import CalendarSpec, Distribution, Scenario
+from .clock import OpenClock
+from .scenario import Distribution, Scenario
 from .streams import stream
 from .topology import Topology
 
@@ -36,96 +39,6 @@ __all__ = [
 ]
 
 URGENT, NORMAL = 0, 1
-_DAY = 86400.0
-_WEEK = 7 * _DAY
-
-
-class OpenClock:
-    """Maps open (working) time to wall-clock time over a horizon.
-
-    A working calendar repeats every week, so the clock keeps one week's open
-    periods and reaches any instant by arithmetic on whole weeks: memory and
-    set-up time do not depend on the horizon.
-
-    Parameters
-    ----------
-    calendar : CalendarSpec or None
-        ``None`` means always open (open time = wall time).
-    horizon : float
-        Seconds of wall-clock time covered.
-
-    Examples
-    --------
-    >>> from simulator.scenario import CalendarSpec
-    >>> clock = OpenClock(CalendarSpec(hours=((8 * 3600.0, 12 * 3600.0),)), 7 * 86400.0)
-    >>> clock.open_seconds / 3600          # 5 working days of 4 hours
-    20.0
-    >>> float(clock.to_wall(np.array([3600.0 * 5]))[0]) / 3600  # 5th open hour: Tue 09:00
-    33.0
-    >>> clock.open_before(np.array([33 * 3600.0])).tolist()    # and back
-    [18000.0]
-    """
-
-    def __init__(self, calendar: CalendarSpec | None, horizon: float):
-        self.horizon = float(horizon)
-        self._always = calendar is None
-        if calendar is None:
-            self._starts = np.array([0.0])
-            self._cumulative = np.array([0.0])
-            self._week_open = _WEEK
-            self.open_seconds = self.horizon
-            return
-        workdays = calendar.weekday_numbers
-        periods = [(day * _DAY + open_, close - open_) for day in workdays for open_, close in calendar.hours]
-        starts = np.array([start for start, _ in periods], dtype=float)
-        lengths = np.array([length for _, length in periods], dtype=float)
-        self._starts = starts  # one week's open periods: wall start within the week
-        self._cumulative = np.concatenate([[0.0], np.cumsum(lengths)[:-1]])  # open seconds of the week before each
-        self._week_open = float(lengths.sum())
-        self.open_seconds = float(self._open_before(np.array([self.horizon]))[0])
-
-    @property
-    def open_fraction(self) -> float:
-        """Share of the horizon that is open time."""
-        return self.open_seconds / self.horizon
-
-    def _open_before(self, wall: np.ndarray) -> np.ndarray:
-        """Open seconds in ``[0, wall]`` of the endless weekly calendar (no horizon)."""
-        weeks = np.floor(wall / _WEEK)
-        within = wall - weeks * _WEEK
-        index = np.maximum(np.searchsorted(self._starts, within, side="right") - 1, 0)
-        ends = np.append(self._cumulative[1:], self._week_open)
-        inside = np.clip(within - self._starts[index], 0.0, ends[index] - self._cumulative[index])
-        inside = np.where(within < self._starts[0], 0.0, self._cumulative[index] + inside)
-        return weeks * self._week_open + inside
-
-    def open_before(self, wall: np.ndarray) -> np.ndarray:
-        """Open seconds between time 0 and each wall-clock instant (the inverse of :meth:`to_wall`)."""
-        wall = np.minimum(np.asarray(wall, dtype=float), self.horizon)
-        if self._always:
-            return wall
-        return self._open_before(wall)
-
-    def open_share_after(self, wall: np.ndarray) -> np.ndarray:
-        """Share of all open time that comes after each wall-clock instant (1 at 0, 0 past the horizon)."""
-        if self.open_seconds <= 0:
-            return np.zeros(len(wall))
-        return 1.0 - self.open_before(wall) / self.open_seconds
-
-    def to_wall(self, open_time: np.ndarray) -> np.ndarray:
-        """Wall-clock seconds of the given open-time instants (``inf`` past the horizon)."""
-        open_time = np.asarray(open_time, dtype=float)
-        if self._always:
-            wall = open_time.copy()
-        else:
-            weeks = np.floor(open_time / self._week_open)
-            within = open_time - weeks * self._week_open
-            past = within >= self._week_open  # rounding: the instant opens the next week
-            weeks, within = np.where(past, weeks + 1, weeks), np.where(past, within - self._week_open, within)
-            index = np.maximum(np.searchsorted(self._cumulative, within, side="right") - 1, 0)
-            wall = weeks * _WEEK + self._starts[index] + (within - self._cumulative[index])
-        wall[open_time >= self.open_seconds] = np.inf
-        return wall
 
 
 def sampler(distribution: Distribution, rng: np.random.Generator, batch: int = 4096) -> Iterator[float]:

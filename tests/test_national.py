@@ -34,7 +34,8 @@ def test_electronic_share_is_86_5_percent(baseline):
     """86.5 % +- 0.5 pp of documents go electronically (2019 actual), from connection, classification and adoption."""
     share = baseline.summary["electronic_share"]
     assert 0.860 <= share <= 0.870, share
-    assert baseline.summary["documents"]["generated"] > 100_000  # binomial s.d. of the share < 0.11 pp
+    # nine working days (2 April 2020 is a holiday): binomial s.d. of the share < 0.11 pp
+    assert baseline.summary["documents"]["generated"] > 98_000
 
 
 def test_volume_and_recipients(baseline):

@@ -591,7 +591,7 @@ def test_scenario_error_is_a_simulator_error() -> None:
     ("text", "key", "value", "rule"),
     [
         ("[run]\nzzz = 1\n", "run.zzz", 1,
-         r"^is not a known key; known keys here: horizon, warmup, seed, replications, timeseries_interval, precision$"),
+         r"^is not a known key; known keys here: horizon, warmup, seed, replications, timeseries_interval, start, precision$"),
         ("[run]\nhorizn = \"2h\"\n", "run.horizn", "2h", r"^is not a known key; did you mean 'horizon'\?$"),
         ("[traffic]\nrecipents = \"uniform\"\n", "traffic.recipents", "uniform", r"did you mean 'recipients'\?"),
         ("[run]\nseed = -1\n", "run.seed", -1, r"^must be greater than or equal to 0$"),
