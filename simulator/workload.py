@@ -317,7 +317,8 @@ def _driver(scenario: Scenario, topology: Topology, work: WorkEstimate, what: st
     if cause == "outages":
         toggles = _outage_toggles(topology, run.horizon)
         station = topology.stations[int(np.argmax(toggles))]
-        reason = f"{work.outage_toggles:.3g} outage and failure starts and ends at {station.name} and others"
+        what = "outage and failure" if station.failures is not None else "outage"
+        reason = f"{work.outage_toggles:.3g} {what} starts and ends at {station.name} and others"
         if station.failures is not None and (not station.outages or station.failures.between.mean < min(
                 w.every if w.every is not None else math.inf for w in station.outages)):
             return (f"{_station_key(scenario, station.node)}.failures.between",
