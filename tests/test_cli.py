@@ -299,6 +299,21 @@ def test_capacity_output_folder_is_checked_first_and_written_whole(tmp_path: Pat
     assert 2 == len(_capacity_json(out)["evaluations"])
 
 
+def test_capacity_default_folder_keeps_a_vietnamese_name(tmp_path: Path, capsys, monkeypatch):
+    """Without -o the folder is results/<scenario name>-capacity, made a safe name with its diacritics kept."""
+    scenario = tmp_path / "s.toml"
+    text = SWEEP_TEXT.replace('horizon = "2000s"', 'horizon = "20000s"')
+    scenario.write_text('name = "Bộ Tài chính / thử"\n' + text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert 0 == main(["capacity", str(scenario), "--target", "utilization <= 0.6", "--replications", "2", "--jobs", "1",
+                      "--max-evaluations", "1"])
+    folder = tmp_path / "results" / "Bộ Tài chính - thử-capacity"
+    assert f"Results written to {Path('results') / folder.name}/" in capsys.readouterr().out
+    raw = (folder / "capacity.json").read_text(encoding="utf-8")
+    assert '"scenario": "Bộ Tài chính / thử"' in raw
+    assert load_scenario(folder / "scenario.toml").name == "Bộ Tài chính / thử"
+
+
 def test_capacity_help_names_the_default_station_and_budget(capsys):
     """--help says utilisation means the busiest station unless --station, and gives the real default budget."""
     from simulator.capacity import DEFAULT_MAX_EVALUATIONS
