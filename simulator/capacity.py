@@ -643,7 +643,7 @@ class _Search:
         toward_failure = reason == "all_met" and self.up or reason == "none_met" and not self.up
         extreme = max(values) if toward_failure else min(values)
         floor = " (an integer key is searched down to 1)" if self.integer and extreme == 1 and not toward_failure else ""
-        return f"{REASONS[reason]}, {'up' if toward_failure else 'down'} to {extreme:g}{floor}"
+        return f"{REASONS[reason]}, {'up' if toward_failure else 'down'} to {extreme:.4g}{floor}"
 
 
 def _simulated_evaluation(scenario: Scenario, path: str, target: Target, integer: bool, replications: int,

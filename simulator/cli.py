@@ -517,6 +517,9 @@ def _capacity_target(args: argparse.Namespace, scenario: Scenario) -> Any:
         raise ScenarioError.single(args.scenario, "--tolerance", args.tolerance, "must be between 0 and 1")
     if args.max_evaluations < 1:
         raise ScenarioError.single(args.scenario, "--max-evaluations", args.max_evaluations, "must be a positive integer")
+    if args.start is not None and not 0 < args.start < math.inf:
+        raise ScenarioError.single(args.scenario, "--start", args.start, "must be a positive number (the search doubles "
+                                   "or halves from it)")
     if args.station is not None:
         try:
             target = target.at(args.station)

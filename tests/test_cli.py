@@ -223,6 +223,8 @@ def test_capacity_station_restricts_the_target(tmp_path: Path, capsys):
     (["--max-evaluations", "0"], ["--max-evaluations = 0", "must be a positive integer"]),
     (["--max-evaluations", "-3"], ["--max-evaluations = -3", "must be a positive integer"]),
     (["--tolerance", "1.5"], ["--tolerance = 1.5", "between 0 and 1"]),
+    (["--start", "0"], ["--start = 0.0", "must be a positive number"]),
+    (["--start", "nan"], ["--start = nan", "must be a positive number"]),
     (["--target", "utilization <= lots"], ["--target = 'utilization <= lots'", "'lots' is not a number"]),
     (["--target", "latency_p95 <= 4 hours"], ["--target = 'latency_p95 <= 4 hours'", "is not a target"]),
     (["--target", "latency_p95 <= 4hours"], ["--target = 'latency_p95 <= 4hours'", "unknown duration unit 'hours'"]),
