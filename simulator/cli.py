@@ -544,8 +544,9 @@ def _capacity_advice(result: Any) -> str:
     if result.reason == "budget":
         return f"; raise --max-evaluations (now {result.max_evaluations}) to narrow it further"
     if result.reason in ("none_met", "all_met") and exhausted:
-        return (f"; raise --max-evaluations (now {result.max_evaluations}) to search further, or give --start "
-                "beyond the last value tried")
+        higher = (result.reason == "all_met") == (result.direction == "largest")  # where the answer lies
+        return (f"; raise --max-evaluations (now {result.max_evaluations}) to search further, or give a "
+                f"{'higher' if higher else 'lower'} --start")
     return ""
 
 

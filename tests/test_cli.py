@@ -255,7 +255,10 @@ def test_capacity_max_evaluations_not_an_integer_is_a_usage_error(tmp_path: Path
     (["--max-evaluations", "2"], "(the evaluations ran out before the bracket narrowed to the tolerance (0.02) after 2 "
                                  "evaluations; raise --max-evaluations (now 2) to narrow it further)"),
     (["--max-evaluations", "2", "--start", "0.1"], "(every value tried met the target, up to 0.2; raise --max-evaluations "
-                                                   "(now 2) to search further, or give --start beyond the last value tried)"),
+                                                   "(now 2) to search further, or give a higher --start)"),
+    (["--max-evaluations", "2", "--start", "8"], "No value of traffic.multiplier met utilization <= 0.6 (busiest station) "
+                                                 "(no value tried met the target, down to 4; raise --max-evaluations "
+                                                 "(now 2) to search further, or give a lower --start)."),
 ])
 def test_capacity_advises_options_that_exist(tmp_path: Path, capsys, arguments: list[str], advice: str):
     """A search stopped short says why and advises --max-evaluations or --start, both real options."""
