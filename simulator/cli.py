@@ -407,7 +407,9 @@ class _Bar:
 
 
 def _output(args: argparse.Namespace, name: str, kind: Literal["run", "sweep", "capacity"]) -> Path:
-    """The result folder of ``run``, ``sweep`` or ``capacity``: ``-o``, else ``results/<name>[-sweep|-capacity]`` made a safe folder name.
+    """The result folder of ``run``, ``sweep`` or ``capacity``: ``-o``, else ``results/<name>[-sweep|-capacity]``.
+
+    The default is made a safe folder name (:func:`~simulator.folders.safe_name`).
 
     It is checked before anything runs (a file, or a non-empty folder that is
     not an earlier result, is refused) and the temporary folders a killed
@@ -563,7 +565,8 @@ def _capacity_answer(result: Any) -> str:
     line = (f"{which} {result.path} meeting {target}{busiest}: {result.format_value(result.best)} "
             f"({target.metric} {target.format(answer.mean)}, 95% CI {target.format(answer.low)} .. {target.format(answer.high)})")
     if result.limit is not None:
-        line += f"; the answer lies between {result.format_value(result.best)} and {result.format_value(result.limit)}, which did not meet it"
+        line += (f"; the answer lies between {result.format_value(result.best)} and "
+                 f"{result.format_value(result.limit)}, which did not meet it")
     if result.note:
         line += f" ({result.note}{_capacity_advice(result)})"
     return line
