@@ -61,7 +61,7 @@ from .workload import Limits, WorkloadError
 
 __all__ = ["Target", "parse_target", "Evaluation", "Bracket", "CapacityResult", "search", "initial_bracket",
            "check_station", "parameter_unit", "METRICS", "STATION_METRICS", "OVERLOAD_FAILS", "SPREAD",
-           "DEFAULT_MAX_EVALUATIONS"]
+           "DEFAULT_MAX_EVALUATIONS", "FREE_EVALUATIONS"]
 
 #: Target metrics: name -> (summary path, kind of value). Station figures are read from the summary's
 #: station list instead (see :data:`STATION_METRICS`); their path names the busiest station's figure.
@@ -95,6 +95,9 @@ SATURATION_GUIDED = frozenset({"latency_p50", "latency_p95", "latency_p99", "dro
 SPREAD: dict[str, tuple[float, float]] = {"largest": (0.5, 1.2), "smallest": (1 / 1.2, 2.0)}
 #: Simulated evaluations a search makes at most, unless told otherwise.
 DEFAULT_MAX_EVALUATIONS = 14
+#: Values an analytically unstable network fails without being simulated cost nothing: a search evaluates
+#: up to this many of them besides its simulated ones.
+FREE_EVALUATIONS = 10
 #: Analytic evaluations (a fraction of a second each) to find the predicted value, and their precision.
 ANALYTIC_EVALUATIONS = 40
 ANALYTIC_TOLERANCE = 1e-3
@@ -333,7 +336,9 @@ class CapacityResult:
     them; ``evaluations`` every run made, in order; ``bracket`` where the
     search started; ``reason`` why it stopped (a key of :data:`REASONS`),
     ``note`` the same in words with the values concerned (empty when the
-    bracket narrowed to the tolerance).
+    bracket narrowed to the tolerance); ``exhausted`` whether it stopped
+    because the evaluations ran out (``max_evaluations`` simulated, or
+    :data:`FREE_EVALUATIONS` more not simulated).
     """
 
     path: str
@@ -351,6 +356,7 @@ class CapacityResult:
     seed: int | None = None
     tolerance: float = 0.02
     max_evaluations: int = DEFAULT_MAX_EVALUATIONS
+    exhausted: bool = False
     scenario: Scenario | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -379,6 +385,7 @@ class CapacityResult:
                 "limit": self.limit, "figure": answer.to_dict(self.target)},
             "reason": self.reason,
             "note": self.note,
+            "exhausted": self.exhausted,
             "bracket": None if self.bracket is None else self.bracket.to_dict(),
             "evaluations": [e.to_dict(self.target) for e in self.evaluations],
             "settings": {"replications": self.replications, "seed": self.seed, "tolerance": self.tolerance,
@@ -509,13 +516,14 @@ class _Search:
     """
 
     def __init__(self, evaluate: Callable[[float], Evaluation], target: Target, direction: Direction,
-                 integer: bool, tolerance: float, max_evaluations: int):
+                 integer: bool, tolerance: float, max_evaluations: int, free: int = 0):
         self.evaluate = evaluate
         self.target = target
         self.up = direction == "largest"
         self.integer = integer
         self.tolerance = tolerance
         self.max_evaluations = max_evaluations
+        self.free = free
         self.evaluations: list[Evaluation] = []
         self.ok: Evaluation | None = None
         self.bad: Evaluation | None = None
@@ -536,8 +544,13 @@ class _Search:
             self.bad = evaluation
         return evaluation
 
-    def _budget(self) -> bool:
-        return len(self.evaluations) < self.max_evaluations
+    def simulated(self) -> int:
+        """Evaluations that were simulated."""
+        return sum(e.simulated for e in self.evaluations)
+
+    def budget(self) -> bool:
+        """Whether another evaluation may be made: ``max_evaluations`` simulated, ``free`` more that were not."""
+        return self.simulated() < self.max_evaluations and len(self.evaluations) < self.max_evaluations + self.free
 
     def _tried(self, value: float) -> bool:
         return any(e.value == value for e in self.evaluations)
@@ -548,11 +561,11 @@ class _Search:
         """Try the end expected to meet the target, then (if it does) the other; widen until they bracket it."""
         first, second = (low, high) if self.up else (high, low)
         for value in dict.fromkeys([self._settle(first), self._settle(second)]):
-            if not self._budget():
+            if not self.budget():
                 return
             if self._try(value).verdict != "meets":
                 break  # monotone: the other end does not meet it either
-        while (self.ok is None or self.bad is None) and self._budget():
+        while (self.ok is None or self.bad is None) and self.budget():
             value = self._settle(self._widened())
             if self._tried(value):
                 return  # an integer key at its smallest value
@@ -568,7 +581,7 @@ class _Search:
 
     def narrow(self) -> None:
         """Narrow a bracket to the tolerance (integers: to neighbours) within the budget."""
-        while self.ok is not None and self.bad is not None and not self.narrow_enough() and self._budget():
+        while self.ok is not None and self.bad is not None and not self.narrow_enough() and self.budget():
             width = abs(self.bad.value - self.ok.value)
             point, interpolated = self._next_point()
             if point is None:
@@ -639,7 +652,7 @@ class _Search:
         if reason == "converged":
             return ""
         if reason == "budget":
-            return f"{REASONS[reason]} ({self.tolerance:g}) after {len(values)} evaluations"
+            return f"{REASONS[reason]} ({self.tolerance:g}) after {self.simulated()} simulated evaluations"
         toward_failure = reason == "all_met" and self.up or reason == "none_met" and not self.up
         extreme = max(values) if toward_failure else min(values)
         floor = " (an integer key is searched down to 1)" if self.integer and extreme == 1 and not toward_failure else ""
@@ -784,7 +797,8 @@ def search(scenario: Scenario, path: str, target: Target, *, direction: Directio
     tolerance : float
         Relative width at which narrowing stops (integers stop at one step).
     max_evaluations : int
-        Simulated evaluations at most.
+        Simulated evaluations at most (values not simulated because their
+        network is unstable cost nothing: :data:`FREE_EVALUATIONS` more).
     progress : callable, optional
         Called with each :class:`Evaluation`.
     limits : Limits, optional
@@ -822,10 +836,11 @@ def search(scenario: Scenario, path: str, target: Target, *, direction: Directio
             progress(evaluation)
         return evaluation
 
-    engine = _Search(evaluate, target, direction, integer, tolerance, max_evaluations)
+    engine = _Search(evaluate, target, direction, integer, tolerance, max_evaluations, FREE_EVALUATIONS)
     engine.bracket(bracket.low, bracket.high)
     engine.narrow()
     return CapacityResult(
         path, target, direction, engine.ok.value if engine.ok else None, engine.bad.value if engine.bad else None,
         tuple(engine.evaluations), engine.note(), engine.reason(), bracket, parameter_unit(path), scenario.name,
-        replications, scenario.run.seed if seed is None else seed, tolerance, max_evaluations, scenario)
+        replications, scenario.run.seed if seed is None else seed, tolerance, max_evaluations, not engine.budget(),
+        scenario)

@@ -542,10 +542,9 @@ def _capacity_evaluation(args: argparse.Namespace, target: Any, evaluation: Any)
 
 def _capacity_advice(result: Any) -> str:
     """What to do when the search stopped short, naming options that exist."""
-    exhausted = len(result.evaluations) >= result.max_evaluations
     if result.reason == "budget":
         return f"; raise --max-evaluations (now {result.max_evaluations}) to narrow it further"
-    if result.reason in ("none_met", "all_met") and exhausted:
+    if result.reason in ("none_met", "all_met") and result.exhausted:
         higher = (result.reason == "all_met") == (result.direction == "largest")  # where the answer lies
         return (f"; raise --max-evaluations (now {result.max_evaluations}) to search further, or give a "
                 f"{'higher' if higher else 'lower'} --start")
