@@ -7,29 +7,64 @@ numbers) and classifies the value from the 95 % confidence interval of the
 figure: it *meets* the target only if the whole interval is on the right side
 (a conservative reading), *fails* if the whole interval is on the wrong side,
 and is *uncertain* otherwise (treated as not meeting it). The search assumes
-the figure is monotone in the parameter. It brackets by doubling or halving
-from the scenario's current value, then bisects until the bracket is narrower
-than the tolerance (or one step, for an integer parameter).
+the figure is monotone in the parameter.
+
+Where to look first comes from the analytic prediction
+(:mod:`simulator.analytic`), which costs a fraction of a second per value:
+
+* a target the analytic module predicts (``utilization``,
+  ``peak_utilization``, ``mean_queue``, ``latency_mean``): the value at
+  which the predicted figure reaches the bound;
+* another load figure (``latency_p50|p95|p99``, ``dropped_share``,
+  ``same_day_share``): the value at which the bottleneck's open-hours
+  utilisation reaches 1 (saturation);
+* otherwise, or with ``start``: the scenario's value (or ``start``).
+
+The search tries :data:`SPREAD` times the predicted value on either side (for
+the largest value ``[0.5, 1.2]`` of it: the conservative reading puts the
+answer below the prediction more often than above), widens by doubling or
+halving while the two do not bracket the answer, then narrows the bracket to
+the tolerance (or one step, for an integer parameter). Narrowing interpolates
+the decisive edge of the interval between the bracket's ends and tries a point
+just past the interpolated crossing, so that a figure linear in the parameter
+(utilisation in the traffic multiplier) closes the bracket in two steps; when
+an interpolated step does not halve the bracket, the next one bisects.
+
+The answer is a :class:`CapacityResult`: the target, the bracket the search
+started from, every evaluation with its 95 % interval, and the answer with the
+bracket it lies in; :meth:`CapacityResult.save` writes it as
+``capacity.json`` in a result folder.
 """
 from __future__ import annotations
 
+import difflib
+import json
 import math
 import re
-from dataclasses import dataclass
+import shutil
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Callable, Literal
 
 import numpy as np
 
-from .errors import ScenarioError
+from . import __version__
+from .analytic import Prediction, predict
+from .errors import ExperimentError, ScenarioError
 from .experiment import figure, run
+from .folders import check_output, clean_stale, make_folder, publish, temporary_path, write_text
 from .results import confidence_interval
-from .scenario import Scenario, apply_parameters
-from .units import parse_duration
+from .scenario import Scenario, apply_parameters, dump_scenario
+from .topology import Topology, build_topology
+from .units import DURATION_UNITS, duration_unit, format_duration_in, parse_duration
 from .workload import Limits, WorkloadError
 
-__all__ = ["Target", "parse_target", "Evaluation", "CapacityResult", "search", "METRICS"]
+__all__ = ["Target", "parse_target", "Evaluation", "Bracket", "CapacityResult", "search", "initial_bracket",
+           "check_station", "parameter_unit", "METRICS", "STATION_METRICS", "OVERLOAD_FAILS", "SPREAD",
+           "DEFAULT_MAX_EVALUATIONS", "FREE_EVALUATIONS"]
 
-#: Target metrics: name -> (summary path, kind of value).
+#: Target metrics: name -> (summary path, kind of value). Station figures are read from the summary's
+#: station list instead (see :data:`STATION_METRICS`); their path names the busiest station's figure.
 METRICS: dict[str, tuple[str, str]] = {
     "latency_mean": ("latency_seconds.mean", "duration"),
     "latency_p50": ("latency_seconds.p50", "duration"),
@@ -37,27 +72,116 @@ METRICS: dict[str, tuple[str, str]] = {
     "latency_p99": ("latency_seconds.p99", "duration"),
     "utilization": ("bottleneck.utilization", "number"),
     "peak_utilization": ("peak_bottleneck.utilization", "number"),
+    "mean_queue": ("stations[*].mean_queue", "number"),
     "electronic_share": ("electronic_share", "number"),
     "throughput_per_day": ("throughput_per_day", "number"),
     "dropped_share": ("dropped_share", "number"),
     "same_day_share": ("same_day_share", "number"),
 }
+#: Figures of one station: metric -> field of a station in the summary. Without a station, the largest
+#: over the stations of each replication (the busiest station: for utilisation, the bottleneck).
+STATION_METRICS: dict[str, str] = {"utilization": "utilization", "peak_utilization": "peak_utilization",
+                                   "mean_queue": "mean_queue"}
 #: Targets an analytically unstable network fails without simulating (overload only raises them).
 OVERLOAD_FAILS = frozenset({"latency_mean", "latency_p50", "latency_p95", "latency_p99", "utilization",
-                            "peak_utilization", "dropped_share"})
+                            "peak_utilization", "mean_queue", "dropped_share"})
+#: Figures the analytic module predicts (:func:`analytic_value`): the search starts around their crossing.
+ANALYTIC_METRICS = frozenset({"utilization", "peak_utilization", "mean_queue", "latency_mean"})
+#: Load figures without an analytic prediction: the search starts around the analytic saturation instead.
+SATURATION_GUIDED = frozenset({"latency_p50", "latency_p95", "latency_p99", "dropped_share", "same_day_share"})
+#: Where the search starts around a predicted value v: (low, high) factors of v, for the largest and the
+#: smallest value (mirrored: the conservative reading errs below the prediction for the largest, above it
+#: for the smallest).
+SPREAD: dict[str, tuple[float, float]] = {"largest": (0.5, 1.2), "smallest": (1 / 1.2, 2.0)}
+#: Simulated evaluations a search makes at most, unless told otherwise.
+DEFAULT_MAX_EVALUATIONS = 14
+#: Values an analytically unstable network fails without being simulated cost nothing: a search evaluates
+#: up to this many of them besides its simulated ones.
+FREE_EVALUATIONS = 10
+#: Analytic evaluations (a fraction of a second each) to find the predicted value, and their precision.
+ANALYTIC_EVALUATIONS = 40
+ANALYTIC_TOLERANCE = 1e-3
+#: Figures that grow like 1 / (1 - utilisation) near saturation (M/M/1: W = 1 / (mu - lambda)): narrowing
+#: interpolates their reciprocal, which is linear in the load for M/M/1 and close to it for networks.
+RECIPROCAL_METRICS = frozenset({"latency_mean", "latency_p50", "latency_p95", "latency_p99", "mean_queue"})
+#: An interpolated step aims this share of the tolerance past the interpolated crossing.
+STRADDLE = 0.4
 _TARGET = re.compile(r"^\s*([a-z_0-9]+)\s*(<=|>=)\s*(\S+)\s*$")
+
+Direction = Literal["largest", "smallest"]
+Verdict = Literal["meets", "fails", "uncertain"]
+Reason = Literal["converged", "budget", "none_met", "all_met"]
+
+
+# --------------------------------------------------------------------------- targets
 
 
 @dataclass(frozen=True)
 class Target:
-    """A figure, a comparison and a bound (seconds for latencies)."""
+    """A figure, a comparison and a bound.
+
+    Attributes
+    ----------
+    metric : str
+        A key of :data:`METRICS`.
+    operator : {"<=", ">="}
+    bound : float
+        In SI units (seconds for latencies).
+    unit : str
+        The unit the bound was written in (``"h"`` for ``4h``; ``"s"`` for a
+        latency given as a bare number); ``""`` for figures without a unit.
+        Reports state the figure in it.
+    station : str, optional
+        The station a station figure (:data:`STATION_METRICS`) is read at;
+        ``None``: the busiest station of each replication.
+    """
 
     metric: str
     operator: Literal["<=", ">="]
     bound: float
+    unit: str = ""
+    station: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.metric} {self.operator} {self.bound:g}"
+        if self.unit:
+            bound = f"{self.in_unit(self.bound):g}{self.unit}"
+        else:
+            bound = f"{self.bound:g}"
+        return f"{self.metric} {self.operator} {bound}" + (f" at {self.station}" if self.station else "")
+
+    def in_unit(self, value: float) -> float:
+        """A figure (SI) in the target's unit."""
+        return value / DURATION_UNITS[self.unit] if self.unit else value
+
+    def format(self, value: float) -> str:
+        """A figure (SI) as text in the target's unit: ``'4.2 h'``, ``'0.7834'``."""
+        if self.unit:
+            return format_duration_in(value, self.unit)
+        return f"{value:.4g}"
+
+    def meets(self, value: float) -> bool:
+        """Whether a value of the figure is on the right side of the bound."""
+        return value <= self.bound if self.operator == "<=" else value >= self.bound
+
+    def at(self, station: str | None) -> Target:
+        """The same target read at one station.
+
+        Raises
+        ------
+        ValueError
+            If the metric is not a station figure.
+        """
+        if station is not None and self.metric not in STATION_METRICS:
+            raise ValueError(f"applies only to a station figure ({', '.join(STATION_METRICS)}), "
+                             f"not to {self.metric}")
+        return replace(self, station=station)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The target for ``capacity.json``: the bound in the target's unit, named."""
+        return {"text": str(self), "metric": self.metric, "operator": self.operator,
+                "bound": self.in_unit(self.bound), "unit": self.unit, "station": self.station,
+                "station_rule": (None if self.metric not in STATION_METRICS else
+                                 "the given station" if self.station else "the busiest station of each replication")}
 
 
 def parse_target(text: str) -> Target:
@@ -71,7 +195,9 @@ def parse_target(text: str) -> Target:
     Examples
     --------
     >>> parse_target("latency_p95 <= 4h")
-    Target(metric='latency_p95', operator='<=', bound=14400.0)
+    Target(metric='latency_p95', operator='<=', bound=14400.0, unit='h', station=None)
+    >>> str(parse_target("utilization<=0.8"))
+    'utilization <= 0.8'
     """
     match = _TARGET.match(text)
     if not match:
@@ -79,19 +205,126 @@ def parse_target(text: str) -> Target:
     metric, operator, value = match.groups()
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
-    bound = parse_duration(value) if METRICS[metric][1] == "duration" else float(value)
+    if METRICS[metric][1] == "duration":
+        return Target(metric, operator, parse_duration(value), duration_unit(value))  # type: ignore[arg-type]
+    try:
+        bound = float(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number for {metric}") from None
+    if not math.isfinite(bound):
+        raise ValueError(f"the bound of {metric} must be a finite number, not {value!r}")
     return Target(metric, operator, bound)  # type: ignore[arg-type]
+
+
+def _nearest(name: str, candidates: list[str], count: int = 3) -> list[str]:
+    """The ``count`` candidates most like ``name`` (an id with or without its ``kind:`` prefix)."""
+    def likeness(candidate: str) -> float:
+        tail = candidate.split(":", 1)[-1]
+        return max(difflib.SequenceMatcher(None, name, candidate).ratio(), difflib.SequenceMatcher(None, name, tail).ratio())
+
+    return sorted(candidates, key=lambda candidate: (-likeness(candidate), candidate))[:count]
+
+
+def check_station(scenario: Scenario, station: str, option: str = "--station") -> None:
+    """Refuse a station id the scenario does not model.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the id and the nearest valid ids (``hub``, ``platform:<id>``,
+        ``agency:<id>``, as in ``stations.csv``).
+    """
+    ids = list(build_topology(scenario).station_index)
+    if station in ids:
+        return
+    nearest = ", ".join(_nearest(station, ids))
+    raise ScenarioError.single(scenario.source, option, station,
+                               f"is not a station of this scenario; nearest ids: {nearest} "
+                               "(ids as in stations.csv: hub, platform:<agency id>, agency:<agency id>)")
+
+
+def parameter_unit(path: str) -> str:
+    """The unit a searched value is stated in: ``x`` for the traffic multiplier, ``servers``, else none.
+
+    Examples
+    --------
+    >>> parameter_unit("traffic.multiplier"), parameter_unit("network.hub.servers"), parameter_unit("kinds.a.weight")
+    ('x', 'servers', '')
+    """
+    last = path.rsplit(".", 1)[-1]
+    return {"multiplier": "x", "servers": "servers"}.get(last, "")
+
+
+# --------------------------------------------------------------------------- results
+
+
+def _finite(value: float | None) -> float | None:
+    """JSON-safe: a non-finite figure becomes ``None``."""
+    return float(value) if value is not None and math.isfinite(value) else None
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """One evaluated parameter value."""
+    """One evaluated parameter value.
+
+    ``mean``, ``low`` and ``high`` are the figure's mean over replications and
+    its 95 % interval, in SI units; ``simulated`` is false for a value not
+    simulated because its network is analytically unstable (figures ``inf``).
+    """
 
     value: float
     mean: float
     low: float
     high: float
-    verdict: Literal["meets", "fails", "uncertain"]
+    verdict: Verdict
+    simulated: bool = True
+
+    def to_dict(self, target: Target) -> dict[str, Any]:
+        """The evaluation for ``capacity.json``, its figures in ``target``'s unit (``None`` when not finite)."""
+        return {"value": self.value, "verdict": self.verdict, "simulated": self.simulated,
+                "mean": _finite(target.in_unit(self.mean)),
+                "ci95": [_finite(target.in_unit(self.low)), _finite(target.in_unit(self.high))],
+                "unit": target.unit}
+
+
+@dataclass(frozen=True)
+class Bracket:
+    """Where a search starts: the two values tried first, and why.
+
+    Attributes
+    ----------
+    low, high : float
+        The values (``low <= high``; equal when the search starts from one
+        value and widens by doubling or halving).
+    source : {"analytic", "saturation", "start", "scenario"}
+        The analytic prediction of the target's figure, the analytic
+        saturation of the bottleneck, ``start`` as given, or the scenario's
+        value.
+    basis : str
+        One sentence saying where the bracket comes from.
+    predicted : float, optional
+        The predicted value the bracket is spread around.
+    """
+
+    low: float
+    high: float
+    source: Literal["analytic", "saturation", "start", "scenario"]
+    basis: str
+    predicted: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The bracket for ``capacity.json``."""
+        return {"low": self.low, "high": self.high, "source": self.source, "basis": self.basis,
+                "predicted": _finite(self.predicted)}
+
+
+#: Why a search stopped, in words.
+REASONS: dict[str, str] = {
+    "converged": "the bracket narrowed to the tolerance",
+    "budget": "the evaluations ran out before the bracket narrowed to the tolerance",
+    "none_met": "no value tried met the target",
+    "all_met": "every value tried met the target",
+}
 
 
 @dataclass(frozen=True)
@@ -100,23 +333,151 @@ class CapacityResult:
 
     ``best`` is the extreme value that met the target (``None`` if none
     did); ``limit`` the nearest value that did not, so the answer lies between
-    them; ``evaluations`` every run made, in order.
+    them; ``evaluations`` every run made, in order; ``bracket`` where the
+    search started; ``reason`` why it stopped (a key of :data:`REASONS`),
+    ``note`` the same in words with the values concerned (empty when the
+    bracket narrowed to the tolerance); ``exhausted`` whether it stopped
+    because the evaluations ran out (``max_evaluations`` simulated, or
+    :data:`FREE_EVALUATIONS` more not simulated).
     """
 
     path: str
     target: Target
-    direction: str
+    direction: Direction
     best: float | None
     limit: float | None
     evaluations: tuple[Evaluation, ...]
     note: str = ""
+    reason: Reason = "converged"
+    bracket: Bracket | None = None
+    unit: str = ""
+    scenario_name: str = ""
+    replications: int = 3
+    seed: int | None = None
+    tolerance: float = 0.02
+    max_evaluations: int = DEFAULT_MAX_EVALUATIONS
+    exhausted: bool = False
+    scenario: Scenario | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def answer(self) -> Evaluation | None:
+        """The evaluation of ``best`` (``None`` when no value met the target)."""
+        return next((e for e in reversed(self.evaluations) if e.value == self.best), None) if self.best is not None else None
+
+    def format_value(self, value: float) -> str:
+        """A parameter value with its unit: ``'10.26x'``, ``'3 servers'``, ``'0.25'``."""
+        if self.unit == "x":
+            return f"{value:.4g}x"
+        return f"{value:.4g}" + (f" {self.unit}" if self.unit else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything ``capacity.json`` holds, JSON-ready (figures in the target's unit, ``None`` when not finite)."""
+        answer = self.answer
+        return {
+            "scenario": self.scenario_name,
+            "version": __version__,
+            "parameter": {"path": self.path, "unit": self.unit},
+            "direction": self.direction,
+            "target": self.target.to_dict(),
+            "answer": None if answer is None else {
+                "value": self.best, "unit": self.unit,
+                "interval": None if self.limit is None else sorted([self.best, self.limit]),
+                "limit": self.limit, "figure": answer.to_dict(self.target)},
+            "reason": self.reason,
+            "note": self.note,
+            "exhausted": self.exhausted,
+            "bracket": None if self.bracket is None else self.bracket.to_dict(),
+            "evaluations": [e.to_dict(self.target) for e in self.evaluations],
+            "settings": {"replications": self.replications, "seed": self.seed, "tolerance": self.tolerance,
+                         "max_evaluations": self.max_evaluations, "confidence": 0.95},
+        }
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the result folder atomically and return its path.
+
+        ``capacity.json`` (:meth:`to_dict`) and, when the result holds it,
+        ``scenario.toml`` (the scenario searched, overrides applied) are
+        written into a hidden temporary sibling folder, which then replaces
+        ``folder`` (an earlier capacity result) by renames: a kill leaves the
+        earlier folder or the new one, never half of one.
+
+        Raises
+        ------
+        ExperimentError
+            If ``folder`` is a file, or a non-empty folder holding no earlier
+            capacity result; nothing is written.
+        OSError
+            If writing fails (a full disk); the temporary folder is removed.
+        """
+        target = Path(folder)
+        check_output(target, "capacity", option="result folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clean_stale(target.parent, target.name)
+        temporary = make_folder(temporary_path(target))
+        try:
+            write_text(temporary / "capacity.json", json.dumps(self.to_dict(), indent=2, ensure_ascii=False,
+                                                               allow_nan=False) + "\n")
+            if self.scenario is not None:
+                write_text(temporary / "scenario.toml", dump_scenario(self.scenario))
+            publish(temporary, target)
+        except BaseException:
+            shutil.rmtree(temporary, ignore_errors=True)
+            raise
+        return target
 
 
-def _value(summary: dict[str, Any], metric: str) -> float:
-    if metric == "dropped_share":
+# --------------------------------------------------------------------------- figures
+
+
+def _station_value(stations: list[dict[str, Any]], name: str, station: str | None) -> float:
+    """A station figure at ``station``, or the largest over the stations (NaN when there is none)."""
+    if station is not None:
+        value = next((s.get(name) for s in stations if s.get("id") == station), None)
+        return float(value) if isinstance(value, (int, float)) else math.nan
+    values = [float(s[name]) for s in stations if isinstance(s.get(name), (int, float)) and math.isfinite(s[name])]
+    return max(values) if values else math.nan
+
+
+def _value(summary: dict[str, Any], target: Target) -> float:
+    """The target's figure in one replication's summary (SI units)."""
+    if target.metric in STATION_METRICS:
+        return _station_value(summary["stations"], STATION_METRICS[target.metric], target.station)
+    if target.metric == "dropped_share":
         generated = summary["documents"]["electronic"]
         return summary["documents"]["dropped"] / generated if generated else math.nan
-    return figure(summary, METRICS[metric][0])
+    return figure(summary, METRICS[target.metric][0])
+
+
+def _predicted_station(prediction: Prediction, topology: Topology, station: str | None, key: Callable[[Any], float]) -> Any:
+    """The predicted station a station figure is read at: ``station``, or the one with the largest figure."""
+    if station is not None:
+        index = topology.station_index.get(station)
+        return None if index is None else prediction.stations[index]
+    return max(prediction.stations, key=key, default=None)
+
+
+def analytic_value(prediction: Prediction, topology: Topology, target: Target) -> float | None:
+    """The analytic prediction of the target's figure (SI units); ``None`` when the analytic module offers none.
+
+    ``utilization`` is the average over the horizon, ``peak_utilization`` the
+    load in open hours, ``mean_queue`` Little's :math:`\\lambda W_q`,
+    ``latency_mean`` the mean end-to-end latency of an electronic copy.
+    """
+    figures: dict[str, Callable[[Any], float]] = {
+        "utilization": lambda s: s.utilization,
+        "peak_utilization": lambda s: s.peak_utilization,
+        "mean_queue": lambda s: s.arrival_rate * s.mean_wait if s.stable else math.inf,
+    }
+    if target.metric in figures:
+        read = figures[target.metric]
+        station = _predicted_station(prediction, topology, target.station, read)
+        return None if station is None else float(read(station))
+    if target.metric == "latency_mean":
+        return float(prediction.latency_mean)
+    return None
+
+
+# --------------------------------------------------------------------------- the search
 
 
 def _current(scenario: Scenario, path: str) -> Any:
@@ -129,49 +490,178 @@ def _current(scenario: Scenario, path: str) -> Any:
     return value
 
 
-def search(scenario: Scenario, path: str, target: Target, *, direction: Literal["largest", "smallest"] = "largest",
-           start: float | None = None, replications: int = 3, seed: int | None = None, jobs: int = 1,
-           tolerance: float = 0.02, max_evaluations: int = 14,
-           progress: Callable[[Evaluation], None] | None = None, limits: Limits | None = None) -> CapacityResult:
-    """Find the largest (or smallest) value of ``path`` whose runs meet ``target``.
-
-    Parameters
-    ----------
-    scenario : Scenario
-    path : str
-        A numeric scenario key (``traffic.multiplier``, ``network.hub.servers``).
-    target : Target
-    direction : {"largest", "smallest"}
-        ``largest``: the most load that still meets the target;
-        ``smallest``: the least capacity that meets it.
-    start : float, optional
-        First value tried (default: the scenario's current value).
-    replications, seed, jobs
-        Per evaluation, as for :func:`simulator.run`.
-    tolerance : float
-        Relative width at which bisection stops (integers stop at one step).
-    max_evaluations : int
-    progress : callable, optional
-        Called with each :class:`Evaluation`.
-    limits : Limits, optional
-        What each evaluation may spend (see :func:`simulator.run`). A value
-        whose network is analytically unstable is not simulated (unless
-        ``limits.allow_unstable``): it fails a target that overload can
-        only worsen (latency, utilisation, dropped share) and stops the
-        search with the refusal otherwise.
+def _first_value(scenario: Scenario, path: str, start: float | None) -> tuple[float, bool]:
+    """The value a search starts from (the scenario's unless ``start``) and whether the key is an integer.
 
     Raises
     ------
     ScenarioError
         If ``path`` is not a numeric key of the scenario.
     """
-    current = _current(scenario, path) if start is None else start
-    if isinstance(current, bool) or not isinstance(current, (int, float)):
+    current = _current(scenario, path)
+    value = current if start is None else start
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or isinstance(current, bool) or not isinstance(
+            current, (int, float)):
         raise ScenarioError.single(scenario.source, path, current, "is not a numeric scenario key to search over")
-    integer = isinstance(current, int) and start is None or (start is not None and float(start).is_integer()
-                                                            and isinstance(_current(scenario, path), int))
-    evaluations: list[Evaluation] = []
+    integer = isinstance(current, int) and float(value).is_integer()
+    return (float(value) if value else 1.0), integer
 
+
+class _Search:
+    """Bracketing and narrowing over one monotone verdict (the engine of :func:`search` and of the analytic guess).
+
+    ``evaluate(value)`` returns an :class:`Evaluation`; values meeting the
+    target lie below the answer when ``direction`` is ``largest``, above it
+    when ``smallest``.
+    """
+
+    def __init__(self, evaluate: Callable[[float], Evaluation], target: Target, direction: Direction,
+                 integer: bool, tolerance: float, max_evaluations: int, free: int = 0):
+        self.evaluate = evaluate
+        self.target = target
+        self.up = direction == "largest"
+        self.integer = integer
+        self.tolerance = tolerance
+        self.max_evaluations = max_evaluations
+        self.free = free
+        self.evaluations: list[Evaluation] = []
+        self.ok: Evaluation | None = None
+        self.bad: Evaluation | None = None
+        self.interpolate = True
+
+    # -- bookkeeping
+
+    def _settle(self, value: float) -> float:
+        """An integer key's values are whole numbers, at least 1."""
+        return max(1.0, float(round(value))) if self.integer else value
+
+    def _try(self, value: float) -> Evaluation:
+        evaluation = self.evaluate(value)
+        self.evaluations.append(evaluation)
+        if evaluation.verdict == "meets":
+            self.ok = evaluation
+        else:
+            self.bad = evaluation
+        return evaluation
+
+    def simulated(self) -> int:
+        """Evaluations that were simulated."""
+        return sum(e.simulated for e in self.evaluations)
+
+    def budget(self) -> bool:
+        """Whether another evaluation may be made: ``max_evaluations`` simulated, ``free`` more that were not."""
+        return self.simulated() < self.max_evaluations and len(self.evaluations) < self.max_evaluations + self.free
+
+    def _tried(self, value: float) -> bool:
+        return any(e.value == value for e in self.evaluations)
+
+    # -- bracketing
+
+    def bracket(self, low: float, high: float) -> None:
+        """Try the end expected to meet the target, then (if it does) the other; widen until they bracket it."""
+        first, second = (low, high) if self.up else (high, low)
+        for value in dict.fromkeys([self._settle(first), self._settle(second)]):
+            if not self.budget():
+                return
+            if self._try(value).verdict != "meets":
+                break  # monotone: the other end does not meet it either
+        while (self.ok is None or self.bad is None) and self.budget():
+            value = self._settle(self._widened())
+            if self._tried(value):
+                return  # an integer key at its smallest value
+            self._try(value)
+
+    def _widened(self) -> float:
+        if self.ok is not None:
+            return self.ok.value * 2 if self.up else self.ok.value / 2
+        assert self.bad is not None
+        return self.bad.value / 2 if self.up else self.bad.value * 2
+
+    # -- narrowing
+
+    def narrow(self) -> None:
+        """Narrow a bracket to the tolerance (integers: to neighbours) within the budget."""
+        while self.ok is not None and self.bad is not None and not self.narrow_enough() and self.budget():
+            width = abs(self.bad.value - self.ok.value)
+            point, interpolated = self._next_point()
+            if point is None:
+                return
+            self._try(point)
+            shrunk = abs(self.bad.value - self.ok.value) <= width / 2
+            self.interpolate = not interpolated or shrunk  # a poor interpolated step: bisect next
+
+    def narrow_enough(self) -> bool:
+        assert self.ok is not None and self.bad is not None
+        gap = abs(self.bad.value - self.ok.value)
+        if self.integer:
+            return gap <= 1
+        return gap <= self.tolerance * max(abs(self.ok.value), abs(self.bad.value))
+
+    def _scaled(self, figure_value: float) -> float:
+        """A figure on the scale it is interpolated on: its reciprocal for :data:`RECIPROCAL_METRICS`
+        (an unstable value's ``inf`` becomes 0), else itself."""
+        if self.target.metric not in RECIPROCAL_METRICS:
+            return figure_value
+        return 1.0 / figure_value if figure_value > 0 else math.nan
+
+    def _edge(self, evaluation: Evaluation) -> float:
+        """The end of the interval that decides the verdict (the top for ``<=``, the bottom for ``>=``), scaled."""
+        return self._scaled(evaluation.high if self.target.operator == "<=" else evaluation.low)
+
+    def crossing(self) -> float | None:
+        """Where the decisive edge crosses the bound, interpolated linearly (on its scale) between the bracket's ends."""
+        assert self.ok is not None and self.bad is not None
+        good, poor, bound = self._edge(self.ok), self._edge(self.bad), self._scaled(self.target.bound)
+        if not all(math.isfinite(v) for v in (good, poor, bound)) or good == poor:
+            return None
+        share = (bound - good) / (poor - good)
+        return self.ok.value + share * (self.bad.value - self.ok.value) if 0 <= share <= 1 else None
+
+    def _next_point(self) -> tuple[float | None, bool]:
+        """The next value to try strictly inside the bracket, and whether it was interpolated."""
+        assert self.ok is not None and self.bad is not None
+        ok, bad = self.ok.value, self.bad.value
+        low, high = min(ok, bad), max(ok, bad)
+        crossing = self.crossing() if self.interpolate else None
+        if crossing is None:
+            point = (ok + bad) / 2
+        else:  # just past the crossing, on the side of the end farther from it: the verdict replaces that end
+            farther = bad if abs(bad - crossing) >= abs(crossing - ok) else ok
+            point = crossing + math.copysign(STRADDLE * self.tolerance * abs(crossing), farther - crossing)
+            margin = 0.02 * (high - low)
+            point = min(max(point, low + margin), high - margin)
+        if self.integer:
+            point = float(math.floor(point) if self.up else math.ceil(point))
+            point = min(max(point, low + 1), high - 1)
+            if not low < point < high:
+                return None, False
+        return point, crossing is not None
+
+    # -- outcome
+
+    def reason(self) -> Reason:
+        if self.ok is None:
+            return "none_met"
+        if self.bad is None:
+            return "all_met"
+        return "converged" if self.narrow_enough() else "budget"
+
+    def note(self) -> str:
+        values = [e.value for e in self.evaluations]
+        reason = self.reason()
+        if reason == "converged":
+            return ""
+        if reason == "budget":
+            return f"{REASONS[reason]} ({self.tolerance:g}) after {self.simulated()} simulated evaluations"
+        toward_failure = reason == "all_met" and self.up or reason == "none_met" and not self.up
+        extreme = max(values) if toward_failure else min(values)
+        floor = " (an integer key is searched down to 1)" if self.integer and extreme == 1 and not toward_failure else ""
+        return f"{REASONS[reason]}, {'up' if toward_failure else 'down'} to {extreme:.4g}{floor}"
+
+
+def _simulated_evaluation(scenario: Scenario, path: str, target: Target, integer: bool, replications: int,
+                          seed: int | None, jobs: int, limits: Limits | None) -> Callable[[float], Evaluation]:
+    """Evaluate a value by simulation: the target's figure over ``replications`` and its 95 % interval."""
     def evaluate(value: float) -> Evaluation:
         setting = int(round(value)) if integer else float(value)
         variant = apply_parameters(scenario, {path: setting}, where="--param")
@@ -180,51 +670,177 @@ def search(scenario: Scenario, path: str, target: Target, *, direction: Literal[
         except WorkloadError as refused:
             if not (refused.unstable_only and target.metric in OVERLOAD_FAILS and target.operator == "<="):
                 raise
-            mean = low = high = math.inf  # not simulated: overload can only push the figure up
-            verdict = "fails"
-        else:
-            values = [_value(s, target.metric) for s in result.replications]
-            mean = float(np.nanmean(values))
-            low, high = confidence_interval(values) if replications > 1 else (mean, mean)
-            good = (lambda v: v <= target.bound) if target.operator == "<=" else (lambda v: v >= target.bound)
-            verdict = "meets" if good(low) and good(high) else "fails" if not good(low) and not good(high) else "uncertain"
-        evaluation = Evaluation(float(setting), mean, low, high, verdict)  # type: ignore[arg-type]
-        evaluations.append(evaluation)
+            # not simulated: overload can only push the figure up
+            return Evaluation(float(setting), math.inf, math.inf, math.inf, "fails", simulated=False)
+        values = [_value(s, target) for s in result.replications]
+        mean = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
+        low, high = confidence_interval(values) if replications > 1 else (mean, mean)
+        verdict: Verdict = ("meets" if target.meets(low) and target.meets(high) else
+                            "fails" if not target.meets(low) and not target.meets(high) else "uncertain")
+        return Evaluation(float(setting), mean, low, high, verdict)
+
+    return evaluate
+
+
+def _analytic_evaluation(scenario: Scenario, path: str, target: Target, integer: bool) -> Callable[[float], Evaluation]:
+    """Evaluate a value by the analytic prediction (no interval: the figure itself)."""
+    def evaluate(value: float) -> Evaluation:
+        setting = int(round(value)) if integer else float(value)
+        variant = apply_parameters(scenario, {path: setting}, where="--param")
+        topology = build_topology(variant)
+        predicted = analytic_value(predict(variant, topology), topology, target)
+        figure_value = math.nan if predicted is None else predicted
+        return Evaluation(float(setting), figure_value, figure_value, figure_value,
+                          "meets" if target.meets(figure_value) else "fails", simulated=False)
+
+    return evaluate
+
+
+def _predicted_value(scenario: Scenario, path: str, target: Target, direction: Direction, value: float,
+                     integer: bool) -> float | None:
+    """Where the analytic figure reaches the bound, searched from ``value`` (``None`` when it is not found).
+
+    For an integer key, the extreme value whose figure meets the target; otherwise the crossing
+    interpolated in the final analytic bracket (exact for a figure linear in the key), or its middle.
+    """
+    engine = _Search(_analytic_evaluation(scenario, path, target, integer), target, direction, integer,
+                     ANALYTIC_TOLERANCE, ANALYTIC_EVALUATIONS)
+    try:
+        engine.bracket(value, value)
+        engine.narrow()
+    except ScenarioError:  # a value the scenario cannot take (or a network that cannot be built): no guess
+        return None
+    if engine.ok is None or engine.bad is None:
+        return None
+    if integer:
+        return engine.ok.value
+    crossing = engine.crossing()
+    return (engine.ok.value + engine.bad.value) / 2 if crossing is None else crossing
+
+
+def _spread(predicted: float, direction: Direction, integer: bool) -> tuple[float, float]:
+    """The two values tried first around a predicted one (:data:`SPREAD`); integers a step apart at least."""
+    below, above = SPREAD[direction]
+    low, high = predicted * below, predicted * above
+    if integer:
+        low = max(1.0, float(math.floor(low)))
+        high = max(low + 1, float(math.ceil(high)))
+    return low, high
+
+
+def initial_bracket(scenario: Scenario, path: str, target: Target, *, direction: Direction = "largest",
+                    start: float | None = None) -> Bracket:
+    """Where :func:`search` starts: around the analytic prediction when there is one.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    path : str
+        The numeric key searched.
+    target : Target
+    direction : {"largest", "smallest"}
+    start : float, optional
+        Start from this value instead (doubling or halving from it).
+
+    Returns
+    -------
+    Bracket
+
+    Raises
+    ------
+    ScenarioError
+        If ``path`` is not a numeric key of the scenario.
+    """
+    value, integer = _first_value(scenario, path, start)
+    if start is not None:
+        return Bracket(value, value, "start", f"--start {value:g}, doubling or halving from it")
+    if target.metric in ANALYTIC_METRICS:
+        predicted = _predicted_value(scenario, path, target, direction, value, integer)
+        if predicted is not None:
+            return Bracket(*_spread(predicted, direction, integer), "analytic",
+                           f"the analytic prediction of {target.metric} reaches {target.format(target.bound)} "
+                           f"at {path} = {predicted:.4g}", predicted)
+    if target.metric in SATURATION_GUIDED | OVERLOAD_FAILS:
+        saturation = Target("peak_utilization", "<=", 1.0)
+        predicted = _predicted_value(scenario, path, saturation, direction, value, integer)
+        if predicted is not None:
+            return Bracket(*_spread(predicted, direction, integer), "saturation",
+                           f"the analytic module predicts no {target.metric}; the bottleneck's open-hours "
+                           f"utilisation reaches 1 at {path} = {predicted:.4g}", predicted)
+    return Bracket(value, value, "scenario", f"no analytic prediction for {target.metric}: the scenario's value "
+                                             f"{value:g}, doubling or halving from it")
+
+
+def search(scenario: Scenario, path: str, target: Target, *, direction: Direction = "largest",
+           start: float | None = None, replications: int = 3, seed: int | None = None, jobs: int = 1,
+           tolerance: float = 0.02, max_evaluations: int = DEFAULT_MAX_EVALUATIONS,
+           progress: Callable[[Evaluation], None] | None = None, limits: Limits | None = None,
+           bracket: Bracket | None = None) -> CapacityResult:
+    """Find the largest (or smallest) value of ``path`` whose runs meet ``target``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    path : str
+        A numeric scenario key (``traffic.multiplier``, ``network.hub.servers``).
+    target : Target
+        With ``target.station`` set, a station figure is read at that station
+        (check it first with :func:`check_station`).
+    direction : {"largest", "smallest"}
+        ``largest``: the most load that still meets the target;
+        ``smallest``: the least capacity that meets it.
+    start : float, optional
+        First value tried, doubling or halving from it (default: around the
+        analytic prediction, see :func:`initial_bracket`).
+    replications, seed, jobs
+        Per evaluation, as for :func:`simulator.run`.
+    tolerance : float
+        Relative width at which narrowing stops (integers stop at one step).
+    max_evaluations : int
+        Simulated evaluations at most (values not simulated because their
+        network is unstable cost nothing: :data:`FREE_EVALUATIONS` more).
+    progress : callable, optional
+        Called with each :class:`Evaluation`.
+    limits : Limits, optional
+        What each evaluation may spend (see :func:`simulator.run`). A value
+        whose network is analytically unstable is not simulated (unless
+        ``limits.allow_unstable``): it fails a target that overload can
+        only worsen (latency, utilisation, queue, dropped share) and stops
+        the search with the refusal otherwise.
+    bracket : Bracket, optional
+        Where to start, from :func:`initial_bracket` (computed here when not
+        given).
+
+    Returns
+    -------
+    CapacityResult
+
+    Raises
+    ------
+    ScenarioError
+        If ``path`` is not a numeric key of the scenario.
+    ExperimentError
+        If ``max_evaluations`` is not a positive integer or ``tolerance`` not between 0 and 1.
+    """
+    if isinstance(max_evaluations, bool) or not isinstance(max_evaluations, int) or max_evaluations < 1:
+        raise ExperimentError(f"max_evaluations = {max_evaluations!r}: must be a positive integer")
+    if not 0 < tolerance < 1:
+        raise ExperimentError(f"tolerance = {tolerance!r}: must be between 0 and 1")
+    _, integer = _first_value(scenario, path, start)
+    bracket = initial_bracket(scenario, path, target, direction=direction, start=start) if bracket is None else bracket
+    simulate = _simulated_evaluation(scenario, path, target, integer, replications, seed, jobs, limits)
+
+    def evaluate(value: float) -> Evaluation:
+        evaluation = simulate(value)
         if progress is not None:
             progress(evaluation)
         return evaluation
 
-    up = direction == "largest"  # meeting the target lies below the limit when searching for the largest
-    value = float(current) if current else 1.0
-    first = evaluate(value)
-    ok, bad = (value, None) if first.verdict == "meets" else (None, value)
-    # bracket
-    while (ok is None or bad is None) and len(evaluations) < max_evaluations:
-        if ok is not None:
-            value = ok * 2 if up else ok / 2
-        else:
-            value = bad / 2 if up else bad * 2  # type: ignore[operator]
-        if integer:
-            value = max(1.0, float(round(value)))
-            if value in {e.value for e in evaluations}:
-                break
-        if evaluate(value).verdict == "meets":
-            ok = value
-        else:
-            bad = value
-    # bisect
-    while ok is not None and bad is not None and len(evaluations) < max_evaluations:
-        if integer and abs(bad - ok) <= 1:
-            break
-        if not integer and abs(bad - ok) <= tolerance * max(abs(ok), abs(bad)):
-            break
-        middle = (ok + bad) / 2
-        if integer:
-            middle = float(math.floor(middle) if up else math.ceil(middle))
-        if evaluate(middle).verdict == "meets":
-            ok = middle
-        else:
-            bad = middle
-    note = "" if ok is not None and bad is not None else (
-        "no value met the target" if ok is None else "every value tried met the target: raise max_evaluations or start")
-    return CapacityResult(path, target, direction, ok, bad, tuple(evaluations), note)
+    engine = _Search(evaluate, target, direction, integer, tolerance, max_evaluations, FREE_EVALUATIONS)
+    engine.bracket(bracket.low, bracket.high)
+    engine.narrow()
+    return CapacityResult(
+        path, target, direction, engine.ok.value if engine.ok else None, engine.bad.value if engine.bad else None,
+        tuple(engine.evaluations), engine.note(), engine.reason(), bracket, parameter_unit(path), scenario.name,
+        replications, scenario.run.seed if seed is None else seed, tolerance, max_evaluations, not engine.budget(),
+        scenario)

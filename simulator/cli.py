@@ -376,17 +376,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser("sweep", help="run every point of the scenario's [sweep] section, resumably")
     _run_options(sweep, "sweep folder (default: results/<scenario name>-sweep/)", "replications per point")
     capacity = commands.add_parser("capacity", help="find the largest (or smallest) parameter value that meets a target")
-    _scenario_options(capacity)
-    capacity.add_argument("--param", required=True, help="numeric scenario key, e.g. traffic.multiplier or network.hub.servers")
-    capacity.add_argument("--target", required=True, help='e.g. "latency_p95 <= 4h", "utilization <= 0.8"')
-    capacity.add_argument("--smallest", action="store_true", help="find the smallest value that meets the target")
-    capacity.add_argument("--start", type=float, help="first value to try (default: the scenario's value)")
-    capacity.add_argument("--replications", type=int, default=3, help="replications per evaluation (default 3)")
-    capacity.add_argument("--seed", type=int, help="root seed (default: run.seed of the scenario)")
-    capacity.add_argument("--jobs", type=int, default=0, help="worker processes (default 0 = one per CPU)")
-    capacity.add_argument("--tolerance", type=float, default=0.02, help="relative precision of the answer (default 0.02)")
-    capacity.add_argument("--quiet", action="store_true", help="print only the answer")
-    _limit_options(capacity)
+    _capacity_options(capacity)
     check = commands.add_parser("check", help="validate a scenario and print the analytic prediction and the work estimate")
     _scenario_options(check)
     _limit_options(check)
@@ -401,6 +391,37 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", help="the HTML file to write (default: RESULT_DIR/report.html)")
     report.add_argument("--lang", help="language of the report: vi or en (default: the scenario's language key, else en)")
     return parser
+
+
+#: Simulated evaluations of a capacity search at most, by default (simulator.capacity.DEFAULT_MAX_EVALUATIONS,
+#: repeated here so that building the parser does not import the simulation).
+_MAX_EVALUATIONS = 14
+
+
+def _capacity_options(capacity: argparse.ArgumentParser) -> None:
+    """The options of ``capacity``."""
+    _scenario_options(capacity)
+    capacity.add_argument("--param", default="traffic.multiplier",
+                          help="numeric scenario key to search over, e.g. network.hub.servers (default traffic.multiplier)")
+    capacity.add_argument("--target", required=True,
+                          help='e.g. "latency_p95 <= 4h" (the answer is printed in the unit of the bound), '
+                               '"utilization <= 0.8" (of the busiest station unless --station), "mean_queue <= 50"')
+    capacity.add_argument("--station", metavar="ID",
+                          help="read a utilization, peak_utilization or mean_queue target at this station (an id of "
+                               "stations.csv: hub, platform:<agency id>, agency:<agency id>); default: the busiest "
+                               "station of each replication, whichever it is")
+    capacity.add_argument("--smallest", action="store_true", help="find the smallest value that meets the target")
+    capacity.add_argument("--start", type=float,
+                          help="first value to try, doubling or halving from it (default: around the analytic prediction)")
+    capacity.add_argument("--replications", type=int, default=3, help="replications per evaluation (default 3)")
+    capacity.add_argument("--seed", type=int, help="root seed (default: run.seed of the scenario)")
+    capacity.add_argument("--jobs", type=int, default=0, help="worker processes (default 0 = one per CPU)")
+    capacity.add_argument("--tolerance", type=float, default=0.02, help="relative precision of the answer (default 0.02)")
+    capacity.add_argument("--max-evaluations", type=int, default=_MAX_EVALUATIONS, metavar="N",
+                          help=f"simulated evaluations at most (default {_MAX_EVALUATIONS})")
+    capacity.add_argument("-o", "--output", help="result folder for capacity.json (default: results/<scenario name>-capacity/)")
+    capacity.add_argument("--quiet", action="store_true", help="print only the answer")
+    _limit_options(capacity)
 
 
 def _check_options(args: argparse.Namespace) -> None:
@@ -438,8 +459,10 @@ class _Bar:
             self._bar.close()
 
 
-def _output(args: argparse.Namespace, name: str, kind: Literal["run", "sweep"]) -> Path:
-    """The result folder of ``run`` or ``sweep``: ``-o``, else ``results/<name>[-sweep]`` made a safe folder name.
+def _output(args: argparse.Namespace, name: str, kind: Literal["run", "sweep", "capacity"]) -> Path:
+    """The result folder of ``run``, ``sweep`` or ``capacity``: ``-o``, else ``results/<name>[-sweep|-capacity]``.
+
+    The default is made a safe folder name (:func:`~simulator.folders.safe_name`).
 
     It is checked before anything runs (a file, or a non-empty folder that is
     not an earlier result, is refused) and the temporary folders a killed
@@ -450,7 +473,8 @@ def _output(args: argparse.Namespace, name: str, kind: Literal["run", "sweep"]) 
     if args.output:
         output, option = Path(args.output), "-o"
     else:
-        output, option = Path("results") / safe_name(f"{name}-sweep" if kind == "sweep" else name), "result folder"
+        suffix = "" if kind == "run" else f"-{kind}"
+        output, option = Path("results") / safe_name(f"{name}{suffix}"), "result folder"
     check_output(output, kind, option=option)
     clean_stale(output.parent, output.name)
     return output
@@ -536,36 +560,97 @@ def _first_saturation(table: Any, parameters: list[str], threshold: float) -> st
     return "\n".join(lines)
 
 
-def _capacity(args: argparse.Namespace) -> int:
-    from .capacity import parse_target, search
+def _capacity_target(args: argparse.Namespace, scenario: Scenario) -> Any:
+    """The ``--target`` (read at ``--station``) of ``capacity``, every option checked: exit 2 on a bad one."""
+    from .capacity import check_station, parse_target
 
-    scenario = _load(args)
-    _check_options(args)
     try:
         target = parse_target(args.target)
     except ValueError as err:
         raise ScenarioError.single(args.scenario, "--target", args.target, str(err)) from None
     if not 0 < args.tolerance < 1:
         raise ScenarioError.single(args.scenario, "--tolerance", args.tolerance, "must be between 0 and 1")
+    if args.max_evaluations < 1:
+        raise ScenarioError.single(args.scenario, "--max-evaluations", args.max_evaluations, "must be a positive integer")
+    if args.start is not None and not 0 < args.start < math.inf:
+        raise ScenarioError.single(args.scenario, "--start", args.start, "must be a positive number (the search doubles "
+                                   "or halves from it)")
+    if args.station is not None:
+        try:
+            target = target.at(args.station)
+        except ValueError as err:
+            raise ScenarioError.single(args.scenario, "--station", args.station, str(err)) from None
+        check_station(scenario, args.station)
+    return target
 
-    def show(evaluation: Any) -> None:
-        if not args.quiet:
-            print(f"  {args.param} = {evaluation.value:g}: {target.metric} {evaluation.mean:.4g} "
-                  f"(95% CI {evaluation.low:.4g} .. {evaluation.high:.4g}) -> {evaluation.verdict}", flush=True)
 
-    result = search(scenario, args.param, target, direction="smallest" if args.smallest else "largest",
-                    start=args.start, replications=args.replications, seed=args.seed, jobs=args.jobs,
-                    tolerance=args.tolerance, progress=show, limits=_limits(args))
-    which = "smallest" if args.smallest else "largest"
+def _capacity_evaluation(args: argparse.Namespace, target: Any, evaluation: Any) -> str:
+    """One line per evaluation: the value, the figure and its interval in the target's unit, the verdict."""
+    if not evaluation.simulated:
+        return (f"  {args.param} = {evaluation.value:.4g}: not simulated, a station is overloaded on average "
+                f"(analytically unstable) -> {evaluation.verdict}")
+    return (f"  {args.param} = {evaluation.value:.4g}: {target.metric} {target.format(evaluation.mean)} "
+            f"(95% CI {target.format(evaluation.low)} .. {target.format(evaluation.high)}) -> {evaluation.verdict}")
+
+
+def _capacity_advice(result: Any) -> str:
+    """What to do when the search stopped short, naming options that exist."""
+    if result.reason == "budget":
+        return f"; raise --max-evaluations (now {result.max_evaluations}) to narrow it further"
+    if result.reason in ("none_met", "all_met") and result.exhausted:
+        higher = (result.reason == "all_met") == (result.direction == "largest")  # where the answer lies
+        return (f"; raise --max-evaluations (now {result.max_evaluations}) to search further, or give a "
+                f"{'higher' if higher else 'lower'} --start")
+    return ""
+
+
+def _capacity_answer(result: Any) -> str:
+    """The answer line: the value with its unit, the figure there in the target's unit, the bracket it lies in."""
+    from .capacity import STATION_METRICS
+
+    which = "smallest" if result.direction == "smallest" else "largest"
+    target = result.target
+    busiest = " (busiest station)" if target.metric in STATION_METRICS and not target.station else ""
     if result.best is None:
-        print(f"No value of {args.param} met {args.target} ({result.note}).")
-        return 0
-    answer = f"{which} {args.param} meeting {args.target}: {result.best:g}"
+        return f"No value of {result.path} met {target}{busiest} ({result.note}{_capacity_advice(result)})."
+    answer = result.answer
+    line = (f"{which} {result.path} meeting {target}{busiest}: {result.format_value(result.best)} "
+            f"({target.metric} {target.format(answer.mean)}, 95% CI {target.format(answer.low)} .. {target.format(answer.high)})")
     if result.limit is not None:
-        answer += f" (the answer lies between {result.best:g} and {result.limit:g}, which did not meet it)"
-    else:
-        answer += f" ({result.note})"
-    print(answer)
+        line += (f"; the answer lies between {result.format_value(result.best)} and "
+                 f"{result.format_value(result.limit)}, which did not meet it")
+    if result.note:
+        line += f" ({result.note}{_capacity_advice(result)})"
+    return line
+
+
+def _capacity(args: argparse.Namespace) -> int:
+    from .capacity import initial_bracket, search
+
+    scenario = _load(args)
+    _check_options(args)
+    target = _capacity_target(args, scenario)
+    limits = _limits(args)
+    output = _output(args, scenario.name, "capacity")
+    direction: Literal["largest", "smallest"] = "smallest" if args.smallest else "largest"
+    bracket = initial_bracket(scenario, args.param, target, direction=direction, start=args.start)
+    if not args.quiet:
+        span = f"{bracket.low:.4g} and {bracket.high:.4g}" if bracket.high != bracket.low else f"{bracket.low:.4g}"
+        print(f"Searching {args.param} from {span}: {bracket.basis}", flush=True)
+    result = search(scenario, args.param, target, direction=direction, start=args.start,
+                    replications=args.replications, seed=args.seed, jobs=args.jobs, tolerance=args.tolerance,
+                    max_evaluations=args.max_evaluations, limits=limits, bracket=bracket,
+                    progress=None if args.quiet else lambda e: print(_capacity_evaluation(args, target, e), flush=True))
+    print(_capacity_answer(result), flush=True)
+    try:
+        folder = result.save(output)
+    except OSError as err:
+        from .folders import describe
+
+        raise ExperimentError(f"{output}: cannot write the result folder: {describe(err)}; nothing was written "
+                              "(free the space or give another -o)") from None
+    if not args.quiet:
+        print(f"Results written to {folder}/ (capacity.json, scenario.toml)")
     return 0
 
 

@@ -32,7 +32,7 @@ from typing import Literal
 from .errors import ExperimentError
 
 __all__ = ["safe_name", "check_output", "temporary_path", "clean_stale", "make_folder", "write_text", "publish",
-           "describe", "MAX_NAME_BYTES", "RUN_MARKERS", "SWEEP_MARKERS"]
+           "describe", "MAX_NAME_BYTES", "RUN_MARKERS", "SWEEP_MARKERS", "CAPACITY_MARKERS"]
 
 #: Longest folder name made from a scenario name, in UTF-8 bytes (the file system allows 255 with the
 #: hidden temporary sibling's prefix and suffix around it).
@@ -41,6 +41,10 @@ MAX_NAME_BYTES = 160
 RUN_MARKERS = ("summary.json",)
 #: Files that mark an existing folder as an earlier ``axis-sim sweep`` folder (it may be written into).
 SWEEP_MARKERS = ("runs.sqlite", "manifest.json")
+#: Files that mark an existing folder as an earlier ``axis-sim capacity`` result (it may be replaced).
+CAPACITY_MARKERS = ("capacity.json",)
+#: The marker files of each kind of result folder.
+_MARKERS = {"run": RUN_MARKERS, "sweep": SWEEP_MARKERS, "capacity": CAPACITY_MARKERS}
 
 _UNSAFE = re.compile(r'[/\\:*?"<>|]+')
 _SPACES = re.compile(r"\s+")
@@ -84,15 +88,15 @@ def safe_name(name: str, fallback: str = "scenario") -> str:
     return text or fallback
 
 
-def check_output(path: Path, kind: Literal["run", "sweep"], option: str = "-o") -> None:
+def check_output(path: Path, kind: Literal["run", "sweep", "capacity"], option: str = "-o") -> None:
     """Refuse an output path that cannot or must not be written, before anything runs.
 
     Parameters
     ----------
     path : pathlib.Path
-        The result folder (``run``) or sweep folder (``sweep``).
-    kind : {"run", "sweep"}
-        A run folder is replaced as a whole, a sweep folder written into.
+        The result folder (``run``, ``capacity``) or sweep folder (``sweep``).
+    kind : {"run", "sweep", "capacity"}
+        A run or capacity folder is replaced as a whole, a sweep folder written into.
     option : str
         How the user gave the path, for the message.
 
@@ -111,12 +115,12 @@ def check_output(path: Path, kind: Literal["run", "sweep"], option: str = "-o") 
             break
     if not path.is_dir():
         return
-    markers = RUN_MARKERS if kind == "run" else SWEEP_MARKERS
+    markers = _MARKERS[kind]
     entries = [entry.name for entry in path.iterdir()]
     if entries and not any(marker in entries for marker in markers):
         raise ExperimentError(f"{option} {path}: the folder exists and is not an earlier {kind} result "
                               f"(no {' or '.join(markers)}); its contents would be "
-                              f"{'replaced' if kind == 'run' else 'overwritten'}: give a new or empty folder")
+                              f"{'overwritten' if kind == 'sweep' else 'replaced'}: give a new or empty folder")
 
 
 def _host() -> str:

@@ -28,6 +28,7 @@ __all__ = [
     "SIZE_UNITS",
     "BANDWIDTH_UNITS",
     "parse_duration",
+    "duration_unit",
     "parse_rate",
     "parse_size",
     "parse_bandwidth",
@@ -35,6 +36,7 @@ __all__ = [
     "parse_moment",
     "WEEKDAYS",
     "format_duration",
+    "format_duration_in",
     "format_rate",
     "format_size",
 ]
@@ -141,6 +143,35 @@ def parse_duration(value: object) -> float:
     return _parse(value, "duration", DURATION_UNITS)
 
 
+def duration_unit(value: object) -> str:
+    """The unit a duration is written in: ``"4h" -> "h"``; seconds for a bare number.
+
+    Parameters
+    ----------
+    value : str or float
+        A duration as :func:`parse_duration` accepts it.
+
+    Returns
+    -------
+    str
+        A key of :data:`DURATION_UNITS`.
+
+    Raises
+    ------
+    ValueError
+        If the value is not a duration (the message of :func:`parse_duration`).
+
+    Examples
+    --------
+    >>> duration_unit("4h"), duration_unit("2.5 min"), duration_unit("90"), duration_unit(90.0)
+    ('h', 'min', 's', 's')
+    """
+    parse_duration(value)  # the same rules and messages
+    if isinstance(value, str):
+        return _split(value, "duration", DURATION_UNITS)[1] or "s"
+    return "s"
+
+
 def parse_size(value: object) -> float:
     """Parse a size such as ``"360KB"`` or ``"2MB"`` into bytes (decimal units, KiB for binary)."""
     return _parse(value, "size", SIZE_UNITS)
@@ -234,6 +265,50 @@ def format_duration(seconds: float) -> str:
     if seconds == 0:
         return "0s"
     return _format(seconds, DURATION_UNITS)
+
+
+def format_duration_in(seconds: float, unit: str, digits: int = 3) -> str:
+    """Write seconds in a given unit for people to read: ``format_duration_in(15125, "h") -> '4.2 h'``.
+
+    Unlike :func:`format_duration`, the text is rounded (``digits``
+    significant digits, thousands separated when larger) and does not parse
+    back exactly; it is for reports that state a figure in the unit its
+    target was written in.
+
+    Parameters
+    ----------
+    seconds : float
+    unit : str
+        A key of :data:`DURATION_UNITS`.
+    digits : int
+        Significant digits.
+
+    Returns
+    -------
+    str
+        ``NUMBER UNIT``; ``inf h`` (or ``nan h``) for a value that is not finite.
+
+    Raises
+    ------
+    ValueError
+        If ``unit`` is not a duration unit.
+
+    Examples
+    --------
+    >>> format_duration_in(15125.0, "h"), format_duration_in(14400.0, "h"), format_duration_in(0.25, "s")
+    ('4.2 h', '4 h', '0.25 s')
+    >>> format_duration_in(86400.0 * 12345, "h")
+    '296,280 h'
+    """
+    if unit not in DURATION_UNITS:
+        raise ValueError(f"{unit!r} is not a duration unit; use one of {', '.join(DURATION_UNITS)}")
+    value = seconds / DURATION_UNITS[unit]
+    if not math.isfinite(value):
+        return f"{value} {unit}"
+    text = f"{value:.{digits}g}"
+    if "e" in text and abs(value) >= 1:
+        text = f"{value:,.0f}"
+    return f"{text} {unit}"
 
 
 def format_size(size_bytes: float) -> str:

@@ -130,17 +130,207 @@ def test_sweep_command_prints_the_table_and_the_first_saturation(tmp_path: Path,
     assert "0 run now, 6 reused" in capsys.readouterr().out
 
 
+def _capacity_json(folder: Path) -> dict:
+    return json.loads((folder / "capacity.json").read_text(encoding="utf-8"))
+
+
 def test_capacity_command(tmp_path: Path, capsys):
-    """capacity prints each evaluation and the answer with its bracket."""
+    """capacity prints where it starts, each evaluation and the answer with its bracket, and writes capacity.json."""
     scenario = tmp_path / "s.toml"
     scenario.write_text(SWEEP_TEXT.replace('horizon = "2000s"', 'horizon = "20000s"'), encoding="utf-8")
+    out = tmp_path / "cap"
     assert 0 == main(["capacity", str(scenario), "--param", "traffic.multiplier", "--target", "utilization <= 0.6",
-                      "--replications", "2", "--jobs", "1"])
+                      "--replications", "2", "--jobs", "1", "-o", str(out)])
     printed = capsys.readouterr().out
-    assert "largest traffic.multiplier meeting utilization <= 0.6" in printed
+    lines = printed.splitlines()
+    # hub M/M/1 at 0.3 arrivals per second, 1 s service: utilisation 0.6 at multiplier 2 exactly
+    assert lines[0].startswith("Searching traffic.multiplier from 1 and 2.4: the analytic prediction of utilization "
+                               "reaches 0.6 at traffic.multiplier = 2")
+    assert "largest traffic.multiplier meeting utilization <= 0.6 (busiest station): " in printed
     assert "-> meets" in printed and ("-> fails" in printed or "-> uncertain" in printed)
+    assert f"Results written to {out}/ (capacity.json, scenario.toml)" in printed
+    saved = _capacity_json(out)
+    evaluations = saved["evaluations"]
+    assert len(evaluations) == sum(" -> " in line for line in lines)
+    assert {"value", "verdict", "simulated", "mean", "ci95", "unit"} == set(evaluations[0])
+    bracket = saved["bracket"]
+    assert bracket["source"] == "analytic" and bracket["predicted"] == pytest.approx(2.0, rel=1e-3)
+    assert [bracket["low"], bracket["high"]] == [e["value"] for e in evaluations[:2]] == pytest.approx([1.0, 2.4], rel=1e-3)
+    answer = saved["answer"]
+    assert answer["unit"] == "x" and answer["value"] == max(e["value"] for e in evaluations if e["verdict"] == "meets")
+    assert answer["interval"] == [answer["value"], answer["limit"]] and answer["limit"] - answer["value"] <= 0.02 * answer["limit"]
+    assert answer["figure"]["ci95"][1] <= 0.6 and answer["value"] <= 2.0 * 1.02
+    assert {"metric": "utilization", "operator": "<=", "bound": 0.6, "unit": "", "station": None}.items() <= saved["target"].items()
+    assert saved["reason"] == "converged" and saved["settings"]["replications"] == 2
+    assert load_scenario(out / "scenario.toml").traffic.multiplier == 1.0
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # nothing staged left behind
     assert 2 == main(["capacity", str(scenario), "--param", "traffic.multiplier", "--target", "speed <= 1"])
     assert "--target = 'speed <= 1'" in capsys.readouterr().err
+
+
+def test_capacity_prints_a_latency_answer_in_the_unit_of_the_target(tmp_path: Path, capsys):
+    """A latency bound in minutes gives the answer and every evaluation in minutes, on screen and in capacity.json."""
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(SWEEP_TEXT.replace('horizon = "2000s"', 'horizon = "20000s"'), encoding="utf-8")
+    out = tmp_path / "cap"
+    # M/M/1, mu = 1/s: the sojourn is exponential with rate 1 - lambda, p95 = ln(20) / (1 - 0.3 m) = 15 s at m = 2.67
+    assert 0 == main(["capacity", str(scenario), "--target", "latency_p95 <= 0.25min", "--replications", "3",
+                      "--jobs", "1", "-o", str(out)])
+    printed = capsys.readouterr().out
+    answer = next(line for line in printed.splitlines() if line.startswith("largest"))
+    assert answer.startswith("largest traffic.multiplier meeting latency_p95 <= 0.25min: ")
+    assert " min, 95% CI " in answer and "e+" not in printed and "e-" not in printed
+    saved = _capacity_json(out)
+    assert {"bound": 0.25, "unit": "min"}.items() <= saved["target"].items()
+    for evaluation in saved["evaluations"]:  # figures in minutes: the verdicts read against 0.25
+        if not evaluation["simulated"]:  # analytically unstable: fails unseen, no figure
+            assert evaluation["verdict"] == "fails" and evaluation["ci95"] == [None, None]
+            continue
+        low, high = evaluation["ci95"]
+        assert evaluation["unit"] == "min"
+        assert (high <= 0.25) == (evaluation["verdict"] == "meets"), evaluation
+        assert (low > 0.25) == (evaluation["verdict"] == "fails"), evaluation
+    assert 2.3 <= saved["answer"]["value"] <= 2.67 * 1.02
+
+
+#: Six agencies at 20/h, M/M/1 gateways (their agency stations) at 0.4, an M/M/1 hub at 0.3: utilisation 0.6
+#: at multiplier 1.5 for each gateway, at 2 for the hub.
+STATIONS_TEXT = hub_spoke_text(agencies=6, gateway_mean="36s", hub_servers=1, hub_mean="9s", horizon="60h", warmup="2h")
+
+
+def test_capacity_station_restricts_the_target(tmp_path: Path, capsys):
+    """--station hub reads the hub's utilisation: the analytic start and the answer move from 1.5 to 2."""
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(STATIONS_TEXT, encoding="utf-8")
+    answers = {}
+    for station in (None, "hub"):
+        out = tmp_path / f"cap-{station}"
+        assert 0 == main(["capacity", str(scenario), "--target", "utilization <= 0.6", "--replications", "3", "--jobs", "1",
+                          "-o", str(out), "--quiet"] + (["--station", station] if station else []))
+        saved = _capacity_json(out)
+        assert saved["target"]["station"] == station
+        answers[station] = (saved["bracket"]["predicted"], saved["answer"]["value"])
+    printed = capsys.readouterr().out
+    assert "meeting utilization <= 0.6 (busiest station): " in printed and "meeting utilization <= 0.6 at hub: " in printed
+    assert answers[None][0] == pytest.approx(1.5, rel=1e-3) and answers["hub"][0] == pytest.approx(2.0, rel=1e-3)
+    assert 1.2 <= answers[None][1] <= 1.5 * 1.02 < 1.7 <= answers["hub"][1] <= 2.0 * 1.02
+
+
+@pytest.mark.parametrize("arguments, fragments", [
+    (["--station", "hubb"], ["--station = 'hubb'", "is not a station of this scenario", "nearest ids: hub,"]),
+    (["--station", "A3"], ["--station = 'A3'", "nearest ids: agency:A3,"]),
+    (["--station", "hub", "--target", "latency_p95 <= 4h"], ["--station = 'hub'", "applies only to a station figure"]),
+    (["--max-evaluations", "0"], ["--max-evaluations = 0", "must be a positive integer"]),
+    (["--max-evaluations", "-3"], ["--max-evaluations = -3", "must be a positive integer"]),
+    (["--tolerance", "1.5"], ["--tolerance = 1.5", "between 0 and 1"]),
+    (["--start", "0"], ["--start = 0.0", "must be a positive number"]),
+    (["--start", "nan"], ["--start = nan", "must be a positive number"]),
+    (["--target", "utilization <= lots"], ["--target = 'utilization <= lots'", "'lots' is not a number"]),
+    (["--target", "latency_p95 <= 4 hours"], ["--target = 'latency_p95 <= 4 hours'", "is not a target"]),
+    (["--target", "latency_p95 <= 4hours"], ["--target = 'latency_p95 <= 4hours'", "unknown duration unit 'hours'"]),
+    (["--param", "network.hub.serverz"], ["network.hub.serverz", "is not a numeric scenario key"]),
+])
+def test_capacity_bad_options_exit_2_with_one_line(tmp_path: Path, capsys, arguments: list[str], fragments: list[str]):
+    """A bad station (with the nearest ids), target, tolerance or budget: exit 2, one line, nothing run or written."""
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(STATIONS_TEXT, encoding="utf-8")
+    out = tmp_path / "cap"
+    options = ["--target", "utilization <= 0.6"] if "--target" not in arguments else []
+    assert 2 == main(["capacity", str(scenario), "-o", str(out), *options, *arguments])
+    captured = capsys.readouterr()
+    error = captured.err.strip().splitlines()
+    assert len(error) == 1 and error[0].startswith(f"axis-sim: error: {scenario}: "), error
+    assert all(fragment in error[0] for fragment in fragments), error
+    assert "Traceback" not in captured.err and captured.out == "" and not out.exists()
+
+
+def test_capacity_max_evaluations_not_an_integer_is_a_usage_error(tmp_path: Path, capsys):
+    """--max-evaluations takes an integer: argparse says so, exit 2."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["capacity", str(tmp_path / "s.toml"), "--target", "utilization <= 0.6", "--max-evaluations", "many"])
+    assert 2 == stopped.value.code and "--max-evaluations: invalid int value: 'many'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("arguments, advice", [
+    (["--max-evaluations", "2"], "(the evaluations ran out before the bracket narrowed to the tolerance (0.02) after 2 "
+                                 "simulated evaluations; raise --max-evaluations (now 2) to narrow it further)"),
+    (["--max-evaluations", "2", "--start", "0.1"], "(every value tried met the target, up to 0.2; raise --max-evaluations "
+                                                   "(now 2) to search further, or give a higher --start)"),
+    # 8 and 4 overload the hub: not simulated, they do not count; 2 is simulated (utilisation 0.6: not met for sure)
+    (["--max-evaluations", "1", "--start", "8"], "No value of traffic.multiplier met utilization <= 0.6 (busiest station) "
+                                                 "(no value tried met the target, down to 2; raise --max-evaluations "
+                                                 "(now 1) to search further, or give a lower --start)."),
+])
+def test_capacity_advises_options_that_exist(tmp_path: Path, capsys, arguments: list[str], advice: str):
+    """A search stopped short says why and advises --max-evaluations or --start, both real options."""
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(SWEEP_TEXT.replace('horizon = "2000s"', 'horizon = "20000s"'), encoding="utf-8")
+    out = tmp_path / "cap"
+    assert 0 == main(["capacity", str(scenario), "--target", "utilization <= 0.6", "--replications", "2", "--jobs", "1",
+                      "-o", str(out), "--quiet", *arguments])
+    printed = capsys.readouterr().out
+    assert advice in printed and "max_evaluations" not in printed
+    saved = _capacity_json(out)
+    budget = int(arguments[1])
+    assert sum(e["simulated"] for e in saved["evaluations"]) == budget == saved["settings"]["max_evaluations"]
+
+
+def test_capacity_output_folder_is_checked_first_and_written_whole(tmp_path: Path, capsys, monkeypatch):
+    """A foreign folder is refused before anything runs; a write that fails leaves no folder and no staging."""
+    import simulator.capacity
+
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(SWEEP_TEXT.replace('horizon = "2000s"', 'horizon = "20000s"'), encoding="utf-8")
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine", encoding="utf-8")
+    base = ["capacity", str(scenario), "--target", "utilization <= 0.6", "--replications", "2", "--jobs", "1", "--quiet"]
+    assert 2 == main([*base, "-o", str(foreign)])
+    captured = capsys.readouterr()
+    assert "not an earlier capacity result (no capacity.json)" in captured.err and captured.out == ""
+    assert ["notes.txt"] == [p.name for p in foreign.iterdir()]
+
+    def full_disk(*_: object) -> str:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(simulator.capacity, "dump_scenario", full_disk)
+    out = tmp_path / "cap"
+    assert 2 == main([*base, "-o", str(out)])
+    captured = capsys.readouterr()
+    assert "cannot write the result folder: no space left on the device" in captured.err
+    assert captured.out.startswith("largest traffic.multiplier meeting")  # the answer is printed all the same
+    assert not out.exists() and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    monkeypatch.undo()
+    assert 0 == main([*base, "-o", str(out), "--max-evaluations", "1"])
+    assert 0 == main([*base, "-o", str(out), "--max-evaluations", "2"])  # an earlier capacity result is replaced
+    assert 2 == len(_capacity_json(out)["evaluations"])
+
+
+def test_capacity_default_folder_keeps_a_vietnamese_name(tmp_path: Path, capsys, monkeypatch):
+    """Without -o the folder is results/<scenario name>-capacity, made a safe name with its diacritics kept."""
+    scenario = tmp_path / "s.toml"
+    text = SWEEP_TEXT.replace('horizon = "2000s"', 'horizon = "20000s"')
+    scenario.write_text('name = "Bộ Tài chính / thử"\n' + text, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert 0 == main(["capacity", str(scenario), "--target", "utilization <= 0.6", "--replications", "2", "--jobs", "1",
+                      "--max-evaluations", "1"])
+    folder = tmp_path / "results" / "Bộ Tài chính - thử-capacity"
+    assert f"Results written to {Path('results') / folder.name}/" in capsys.readouterr().out
+    raw = (folder / "capacity.json").read_text(encoding="utf-8")
+    assert '"scenario": "Bộ Tài chính / thử"' in raw
+    assert load_scenario(folder / "scenario.toml").name == "Bộ Tài chính / thử"
+
+
+def test_capacity_help_names_the_default_station_and_budget(capsys):
+    """--help says utilisation means the busiest station unless --station, and gives the real default budget."""
+    from simulator.capacity import DEFAULT_MAX_EVALUATIONS
+
+    with pytest.raises(SystemExit):
+        main(["capacity", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "default: the busiest station of each replication" in text
+    assert f"simulated evaluations at most (default {DEFAULT_MAX_EVALUATIONS})" in text
+    assert "(default traffic.multiplier)" in text
 
 
 def _hub_servers(printed: str) -> str:
@@ -184,14 +374,18 @@ def test_sweep_applies_set(tmp_path: Path):
 
 
 def test_capacity_applies_set(tmp_path: Path, capsys):
-    """capacity --set moves the starting value of the searched key (the scenario's value) and runs."""
+    """capacity --set changes the scenario searched: twice the hub servers, twice the predicted multiplier."""
     scenario = tmp_path / "s.toml"
     scenario.write_text(SWEEP_TEXT.replace('horizon = "2000s"', 'horizon = "20000s"'), encoding="utf-8")
+    out = tmp_path / "cap"
     assert 0 == main(["capacity", str(scenario), "--param", "traffic.multiplier", "--target", "utilization <= 0.6",
-                      "--replications", "2", "--jobs", "1", "--set", "traffic.multiplier=0.5"])
+                      "--replications", "2", "--jobs", "1", "--set", "network.hub.servers=2", "-o", str(out)])
     printed = capsys.readouterr().out
-    assert printed.startswith("  traffic.multiplier = 0.5:")
+    assert printed.startswith("Searching traffic.multiplier from 2 and 4.8: the analytic prediction of utilization "
+                              "reaches 0.6 at traffic.multiplier = 4")
+    assert "  traffic.multiplier = 2: utilization " in printed
     assert "largest traffic.multiplier meeting utilization <= 0.6" in printed
+    assert 2 == load_scenario(out / "scenario.toml").network.hub.servers
 
 
 @pytest.mark.parametrize("command", [["check"], ["run", "--jobs", "1"], ["sweep", "--jobs", "1"],

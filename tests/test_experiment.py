@@ -12,7 +12,7 @@ import pytest
 
 import simulator
 from simulator.analytic import predict
-from simulator.capacity import parse_target, search
+from simulator.capacity import CapacityResult, check_station, initial_bracket, parse_target, search
 from simulator.errors import ScenarioError
 from simulator.experiment import expand, mser5, sweep
 from simulator.scenario import load_scenario
@@ -264,6 +264,84 @@ def test_capacity_search_for_the_smallest_integer():
     assert result.limit == result.best - 1
 
 
+def test_capacity_search_of_a_linear_figure_is_short():
+    """M/M/1 utilisation <= 0.7 (linear in the multiplier, exact at 1.4): from the analytic bracket, 5 runs at most."""
+    result = search(mm1(horizon="20000s", warmup="500s"), "traffic.multiplier", parse_target("utilization <= 0.7"),
+                    replications=3, seed=4)
+    assert (result.bracket.source, result.bracket.predicted) == ("analytic", pytest.approx(1.4, rel=1e-9))
+    assert (result.bracket.low, result.bracket.high) == (pytest.approx(0.7), pytest.approx(1.68))
+    assert [e.value for e in result.evaluations[:2]] == [pytest.approx(0.7), pytest.approx(1.68)]
+    assert len(result.evaluations) <= 5 and result.reason == "converged"
+    assert 1.3 <= result.best <= 1.4 <= result.limit * 1.03
+
+
+#: Six agencies at 20/h, M/M/1 gateways at 0.4, an M/M/1 hub at 0.3 (no calendar: open hours are all hours).
+STATIONS = hub_spoke_text(agencies=6, gateway_mean="36s", hub_servers=1, hub_mean="9s", horizon="60h", warmup="2h")
+
+
+@pytest.mark.parametrize("text, station, direction, expected", [
+    ("utilization <= 0.6", None, "largest", ("analytic", 1.5, 0.75, 1.8)),
+    ("utilization <= 0.6", "hub", "largest", ("analytic", 2.0, 1.0, 2.4)),
+    ("peak_utilization <= 0.6", "agency:A2", "largest", ("analytic", 1.5, 0.75, 1.8)),
+    ("utilization >= 0.6", None, "smallest", ("analytic", 1.5, 1.25, 3.0)),
+    ("latency_p95 <= 1h", None, "largest", ("saturation", 2.5, 1.25, 3.0)),  # gateways saturate at 1 / 0.4
+    ("dropped_share <= 0.01", None, "largest", ("saturation", 2.5, 1.25, 3.0)),
+    ("electronic_share >= 0.9", None, "largest", ("scenario", None, 1.0, 1.0)),
+])
+def test_initial_bracket_comes_from_the_analytic_prediction(text: str, station: str | None, direction: str,
+                                                            expected: tuple):
+    """Utilisation is linear in the multiplier: the analytic crossing is exact; the bracket is [0.5, 1.2] of it
+    (mirrored, [1/1.2, 2], for the smallest value); figures without a prediction start at saturation or the scenario."""
+    scenario = load_scenario(STATIONS)
+    bracket = initial_bracket(scenario, "traffic.multiplier", parse_target(text).at(station), direction=direction)
+    source, predicted, low, high = expected
+    assert bracket.source == source
+    assert bracket.predicted == (None if predicted is None else pytest.approx(predicted, rel=1e-9))
+    assert (bracket.low, bracket.high) == (pytest.approx(low, rel=1e-9), pytest.approx(high, rel=1e-9))
+
+
+def test_initial_bracket_of_latency_mean_and_of_an_integer_key():
+    """latency_mean: where the analytic mean latency reaches the bound; hub servers: whole numbers around the fewest."""
+    scenario = load_scenario(STATIONS)
+    bracket = initial_bracket(scenario, "traffic.multiplier", parse_target("latency_mean <= 3min"))
+    variant = simulator.apply_parameters(scenario, {"traffic.multiplier": bracket.predicted})
+    assert predict(variant, build_topology(variant)).latency_mean == pytest.approx(180.0, rel=1e-3)
+    busy = simulator.apply_parameters(scenario, {"traffic.multiplier": 10.0, "network.agency.service.mean": "1s"})
+    # hub arrivals 1200/h x 9 s = 3 erlangs: utilisation <= 0.55 needs 6 servers (5 give 0.6)
+    servers = initial_bracket(busy, "network.hub.servers", parse_target("utilization <= 0.55").at("hub"),
+                              direction="smallest")
+    assert (servers.source, servers.predicted, servers.low, servers.high) == ("analytic", 6.0, 5.0, 12.0)
+    assert initial_bracket(scenario, "traffic.multiplier", parse_target("utilization <= 0.6"), start=3.0).source == "start"
+
+
+def test_check_station_names_the_nearest_ids():
+    """An id the scenario does not model is refused with the nearest ids; a modelled one passes."""
+    scenario = load_scenario(STATIONS)
+    check_station(scenario, "agency:A0")
+    with pytest.raises(ScenarioError, match=r"--station = 'platform:A0': is not a station.*nearest ids: agency:A0, "):
+        check_station(scenario, "platform:A0")  # platforms are left out of this network
+    with pytest.raises(ValueError, match="applies only to a station figure"):
+        parse_target("latency_mean <= 1h").at("hub")
+
+
+def test_capacity_result_is_typed_and_serialisable():
+    """CapacityResult is frozen; to_dict is plain JSON with the figures in the target's unit."""
+    result = search(mm1(horizon="5000s", warmup="200s"), "traffic.multiplier", parse_target("latency_mean <= 0.05min"),
+                    replications=2, seed=3, max_evaluations=3)
+    assert isinstance(result, CapacityResult) and len(result.evaluations) == 3
+    with pytest.raises(AttributeError):
+        result.best = 2.0  # type: ignore[misc]
+    saved = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert saved["target"]["unit"] == "min" and saved["target"]["bound"] == pytest.approx(0.05)
+    first = result.evaluations[0]
+    assert saved["evaluations"][0]["mean"] == pytest.approx(first.mean / 60)
+    assert saved["evaluations"][0]["ci95"] == [pytest.approx(first.low / 60), pytest.approx(first.high / 60)]
+    assert saved["settings"] == {"replications": 2, "seed": 3, "tolerance": 0.02, "max_evaluations": 3, "confidence": 0.95}
+    assert saved["reason"] in ("converged", "budget", "none_met", "all_met")
+    with pytest.raises(simulator.errors.ExperimentError, match="max_evaluations = 0"):
+        search(mm1(), "traffic.multiplier", parse_target("utilization <= 0.5"), max_evaluations=0)
+
+
 def test_target_syntax():
     """Targets parse units; bad ones say what to write."""
     assert 4 * 3600 == parse_target("latency_p95 <= 4h").bound
@@ -273,6 +351,14 @@ def test_target_syntax():
     with pytest.raises(ValueError, match="is not a target"):
         parse_target("latency_p95 < 4h")
     assert math.isclose(0.25, parse_target("utilization <= 0.25").bound)
+    assert ("h", "latency_p95 <= 4h") == (parse_target("latency_p95 <= 4h").unit, str(parse_target("latency_p95<=4h")))
+    assert ("s", "") == (parse_target("latency_mean <= 90").unit, parse_target("utilization <= 0.8").unit)
+    assert "4.2 h" == parse_target("latency_p95 <= 4h").format(15125.0)
+    assert "utilization <= 0.8 at hub" == str(parse_target("utilization <= 0.8").at("hub"))
+    with pytest.raises(ValueError, match="'lots' is not a number"):
+        parse_target("utilization <= lots")
+    with pytest.raises(ValueError, match="finite"):
+        parse_target("utilization <= nan")
 
 
 def test_single_replication_reports_simulated_hours():

@@ -8,7 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.units import (
+    duration_unit,
     format_duration,
+    format_duration_in,
     format_rate,
     format_size,
     parse_bandwidth,
@@ -287,6 +289,38 @@ def test_format_duration_exact(seconds: float, expected: str) -> None:
 def test_format_duration_docstring_example() -> None:
     """36 hours are written as 1.5 days."""
     assert "1.5d" == format_duration(parse_duration("36h"))
+
+
+@pytest.mark.parametrize(("text", "unit"), [("4h", "h"), (" 2.5 min ", "min"), ("250ms", "ms"), ("3d", "d"),
+                                           ("90", "s"), (90, "s"), (1.5, "s"), ("1w", "w")])
+def test_duration_unit_is_the_unit_written(text: object, unit: str) -> None:
+    """duration_unit names the unit a duration was written in; a bare number is seconds."""
+    assert unit == duration_unit(text)
+
+
+@pytest.mark.parametrize("text", ["4 hours", "-2h", "h", True])
+def test_duration_unit_refuses_what_parse_duration_refuses(text: object) -> None:
+    """A text that is no duration raises the same ValueError as parse_duration."""
+    with pytest.raises(ValueError):
+        parse_duration(text)
+    with pytest.raises(ValueError):
+        duration_unit(text)
+
+
+@pytest.mark.parametrize(("seconds", "unit", "expected"), [
+    (15125.0, "h", "4.2 h"), (14400.0, "h", "4 h"), (14400.0, "min", "240 min"), (94500.0, "h", "26.2 h"),
+    (0.0, "h", "0 h"), (0.0123, "s", "0.0123 s"), (1800.0, "h", "0.5 h"), (86400.0 * 5000, "h", "120,000 h"),
+    (math.inf, "h", "inf h"),
+])
+def test_format_duration_in_writes_the_given_unit(seconds: float, unit: str, expected: str) -> None:
+    """format_duration_in states a figure in the unit asked for, rounded to 3 significant digits."""
+    assert expected == format_duration_in(seconds, unit)
+
+
+def test_format_duration_in_refuses_an_unknown_unit() -> None:
+    """Only units of DURATION_UNITS."""
+    with pytest.raises(ValueError, match="not a duration unit"):
+        format_duration_in(1.0, "hours")
 
 
 @pytest.mark.parametrize(
