@@ -104,8 +104,12 @@ ANALYTIC_TOLERANCE = 1e-3
 #: Figures that grow like 1 / (1 - utilisation) near saturation (M/M/1: W = 1 / (mu - lambda)): narrowing
 #: interpolates their reciprocal, which is linear in the load for M/M/1 and close to it for networks.
 RECIPROCAL_METRICS = frozenset({"latency_mean", "latency_p50", "latency_p95", "latency_p99", "mean_queue"})
-#: An interpolated step aims this share of the tolerance past the interpolated crossing.
-STRADDLE = 0.4
+#: An interpolated step aims this share of the tolerance past the interpolated crossing: two such steps,
+#: one on each side, leave a bracket of half the tolerance, with room for the crossing to move between them.
+#: A step that lands on the unexpected side (noise in the interval's edge) doubles the aim past the crossing
+#: for the next one; after :data:`ESCALATIONS` such steps in a row, the next step bisects.
+STRADDLE = 0.25
+ESCALATIONS = 3
 _TARGET = re.compile(r"^\s*([a-z_0-9]+)\s*(<=|>=)\s*(\S+)\s*$")
 
 Direction = Literal["largest", "smallest"]
@@ -527,7 +531,7 @@ class _Search:
         self.evaluations: list[Evaluation] = []
         self.ok: Evaluation | None = None
         self.bad: Evaluation | None = None
-        self.interpolate = True
+        self.misses = 0  # interpolated steps in a row that did not halve the bracket
 
     # -- bookkeeping
 
@@ -588,7 +592,7 @@ class _Search:
                 return
             self._try(point)
             shrunk = abs(self.bad.value - self.ok.value) <= width / 2
-            self.interpolate = not interpolated or shrunk  # a poor interpolated step: bisect next
+            self.misses = self.misses + 1 if interpolated and not shrunk else 0
 
     def narrow_enough(self) -> bool:
         assert self.ok is not None and self.bad is not None
@@ -622,12 +626,13 @@ class _Search:
         assert self.ok is not None and self.bad is not None
         ok, bad = self.ok.value, self.bad.value
         low, high = min(ok, bad), max(ok, bad)
-        crossing = self.crossing() if self.interpolate else None
+        crossing = self.crossing() if self.misses < ESCALATIONS else None
         if crossing is None:
             point = (ok + bad) / 2
         else:  # just past the crossing, on the side of the end farther from it: the verdict replaces that end
             farther = bad if abs(bad - crossing) >= abs(crossing - ok) else ok
-            point = crossing + math.copysign(STRADDLE * self.tolerance * abs(crossing), farther - crossing)
+            aim = STRADDLE * self.tolerance * abs(crossing) * 2 ** self.misses
+            point = crossing + math.copysign(aim, farther - crossing)
             margin = 0.02 * (high - low)
             point = min(max(point, low + margin), high - margin)
         if self.integer:
