@@ -41,7 +41,6 @@ import difflib
 import json
 import math
 import re
-import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Literal
@@ -52,7 +51,7 @@ from . import __version__
 from .analytic import Prediction, predict
 from .errors import ExperimentError, ScenarioError
 from .experiment import figure, run
-from .folders import check_output, clean_stale, make_folder, publish, temporary_path, write_text
+from .folders import staged_folder, write_text
 from .results import confidence_interval
 from .scenario import Scenario, apply_parameters, dump_scenario
 from .topology import Topology, build_topology
@@ -414,19 +413,11 @@ class CapacityResult:
             If writing fails (a full disk); the temporary folder is removed.
         """
         target = Path(folder)
-        check_output(target, "capacity", option="result folder")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        clean_stale(target.parent, target.name)
-        temporary = make_folder(temporary_path(target))
-        try:
+        with staged_folder(target, "capacity") as temporary:
             write_text(temporary / "capacity.json", json.dumps(self.to_dict(), indent=2, ensure_ascii=False,
                                                                allow_nan=False) + "\n")
             if self.scenario is not None:
                 write_text(temporary / "scenario.toml", dump_scenario(self.scenario))
-            publish(temporary, target)
-        except BaseException:
-            shutil.rmtree(temporary, ignore_errors=True)
-            raise
         return target
 
 

@@ -41,7 +41,7 @@ from .analytic import Prediction, predict
 from .errors import ExperimentError, ScenarioError
 from .folders import check_output, clean_stale, describe, make_folder, publish, temporary_path, write_text
 from .metrics import Histogram
-from .results import RunResult, _jsonable, combine, confidence_interval, stations_frame, summarize
+from .results import RunResult, jsonable, combine, confidence_interval, stations_frame, summarize
 from .scenario import Scenario, apply_parameters, dump_scenario
 from .store import RunStore, fingerprint
 from .topology import build_topology
@@ -754,7 +754,7 @@ def _sweep_into(folder: Path, staging: Path, scenario: Scenario, points: list[Po
             "points": [{"point": p.label, "parameters": p.parameters, "fingerprint": keys[p.index]} for p in points],
         }
         step = "manifest.json"
-        write_text(staging / "manifest.json", json.dumps(_jsonable(manifest), indent=2, ensure_ascii=False) + "\n")
+        write_text(staging / "manifest.json", json.dumps(jsonable(manifest), indent=2, ensure_ascii=False) + "\n")
         step = "scenario.toml"
         write_text(staging / "scenario.toml", dump_scenario(scenario))
         if charts is not None:

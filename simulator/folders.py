@@ -27,11 +27,12 @@ import shutil
 import socket
 import unicodedata
 from pathlib import Path
-from typing import Literal
+from typing import Iterator, Literal
 
 from .errors import ExperimentError
 
 __all__ = ["safe_name", "check_output", "temporary_path", "clean_stale", "make_folder", "write_text", "publish",
+           "staged_folder",
            "describe", "MAX_NAME_BYTES", "RUN_MARKERS", "SWEEP_MARKERS", "CAPACITY_MARKERS"]
 
 #: Longest folder name made from a scenario name, in UTF-8 bytes (the file system allows 255 with the
@@ -231,6 +232,43 @@ def publish(temporary: Path, target: Path) -> None:
     else:
         with contextlib.suppress(OSError):
             old.unlink()
+
+
+@contextlib.contextmanager
+def staged_folder(target: Path, kind: Literal["run", "sweep", "capacity"],
+                  option: str = "result folder") -> Iterator[Path]:
+    """Stage a result folder in a hidden temporary sibling and put it in place of ``target`` when done.
+
+    Checks that ``target`` may be written (:func:`check_output`), creates its
+    parent, cleans stale temporary siblings a killed run left, and yields an
+    empty temporary folder. When the ``with`` block ends normally the folder
+    replaces ``target`` (:func:`publish`); when it raises (a full disk, a
+    Ctrl-C) the temporary folder is removed and ``target`` is untouched.
+
+    Parameters
+    ----------
+    target : Path
+        The result folder to write (an earlier result of the same kind there is replaced).
+    kind : {"run", "sweep", "capacity"}
+        What the folder holds, for the check of an existing folder.
+    option : str
+        How the user named the folder, for messages.
+
+    Yields
+    ------
+    Path
+        The temporary folder to write the files into.
+    """
+    check_output(target, kind, option=option)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(target.parent, target.name)
+    temporary = make_folder(temporary_path(target))
+    try:
+        yield temporary
+        publish(temporary, target)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
 
 
 def describe(err: BaseException) -> str:

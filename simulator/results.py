@@ -13,14 +13,13 @@ from __future__ import annotations
 import functools
 import json
 import math
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from .folders import check_output, clean_stale, make_folder, publish, temporary_path
+from .folders import staged_folder
 from .metrics import Histogram, Ledger
 from .scenario import Outage, Scenario, dump_scenario
 
@@ -400,31 +399,23 @@ class RunResult:
             If writing fails (a full disk); the temporary folder is removed.
         """
         target = Path(folder)
-        check_output(target, "run", option="result folder")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        clean_stale(target.parent, target.name)
-        temporary = make_folder(temporary_path(target))
-        try:
-            (temporary / "summary.json").write_text(json.dumps(_jsonable(self.summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        with staged_folder(target, "run") as temporary:
+            (temporary / "summary.json").write_text(json.dumps(jsonable(self.summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
             self.stations.to_csv(temporary / "stations.csv", index=False, encoding="utf-8")
             self.timeseries.to_csv(temporary / "timeseries.csv", index=False, encoding="utf-8")
             write_workbook(self.summary, self.stations, self.timeseries, temporary / "tables.xlsx")
             (temporary / "scenario.toml").write_text(dump_scenario(self.scenario), encoding="utf-8")
             if extra is not None:
                 extra(temporary)
-            publish(temporary, target)
-        except BaseException:
-            shutil.rmtree(temporary, ignore_errors=True)
-            raise
         return target
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """JSON-safe copy: NaN and infinities become null, NumPy scalars plain numbers."""
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (float, np.floating)):
@@ -457,7 +448,7 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:
             low, high = interval if isinstance(interval, list) and len(interval) == 2 else (None, None)
             if isinstance(value, list):
                 value = "; ".join(str(v) for v in value)
-            rows.append((f"{prefix}{key}", _jsonable(value), _jsonable(low), _jsonable(high)))
+            rows.append((f"{prefix}{key}", jsonable(value), jsonable(low), jsonable(high)))
 
     walk(summary, "")
     return rows
@@ -467,7 +458,7 @@ def _sheet(book: Any, title: str, header: Sequence[str], rows: Any) -> None:
     sheet = book.create_sheet(title)
     sheet.append(list(header))
     for row in rows:
-        values = [_jsonable(value) for value in row]
+        values = [jsonable(value) for value in row]
         sheet.append(values)
         if any(isinstance(v, str) and v.startswith("=") for v in values):  # text, never a formula
             for cell in sheet[sheet.max_row]:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import simulator
 from simulator.engine import simulate
-from simulator.results import _jsonable
+from simulator.results import jsonable
 from simulator.scenario import load_scenario
 from simulator.streams import stream
 from simulator.topology import build_topology
@@ -104,7 +104,7 @@ def test_no_document_is_lost(text: str, seed: int):
 
 
 def _summary_json(result: simulator.results.RunResult) -> str:
-    return json.dumps(_jsonable(result.summary), sort_keys=True)
+    return json.dumps(jsonable(result.summary), sort_keys=True)
 
 
 def test_same_seed_same_summary_and_other_seed_differs():
