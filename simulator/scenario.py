@@ -167,8 +167,8 @@ Bandwidth = Annotated[float, *_unit(
 Moment = Annotated[float, *_unit(
     parse_moment, format_duration,
     _quantity_pattern(DURATION_UNITS) + r"|^[ \t]*(?:mon|tue|wed|thu|fri|sat|sun)[ \t]+(?:[01]?[0-9]|2[0-3]):[0-5][0-9][ \t]*$",
-    'A moment of the run: a duration from the start (day 0 is a Monday, 00:00), or a weekday and time of the '
-    'first week, "mon 08:00".', ["mon 08:00", "33h"])]
+    'A moment of the run: a duration from the start (day 0, 00:00), or a weekday and time of the first week, '
+    '"mon 08:00" (the first Monday from day 0 on; day 0 is the weekday of run.start, or a Monday).', ["mon 08:00", "33h"])]
 Clock = Annotated[float, *_unit(
     parse_clock, _format_clock, f"^{_SPACE}(?:[01]?[0-9]|2[0-3]):[0-5][0-9]{_SPACE}$|^{_SPACE}24:00{_SPACE}$",
     'A time of day "HH:MM" from "00:00" to "24:00"; a bare number is seconds after midnight.',
@@ -291,13 +291,21 @@ class Outage(_Model):
     """A window in which a station starts no new service (work in progress finishes)."""
 
     start: Moment = Field(description="When the first outage begins: a duration from the start of the simulation "
-                          '(day 0, 00:00) or a weekday and time of the first week ("mon 08:00", counting day 0 as '
-                          'a Monday); with every = "1w" it repeats weekly.', examples=["mon 08:00", "33h"])
+                          '(day 0, 00:00) or a weekday and time of the first week ("mon 08:00": the first Monday '
+                          'from day 0 on, day 0 being the weekday of run.start, or a Monday); with every = "1w" it '
+                          'repeats weekly.', examples=["mon 08:00", "33h"])
     duration: Annotated[Duration, Field(gt=0)] = Field(description="How long each outage lasts.",
                                                        examples=["1h", "30min"])
     every: Annotated[Duration, Field(gt=0)] | None = Field(
         None, description="Repeat the outage with this period (longer than its duration); unset means once.",
         examples=["7d"])
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _in_the_week_of_day_0(cls, start: Any, info: ValidationInfo) -> Any:
+        """A weekday and time counts from day 0's weekday (run.start's, given as validation context)."""
+        first_weekday = (info.context or {}).get("first_weekday", 0)
+        return parse_moment(start, first_weekday) if first_weekday and isinstance(start, str) else start
 
     @field_validator("every")
     @classmethod
@@ -1224,7 +1232,7 @@ def scenario_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Scena
     if deep:
         raise ScenarioError(source, deep)
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data, context={"first_weekday": _first_weekday(data)})
     except ValidationError as err:
         raise ScenarioError(source, [_problem(e) for e in err.errors()]) from None
     problems = list(_cross_checks(scenario))
@@ -1232,6 +1240,19 @@ def scenario_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Scena
         raise ScenarioError(source, problems)
     scenario._source = source
     return scenario
+
+
+def _first_weekday(data: dict[str, Any]) -> int:
+    """The weekday of day 0 (Monday = 0) from the raw ``run.start``; Monday when it is unset or not a date
+    (validation then names the bad date)."""
+    run = data.get("run")
+    start = run.get("start") if isinstance(run, dict) else None
+    if isinstance(start, str):
+        try:
+            start = datetime.date.fromisoformat(start.strip())
+        except ValueError:
+            return 0
+    return start.weekday() if isinstance(start, datetime.date) else 0
 
 
 def _cross_checks(scenario: Scenario) -> typing.Iterator[Problem]:

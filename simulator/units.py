@@ -219,15 +219,21 @@ def parse_clock(value: object) -> float:
     return hours * 3600.0 + minutes * 60.0
 
 
-def parse_moment(value: object) -> float:
+def parse_moment(value: object, first_weekday: int = 0) -> float:
     """Parse a moment of the simulation: a duration from the start, or a weekday and time of the first week.
 
-    Day 0 is a Monday, so ``"mon 08:00"`` is 8 h and ``"wed 14:30"`` is 2 d 14.5 h.
+    A weekday is the first such day from day 0 on, and day 0 has weekday
+    ``first_weekday`` (Monday = 0, the default, when the run has no start
+    date): with day 0 a Monday ``"mon 08:00"`` is 8 h and ``"wed 14:30"`` is
+    2 d 14.5 h; with day 0 a Wednesday (``first_weekday=2``) ``"mon 08:00"``
+    is 5 d 8 h.
 
     Examples
     --------
     >>> parse_moment("mon 08:00"), parse_moment("wed 14:30"), parse_moment("33h")
     (28800.0, 225000.0, 118800.0)
+    >>> parse_moment("mon 08:00", first_weekday=2), parse_moment("wed 14:30", first_weekday=2)
+    (460800.0, 52200.0)
     """
     match = _WEEKDAY_CLOCK.match(value) if isinstance(value, str) else None
     if match is None:
@@ -240,7 +246,7 @@ def parse_moment(value: object) -> float:
     seconds = parse_clock(clock)
     if seconds >= 86400.0:
         raise ValueError('is not a time of day before 24:00; write the next day at "00:00"')
-    return WEEKDAYS.index(day) * 86400.0 + seconds
+    return (WEEKDAYS.index(day) - first_weekday) % 7 * 86400.0 + seconds
 
 
 def _format(value: float, units: dict[str, float], suffix: str = "") -> str:

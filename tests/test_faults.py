@@ -223,6 +223,23 @@ def test_an_outage_can_start_at_a_weekday_and_time():
         load_scenario(text.replace("wed 14:30", "wednesday 14:30"))
 
 
+def test_a_weekday_counts_from_the_weekday_of_run_start():
+    """With run.start a Wednesday (2020-03-25), "mon 08:00" is the first Monday: day 5 at 08:00, and "wed 14:30"
+    is day 0; durations from the start do not move. Without run.start day 0 is a Monday (above)."""
+    def start(moment: str, date: str | None) -> float:
+        text = MICRO.format(horizon="3w", agency_extra="", more="",
+                            hub_extra=f'outages = [{{ start = "{moment}", duration = "1h" }}]')
+        if date is not None:
+            text = text.replace("[run]\n", f'[run]\nstart = "{date}"\n', 1)
+        (window,) = load_scenario(text).network.hub.outages
+        return window.start
+
+    assert start("mon 08:00", "2020-03-25") == 5 * 86400 + 8 * 3600
+    assert start("wed 14:30", "2020-03-25") == 14.5 * 3600
+    assert start("33h", "2020-03-25") == 33 * 3600
+    assert start("mon 08:00", "2020-03-23") == start("mon 08:00", None) == 8 * 3600
+
+
 def test_same_day_share_counts_paper_fallbacks_and_documents_sent_during_an_outage():
     """Hub down 1 s - 100 s, rejecting, two resends then paper. The document of 0 s (created before the outage) and
     the one of 3 s (during it) both end on paper: received, not the same day electronically. The one of 150 s
