@@ -1,4 +1,4 @@
-"""CLI: the ``axis-sim`` command (run, sweep, capacity, check, verify, schema, report).
+"""CLI: the ``axis-sim`` command (run, sweep, capacity, check, verify, schema, report, compare).
 
 Exit status: 0 on success, 2 on invalid input (one line per problem naming the
 file, the key path and the bad value), 1 on an internal error or a failed
@@ -364,6 +364,8 @@ def _run_options(command: argparse.ArgumentParser, output: str, replications: st
     command.add_argument("--jobs", type=int, default=0, help="worker processes (default 0 = one per CPU)")
     command.add_argument("--scheduler", help="address of a Dask scheduler to run on, e.g. tcp://10.0.0.5:8786")
     command.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    command.add_argument("--excel", action="store_true",
+                         help="write the CSV files with a UTF-8 byte-order mark, so Excel shows Vietnamese names intact")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -390,6 +392,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("folder", metavar="RESULT_DIR", help="a result folder written by axis-sim run")
     report.add_argument("-o", "--output", help="the HTML file to write (default: RESULT_DIR/report.html)")
     report.add_argument("--lang", help="language of the report: vi or en (default: the scenario's language key, else en)")
+    compare = commands.add_parser("compare", help="compare two or more run folders: a terminal table and one self-contained HTML file")
+    compare.add_argument("folders", metavar="RESULT_DIR", nargs="+", help="run folders written by axis-sim run; the first is the reference")
+    compare.add_argument("-o", "--output", default="compare.html", help="the HTML file to write (default: compare.html)")
+    compare.add_argument("--lang", help="language of the report: vi or en (default: the first scenario's language key, else en)")
     return parser
 
 
@@ -498,7 +504,7 @@ def _run(args: argparse.Namespace) -> int:
         bar.close()
     topology = build_topology(result.scenario)
     try:
-        folder = result.save(output, extra=lambda temporary: save_charts(result, temporary, topology))
+        folder = result.save(output, extra=lambda temporary: save_charts(result, temporary, topology), excel=args.excel)
     except OSError as err:
         from .folders import describe
 
@@ -522,7 +528,7 @@ def _sweep(args: argparse.Namespace) -> int:
     try:
         result = sweep(scenario, output, seed=args.seed, replications=args.replications, jobs=args.jobs,
                        scheduler=args.scheduler, progress=bar, charts=save_sweep_charts,
-                       point_charts=save_point_charts, limits=limits)
+                       point_charts=save_point_charts, limits=limits, excel=args.excel)
     finally:
         bar.close()
     if not args.quiet:
@@ -723,6 +729,20 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from .compare import build_comparison, comparison_table, load_comparison, render_comparison
+    from .report import LANGUAGES, default_language, write_report
+
+    if args.lang is not None and args.lang not in LANGUAGES:
+        raise ExperimentError(f"--lang {args.lang}: unknown language; choose one of {', '.join(LANGUAGES)}")
+    folders = load_comparison(args.folders)
+    comparison = build_comparison(folders, args.lang or default_language(folders[0]))
+    written = write_report(render_comparison(comparison), Path(args.output))
+    print(comparison_table(comparison))
+    print(f"\nComparison written to {written}")
+    return 0
+
+
 def _schema(args: argparse.Namespace) -> int:
     from .scenario import json_schema
 
@@ -767,7 +787,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         debug = args.debug
         _show_warnings_plainly()
         commands = {"run": _run, "sweep": _sweep, "capacity": _capacity, "check": _check, "schema": _schema,
-                    "verify": _verify, "report": _report}
+                    "verify": _verify, "report": _report, "compare": _compare}
         return commands[args.command](args)
     except SimulatorError as err:
         for line in str(err).splitlines():

@@ -134,6 +134,26 @@ class Locale:
                 return self.text(unit, value=format_number(value, self.lang, 0 if value.is_integer() else 1))
         return _MISSING  # pragma: no cover - the last limit is infinite
 
+    def station(self, name: str) -> str:
+        """A station name in this language: the model's English suffix translated, the agency name untouched.
+
+        The model names a province's platform ``<agency> (platform)`` and the
+        hub ``<name> (hub)``; the suffix comes from the catalogue
+        (``station_platform``, ``station_hub``), the agency name is never
+        transliterated.
+
+        Examples
+        --------
+        >>> Locale("vi").station("Tỉnh Thanh Hóa (platform)")
+        'Tỉnh Thanh Hóa (nền tảng tích hợp)'
+        >>> Locale("en").station("Tỉnh Thanh Hóa (platform)"), Locale("vi").station("Bộ Tài chính")
+        ('Tỉnh Thanh Hóa (platform)', 'Bộ Tài chính')
+        """
+        for suffix, key in ((" (platform)", "station_platform"), (" (hub)", "station_hub")):
+            if name.endswith(suffix):
+                return unicodedata.normalize("NFC", self.text(key, name=name[: -len(suffix)]))
+        return name
+
     def kind(self, kind: str) -> str:
         """A station kind in words (``Integration platform``)."""
         return messages(self.lang).get(f"kind_{kind}", kind)
@@ -184,7 +204,7 @@ def _read_summary(path: Path) -> dict[str, Any]:
 def _read_timeseries(file: Path) -> dict[str, list[float]]:
     if not file.is_file():
         return {}
-    with open(file, encoding="utf-8", newline="") as stream:
+    with open(file, encoding="utf-8-sig", newline="") as stream:  # with or without Excel's byte-order mark
         rows = list(csv.reader(stream))
     if not rows:
         return {}
@@ -305,8 +325,8 @@ def headline_figures(summary: Mapping[str, Any], locale: Locale) -> list[Figure]
     list of Figure
     """
     t = locale.text
-    bottleneck = _lookup(summary, "bottleneck.name") or _MISSING
-    peak = _lookup(summary, "peak_bottleneck.name") or _MISSING
+    bottleneck = locale.station(_lookup(summary, "bottleneck.name") or _MISSING)
+    peak = locale.station(_lookup(summary, "peak_bottleneck.name") or _MISSING)
     interval = locale.duration(_lookup(summary, "peak_bottleneck.interval_seconds"))
     figures = [
         _figure(summary, locale, "electronic_share", t("fig_electronic_share"), "percent"),
@@ -331,7 +351,7 @@ def answer_sentences(summary: Mapping[str, Any], locale: Locale) -> list[str]:
     headroom = _lookup(summary, "analytic.headroom")
     station = _lookup(summary, "analytic.bottleneck")
     if _finite(headroom) and station:
-        sentences.append(t("answer_saturates" if headroom >= 1 else "answer_overloaded", station=station,
+        sentences.append(t("answer_saturates" if headroom >= 1 else "answer_overloaded", station=locale.station(station),
                            factor=locale.factor(headroom)))
     sentences.append(t("answer_volume", documents=locale.number(_lookup(summary, "documents_per_working_day")),
                        share=locale.percent(_lookup(summary, "electronic_share"))))
@@ -342,7 +362,8 @@ def answer_sentences(summary: Mapping[str, Any], locale: Locale) -> list[str]:
     if _finite(peak):
         sentences.append(t("answer_peak_high" if peak >= 0.8 else "answer_peak",
                            interval=locale.duration(_lookup(summary, "peak_bottleneck.interval_seconds")),
-                           station=_lookup(summary, "peak_bottleneck.name"), utilization=locale.percent(peak)))
+                           station=locale.station(str(_lookup(summary, "peak_bottleneck.name"))),
+                           utilization=locale.percent(peak)))
     disagreements = summary.get("theory_disagreements") or []
     if disagreements:
         sentences.append(t("answer_disagree", count=len(disagreements)))
@@ -369,7 +390,7 @@ class StationRow:
 
 #: Station table columns: catalogue key, summary key, how the value is shown.
 _COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("col_station", "name", "text"), ("col_id", "id", "text"), ("col_kind", "kind", "kind"),
+    ("col_station", "name", "station"), ("col_id", "id", "text"), ("col_kind", "kind", "kind"),
     ("col_servers", "servers", "count"), ("col_utilization", "utilization", "percent"),
     ("col_predicted_utilization", "predicted_utilization", "percent"),
     ("col_peak_utilization", "peak_utilization", "percent"), ("col_mean_queue", "mean_queue", "count"),
@@ -378,8 +399,9 @@ _COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 
 def _cell(locale: Locale, how: str, value: Any) -> Cell:
-    if how in ("text", "kind"):
-        text = locale.kind(str(value)) if how == "kind" else str(value if value is not None else _MISSING)
+    if how in ("text", "kind", "station"):
+        text = str(value if value is not None else _MISSING)
+        text = locale.kind(text) if how == "kind" else locale.station(text) if how == "station" else text
         return Cell(text, text, False)
     shown = {"percent": locale.percent, "duration": locale.duration}.get(how, locale.number)(value)
     return Cell(shown, repr(float(value)) if _finite(value) else "", True)
@@ -466,8 +488,8 @@ def _run_charts(folder: RunFolder, locale: Locale) -> tuple[Chart, ...]:
     from . import charts  # matplotlib: loaded when a report is drawn
 
     t = locale.text
-    busiest = sorted((s for s in folder.summary["stations"] if _finite(s.get("utilization"))),
-                     key=lambda s: s["utilization"], reverse=True)
+    busiest = sorted(({**s, "name": locale.station(str(s.get("name")))} for s in folder.summary["stations"]
+                      if _finite(s.get("utilization"))), key=lambda s: s["utilization"], reverse=True)
     drawn = [Chart("utilization", t("chart_utilization_title"), charts.svg_markup(charts.plot_utilization_bars(
         busiest, title=t("chart_utilization_title"), xlabel=t("chart_utilization_x"), simulated=t("chart_simulated"),
         analytic=t("chart_analytic")), "utilization"))]

@@ -380,7 +380,7 @@ class RunResult:
                 f"latency p95 {s['latency_seconds']['p95']:.0f}s, bottleneck {bottleneck.get('name')!r} "
                 f"at {bottleneck.get('utilization', math.nan):.1%}>")
 
-    def save(self, folder: str | Path, extra: Callable[[Path], None] | None = None) -> Path:
+    def save(self, folder: str | Path, extra: Callable[[Path], None] | None = None, excel: bool = False) -> Path:
         """Write the result folder atomically and return its path.
 
         Writes ``summary.json``, ``stations.csv``, ``timeseries.csv``,
@@ -390,6 +390,8 @@ class RunResult:
         charts), then renames it to ``folder``, replacing an earlier result.
         Temporary siblings a killed run left behind are removed first.
         Folders and files get the permissions the user's umask allows.
+        ``excel=True`` writes the CSV files with a UTF-8 byte-order mark
+        (:func:`csv_encoding`), so Excel shows Vietnamese names intact.
 
         Raises
         ------
@@ -406,8 +408,8 @@ class RunResult:
         temporary = make_folder(temporary_path(target))
         try:
             (temporary / "summary.json").write_text(json.dumps(_jsonable(self.summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            self.stations.to_csv(temporary / "stations.csv", index=False, encoding="utf-8")
-            self.timeseries.to_csv(temporary / "timeseries.csv", index=False, encoding="utf-8")
+            self.stations.to_csv(temporary / "stations.csv", index=False, encoding=csv_encoding(excel))
+            self.timeseries.to_csv(temporary / "timeseries.csv", index=False, encoding=csv_encoding(excel))
             write_workbook(self.summary, self.stations, self.timeseries, temporary / "tables.xlsx")
             (temporary / "scenario.toml").write_text(dump_scenario(self.scenario), encoding="utf-8")
             if extra is not None:
@@ -417,6 +419,20 @@ class RunResult:
             shutil.rmtree(temporary, ignore_errors=True)
             raise
         return target
+
+
+def csv_encoding(excel: bool) -> str:
+    """The encoding of the CSV files: UTF-8, with a byte-order mark for Excel (``--excel``).
+
+    Excel reads a CSV file without a byte-order mark in the machine's legacy code page, so Vietnamese
+    names come out garbled; with the mark it reads UTF-8. Python reads either with ``utf-8-sig``.
+
+    Examples
+    --------
+    >>> csv_encoding(True), csv_encoding(False)
+    ('utf-8-sig', 'utf-8')
+    """
+    return "utf-8-sig" if excel else "utf-8"
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,0 +1,414 @@
+"""Compare: two or more run folders side by side, in one self-contained HTML page and a terminal table.
+
+:func:`load_comparison` reads the run folders (refusing, with the folder
+named, one that is not a run folder or shares no station with the first);
+:func:`build_comparison` turns them into a :class:`Comparison` in one
+language: the answer in sentences first ("B lowers the 95 % delivery time
+from ... to ...; the bottleneck moves from X to Y"), then every headline
+figure of every run with its 95 % interval, the difference to the first run
+and whether that difference is significant, and the stations, matched by
+their stable id (never by name), whose utilisation or mean wait changed
+most. :func:`render_comparison` renders it with the report's templates
+(autoescaped, no network request); :func:`comparison_table` is the terminal
+table.
+
+Significance: a result folder keeps, for each figure, the mean over ``n``
+replications and its 95 % Student-t interval ``mean ± t(n-1) s / sqrt(n)``,
+not the replication values. The standard error of each mean is recovered
+from the interval's half-width, and the difference of two means gets a
+Welch interval (unequal variances, Welch-Satterthwaite degrees of freedom).
+The difference is significant when that interval excludes 0. Runs that
+share seeds have correlated replications (common random numbers); a paired
+interval would then be narrower, so the Welch interval is conservative.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from . import __version__
+from .errors import ExperimentError
+from .report import (_MISSING, Figure, Locale, RunFolder, _environment, _finite, _interval, _lookup, format_number,
+                     headline_figures, load_run_folder, messages)
+
+__all__ = ["Estimate", "Difference", "welch_difference", "load_comparison", "ComparedFigure", "ComparedStation",
+           "Comparison", "build_comparison", "render_comparison", "comparison_table", "METHOD"]
+
+#: How differences are judged (the report says it in words).
+METHOD = "welch-from-intervals"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean over replications with its 95 % Student-t interval (``None`` with one replication)."""
+
+    mean: float | None
+    interval: tuple[float, float] | None
+    replications: int
+
+    def standard_error(self) -> float | None:
+        """The standard error of the mean, from the interval's half-width; None without an interval."""
+        if self.interval is None or self.replications < 2:
+            return None
+        from .results import _t_quantile
+
+        return (self.interval[1] - self.interval[0]) / 2 / _t_quantile(0.95, self.replications - 1)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """``b - a`` with its 95 % Welch interval; ``significant`` is None when either run has no interval."""
+
+    value: float | None
+    low: float | None
+    high: float | None
+    significant: bool | None
+
+
+def welch_difference(a: Estimate, b: Estimate, level: float = 0.95) -> Difference:
+    """The difference ``b - a`` of two means and its Welch confidence interval.
+
+    Parameters
+    ----------
+    a, b : Estimate
+        Means with their 95 % Student-t intervals over independent replications.
+    level : float
+        Confidence level of the interval of the difference.
+
+    Returns
+    -------
+    Difference
+        Significant when the interval excludes 0.
+
+    Examples
+    --------
+    >>> a = Estimate(10.0, (9.0, 11.0), 5)
+    >>> d = welch_difference(a, Estimate(13.0, (12.0, 14.0), 5))
+    >>> round(d.value, 3), d.significant, round(d.low, 2), round(d.high, 2)
+    (3.0, True, 1.83, 4.17)
+    >>> welch_difference(a, Estimate(10.5, (9.5, 11.5), 5)).significant
+    False
+    """
+    if a.mean is None or b.mean is None:
+        return Difference(None, None, None, None)
+    value = b.mean - a.mean
+    se_a, se_b = a.standard_error(), b.standard_error()
+    if se_a is None or se_b is None:
+        return Difference(value, None, None, None)
+    variance = se_a ** 2 + se_b ** 2
+    if variance == 0:
+        return Difference(value, value, value, value != 0)
+    degrees = variance ** 2 / (se_a ** 4 / (a.replications - 1) + se_b ** 4 / (b.replications - 1))
+    from scipy import stats
+
+    half = float(stats.t.ppf(0.5 + level / 2, degrees)) * math.sqrt(variance)
+    return Difference(value, value - half, value + half, not (value - half <= 0 <= value + half))
+
+
+def _estimate(node: Mapping[str, Any], key: str, replications: int) -> Estimate:
+    value = _lookup(node, key)
+    return Estimate(float(value) if _finite(value) else None, _interval(node, key), replications)
+
+
+def _replications(folder: RunFolder) -> int:
+    count = folder.summary.get("replications", 1)
+    return int(count) if _finite(count) else 1
+
+
+def _check_sweep(path: Path) -> None:
+    if (path / "points.csv").is_file() or (path / "manifest.json").is_file():
+        raise ExperimentError(f"{path}: is a sweep folder, not a run folder; compare run folders, or point folders "
+                              f"such as {path / 'points' / '<point>'}")
+
+
+def load_comparison(paths: Sequence[str | Path]) -> list[RunFolder]:
+    """Read two or more run folders to compare (the first is the reference).
+
+    Raises
+    ------
+    ExperimentError
+        Fewer than two folders; a folder that is missing, a sweep folder or no
+        run folder; a folder that shares no station id with the first (the
+        message names the folder and says why).
+    """
+    if len(paths) < 2:
+        raise ExperimentError(f"compare needs two or more run folders, got {len(paths)}; give RESULT_DIR_A RESULT_DIR_B ...")
+    folders = []
+    for path in paths:
+        _check_sweep(Path(path))
+        folders.append(load_run_folder(path))
+    first = {str(s.get("id")) for s in folders[0].summary["stations"]}
+    for folder in folders[1:]:
+        ids = {str(s.get("id")) for s in folder.summary["stations"]}
+        if not first & ids:
+            raise ExperimentError(
+                f"{folder.path}: cannot be compared with {folders[0].path}: no station id in common (different "
+                f"structures: {len(ids)} stations against {len(first)}); compare runs of the same network")
+    return folders
+
+
+@dataclass(frozen=True)
+class ComparedFigure:
+    """One headline figure in every run: value, interval, difference to the first run and its significance."""
+
+    key: str
+    label: str
+    values: tuple[float | None, ...]
+    texts: tuple[str, ...]
+    intervals: tuple[str, ...]
+    differences: tuple[Difference | None, ...]
+    difference_texts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ComparedStation:
+    """A station present in every run (matched by id): utilisation and mean wait in each, differences to the first."""
+
+    id: str
+    name: str
+    kind: str
+    kind_text: str
+    utilization: tuple[float | None, ...]
+    utilization_texts: tuple[str, ...]
+    utilization_differences: tuple[Difference | None, ...]
+    utilization_difference_texts: tuple[str, ...]
+    wait_texts: tuple[str, ...]
+    wait_differences: tuple[Difference | None, ...]
+    wait_difference_texts: tuple[str, ...]
+
+    def largest_change(self, attribute: str) -> float:
+        """The largest absolute difference to the first run (``utilization`` or ``wait``), 0 if none."""
+        values = [abs(d.value) for d in getattr(self, f"{attribute}_differences")[1:] if d and d.value is not None]
+        return max(values, default=0.0)
+
+
+#: Headline figures compared: summary key, catalogue key of the label, how the value is shown.
+_FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("electronic_share", "fig_electronic_share", "percent"),
+    ("documents_per_working_day", "fig_documents_per_working_day", "count"),
+    ("throughput_per_day", "fig_throughput_per_day", "count"),
+    ("latency_seconds.mean", "fig_latency_mean", "duration"),
+    ("latency_seconds.p95", "fig_latency_p95", "duration"),
+    ("same_day_share", "fig_same_day_share", "percent"),
+    ("bottleneck.utilization", "cmp_bottleneck", "percent"),
+    ("peak_bottleneck.utilization", "cmp_peak", "percent"),
+    ("analytic.headroom", "fig_headroom", "factor"),
+)
+
+
+def _show(locale: Locale, how: str, value: float | None) -> str:
+    if how == "percent":
+        return locale.percent(value)
+    if how == "duration":
+        return locale.duration(value)
+    if how == "factor":
+        return locale.factor(value)
+    return locale.number(value)
+
+
+def _signed(locale: Locale, how: str, value: float | None) -> str:
+    """A difference with its sign: ``+3.2 pp``, ``-12 s``, ``+1,234``."""
+    if value is None or not _finite(value):
+        return _MISSING
+    sign = "+" if value > 0 else "−" if value < 0 else ""
+    if how == "percent":
+        return sign + locale.text("unit_pp", value=format_number(abs(value) * 100, locale.lang, 1))
+    if how == "factor":
+        return sign + format_number(abs(value), locale.lang, 2)
+    return sign + _show(locale, how, abs(value))
+
+
+def _difference_text(locale: Locale, how: str, difference: Difference | None) -> str:
+    if difference is None:
+        return ""
+    text = _signed(locale, how, difference.value)
+    if difference.low is not None and difference.high is not None:
+        text += f" ({_signed(locale, how, difference.low)} … {_signed(locale, how, difference.high)})"
+    return text
+
+
+def _differences(estimates: Sequence[Estimate]) -> tuple[Difference | None, ...]:
+    return (None,) + tuple(welch_difference(estimates[0], e) for e in estimates[1:])
+
+
+def compared_figures(folders: Sequence[RunFolder], locale: Locale) -> list[ComparedFigure]:
+    """Every headline figure of every run, with the difference to the first run (Welch, 95 %)."""
+    figures = []
+    for key, label, how in _FIGURES:
+        estimates = [_estimate(f.summary, key, _replications(f)) for f in folders]
+        if all(e.mean is None for e in estimates):
+            continue
+        differences = _differences(estimates)
+        figures.append(ComparedFigure(
+            key=key, label=locale.text(label), values=tuple(e.mean for e in estimates),
+            texts=tuple(_show(locale, how, e.mean) for e in estimates),
+            intervals=tuple(f"{_show(locale, how, e.interval[0])} – {_show(locale, how, e.interval[1])}"
+                            if e.interval else "" for e in estimates),
+            differences=differences, difference_texts=tuple(_difference_text(locale, how, d) for d in differences)))
+    return figures
+
+
+def compared_stations(folders: Sequence[RunFolder], locale: Locale) -> list[ComparedStation]:
+    """The stations present in every run, matched by id, in the order of the first run's station list."""
+    by_id = [{str(s.get("id")): s for s in f.summary["stations"]} for f in folders]
+    counts = [_replications(f) for f in folders]
+    common = [ident for ident in by_id[0] if all(ident in stations for stations in by_id[1:])]
+    rows = []
+    for ident in common:
+        rows_of = [stations[ident] for stations in by_id]
+        use = [_estimate(s, "utilization", n) for s, n in zip(rows_of, counts)]
+        wait = [_estimate(s, "mean_wait_seconds", n) for s, n in zip(rows_of, counts)]
+        use_d, wait_d = _differences(use), _differences(wait)
+        rows.append(ComparedStation(
+            id=ident, name=locale.station(str(rows_of[0].get("name"))), kind=str(rows_of[0].get("kind")),
+            kind_text=locale.kind(str(rows_of[0].get("kind"))),
+            utilization=tuple(e.mean for e in use), utilization_texts=tuple(locale.percent(e.mean) for e in use),
+            utilization_differences=use_d,
+            utilization_difference_texts=tuple(_difference_text(locale, "percent", d) for d in use_d),
+            wait_texts=tuple(locale.duration(e.mean) for e in wait), wait_differences=wait_d,
+            wait_difference_texts=tuple(_difference_text(locale, "duration", d) for d in wait_d)))
+    return rows
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything the comparison page shows, every text in one language.
+
+    ``labels`` name the runs (scenario name, with the folder name when two
+    runs share a scenario name); ``changed_use`` and ``changed_wait`` are the
+    stations whose utilisation and mean wait changed most (largest absolute
+    difference to the first run), ``stations`` all stations common to every run.
+    """
+
+    lang: str
+    title: str
+    labels: tuple[str, ...]
+    folders: tuple[str, ...]
+    replications: tuple[int, ...]
+    answer: tuple[str, ...]
+    method: str
+    figures: tuple[ComparedFigure, ...]
+    stations: tuple[ComparedStation, ...]
+    changed_use: tuple[ComparedStation, ...]
+    changed_wait: tuple[ComparedStation, ...]
+    unmatched: str
+    kinds: tuple[tuple[str, str], ...]
+    text: Mapping[str, str]
+
+
+def _labels(folders: Sequence[RunFolder]) -> tuple[str, ...]:
+    names = [str(f.summary.get("scenario")) for f in folders]
+    return tuple(f"{name} ({f.path.name})" if names.count(name) > 1 else name for name, f in zip(names, folders))
+
+
+def _verdict(locale: Locale, difference: Difference | None) -> str:
+    if difference is None or difference.significant is None:
+        return locale.text("cmp_untested")
+    return locale.text("cmp_significant" if difference.significant else "cmp_not_significant")
+
+
+def _change_sentence(locale: Locale, label: str, figure: ComparedFigure, index: int, short: str) -> str:
+    difference = figure.differences[index]
+    change = difference.value if difference and difference.value is not None else 0.0
+    direction = "lower" if change < 0 else "higher" if change > 0 else "same"
+    return locale.text(f"cmp_answer_{short}_{direction}", label=label, before=figure.texts[0],
+                       after=figure.texts[index], verdict=_verdict(locale, difference))
+
+
+def _bottleneck_sentence(locale: Locale, folders: Sequence[RunFolder], label: str, index: int) -> str:
+    def name(folder: RunFolder) -> str:
+        return locale.station(str(_lookup(folder.summary, "bottleneck.name") or _MISSING))
+
+    before, after = (_lookup(folders[i].summary, "bottleneck.id") or _lookup(folders[i].summary, "bottleneck.name")
+                     for i in (0, index))
+    utilization = (locale.percent(_lookup(folders[i].summary, "bottleneck.utilization")) for i in (0, index))
+    key = "cmp_answer_bottleneck_same" if before == after else "cmp_answer_bottleneck_moves"
+    return locale.text(key, label=label, before=name(folders[0]), after=name(folders[index]),
+                       utilization_before=next(utilization), utilization_after=next(utilization))
+
+
+def comparison_answer(folders: Sequence[RunFolder], figures: Sequence[ComparedFigure],
+                      changed: Sequence[ComparedStation], labels: Sequence[str], locale: Locale) -> list[str]:
+    """The answer first: for each run against the first, the 95 % delivery time, the bottleneck, the largest change."""
+    by_key = {f.key: f for f in figures}
+    sentences = []
+    for index in range(1, len(folders)):
+        for key, short in (("latency_seconds.p95", "p95"), ("electronic_share", "share")):
+            if key in by_key:
+                sentences.append(_change_sentence(locale, labels[index], by_key[key], index, short))
+        sentences.append(_bottleneck_sentence(locale, folders, labels[index], index))
+        moved = max(changed, key=lambda s: abs(d.value) if (d := s.utilization_differences[index]) and d.value is not None
+                    else -1.0, default=None)
+        if moved is not None:
+            sentences.append(locale.text("cmp_answer_station", label=labels[index], station=moved.name,
+                                         before=moved.utilization_texts[0], after=moved.utilization_texts[index],
+                                         verdict=_verdict(locale, moved.utilization_differences[index])))
+    return sentences
+
+
+def _unmatched(folders: Sequence[RunFolder], common: int, locale: Locale) -> str:
+    extra = [len(f.summary["stations"]) - common for f in folders]
+    if not any(extra):
+        return ""
+    return locale.text("cmp_unmatched", common=locale.number(common),
+                       counts=", ".join(locale.number(n) for n in extra))
+
+
+def build_comparison(folders: Sequence[RunFolder], lang: str, top: int = 10) -> Comparison:
+    """Assemble the comparison of run folders in one language.
+
+    Parameters
+    ----------
+    folders : sequence of RunFolder
+        From :func:`load_comparison`; the first is the reference.
+    lang : {"en", "vi"}
+    top : int
+        Stations listed among those that changed most.
+
+    Returns
+    -------
+    Comparison
+    """
+    locale = Locale(lang)
+    labels = _labels(folders)
+    figures = compared_figures(folders, locale)
+    stations = compared_stations(folders, locale)
+    counts = tuple(_replications(f) for f in folders)
+    method = locale.text("cmp_method", counts=" / ".join(str(n) for n in counts))
+    if min(counts) < 2:
+        method = locale.text("cmp_method_single")
+    return Comparison(
+        lang=lang, title=locale.text("compare_title_runs", labels=" · ".join(labels)), labels=labels,
+        folders=tuple(str(f.path) for f in folders), replications=counts,
+        answer=tuple(comparison_answer(folders, figures, stations, labels, locale)), method=method,
+        figures=tuple(figures), stations=tuple(stations),
+        changed_use=tuple(sorted(stations, key=lambda s: s.largest_change("utilization"), reverse=True)[:top]),
+        changed_wait=tuple(sorted(stations, key=lambda s: s.largest_change("wait"), reverse=True)[:top]),
+        unmatched=_unmatched(folders, len(stations), locale),
+        kinds=tuple((k, locale.kind(k)) for k in sorted({s.kind for s in stations})), text=messages(lang))
+
+
+def render_comparison(comparison: Comparison) -> str:
+    """The HTML page of a :class:`Comparison` (autoescaped: names show as text, never as markup)."""
+    return _environment().get_template("compare.html.j2").render(report=comparison, t=comparison.text,
+                                                                  version=__version__)
+
+
+def comparison_table(comparison: Comparison) -> str:
+    """The headline figures as a terminal table: one column per run, then each difference to the first."""
+    header = [comparison.text["col_figure"], *comparison.labels]
+    header += [f"{comparison.text['cmp_difference_short']} {label}" for label in comparison.labels[1:]]
+    rows = []
+    for figure in comparison.figures:
+        differences = [f"{text} {'*' if d and d.significant else ''}".rstrip()
+                       for text, d in zip(figure.difference_texts[1:], figure.differences[1:])]
+        rows.append([figure.label, *figure.texts, *differences])
+    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    lines = [line(header), line(["-" * w for w in widths])] + [line(row) for row in rows]
+    return "\n".join(lines + ["", f"* {comparison.text['cmp_significant']}. {comparison.method}"])
