@@ -160,6 +160,7 @@ class ComparedFigure:
     intervals: tuple[str, ...]
     differences: tuple[Difference | None, ...]
     difference_texts: tuple[str, ...]
+    difference_intervals: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -174,14 +175,22 @@ class ComparedStation:
     utilization_texts: tuple[str, ...]
     utilization_differences: tuple[Difference | None, ...]
     utilization_difference_texts: tuple[str, ...]
+    utilization_difference_intervals: tuple[str, ...]
     wait_texts: tuple[str, ...]
     wait_differences: tuple[Difference | None, ...]
     wait_difference_texts: tuple[str, ...]
+    wait_difference_intervals: tuple[str, ...]
 
-    def largest_change(self, attribute: str) -> float:
-        """The largest absolute difference to the first run (``utilization`` or ``wait``), 0 if none."""
-        values = [abs(d.value) for d in getattr(self, f"{attribute}_differences")[1:] if d and d.value is not None]
-        return max(values, default=0.0)
+    def change(self, attribute: str, index: int | None = None) -> tuple[bool, float]:
+        """How much ``attribute`` (``utilization`` or ``wait``) changed against the first run, for ranking.
+
+        ``(significant, absolute difference)`` of run ``index``, or the largest
+        over the runs when ``index`` is None: significant changes rank first.
+        """
+        differences = getattr(self, f"{attribute}_differences")[1:] if index is None else \
+            (getattr(self, f"{attribute}_differences")[index],)
+        ranks = [(bool(d.significant), abs(d.value)) for d in differences if d and d.value is not None]
+        return max(ranks, default=(False, 0.0))
 
 
 #: Headline figures compared: summary key, catalogue key of the label, how the value is shown.
@@ -214,19 +223,23 @@ def _signed(locale: Locale, how: str, value: float | None) -> str:
         return _MISSING
     sign = "+" if value > 0 else "−" if value < 0 else ""
     if how == "percent":
-        return sign + locale.text("unit_pp", value=format_number(abs(value) * 100, locale.lang, 1))
+        points = abs(value) * 100
+        return sign + locale.text("unit_pp", value=format_number(points, locale.lang, 2 if points < 1 else 1))
     if how == "factor":
         return sign + format_number(abs(value), locale.lang, 2)
     return sign + _show(locale, how, abs(value))
 
 
 def _difference_text(locale: Locale, how: str, difference: Difference | None) -> str:
-    if difference is None:
+    """``+1.4 h`` (the difference alone; see :func:`_difference_interval` for its interval)."""
+    return "" if difference is None else _signed(locale, how, difference.value)
+
+
+def _difference_interval(locale: Locale, how: str, difference: Difference | None) -> str:
+    """``+1.2 h … +1.5 h``: the 95 % interval of the difference, empty without one."""
+    if difference is None or difference.low is None or difference.high is None:
         return ""
-    text = _signed(locale, how, difference.value)
-    if difference.low is not None and difference.high is not None:
-        text += f" ({_signed(locale, how, difference.low)} … {_signed(locale, how, difference.high)})"
-    return text
+    return f"{_signed(locale, how, difference.low)} … {_signed(locale, how, difference.high)}"
 
 
 def _differences(estimates: Sequence[Estimate]) -> tuple[Difference | None, ...]:
@@ -246,7 +259,8 @@ def compared_figures(folders: Sequence[RunFolder], locale: Locale) -> list[Compa
             texts=tuple(_show(locale, how, e.mean) for e in estimates),
             intervals=tuple(f"{_show(locale, how, e.interval[0])} – {_show(locale, how, e.interval[1])}"
                             if e.interval else "" for e in estimates),
-            differences=differences, difference_texts=tuple(_difference_text(locale, how, d) for d in differences)))
+            differences=differences, difference_texts=tuple(_difference_text(locale, how, d) for d in differences),
+            difference_intervals=tuple(_difference_interval(locale, how, d) for d in differences)))
     return figures
 
 
@@ -267,8 +281,10 @@ def compared_stations(folders: Sequence[RunFolder], locale: Locale) -> list[Comp
             utilization=tuple(e.mean for e in use), utilization_texts=tuple(locale.percent(e.mean) for e in use),
             utilization_differences=use_d,
             utilization_difference_texts=tuple(_difference_text(locale, "percent", d) for d in use_d),
+            utilization_difference_intervals=tuple(_difference_interval(locale, "percent", d) for d in use_d),
             wait_texts=tuple(locale.duration(e.mean) for e in wait), wait_differences=wait_d,
-            wait_difference_texts=tuple(_difference_text(locale, "duration", d) for d in wait_d)))
+            wait_difference_texts=tuple(_difference_text(locale, "duration", d) for d in wait_d),
+            wait_difference_intervals=tuple(_difference_interval(locale, "duration", d) for d in wait_d)))
     return rows
 
 
@@ -339,12 +355,13 @@ def comparison_answer(folders: Sequence[RunFolder], figures: Sequence[ComparedFi
             if key in by_key:
                 sentences.append(_change_sentence(locale, labels[index], by_key[key], index, short))
         sentences.append(_bottleneck_sentence(locale, folders, labels[index], index))
-        moved = max(changed, key=lambda s: abs(d.value) if (d := s.utilization_differences[index]) and d.value is not None
-                    else -1.0, default=None)
-        if moved is not None:
-            sentences.append(locale.text("cmp_answer_station", label=labels[index], station=moved.name,
-                                         before=moved.utilization_texts[0], after=moved.utilization_texts[index],
-                                         verdict=_verdict(locale, moved.utilization_differences[index])))
+        for attribute in ("utilization", "wait"):
+            moved = max(changed, key=lambda s: s.change(attribute, index), default=None)
+            if moved is not None:
+                texts = getattr(moved, f"{attribute}_texts")
+                sentences.append(locale.text(f"cmp_answer_station_{attribute}", label=labels[index], station=moved.name,
+                                             before=texts[0], after=texts[index],
+                                             verdict=_verdict(locale, getattr(moved, f"{attribute}_differences")[index])))
     return sentences
 
 
@@ -384,8 +401,8 @@ def build_comparison(folders: Sequence[RunFolder], lang: str, top: int = 10) -> 
         folders=tuple(str(f.path) for f in folders), replications=counts,
         answer=tuple(comparison_answer(folders, figures, stations, labels, locale)), method=method,
         figures=tuple(figures), stations=tuple(stations),
-        changed_use=tuple(sorted(stations, key=lambda s: s.largest_change("utilization"), reverse=True)[:top]),
-        changed_wait=tuple(sorted(stations, key=lambda s: s.largest_change("wait"), reverse=True)[:top]),
+        changed_use=tuple(sorted(stations, key=lambda s: s.change("utilization"), reverse=True)[:top]),
+        changed_wait=tuple(sorted(stations, key=lambda s: s.change("wait"), reverse=True)[:top]),
         unmatched=_unmatched(folders, len(stations), locale),
         kinds=tuple((k, locale.kind(k)) for k in sorted({s.kind for s in stations})), text=messages(lang))
 
@@ -402,8 +419,9 @@ def comparison_table(comparison: Comparison) -> str:
     header += [f"{comparison.text['cmp_difference_short']} {label}" for label in comparison.labels[1:]]
     rows = []
     for figure in comparison.figures:
-        differences = [f"{text} {'*' if d and d.significant else ''}".rstrip()
-                       for text, d in zip(figure.difference_texts[1:], figure.differences[1:])]
+        differences = [f"{text} ({interval}){' *' if d and d.significant else ''}" if interval else text
+                       for text, interval, d in zip(figure.difference_texts[1:], figure.difference_intervals[1:],
+                                                    figure.differences[1:])]
         rows.append([figure.label, *figure.texts, *differences])
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
 
