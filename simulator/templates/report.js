@@ -31,7 +31,7 @@
   }
 
   Array.prototype.forEach.call(headers, function (th, column) {
-    th.querySelector("button").addEventListener("click", function () { sortBy(column); });
+    th.addEventListener("click", function () { sortBy(column); });  // the whole heading (its button, for the keyboard, inside)
   });
 
   var filter = document.getElementById("kind-filter");
