@@ -8,8 +8,9 @@ result folder. Vietnamese names are kept intact (DejaVu Sans covers them).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["plot_station_utilization", "plot_latency_cdf", "plot_occupancy", "plot_network_map",
            "plot_electronic_share_over_time",
            "plot_capacity_curve", "plot_sweep_figure", "save_charts", "save_point_charts", "save_sweep_charts",
-           "plot_utilization_bars", "plot_series", "svg_markup"]
+           "plot_utilization_bars", "plot_series", "plot_sweep_lines", "SweepLine", "svg_markup"]
 
 _LABELS = {
     "throughput_per_day": "electronic copies delivered per day",
@@ -320,6 +321,66 @@ def plot_series(x: Sequence[float], series: Mapping[str, Sequence[float]], *, ti
     ax.grid(True, alpha=0.3)
     if series:
         ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+@dataclass(frozen=True)
+class SweepLine:
+    """One line of :func:`plot_sweep_lines`: its label, x values, values and 95 % interval ends (NaN: none)."""
+
+    label: str
+    xs: Sequence[float]
+    ys: Sequence[float]
+    lows: Sequence[float]
+    highs: Sequence[float]
+
+
+def plot_sweep_lines(lines: Sequence[SweepLine], *, title: str, xlabel: str, ylabel: str, percent: bool = False,
+                     threshold: float | None = None, threshold_label: str = "",
+                     tick_text: Callable[[float], str] | None = None, ax: "Axes | None" = None) -> "Axes":
+    """A figure of a sweep against a parameter, one line per group, 95 % bands kept inside the figure's range.
+
+    Every text is given by the caller (the report draws it in the reader's
+    language). Shares (``percent=True``) are drawn in % and their bands
+    clipped to [0, 100]; other figures' bands are clipped at 0 (counts and
+    times are never negative). The legend sits outside the plotting area.
+
+    Parameters
+    ----------
+    lines : sequence of SweepLine
+        ``ys``, ``lows`` and ``highs`` as fractions when ``percent``.
+    title, xlabel, ylabel : str
+    percent : bool
+        Values are shares in [0, 1], drawn as %.
+    threshold : float, optional
+        A horizontal line (as a fraction when ``percent``), labelled ``threshold_label``.
+    tick_text : callable, optional
+        Writes a tick value as the reader's language does (``140.000`` in Vietnamese).
+    ax : Axes, optional
+    """
+    ax = _axes(ax, (9, 4.4))
+    if tick_text is not None:
+        from matplotlib.ticker import FuncFormatter
+
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(FuncFormatter(lambda value, _: tick_text(value)))
+    scale, top = (100.0, 100.0) if percent else (1.0, math.inf)
+    for line in lines:
+        x = np.asarray(line.xs, dtype=float)
+        drawn, = ax.plot(x, np.asarray(line.ys, dtype=float) * scale, marker="o", label=line.label or None)
+        low = np.clip(np.asarray(line.lows, dtype=float) * scale, 0, top)
+        high = np.clip(np.asarray(line.highs, dtype=float) * scale, 0, top)
+        if np.isfinite(low).any():
+            ax.fill_between(x, low, high, color=drawn.get_color(), alpha=0.18, linewidth=0)
+    if threshold is not None:
+        ax.axhline(threshold * scale, color="#c0392b", linestyle="--", linewidth=1, label=threshold_label or None)
+    ax.set_ylim(bottom=0, top=max(100.0, ax.get_ylim()[1]) if percent else None)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    if any(line.label for line in lines) or threshold_label:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax
 
 

@@ -389,7 +389,7 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--jobs", type=int, default=0, help="worker processes (default 0 = one per CPU)")
     verify.add_argument("--scale", type=float, default=1.0, help="multiply every horizon (default 1: about 30 s on 2 cores)")
     report = commands.add_parser("report", help="write a planner's report of a result folder: one self-contained HTML file")
-    report.add_argument("folder", metavar="RESULT_DIR", help="a result folder written by axis-sim run")
+    report.add_argument("folder", metavar="RESULT_DIR", help="a result folder written by axis-sim run or axis-sim sweep")
     report.add_argument("-o", "--output", help="the HTML file to write (default: RESULT_DIR/report.html)")
     report.add_argument("--lang", help="language of the report: vi or en (default: the scenario's language key, else en)")
     compare = commands.add_parser("compare", help="compare two or more run folders: a terminal table and one self-contained HTML file")
@@ -718,13 +718,20 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from .report import LANGUAGES, build_run_report, default_language, load_run_folder, render_run_report, write_report
+    from .sweepreport import (build_sweep_report, default_sweep_language, is_sweep_folder, load_sweep_folder,
+                              render_sweep_report)
 
     if args.lang is not None and args.lang not in LANGUAGES:
         raise ExperimentError(f"--lang {args.lang}: unknown language; choose one of {', '.join(LANGUAGES)}")
-    folder = load_run_folder(args.folder)
-    output = Path(args.output) if args.output else folder.path / "report.html"
-    lang = args.lang or default_language(folder)
-    written = write_report(render_run_report(build_run_report(folder, lang)), output)
+    if is_sweep_folder(args.folder):
+        sweep = load_sweep_folder(args.folder)
+        html = render_sweep_report(build_sweep_report(sweep, args.lang or default_sweep_language(sweep)))
+        path = sweep.path
+    else:
+        folder = load_run_folder(args.folder)
+        html = render_run_report(build_run_report(folder, args.lang or default_language(folder)))
+        path = folder.path
+    written = write_report(html, Path(args.output) if args.output else path / "report.html")
     print(f"Report written to {written}")
     return 0
 

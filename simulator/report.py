@@ -154,6 +154,10 @@ class Locale:
                 return unicodedata.normalize("NFC", self.text(key, name=name[: -len(suffix)]))
         return name
 
+    def parameter(self, path: str) -> str:
+        """A swept parameter in words (``traffic multiplier``), else its key path as written in the scenario."""
+        return messages(self.lang).get(f"param_{path}", path)
+
     def kind(self, kind: str) -> str:
         """A station kind in words (``Integration platform``)."""
         return messages(self.lang).get(f"kind_{kind}", kind)
