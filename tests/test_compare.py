@@ -146,6 +146,14 @@ def test_compare_refuses_what_it_cannot_compare_with_exit_2(runs: tuple[Path, Pa
     assert not (tmp_path / "c.html").exists()
 
 
+def test_without_excel_the_csv_files_have_no_byte_order_mark(runs: tuple[Path, Path]):
+    """The default stays plain UTF-8 (``--excel`` adds the mark; tests/test_report_sweep.py)."""
+    import codecs
+
+    for name in ("stations.csv", "timeseries.csv"):
+        assert not (runs[0] / name).read_bytes().startswith(codecs.BOM_UTF8)
+
+
 # ---- in a real browser ----
 
 @pytest.fixture(scope="module", params=LANGUAGES)
