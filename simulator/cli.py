@@ -512,7 +512,7 @@ def _run(args: argparse.Namespace) -> int:
                               "(free the space or give another -o)") from None
     if not args.quiet:
         print(format_summary(result.summary))
-        print(f"\nResults written to {folder}/ (summary.json, stations.csv, timeseries.csv, tables.xlsx, scenario.toml, charts/)")
+        print(f"\nResults written to {folder}/ (summary.json, stations.csv, timeseries.csv, replications.csv, tables.xlsx, scenario.toml, charts/)")
     return 0
 
 

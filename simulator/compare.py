@@ -12,14 +12,18 @@ most. :func:`render_comparison` renders it with the report's templates
 (autoescaped, no network request); :func:`comparison_table` is the terminal
 table.
 
-Significance: a result folder keeps, for each figure, the mean over ``n``
-replications and its 95 % Student-t interval ``mean ± t(n-1) s / sqrt(n)``,
-not the replication values. The standard error of each mean is recovered
-from the interval's half-width, and the difference of two means gets a
-Welch interval (unequal variances, Welch-Satterthwaite degrees of freedom).
-The difference is significant when that interval excludes 0. Runs that
-share seeds have correlated replications (common random numbers); a paired
-interval would then be narrower, so the Welch interval is conservative.
+Significance: when the runs share a seed, replication r of each used the
+same random numbers (common random numbers), and each folder's
+``replications.csv`` keeps every replication's figures; each difference is
+then the mean of the per-replication differences with its Student-t 95 %
+interval (paired). Otherwise (different seeds, a folder without
+``replications.csv``, different numbers of replications, a value missing in
+some replication) only the means and their 95 % intervals
+``mean ± t(n-1) s / sqrt(n)`` are used: the standard error of each mean is
+recovered from the interval's half-width and the difference gets a Welch
+interval (unequal variances, Welch-Satterthwaite degrees of freedom). A
+difference is significant when its interval excludes 0; the page says which
+method was used.
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ from .errors import ExperimentError
 from .report import (_MISSING, Figure, Locale, RunFolder, _environment, _finite, _interval, _lookup, format_number,
                      headline_figures, load_run_folder, messages)
 
-__all__ = ["Estimate", "Difference", "welch_difference", "load_comparison", "ComparedFigure", "ComparedStation",
+__all__ = ["Estimate", "Difference", "welch_difference", "paired_difference", "replication_values", "load_comparison", "ComparedFigure", "ComparedStation",
            "Comparison", "build_comparison", "render_comparison", "comparison_table", "METHOD"]
 
 #: How differences are judged (the report says it in words).
@@ -42,11 +46,15 @@ METHOD = "welch-from-intervals"
 
 @dataclass(frozen=True)
 class Estimate:
-    """A mean over replications with its 95 % Student-t interval (``None`` with one replication)."""
+    """A mean over replications with its 95 % Student-t interval (``None`` with one replication).
+
+    ``values`` are the replication values (from ``replications.csv``) when the folder has them.
+    """
 
     mean: float | None
     interval: tuple[float, float] | None
     replications: int
+    values: tuple[float, ...] | None = None
 
     def standard_error(self) -> float | None:
         """The standard error of the mean, from the interval's half-width; None without an interval."""
@@ -107,9 +115,73 @@ def welch_difference(a: Estimate, b: Estimate, level: float = 0.95) -> Differenc
     return Difference(value, value - half, value + half, not (value - half <= 0 <= value + half))
 
 
-def _estimate(node: Mapping[str, Any], key: str, replications: int) -> Estimate:
+def paired_difference(a: Estimate, b: Estimate, level: float = 0.95) -> Difference:
+    """The difference ``b - a`` with the Student-t interval of the per-replication differences ``b_r - a_r``.
+
+    Valid when the pairs are independent from one replication to the next,
+    as the replications of a run are; when the runs share a seed, replication
+    r of each used the same random numbers, the pairs are positively
+    correlated and this interval is narrower than Welch's.
+
+    Examples
+    --------
+    >>> a = Estimate(2.0, (0.0, 4.0), 3, (1.0, 2.0, 3.0))
+    >>> d = paired_difference(a, Estimate(2.5, (0.5, 4.5), 3, (1.4, 2.6, 3.5)))
+    >>> round(d.value, 3), d.significant, round(d.low, 3), round(d.high, 3)
+    (0.5, True, 0.252, 0.748)
+    """
+    from .results import confidence_interval
+
+    if a.mean is None or b.mean is None or a.values is None or b.values is None:
+        return welch_difference(a, b, level)
+    differences = [y - x for x, y in zip(a.values, b.values)]
+    low, high = confidence_interval(differences, level)
+    value = b.mean - a.mean
+    if math.isclose(max(differences), min(differences), rel_tol=0, abs_tol=1e-12 * max(1.0, abs(value))):
+        return Difference(value, value, value, abs(value) > 1e-12 * max(1.0, abs(b.mean)))
+    return Difference(value, low, high, not (low <= 0 <= high))
+
+
+def _pairable(a: Estimate, b: Estimate) -> bool:
+    """Both runs have every replication value (none missing), as many of them, at least two."""
+    return (a.values is not None and b.values is not None and len(a.values) == len(b.values) >= 2
+            and all(math.isfinite(v) for v in a.values + b.values))
+
+
+#: Where the replication values of a bottleneck figure are: the station figure of the bottleneck station.
+_BOTTLENECKS = {"bottleneck.utilization": ("utilization", "bottleneck.id"),
+                "peak_bottleneck.utilization": ("peak_utilization", "peak_bottleneck.id")}
+
+
+def _estimate(node: Mapping[str, Any], key: str, replications: int,
+              values: Mapping[tuple[str, str], tuple[float, ...]] | None = None, station: str = "") -> Estimate:
     value = _lookup(node, key)
-    return Estimate(float(value) if _finite(value) else None, _interval(node, key), replications)
+    where = (key, station)
+    if key in _BOTTLENECKS:
+        where = (_BOTTLENECKS[key][0], str(_lookup(node, _BOTTLENECKS[key][1])))
+    kept = values.get(where) if values is not None else None
+    return Estimate(float(value) if _finite(value) else None, _interval(node, key), replications, kept)
+
+
+def replication_values(folder: RunFolder) -> dict[tuple[str, str], tuple[float, ...]] | None:
+    """The replication values of ``replications.csv``: ``(figure, station id) -> values by replication``.
+
+    None when the folder has no such file (written before it existed) or it cannot be read.
+    """
+    import csv
+
+    file = folder.path / "replications.csv"
+    if not file.is_file():
+        return None
+    found: dict[tuple[str, str], dict[int, float]] = {}
+    try:
+        with open(file, encoding="utf-8-sig", newline="") as stream:
+            for row in csv.DictReader(stream):
+                value = float(row["value"]) if row["value"] else math.nan
+                found.setdefault((row["figure"], row["station"]), {})[int(row["replication"])] = value
+    except (OSError, UnicodeDecodeError, KeyError, ValueError):
+        return None
+    return {key: tuple(by_index[i] for i in sorted(by_index)) for key, by_index in found.items()}
 
 
 def _replications(folder: RunFolder) -> int:
@@ -242,18 +314,29 @@ def _difference_interval(locale: Locale, how: str, difference: Difference | None
     return f"{_signed(locale, how, difference.low)} … {_signed(locale, how, difference.high)}"
 
 
-def _differences(estimates: Sequence[Estimate]) -> tuple[Difference | None, ...]:
-    return (None,) + tuple(welch_difference(estimates[0], e) for e in estimates[1:])
+def _differences(estimates: Sequence[Estimate], paired: Sequence[bool]) -> tuple[Difference | None, ...]:
+    """Each run against the first: paired by replication where ``paired[i]`` and both have the values, else Welch."""
+    first = estimates[0]
+    return (None,) + tuple(paired_difference(first, e) if pair and _pairable(first, e) else welch_difference(first, e)
+                           for e, pair in zip(estimates[1:], paired[1:]))
+
+
+def _same_seed(folders: Sequence[RunFolder]) -> tuple[bool, ...]:
+    """Whether each run shares the first run's root seed (then replication r of both used the same streams)."""
+    seed = folders[0].summary.get("seed")
+    return tuple(f.summary.get("seed") == seed and seed is not None for f in folders)
 
 
 def compared_figures(folders: Sequence[RunFolder], locale: Locale) -> list[ComparedFigure]:
     """Every headline figure of every run, with the difference to the first run (Welch, 95 %)."""
     figures = []
+    kept = [replication_values(f) for f in folders]
+    paired = _same_seed(folders)
     for key, label, how in _FIGURES:
-        estimates = [_estimate(f.summary, key, _replications(f)) for f in folders]
+        estimates = [_estimate(f.summary, key, _replications(f), v) for f, v in zip(folders, kept)]
         if all(e.mean is None for e in estimates):
             continue
-        differences = _differences(estimates)
+        differences = _differences(estimates, paired)
         figures.append(ComparedFigure(
             key=key, label=locale.text(label), values=tuple(e.mean for e in estimates),
             texts=tuple(_show(locale, how, e.mean) for e in estimates),
@@ -268,13 +351,15 @@ def compared_stations(folders: Sequence[RunFolder], locale: Locale) -> list[Comp
     """The stations present in every run, matched by id, in the order of the first run's station list."""
     by_id = [{str(s.get("id")): s for s in f.summary["stations"]} for f in folders]
     counts = [_replications(f) for f in folders]
+    kept = [replication_values(f) for f in folders]
+    paired = _same_seed(folders)
     common = [ident for ident in by_id[0] if all(ident in stations for stations in by_id[1:])]
     rows = []
     for ident in common:
         rows_of = [stations[ident] for stations in by_id]
-        use = [_estimate(s, "utilization", n) for s, n in zip(rows_of, counts)]
-        wait = [_estimate(s, "mean_wait_seconds", n) for s, n in zip(rows_of, counts)]
-        use_d, wait_d = _differences(use), _differences(wait)
+        use = [_estimate(s, "utilization", n, v, ident) for s, n, v in zip(rows_of, counts, kept)]
+        wait = [_estimate(s, "mean_wait_seconds", n, v, ident) for s, n, v in zip(rows_of, counts, kept)]
+        use_d, wait_d = _differences(use, paired), _differences(wait, paired)
         rows.append(ComparedStation(
             id=ident, name=locale.station(str(rows_of[0].get("name"))), kind=str(rows_of[0].get("kind")),
             kind_text=locale.kind(str(rows_of[0].get("kind"))),
@@ -373,6 +458,30 @@ def _unmatched(folders: Sequence[RunFolder], common: int, locale: Locale) -> str
                        counts=", ".join(locale.number(n) for n in extra))
 
 
+def paired_runs(folders: Sequence[RunFolder]) -> tuple[bool, ...]:
+    """For each run after the first: whether its differences are paired by replication (same seed, replications.csv
+    in both folders, as many replications)."""
+    kept = [replication_values(f) for f in folders]
+    same = _same_seed(folders)
+    return tuple(same[i] and kept[0] is not None and kept[i] is not None
+                 and _replications(folders[0]) == _replications(folders[i]) for i in range(1, len(folders)))
+
+
+def _method(folders: Sequence[RunFolder], locale: Locale) -> str:
+    """How the differences were judged, in words: paired by replication, Welch from the intervals, or not at all."""
+    counts = [_replications(f) for f in folders]
+    if min(counts) < 2:
+        return locale.text("cmp_method_single")
+    paired = paired_runs(folders)
+    texts = []
+    if any(paired):
+        texts.append(locale.text("cmp_method_paired", seed=folders[0].summary.get("seed"),
+                                 counts=" / ".join(str(n) for n in counts)))
+    if not all(paired):
+        texts.append(locale.text("cmp_method", counts=" / ".join(str(n) for n in counts)))
+    return " ".join(texts)
+
+
 def build_comparison(folders: Sequence[RunFolder], lang: str, top: int = 10) -> Comparison:
     """Assemble the comparison of run folders in one language.
 
@@ -393,13 +502,10 @@ def build_comparison(folders: Sequence[RunFolder], lang: str, top: int = 10) -> 
     figures = compared_figures(folders, locale)
     stations = compared_stations(folders, locale)
     counts = tuple(_replications(f) for f in folders)
-    method = locale.text("cmp_method", counts=" / ".join(str(n) for n in counts))
-    if min(counts) < 2:
-        method = locale.text("cmp_method_single")
     return Comparison(
         lang=lang, title=locale.text("compare_title_runs", labels=" · ".join(labels)), labels=labels,
         folders=tuple(str(f.path) for f in folders), replications=counts,
-        answer=tuple(comparison_answer(folders, figures, stations, labels, locale)), method=method,
+        answer=tuple(comparison_answer(folders, figures, stations, labels, locale)), method=_method(folders, locale),
         figures=tuple(figures), stations=tuple(stations),
         changed_use=tuple(sorted(stations, key=lambda s: s.change("utilization"), reverse=True)[:top]),
         changed_wait=tuple(sorted(stations, key=lambda s: s.change("wait"), reverse=True)[:top]),

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from simulator.cli import main
-from simulator.compare import Estimate, welch_difference
+from simulator.compare import Estimate, paired_difference, welch_difference
 from simulator.report import LANGUAGES
 from simulator.results import confidence_interval
 
@@ -70,6 +70,23 @@ def test_the_welch_interval_from_two_intervals_equals_welch_on_the_values(seed: 
     test = stats.ttest_ind(b, a, equal_var=False)
     low, high = test.confidence_interval(0.95)
     assert d.value == pytest.approx(b.mean() - a.mean(), rel=1e-12)
+    assert (d.low, d.high) == (pytest.approx(low, rel=1e-9), pytest.approx(high, rel=1e-9))
+    assert d.significant == (test.pvalue < 0.05)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_paired_interval_equals_scipys_paired_t_test(seed: int):
+    """Paired by replication: the interval of the differences and the verdict equal scipy's ttest_rel (1e-9 relative)."""
+    from scipy import stats
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 9))
+    common = rng.normal(10, 3, n)  # what the shared random numbers make common to both runs
+    a, b = common + rng.normal(0, 0.5, n), common + rng.uniform(0, 1) + rng.normal(0, 0.5, n)
+    d = paired_difference(Estimate(float(a.mean()), tuple(confidence_interval(a)), n, tuple(a)),
+                          Estimate(float(b.mean()), tuple(confidence_interval(b)), n, tuple(b)))
+    test = stats.ttest_rel(b, a)
+    low, high = test.confidence_interval(0.95)
     assert (d.low, d.high) == (pytest.approx(low, rel=1e-9), pytest.approx(high, rel=1e-9))
     assert d.significant == (test.pvalue < 0.05)
 
@@ -144,6 +161,40 @@ def test_compare_refuses_what_it_cannot_compare_with_exit_2(runs: tuple[Path, Pa
     assert 1 == len(err.strip().splitlines()) and "Traceback" not in err, err
     assert all(word in err for word in words), err
     assert not (tmp_path / "c.html").exists()
+
+
+def test_replications_csv_holds_each_replication_and_its_mean_is_the_summary(runs: tuple[Path, Path]):
+    """replications.csv: the mean over replications of each headline figure and station utilisation is summary.json's
+    value (1e-12 relative: the same floats, averaged in the same order)."""
+    from simulator.compare import replication_values
+    from simulator.report import load_run_folder
+
+    folder = load_run_folder(runs[0])
+    values = replication_values(folder)
+    assert values is not None
+    for key in HEADLINE[:6]:
+        assert 2 == len(values[(key, "")])
+        assert np.mean(values[(key, "")]) == pytest.approx(_at(folder.summary, key), rel=1e-12), key
+    for key, figure in (("bottleneck", "utilization"), ("peak_bottleneck", "peak_utilization")):  # the station's own
+        summary = folder.summary[key]
+        assert np.mean(values[(figure, summary["id"])]) == pytest.approx(summary["utilization"], rel=1e-12), key
+    for station in folder.summary["stations"][:20]:
+        assert np.mean(values[("utilization", station["id"])]) == pytest.approx(station["utilization"], rel=1e-12)
+
+
+def test_runs_with_the_same_seed_are_paired_else_welch(runs: tuple[Path, Path], tmp_path: Path):
+    """Same seed and replications.csv in both: paired by replication. Without the file in one folder: Welch,
+    and the page says so."""
+    from simulator.compare import build_comparison, load_comparison, paired_runs
+
+    assert (True,) == paired_runs(load_comparison(list(runs)))
+    assert "paired by replication" in build_comparison(load_comparison(list(runs)), "en").method
+    older = tmp_path / "older"
+    shutil.copytree(runs[1], older)
+    (older / "replications.csv").unlink()
+    folders = load_comparison([runs[0], older])
+    assert (False,) == paired_runs(folders)
+    assert "Welch" in build_comparison(folders, "en").method and "paired by" not in build_comparison(folders, "en").method
 
 
 def test_without_excel_the_csv_files_have_no_byte_order_mark(runs: tuple[Path, Path]):
