@@ -299,6 +299,8 @@ def _signed(locale: Locale, how: str, value: float | None) -> str:
         return sign + locale.text("unit_pp", value=format_number(points, locale.lang, 2 if points < 1 else 1))
     if how == "factor":
         return sign + format_number(abs(value), locale.lang, 2)
+    if how == "count":
+        return sign + format_number(abs(value), locale.lang, 0 if abs(value) >= 10 or value == 0 else 2)
     return sign + _show(locale, how, abs(value))
 
 
@@ -407,6 +409,8 @@ def _labels(folders: Sequence[RunFolder]) -> tuple[str, ...]:
 def _verdict(locale: Locale, difference: Difference | None) -> str:
     if difference is None or difference.significant is None:
         return locale.text("cmp_untested")
+    if difference.value == 0 and difference.low == 0 and difference.high == 0:
+        return locale.text("cmp_identical")
     return locale.text("cmp_significant" if difference.significant else "cmp_not_significant")
 
 
