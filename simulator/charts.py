@@ -257,7 +257,8 @@ def plot_utilization_bars(stations: Sequence[Mapping[str, Any]], *, title: str, 
     """Horizontal bars of station utilisation from summary rows (busiest first), every text given by the caller.
 
     The report draws it in the reader's language; the first station (the
-    busiest) is red, the analytic value a black tick, 95 % intervals whiskers.
+    busiest) is red, the analytic value a black tick, 95 % intervals whiskers
+    kept inside [0, 100] %; the legend sits outside the bars.
 
     Parameters
     ----------
@@ -276,6 +277,7 @@ def plot_utilization_bars(stations: Sequence[Mapping[str, Any]], *, title: str, 
     errors = None
     if rows and all(isinstance(s.get("utilization_ci"), list) and None not in s["utilization_ci"] for s in rows):
         low, high = (np.array([s["utilization_ci"][i] for s in rows], dtype=float) * 100 for i in (0, 1))
+        low, high = np.clip(low, 0, 100), np.clip(high, 0, 100)  # a utilisation lies in [0, 100] %
         errors = np.vstack([np.clip(values - low, 0, None), np.clip(high - values, 0, None)])
     colors = ["#c0392b" if i == len(rows) - 1 else "#2e86c1" for i in range(len(rows))]
     ax.barh(y, values, color=colors, xerr=errors, capsize=3, label=simulated)
@@ -288,12 +290,13 @@ def plot_utilization_bars(stations: Sequence[Mapping[str, Any]], *, title: str, 
     ax.axvline(80, color="grey", linestyle=":", linewidth=1)
     ax.set_xlabel(xlabel)
     ax.set_title(title)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax
 
 
 def plot_series(x: Sequence[float], series: Mapping[str, Sequence[float]], *, title: str, xlabel: str, ylabel: str,
-                stacked: bool = False, ax: "Axes | None" = None) -> "Axes":
+                stacked: bool = False, hour_text: Callable[[float], str] | None = None,
+                tick_text: Callable[[float], str] | None = None, ax: "Axes | None" = None) -> "Axes":
     """Lines (or stacked areas) of named series over ``x``, every text given by the caller.
 
     Parameters
@@ -304,6 +307,12 @@ def plot_series(x: Sequence[float], series: Mapping[str, Sequence[float]], *, ti
     title, xlabel, ylabel : str
     stacked : bool
         Stacked areas instead of lines.
+    hour_text : callable, optional
+        ``x`` is in hours: ticks fall on whole days (every 6 hours up to two
+        days, every 3 up to half a day) and read as this function writes an
+        hour (day and clock time).
+    tick_text : callable, optional
+        Writes a y tick value as the reader's language does.
     ax : Axes, optional
     """
     ax = _axes(ax, (9, 4.2))
@@ -319,9 +328,24 @@ def plot_series(x: Sequence[float], series: Mapping[str, Sequence[float]], *, ti
     ax.set_title(title)
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
+    _clock_ticks(ax, xs, hour_text, tick_text)
     if series:
-        ax.legend(loc="upper left", fontsize="small")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax
+
+
+def _clock_ticks(ax: "Axes", hours: np.ndarray, hour_text: Callable[[float], str] | None,
+                 tick_text: Callable[[float], str] | None) -> None:
+    """Ticks on whole days or clock hours (x in hours) and y ticks in the reader's number format."""
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    if hour_text is not None and len(hours):
+        span = float(np.nanmax(hours) - np.nanmin(hours))
+        step = 3 if span <= 12 else 6 if span <= 48 else 24 * max(1, math.ceil(span / 24 / 10))
+        ax.xaxis.set_major_locator(MultipleLocator(step))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: hour_text(value)))
+    if tick_text is not None:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: tick_text(value)))
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,25 @@ class Locale:
         """A swept parameter in words (``traffic multiplier``), else its key path as written in the scenario."""
         return messages(self.lang).get(f"param_{path}", path)
 
+    def clock(self, hours: float) -> str:
+        """An instant of simulated time as day and clock time (``day 2 06:00``, ``ngày 2 06:00``).
+
+        Examples
+        --------
+        >>> Locale("en").clock(30.5), Locale("vi").clock(0)
+        ('day 2 06:30', 'ngày 1 00:00')
+        """
+        minutes = int(round(hours * 60))
+        day, minute = divmod(minutes, 24 * 60)
+        return self.text("clock", day=day + 1, time=f"{minute // 60:02d}:{minute % 60:02d}")
+
+    def tick(self, value: float) -> str:
+        """A chart tick value in this language's number format (``12.000``, ``0,5``)."""
+        for digits in range(4):
+            if abs(value - round(value, digits)) < 1e-9:
+                return format_number(value, self.lang, digits)
+        return format_number(value, self.lang, 4)
+
     def kind(self, kind: str) -> str:
         """A station kind in words (``Integration platform``)."""
         return messages(self.lang).get(f"kind_{kind}", kind)
@@ -503,14 +522,15 @@ def _run_charts(folder: RunFolder, locale: Locale) -> tuple[Chart, ...]:
         queues = {s["name"]: series[f"in_system: {s['id']}"] for s in busiest[:5] if f"in_system: {s['id']}" in series}
         if queues:
             drawn.append(Chart("queues", t("chart_queues_title"), charts.svg_markup(charts.plot_series(
-                hours, queues, title=t("chart_queues_title"), xlabel=t("chart_time_x"), ylabel=t("chart_queues_y")),
-                "queues")))
+                hours, queues, title=t("chart_queues_title"), xlabel=t("chart_time_x"), ylabel=t("chart_queues_y"),
+                hour_text=locale.clock, tick_text=locale.tick), "queues")))
         created = {t("chart_electronic"): series.get("documents_electronic_in_interval", []),
                    t("chart_paper"): series.get("documents_paper_in_interval", [])}
         if all(created.values()):
             drawn.append(Chart("documents", t("chart_documents_title"), charts.svg_markup(charts.plot_series(
                 hours, created, title=t("chart_documents_title"), xlabel=t("chart_time_x"),
-                ylabel=t("chart_documents_y"), stacked=True), "documents")))
+                ylabel=t("chart_documents_y"), stacked=True, hour_text=locale.clock, tick_text=locale.tick),
+                "documents")))
     return tuple(drawn)
 
 

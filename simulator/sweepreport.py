@@ -252,14 +252,6 @@ def _time_scale(folder: SweepFolder, column: str) -> tuple[float, str]:
     return (3600.0, "axis_hours") if top >= 2 * 3600 else (60.0, "axis_minutes") if top >= 120 else (1.0, "axis_seconds")
 
 
-def _digits(value: float) -> int:
-    """Decimals of a tick label: none for whole numbers, else as few as show it (0.5, 0.25)."""
-    for digits in range(4):
-        if abs(value - round(value, digits)) < 1e-9:
-            return digits
-    return 4
-
-
 def sweep_charts(folder: SweepFolder, locale: Locale) -> tuple[Chart, ...]:
     """The capacity curves as inline SVG: peak utilisation (with the threshold), copies delivered, 95 % delivery time."""
     from . import charts  # matplotlib: loaded when a report is drawn
@@ -279,7 +271,7 @@ def sweep_charts(folder: SweepFolder, locale: Locale) -> tuple[Chart, ...]:
         ax = charts.plot_sweep_lines(_lines(folder, locale, column, divide), title=title, xlabel=xlabel, ylabel=ylabel,
                                      percent=percent, threshold=threshold,
                                      threshold_label=t("sweep_threshold", threshold=locale.percent(threshold))
-                                     if threshold is not None else "", tick_text=lambda v: locale.number(v, _digits(v)))
+                                     if threshold is not None else "", tick_text=locale.tick)
         drawn.append(Chart(key, title, charts.svg_markup(ax, f"sweep-{key}")))
     return tuple(drawn)
 
