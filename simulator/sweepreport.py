@@ -25,8 +25,9 @@ from . import __version__
 from .errors import ExperimentError
 from .report import _MISSING, LANGUAGES, Cell, Chart, Locale, _environment, _finite, messages
 
-__all__ = ["is_sweep_folder", "SweepFolder", "load_sweep_folder", "Crossing", "PointRow", "SweepReport",
-           "build_sweep_report", "render_sweep_report", "default_sweep_language"]
+__all__ = ["is_sweep_folder", "SweepFolder", "load_sweep_folder", "default_sweep_language", "Crossing", "crossings",
+           "sweep_answer", "PointRow", "point_rows", "sweep_charts", "SweepReport", "build_sweep_report",
+           "render_sweep_report"]
 
 
 def is_sweep_folder(path: str | Path) -> bool:
