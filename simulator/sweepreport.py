@@ -4,7 +4,7 @@
 ``manifest.json``, ``scenario.toml``); :func:`build_sweep_report` turns it
 into a :class:`SweepReport`: the answer first (the first point where the
 busiest interval's utilisation crosses the scenario's
-``analysis.threshold``, along the first numeric swept parameter, for each
+``analysis.threshold``, along the last numeric swept parameter, for each
 value of the others; how the 95 % delivery time grows), the capacity curves
 as inline SVG (utilisation, copies delivered, delivery time, with their
 95 % intervals kept inside the figure's range) and the table of points,
@@ -114,9 +114,13 @@ def default_sweep_language(folder: SweepFolder) -> str:
 
 
 def _axes(folder: SweepFolder) -> tuple[str | None, tuple[str, ...]]:
-    """The parameter along the x axis (the first numeric one) and the others (one line per combination)."""
+    """The parameter along the x axis and the others (one line per combination of their values).
+
+    The x axis is the last numeric swept parameter: the one that varies fastest in a grid, usually the load
+    (``traffic.multiplier`` in ``connect-ministries``), as in the first-saturation lines ``axis-sim sweep`` prints.
+    """
     numeric = [p for p in folder.parameters if all(_finite(row.get(p)) for row in folder.points)]
-    x = numeric[0] if numeric else None
+    x = numeric[-1] if numeric else None
     return x, tuple(p for p in folder.parameters if p != x)
 
 
@@ -167,7 +171,7 @@ def sweep_answer(folder: SweepFolder, found: Sequence[Crossing], locale: Locale)
     threshold = locale.percent(folder.threshold)
     sentences = []
     for crossing in found:
-        prefix = f"{crossing.group}: " if crossing.group else ""
+        prefix = f"{crossing.group[:1].upper()}{crossing.group[1:]}: " if crossing.group else ""
         if crossing.point is not None:
             sentences.append(prefix + locale.text("sweep_answer_crossed", threshold=threshold, point=crossing.point,
                                                   setting=crossing.setting, station=crossing.station,
