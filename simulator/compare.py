@@ -446,7 +446,7 @@ def comparison_answer(folders: Sequence[RunFolder], figures: Sequence[ComparedFi
         sentences.append(_bottleneck_sentence(locale, folders, labels[index], index))
         for attribute in ("utilization", "wait"):
             moved = max(changed, key=lambda s: s.change(attribute, index), default=None)
-            if moved is not None:
+            if moved is not None and moved.change(attribute, index)[1] > 0:  # no sentence when nothing changed
                 texts = getattr(moved, f"{attribute}_texts")
                 sentences.append(locale.text(f"cmp_answer_station_{attribute}", label=labels[index], station=moved.name,
                                              before=texts[0], after=texts[index],
