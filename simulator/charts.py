@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from .catalogue import parameter_label
 from .results import RunResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -206,33 +207,47 @@ def _series(result: "SweepResult", x: str, group: str | None) -> list[tuple[str,
     table = result.table
     if group is None:
         return [("", table.sort_values(x))]
-    return [(f"{group} = {value}", frame.sort_values(x)) for value, frame in table.groupby(group, sort=True)]
+    return [(f"{parameter_label(group)} = {value}", frame.sort_values(x)) for value, frame in table.groupby(group, sort=True)]
+
+
+def _axis_label(path: str) -> str:
+    """A swept key path for an axis: its words and the key (``traffic multiplier (...) [traffic.multiplier]``)."""
+    words = parameter_label(path)
+    return path if words == path else f"{words} [{path}]"
 
 
 def plot_sweep_figure(result: "SweepResult", column: str, *, ax: "Axes | None" = None, analytic: str | None = None) -> "Axes":
-    """One figure of ``points.csv`` against the first swept parameter, one line per value of the second, CI bands."""
+    """One figure of ``points.csv`` against the first swept parameter, one line per value of the second, CI bands.
+
+    Bands stay inside the figure's range (shares in [0, 100] %, counts and
+    times at least 0); the legend sits outside the data; the swept key is
+    named in words (:func:`simulator.catalogue.parameter_label`).
+    """
     ax = _axes(ax, (8, 4.8))
     x, group = _sweep_axes(result)
     scale, unit = 1.0, ""
     if column.endswith("_seconds"):
         top = float(np.nanmax(result.table[column])) if len(result.table) else 0.0
         scale, unit = (3600.0, " (hours)") if top >= 2 * 3600 else (60.0, " (minutes)") if top >= 120 else (1.0, " (seconds)")
-    if column in ("electronic_share", "bottleneck_utilization", "peak_utilization"):
+    share = column in ("electronic_share", "bottleneck_utilization", "peak_utilization", "same_day_share")
+    if share:
         scale, unit = 0.01, ""
     for label, frame in _series(result, x, group):
         xs = frame[x].to_numpy()
         line, = ax.plot(xs, frame[column] / scale, marker="o", label=label or "simulated")
-        low, high = frame[f"{column}_ci_low"] / scale, frame[f"{column}_ci_high"] / scale
+        low = np.clip(frame[f"{column}_ci_low"] / scale, 0, 100 if share else None)
+        high = np.clip(frame[f"{column}_ci_high"] / scale, 0, 100 if share else None)
         if np.isfinite(low).any():
             ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.2)
         if analytic and analytic in frame:
             ax.plot(xs, frame[analytic].astype(float) / scale, linestyle="--", color=line.get_color(), alpha=0.8,
                     label=f"analytic {label}".strip())
-    ax.set_xlabel(x)
+    ax.set_xlabel(_axis_label(x))
     ax.set_ylabel(_LABELS.get(column, column) + unit)
-    ax.set_title(f"{_LABELS.get(column, column).capitalize()} against {x}: {result.points[0].scenario.name}")
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"{_LABELS.get(column, column).capitalize()} against {parameter_label(x)}: {result.points[0].scenario.name}")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax
 
 
@@ -246,8 +261,9 @@ def plot_capacity_curve(result: "SweepResult", *, ax: "Axes | None" = None) -> "
     for line in right.get_lines():
         line.set_linestyle(":")
     right.set_title("")
-    right.legend(loc="lower right", fontsize="small", title="latency p95 (dotted)")
-    ax.legend(loc="upper left", fontsize="small", title="throughput (solid)")
+    # both legends to the right of the second axis, outside the data
+    right.legend(loc="lower left", bbox_to_anchor=(1.12, 0.0), fontsize="small", title="latency p95 (dotted)", frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1.0), fontsize="small", title="throughput (solid)", frameon=False)
     ax.set_title(f"Capacity curve: {result.points[0].scenario.name}")
     return ax
 

@@ -23,11 +23,11 @@ import math
 import tomllib
 import unicodedata
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence, get_args
+from typing import Any, Literal, Mapping, Sequence
 
 from . import __version__
+from .catalogue import LANGUAGES, Language, messages, parameter_label
 from .errors import ExperimentError
 from .folders import write_text
 
@@ -35,33 +35,7 @@ __all__ = ["Language", "LANGUAGES", "Locale", "messages", "format_number", "form
            "load_run_folder", "Figure", "Cell", "StationRow", "Chart", "ScenarioFacts", "RunReport",
            "build_run_report", "render_run_report", "write_report", "default_language", "headline_figures"]
 
-Language = Literal["en", "vi"]
-#: The languages of the message catalogue.
-LANGUAGES: tuple[str, ...] = get_args(Language)
 _MISSING = "–"
-
-
-@functools.cache
-def messages(lang: str) -> Mapping[str, str]:
-    """The message catalogue of one language: key -> text with ``{placeholders}`` (NFC).
-
-    Parameters
-    ----------
-    lang : {"en", "vi"}
-
-    Returns
-    -------
-    Mapping of str to str
-
-    Examples
-    --------
-    >>> messages("vi")["section_answer"]
-    'Câu trả lời'
-    """
-    if lang not in LANGUAGES:
-        raise ExperimentError(f"--lang {lang}: unknown language; choose one of {', '.join(LANGUAGES)}")
-    text = resources.files("simulator").joinpath("messages", f"{lang}.json").read_text(encoding="utf-8")
-    return {key: unicodedata.normalize("NFC", value) for key, value in json.loads(text).items()}
 
 
 def _finite(value: Any) -> bool:
@@ -156,7 +130,7 @@ class Locale:
 
     def parameter(self, path: str) -> str:
         """A swept parameter in words (``traffic multiplier``), else its key path as written in the scenario."""
-        return messages(self.lang).get(f"param_{path}", path)
+        return parameter_label(path, self.lang)
 
     def clock(self, hours: float) -> str:
         """An instant of simulated time as day and clock time (``day 2 06:00``, ``ngày 2 06:00``).
