@@ -423,15 +423,19 @@ def _change_sentence(locale: Locale, label: str, figure: ComparedFigure, index: 
 
 
 def _bottleneck_sentence(locale: Locale, folders: Sequence[RunFolder], label: str, index: int) -> str:
-    def name(folder: RunFolder) -> str:
-        return locale.station(str(_lookup(folder.summary, "bottleneck.name") or _MISSING))
+    """Whether the bottleneck (matched by id) moves from the first run to run ``index``, with both utilisations."""
+    first, other = folders[0].summary, folders[index].summary
 
-    before, after = (_lookup(folders[i].summary, "bottleneck.id") or _lookup(folders[i].summary, "bottleneck.name")
-                     for i in (0, index))
-    utilization = (locale.percent(_lookup(folders[i].summary, "bottleneck.utilization")) for i in (0, index))
-    key = "cmp_answer_bottleneck_same" if before == after else "cmp_answer_bottleneck_moves"
-    return locale.text(key, label=label, before=name(folders[0]), after=name(folders[index]),
-                       utilization_before=next(utilization), utilization_after=next(utilization))
+    def where(summary: Mapping[str, Any]) -> Any:
+        return _lookup(summary, "bottleneck.id") or _lookup(summary, "bottleneck.name")
+
+    def name(summary: Mapping[str, Any]) -> str:
+        return locale.station(str(_lookup(summary, "bottleneck.name") or _MISSING))
+
+    key = "cmp_answer_bottleneck_same" if where(first) == where(other) else "cmp_answer_bottleneck_moves"
+    return locale.text(key, label=label, before=name(first), after=name(other),
+                       utilization_before=locale.percent(_lookup(first, "bottleneck.utilization")),
+                       utilization_after=locale.percent(_lookup(other, "bottleneck.utilization")))
 
 
 def comparison_answer(folders: Sequence[RunFolder], figures: Sequence[ComparedFigure],

@@ -197,6 +197,24 @@ def test_runs_with_the_same_seed_are_paired_else_welch(runs: tuple[Path, Path], 
     assert "Welch" in build_comparison(folders, "en").method and "paired by" not in build_comparison(folders, "en").method
 
 
+def test_the_answer_says_when_the_bottleneck_moves(runs: tuple[Path, Path], tmp_path: Path):
+    """The bottleneck is matched by id: the same id stays (whatever its name), another id moves."""
+    from simulator.compare import build_comparison, load_comparison
+
+    def answer(bottleneck: dict[str, Any]) -> str:
+        folder = tmp_path / bottleneck["id"].replace(":", "-")
+        shutil.copytree(runs[1], folder)
+        summary = _summary(folder)
+        summary["bottleneck"].update(bottleneck)
+        (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
+        return " ".join(build_comparison(load_comparison([runs[0], folder]), "vi").answer)
+
+    first = _summary(runs[0])["bottleneck"]
+    assert "điểm nghẽn vẫn là" in answer({"id": first["id"], "name": "renamed"})
+    moved = answer({"id": "platform:ca-mau", "name": "Tỉnh Cà Mau (platform)"})
+    assert "điểm nghẽn chuyển từ" in moved and "sang Tỉnh Cà Mau (nền tảng tích hợp)" in moved
+
+
 def test_without_excel_the_csv_files_have_no_byte_order_mark(runs: tuple[Path, Path]):
     """The default stays plain UTF-8 (``--excel`` adds the mark; tests/test_report_sweep.py)."""
     import codecs
