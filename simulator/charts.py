@@ -56,7 +56,8 @@ def _busiest(result: RunResult, top: int) -> list[dict[str, Any]]:
 def plot_station_utilization(result: RunResult, *, top: int = 15, ax: "Axes | None" = None) -> "Axes":
     """Horizontal bars: simulated utilisation of the busiest stations, analytic value as a tick.
 
-    The bottleneck is drawn in red; with replications, bars carry 95 % CI whiskers.
+    The bottleneck is drawn in red; with replications, bars carry 95 % CI whiskers kept in [0, 100] %; the
+    legend sits outside the bars.
     """
     ax = _axes(ax, (9, 0.35 * top + 1.8))
     stations = _busiest(result, top)[::-1]
@@ -66,8 +67,8 @@ def plot_station_utilization(result: RunResult, *, top: int = 15, ax: "Axes | No
     y = np.arange(len(stations))
     errors = None
     if stations and "utilization_ci" in stations[0]:
-        low = np.array([s["utilization_ci"][0] for s in stations]) * 100
-        high = np.array([s["utilization_ci"][1] for s in stations]) * 100
+        low = np.clip(np.array([s["utilization_ci"][0] for s in stations], dtype=float) * 100, 0, 100)
+        high = np.clip(np.array([s["utilization_ci"][1] for s in stations], dtype=float) * 100, 0, 100)
         errors = np.vstack([np.clip(values - low, 0, None), np.clip(high - values, 0, None)])
     ax.barh(y, values, color=colors, xerr=errors, capsize=3, label="simulated")
     predicted = np.array([s.get("predicted_utilization", math.nan) for s in stations]) * 100
@@ -78,7 +79,7 @@ def plot_station_utilization(result: RunResult, *, top: int = 15, ax: "Axes | No
     ax.set_xlim(0, max(100.0, float(np.nanmax(values)) * 1.05 if len(values) else 100.0))
     ax.axvline(80, color="grey", linestyle=":", linewidth=1)
     ax.set_title(f"Busiest stations: {result.summary['scenario']} (bottleneck in red)")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax
 
 
@@ -106,20 +107,28 @@ def plot_latency_cdf(result: RunResult, *, ax: "Axes | None" = None) -> "Axes":
 
 
 def plot_occupancy(result: RunResult, *, top: int = 5, ax: "Axes | None" = None) -> "Axes":
-    """Documents at the busiest stations (waiting + in service) over time."""
+    """Documents at the busiest stations (waiting + in service) over time, on a day and clock-time axis."""
     ax = _axes(ax, (10, 4.5))
     frame = result.occupancy
     hours = result.timeseries["time_hours"].to_numpy()
     for station in _busiest(result, top):  # the occupancy columns are station ids; names label the lines
         if station["id"] in frame:
             ax.plot(hours[: len(frame)], frame[station["id"]].to_numpy(), linewidth=1, label=station["name"])
-    ax.set_xlabel("simulated time (hours)")
+    ax.set_xlabel("simulated time (day and clock time; day 1 starts at the beginning of the run)")
     ax.set_ylabel("documents at the station")
+    ax.set_ylim(bottom=0)
     ax.set_title(f"Queues at the busiest stations: {result.summary['scenario']}")
+    _clock_ticks(ax, hours, _clock, None)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper left", fontsize="small")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     ax.grid(True, alpha=0.3)
     return ax
+
+
+def _clock(hours: float) -> str:
+    """``day 2 06:30``: an instant of simulated time (in hours) as day and clock time."""
+    day, minute = divmod(int(round(hours * 60)), 24 * 60)
+    return f"day {day + 1} {minute // 60:02d}:{minute % 60:02d}"
 
 
 def plot_electronic_share_over_time(result: RunResult, *, ax: "Axes | None" = None) -> "Axes":
@@ -177,17 +186,22 @@ def plot_network_map(result: RunResult, topology: "Topology", *, ax: "Axes | Non
     sizes = {"hub": 900, "platform": 90, "agency": 25}
     for shell in shells:
         modelled = [n for n in shell if n in names]
-        values = [min(1.0, utilization.get(n, 0.0) or 0.0) for n in modelled]
+        values = [100 * min(1.0, utilization.get(n, 0.0) or 0.0) for n in modelled]
         if modelled:
-            nx.draw_networkx_nodes(graph, position, nodelist=modelled, node_color=values, cmap=cmap, vmin=0, vmax=1,
+            nx.draw_networkx_nodes(graph, position, nodelist=modelled, node_color=values, cmap=cmap, vmin=0, vmax=100,
                                    node_size=sizes[kinds[modelled[0]]], ax=ax, edgecolors="black", linewidths=0.3)
         skipped = [n for n in shell if n not in names]
         if skipped:
             nx.draw_networkx_nodes(graph, position, nodelist=skipped, node_color="#bbbbbb", node_size=8, ax=ax)
     labels = {s["id"]: f"{s['name']}\n{s['utilization']:.0%}" for s in _busiest(result, 6) if s["id"] in names}
-    nx.draw_networkx_labels(graph, position, labels=labels, font_size=8, ax=ax)
-    colorbar = ax.figure.colorbar(mpl.cm.ScalarMappable(norm=mpl.colors.Normalize(0, 1), cmap=cmap), ax=ax, shrink=0.6)
-    colorbar.set_label("utilisation")
+    # labels beside their nodes (pushed outwards from the hub, the hub's above it), so the colour stays visible
+    beside = {n: position[n] * 1.12 if np.linalg.norm(position[n]) > 1e-9 else position[n] + np.array([0.0, 0.12])
+              for n in labels}
+    nx.draw_networkx_labels(graph, beside, labels=labels, font_size=8, ax=ax,
+                            bbox={"facecolor": "white", "edgecolor": "#999999", "alpha": 0.85, "boxstyle": "round,pad=0.2"})
+    colorbar = ax.figure.colorbar(mpl.cm.ScalarMappable(norm=mpl.colors.Normalize(0, 100), cmap=cmap), ax=ax, shrink=0.6)
+    colorbar.set_label("utilisation (%)")
+    ax.margins(0.12)  # room for the labels outside the outer shell
     ax.set_title(f"Network map: {result.summary['scenario']} (hub, platforms, agency systems)")
     ax.set_axis_off()
     return ax
