@@ -173,7 +173,7 @@ def plot_network_map(result: RunResult, topology: "Topology", *, ax: "Axes | Non
     import matplotlib as mpl
     import networkx as nx
 
-    ax = _axes(ax, (10, 10))
+    ax = _axes(ax, (14, 8))
     graph = topology.graph.to_undirected()
     kinds = nx.get_node_attributes(graph, "kind")
     shells = [[n for n in graph if kinds[n] == "hub"], [n for n in graph if kinds[n] == "platform"],
@@ -194,17 +194,33 @@ def plot_network_map(result: RunResult, topology: "Topology", *, ax: "Axes | Non
         if skipped:
             nx.draw_networkx_nodes(graph, position, nodelist=skipped, node_color="#bbbbbb", node_size=8, ax=ax)
     labels = {s["id"]: f"{s['name']}\n{s['utilization']:.0%}" for s in _busiest(result, 6) if s["id"] in names}
-    # labels beside their nodes (pushed outwards from the hub, the hub's above it), so the colour stays visible
-    beside = {n: position[n] * 1.12 if np.linalg.norm(position[n]) > 1e-9 else position[n] + np.array([0.0, 0.12])
-              for n in labels}
-    nx.draw_networkx_labels(graph, beside, labels=labels, font_size=8, ax=ax,
-                            bbox={"facecolor": "white", "edgecolor": "#999999", "alpha": 0.85, "boxstyle": "round,pad=0.2"})
+    _label_outside(ax, {n: position[n] for n in labels}, labels)
     colorbar = ax.figure.colorbar(mpl.cm.ScalarMappable(norm=mpl.colors.Normalize(0, 100), cmap=cmap), ax=ax, shrink=0.6)
     colorbar.set_label("utilisation (%)")
-    ax.margins(0.12)  # room for the labels outside the outer shell
+    ax.set_xlim(-2.3, 2.3)  # room for the label columns left and right of the map
+    ax.set_ylim(-1.25, 1.25)
+    ax.set_aspect("equal")  # the shells stay circles
     ax.set_title(f"Network map: {result.summary['scenario']} (hub, platforms, agency systems)")
     ax.set_axis_off()
     return ax
+
+
+def _label_outside(ax: "Axes", points: Mapping[str, Any], labels: Mapping[str, str], gap: float = 0.16) -> None:
+    """Labels in two columns outside the map (left and right of it), each joined to its node by a thin line.
+
+    Each label keeps its node's side and height order, pushed apart so no two overlap.
+    """
+    for side in (-1, 1):
+        nodes = sorted((n for n in labels if (points[n][0] >= 0) == (side > 0)), key=lambda n: points[n][1])
+        heights: list[float] = []
+        for node in nodes:
+            heights.append(max(float(points[node][1]), heights[-1] + gap) if heights else float(points[node][1]))
+        shift = max(0.0, heights[-1] - 1.1) if heights else 0.0  # keep the column inside the frame
+        for node, height in zip(nodes, heights):
+            ax.annotate(labels[node], xy=points[node], xytext=(1.35 * side, height - shift), fontsize=8,
+                        ha="left" if side > 0 else "right", va="center",
+                        bbox={"facecolor": "white", "edgecolor": "#999999", "boxstyle": "round,pad=0.2"},
+                        arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.6})
 
 
 def _sweep_axes(result: "SweepResult") -> tuple[str, str | None]:
