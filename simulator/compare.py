@@ -34,14 +34,12 @@ from typing import Any, Mapping, Sequence
 
 from . import __version__
 from .errors import ExperimentError
-from .report import (_MISSING, Figure, Locale, RunFolder, _environment, _finite, _interval, _lookup, format_number,
-                     headline_figures, load_run_folder, messages)
+from .report import (_MISSING, Locale, RunFolder, _environment, _finite, _interval, _lookup, format_number,
+                     load_run_folder, messages)
 
-__all__ = ["Estimate", "Difference", "welch_difference", "paired_difference", "replication_values", "load_comparison", "ComparedFigure", "ComparedStation",
-           "Comparison", "build_comparison", "render_comparison", "comparison_table", "METHOD"]
-
-#: How differences are judged (the report says it in words).
-METHOD = "welch-from-intervals"
+__all__ = ["Estimate", "Difference", "welch_difference", "paired_difference", "replication_values", "load_comparison",
+           "ComparedFigure", "ComparedStation", "Comparison", "compared_figures", "compared_stations",
+           "comparison_answer", "paired_runs", "build_comparison", "render_comparison", "comparison_table"]
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,17 @@ __all__ = ["is_sweep_folder", "SweepFolder", "load_sweep_folder", "default_sweep
 
 
 def is_sweep_folder(path: str | Path) -> bool:
-    """Whether ``path`` holds a sweep's ``points.csv`` and ``manifest.json``."""
+    """Whether ``path`` holds a sweep's ``points.csv`` and ``manifest.json``.
+
+    Raises
+    ------
+    ExperimentError
+        If it holds a sweep's ``runs.sqlite`` but no ``points.csv`` yet (a sweep stopped before its end).
+    """
     folder = Path(path)
+    if (folder / "runs.sqlite").is_file() and not (folder / "points.csv").is_file():
+        raise ExperimentError(f"{folder}: is a sweep folder whose sweep has not finished (runs.sqlite but no "
+                              "points.csv); rerun axis-sim sweep to finish it (finished runs are reused)")
     return (folder / "points.csv").is_file() and (folder / "manifest.json").is_file()
 
 

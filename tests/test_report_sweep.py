@@ -134,3 +134,12 @@ def test_clicking_a_heading_sorts_the_points(opened: Opened):
             "#point-table tbody tr", f"rows => rows.map(r => r.cells[{index}].dataset.sort)")]
         assert values == sorted(values, reverse=order == "descending")
     assert [] == opened.errors
+
+
+def test_an_unfinished_sweep_folder_is_refused_with_what_to_do(tmp_path: Path, capsys: Any):
+    """runs.sqlite without points.csv (a sweep stopped before its end): exit 2, one line saying to rerun the sweep."""
+    (tmp_path / "runs.sqlite").write_bytes(b"")
+    assert 2 == main(["report", str(tmp_path), "-o", str(tmp_path / "r.html")])
+    err = capsys.readouterr().err
+    assert 1 == len(err.strip().splitlines()) and "has not finished" in err and "rerun axis-sim sweep" in err
+    assert not (tmp_path / "r.html").exists()
