@@ -8,11 +8,13 @@ result folder. Vietnamese names are kept intact (DejaVu Sans covers them).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from .catalogue import parameter_label
 from .results import RunResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["plot_station_utilization", "plot_latency_cdf", "plot_occupancy", "plot_network_map",
            "plot_electronic_share_over_time",
            "plot_capacity_curve", "plot_sweep_figure", "save_charts", "save_point_charts", "save_sweep_charts",
-           "plot_utilization_bars", "plot_series", "svg_markup"]
+           "plot_utilization_bars", "plot_series", "plot_sweep_lines", "SweepLine", "svg_markup"]
 
 _LABELS = {
     "throughput_per_day": "electronic copies delivered per day",
@@ -54,7 +56,8 @@ def _busiest(result: RunResult, top: int) -> list[dict[str, Any]]:
 def plot_station_utilization(result: RunResult, *, top: int = 15, ax: "Axes | None" = None) -> "Axes":
     """Horizontal bars: simulated utilisation of the busiest stations, analytic value as a tick.
 
-    The bottleneck is drawn in red; with replications, bars carry 95 % CI whiskers.
+    The bottleneck is drawn in red; with replications, bars carry 95 % CI whiskers kept in [0, 100] %; the
+    legend sits outside the bars.
     """
     ax = _axes(ax, (9, 0.35 * top + 1.8))
     stations = _busiest(result, top)[::-1]
@@ -64,8 +67,8 @@ def plot_station_utilization(result: RunResult, *, top: int = 15, ax: "Axes | No
     y = np.arange(len(stations))
     errors = None
     if stations and "utilization_ci" in stations[0]:
-        low = np.array([s["utilization_ci"][0] for s in stations]) * 100
-        high = np.array([s["utilization_ci"][1] for s in stations]) * 100
+        low = np.clip(np.array([s["utilization_ci"][0] for s in stations], dtype=float) * 100, 0, 100)
+        high = np.clip(np.array([s["utilization_ci"][1] for s in stations], dtype=float) * 100, 0, 100)
         errors = np.vstack([np.clip(values - low, 0, None), np.clip(high - values, 0, None)])
     ax.barh(y, values, color=colors, xerr=errors, capsize=3, label="simulated")
     predicted = np.array([s.get("predicted_utilization", math.nan) for s in stations]) * 100
@@ -76,7 +79,7 @@ def plot_station_utilization(result: RunResult, *, top: int = 15, ax: "Axes | No
     ax.set_xlim(0, max(100.0, float(np.nanmax(values)) * 1.05 if len(values) else 100.0))
     ax.axvline(80, color="grey", linestyle=":", linewidth=1)
     ax.set_title(f"Busiest stations: {result.summary['scenario']} (bottleneck in red)")
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax
 
 
@@ -104,20 +107,28 @@ def plot_latency_cdf(result: RunResult, *, ax: "Axes | None" = None) -> "Axes":
 
 
 def plot_occupancy(result: RunResult, *, top: int = 5, ax: "Axes | None" = None) -> "Axes":
-    """Documents at the busiest stations (waiting + in service) over time."""
+    """Documents at the busiest stations (waiting + in service) over time, on a day and clock-time axis."""
     ax = _axes(ax, (10, 4.5))
     frame = result.occupancy
     hours = result.timeseries["time_hours"].to_numpy()
     for station in _busiest(result, top):  # the occupancy columns are station ids; names label the lines
         if station["id"] in frame:
             ax.plot(hours[: len(frame)], frame[station["id"]].to_numpy(), linewidth=1, label=station["name"])
-    ax.set_xlabel("simulated time (hours)")
+    ax.set_xlabel("simulated time (day and clock time; day 1 starts at the beginning of the run)")
     ax.set_ylabel("documents at the station")
+    ax.set_ylim(bottom=0)
     ax.set_title(f"Queues at the busiest stations: {result.summary['scenario']}")
+    _clock_ticks(ax, hours, _clock, None)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper left", fontsize="small")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     ax.grid(True, alpha=0.3)
     return ax
+
+
+def _clock(hours: float) -> str:
+    """``day 2 06:30``: an instant of simulated time (in hours) as day and clock time."""
+    day, minute = divmod(int(round(hours * 60)), 24 * 60)
+    return f"day {day + 1} {minute // 60:02d}:{minute % 60:02d}"
 
 
 def plot_electronic_share_over_time(result: RunResult, *, ax: "Axes | None" = None) -> "Axes":
@@ -162,7 +173,7 @@ def plot_network_map(result: RunResult, topology: "Topology", *, ax: "Axes | Non
     import matplotlib as mpl
     import networkx as nx
 
-    ax = _axes(ax, (10, 10))
+    ax = _axes(ax, (14, 8))
     graph = topology.graph.to_undirected()
     kinds = nx.get_node_attributes(graph, "kind")
     shells = [[n for n in graph if kinds[n] == "hub"], [n for n in graph if kinds[n] == "platform"],
@@ -175,20 +186,41 @@ def plot_network_map(result: RunResult, topology: "Topology", *, ax: "Axes | Non
     sizes = {"hub": 900, "platform": 90, "agency": 25}
     for shell in shells:
         modelled = [n for n in shell if n in names]
-        values = [min(1.0, utilization.get(n, 0.0) or 0.0) for n in modelled]
+        values = [100 * min(1.0, utilization.get(n, 0.0) or 0.0) for n in modelled]
         if modelled:
-            nx.draw_networkx_nodes(graph, position, nodelist=modelled, node_color=values, cmap=cmap, vmin=0, vmax=1,
+            nx.draw_networkx_nodes(graph, position, nodelist=modelled, node_color=values, cmap=cmap, vmin=0, vmax=100,
                                    node_size=sizes[kinds[modelled[0]]], ax=ax, edgecolors="black", linewidths=0.3)
         skipped = [n for n in shell if n not in names]
         if skipped:
             nx.draw_networkx_nodes(graph, position, nodelist=skipped, node_color="#bbbbbb", node_size=8, ax=ax)
     labels = {s["id"]: f"{s['name']}\n{s['utilization']:.0%}" for s in _busiest(result, 6) if s["id"] in names}
-    nx.draw_networkx_labels(graph, position, labels=labels, font_size=8, ax=ax)
-    colorbar = ax.figure.colorbar(mpl.cm.ScalarMappable(norm=mpl.colors.Normalize(0, 1), cmap=cmap), ax=ax, shrink=0.6)
-    colorbar.set_label("utilisation")
+    _label_outside(ax, {n: position[n] for n in labels}, labels)
+    colorbar = ax.figure.colorbar(mpl.cm.ScalarMappable(norm=mpl.colors.Normalize(0, 100), cmap=cmap), ax=ax, shrink=0.6)
+    colorbar.set_label("utilisation (%)")
+    ax.set_xlim(-2.3, 2.3)  # room for the label columns left and right of the map
+    ax.set_ylim(-1.25, 1.25)
+    ax.set_aspect("equal")  # the shells stay circles
     ax.set_title(f"Network map: {result.summary['scenario']} (hub, platforms, agency systems)")
     ax.set_axis_off()
     return ax
+
+
+def _label_outside(ax: "Axes", points: Mapping[str, Any], labels: Mapping[str, str], gap: float = 0.16) -> None:
+    """Labels in two columns outside the map (left and right of it), each joined to its node by a thin line.
+
+    Each label keeps its node's side and height order, pushed apart so no two overlap.
+    """
+    for side in (-1, 1):
+        nodes = sorted((n for n in labels if (points[n][0] >= 0) == (side > 0)), key=lambda n: points[n][1])
+        heights: list[float] = []
+        for node in nodes:
+            heights.append(max(float(points[node][1]), heights[-1] + gap) if heights else float(points[node][1]))
+        shift = max(0.0, heights[-1] - 1.1) if heights else 0.0  # keep the column inside the frame
+        for node, height in zip(nodes, heights):
+            ax.annotate(labels[node], xy=points[node], xytext=(1.35 * side, height - shift), fontsize=8,
+                        ha="left" if side > 0 else "right", va="center",
+                        bbox={"facecolor": "white", "edgecolor": "#999999", "boxstyle": "round,pad=0.2"},
+                        arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.6})
 
 
 def _sweep_axes(result: "SweepResult") -> tuple[str, str | None]:
@@ -205,33 +237,47 @@ def _series(result: "SweepResult", x: str, group: str | None) -> list[tuple[str,
     table = result.table
     if group is None:
         return [("", table.sort_values(x))]
-    return [(f"{group} = {value}", frame.sort_values(x)) for value, frame in table.groupby(group, sort=True)]
+    return [(f"{parameter_label(group)} = {value}", frame.sort_values(x)) for value, frame in table.groupby(group, sort=True)]
+
+
+def _axis_label(path: str) -> str:
+    """A swept key path for an axis: its words and the key (``traffic multiplier (...) [traffic.multiplier]``)."""
+    words = parameter_label(path)
+    return path if words == path else f"{words} [{path}]"
 
 
 def plot_sweep_figure(result: "SweepResult", column: str, *, ax: "Axes | None" = None, analytic: str | None = None) -> "Axes":
-    """One figure of ``points.csv`` against the first swept parameter, one line per value of the second, CI bands."""
+    """One figure of ``points.csv`` against the first swept parameter, one line per value of the second, CI bands.
+
+    Bands stay inside the figure's range (shares in [0, 100] %, counts and
+    times at least 0); the legend sits outside the data; the swept key is
+    named in words (:func:`simulator.catalogue.parameter_label`).
+    """
     ax = _axes(ax, (8, 4.8))
     x, group = _sweep_axes(result)
     scale, unit = 1.0, ""
     if column.endswith("_seconds"):
         top = float(np.nanmax(result.table[column])) if len(result.table) else 0.0
         scale, unit = (3600.0, " (hours)") if top >= 2 * 3600 else (60.0, " (minutes)") if top >= 120 else (1.0, " (seconds)")
-    if column in ("electronic_share", "bottleneck_utilization", "peak_utilization"):
+    share = column in ("electronic_share", "bottleneck_utilization", "peak_utilization", "same_day_share")
+    if share:
         scale, unit = 0.01, ""
     for label, frame in _series(result, x, group):
         xs = frame[x].to_numpy()
         line, = ax.plot(xs, frame[column] / scale, marker="o", label=label or "simulated")
-        low, high = frame[f"{column}_ci_low"] / scale, frame[f"{column}_ci_high"] / scale
+        low = np.clip(frame[f"{column}_ci_low"] / scale, 0, 100 if share else None)
+        high = np.clip(frame[f"{column}_ci_high"] / scale, 0, 100 if share else None)
         if np.isfinite(low).any():
             ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.2)
         if analytic and analytic in frame:
             ax.plot(xs, frame[analytic].astype(float) / scale, linestyle="--", color=line.get_color(), alpha=0.8,
                     label=f"analytic {label}".strip())
-    ax.set_xlabel(x)
+    ax.set_xlabel(_axis_label(x))
     ax.set_ylabel(_LABELS.get(column, column) + unit)
-    ax.set_title(f"{_LABELS.get(column, column).capitalize()} against {x}: {result.points[0].scenario.name}")
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"{_LABELS.get(column, column).capitalize()} against {parameter_label(x)}: {result.points[0].scenario.name}")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax
 
 
@@ -245,8 +291,9 @@ def plot_capacity_curve(result: "SweepResult", *, ax: "Axes | None" = None) -> "
     for line in right.get_lines():
         line.set_linestyle(":")
     right.set_title("")
-    right.legend(loc="lower right", fontsize="small", title="latency p95 (dotted)")
-    ax.legend(loc="upper left", fontsize="small", title="throughput (solid)")
+    # both legends to the right of the second axis, outside the data
+    right.legend(loc="lower left", bbox_to_anchor=(1.12, 0.0), fontsize="small", title="latency p95 (dotted)", frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1.0), fontsize="small", title="throughput (solid)", frameon=False)
     ax.set_title(f"Capacity curve: {result.points[0].scenario.name}")
     return ax
 
@@ -256,7 +303,8 @@ def plot_utilization_bars(stations: Sequence[Mapping[str, Any]], *, title: str, 
     """Horizontal bars of station utilisation from summary rows (busiest first), every text given by the caller.
 
     The report draws it in the reader's language; the first station (the
-    busiest) is red, the analytic value a black tick, 95 % intervals whiskers.
+    busiest) is red, the analytic value a black tick, 95 % intervals whiskers
+    kept inside [0, 100] %; the legend sits outside the bars.
 
     Parameters
     ----------
@@ -275,6 +323,7 @@ def plot_utilization_bars(stations: Sequence[Mapping[str, Any]], *, title: str, 
     errors = None
     if rows and all(isinstance(s.get("utilization_ci"), list) and None not in s["utilization_ci"] for s in rows):
         low, high = (np.array([s["utilization_ci"][i] for s in rows], dtype=float) * 100 for i in (0, 1))
+        low, high = np.clip(low, 0, 100), np.clip(high, 0, 100)  # a utilisation lies in [0, 100] %
         errors = np.vstack([np.clip(values - low, 0, None), np.clip(high - values, 0, None)])
     colors = ["#c0392b" if i == len(rows) - 1 else "#2e86c1" for i in range(len(rows))]
     ax.barh(y, values, color=colors, xerr=errors, capsize=3, label=simulated)
@@ -287,12 +336,13 @@ def plot_utilization_bars(stations: Sequence[Mapping[str, Any]], *, title: str, 
     ax.axvline(80, color="grey", linestyle=":", linewidth=1)
     ax.set_xlabel(xlabel)
     ax.set_title(title)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax
 
 
 def plot_series(x: Sequence[float], series: Mapping[str, Sequence[float]], *, title: str, xlabel: str, ylabel: str,
-                stacked: bool = False, ax: "Axes | None" = None) -> "Axes":
+                stacked: bool = False, hour_text: Callable[[float], str] | None = None,
+                tick_text: Callable[[float], str] | None = None, ax: "Axes | None" = None) -> "Axes":
     """Lines (or stacked areas) of named series over ``x``, every text given by the caller.
 
     Parameters
@@ -303,6 +353,12 @@ def plot_series(x: Sequence[float], series: Mapping[str, Sequence[float]], *, ti
     title, xlabel, ylabel : str
     stacked : bool
         Stacked areas instead of lines.
+    hour_text : callable, optional
+        ``x`` is in hours: ticks fall on whole days (every 6 hours up to two
+        days, every 3 up to half a day) and read as this function writes an
+        hour (day and clock time).
+    tick_text : callable, optional
+        Writes a y tick value as the reader's language does.
     ax : Axes, optional
     """
     ax = _axes(ax, (9, 4.2))
@@ -318,8 +374,83 @@ def plot_series(x: Sequence[float], series: Mapping[str, Sequence[float]], *, ti
     ax.set_title(title)
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
+    _clock_ticks(ax, xs, hour_text, tick_text)
     if series:
-        ax.legend(loc="upper left", fontsize="small")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+    return ax
+
+
+def _clock_ticks(ax: "Axes", hours: np.ndarray, hour_text: Callable[[float], str] | None,
+                 tick_text: Callable[[float], str] | None) -> None:
+    """Ticks on whole days or clock hours (x in hours) and y ticks in the reader's number format."""
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    if hour_text is not None and len(hours):
+        span = float(np.nanmax(hours) - np.nanmin(hours))
+        step = 3 if span <= 12 else 6 if span <= 48 else 24 * max(1, math.ceil(span / 24 / 10))
+        ax.xaxis.set_major_locator(MultipleLocator(step))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: hour_text(value)))
+    if tick_text is not None:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: tick_text(value)))
+
+
+@dataclass(frozen=True)
+class SweepLine:
+    """One line of :func:`plot_sweep_lines`: its label, x values, values and 95 % interval ends (NaN: none)."""
+
+    label: str
+    xs: Sequence[float]
+    ys: Sequence[float]
+    lows: Sequence[float]
+    highs: Sequence[float]
+
+
+def plot_sweep_lines(lines: Sequence[SweepLine], *, title: str, xlabel: str, ylabel: str, percent: bool = False,
+                     threshold: float | None = None, threshold_label: str = "",
+                     tick_text: Callable[[float], str] | None = None, ax: "Axes | None" = None) -> "Axes":
+    """A figure of a sweep against a parameter, one line per group, 95 % bands kept inside the figure's range.
+
+    Every text is given by the caller (the report draws it in the reader's
+    language). Shares (``percent=True``) are drawn in % and their bands
+    clipped to [0, 100]; other figures' bands are clipped at 0 (counts and
+    times are never negative). The legend sits outside the plotting area.
+
+    Parameters
+    ----------
+    lines : sequence of SweepLine
+        ``ys``, ``lows`` and ``highs`` as fractions when ``percent``.
+    title, xlabel, ylabel : str
+    percent : bool
+        Values are shares in [0, 1], drawn as %.
+    threshold : float, optional
+        A horizontal line (as a fraction when ``percent``), labelled ``threshold_label``.
+    tick_text : callable, optional
+        Writes a tick value as the reader's language does (``140.000`` in Vietnamese).
+    ax : Axes, optional
+    """
+    ax = _axes(ax, (9, 4.4))
+    if tick_text is not None:
+        from matplotlib.ticker import FuncFormatter
+
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(FuncFormatter(lambda value, _: tick_text(value)))
+    scale, top = (100.0, 100.0) if percent else (1.0, math.inf)
+    for line in lines:
+        x = np.asarray(line.xs, dtype=float)
+        drawn, = ax.plot(x, np.asarray(line.ys, dtype=float) * scale, marker="o", label=line.label or None)
+        low = np.clip(np.asarray(line.lows, dtype=float) * scale, 0, top)
+        high = np.clip(np.asarray(line.highs, dtype=float) * scale, 0, top)
+        if np.isfinite(low).any():
+            ax.fill_between(x, low, high, color=drawn.get_color(), alpha=0.18, linewidth=0)
+    if threshold is not None:
+        ax.axhline(threshold * scale, color="#c0392b", linestyle="--", linewidth=1, label=threshold_label or None)
+    ax.set_ylim(bottom=0, top=max(100.0, ax.get_ylim()[1]) if percent else None)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    if any(line.label for line in lines) or threshold_label:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax
 
 

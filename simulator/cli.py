@@ -1,4 +1,4 @@
-"""CLI: the ``axis-sim`` command (run, sweep, capacity, check, verify, schema, report).
+"""CLI: the ``axis-sim`` command (run, sweep, capacity, check, verify, schema, report, compare).
 
 Exit status: 0 on success, 2 on invalid input (one line per problem naming the
 file, the key path and the bad value), 1 on an internal error or a failed
@@ -364,6 +364,8 @@ def _run_options(command: argparse.ArgumentParser, output: str, replications: st
     command.add_argument("--jobs", type=int, default=0, help="worker processes (default 0 = one per CPU)")
     command.add_argument("--scheduler", help="address of a Dask scheduler to run on, e.g. tcp://10.0.0.5:8786")
     command.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    command.add_argument("--excel", action="store_true",
+                         help="write the CSV files with a UTF-8 byte-order mark, so Excel shows Vietnamese names intact")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -387,9 +389,13 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--jobs", type=int, default=0, help="worker processes (default 0 = one per CPU)")
     verify.add_argument("--scale", type=float, default=1.0, help="multiply every horizon (default 1: about 30 s on 2 cores)")
     report = commands.add_parser("report", help="write a planner's report of a result folder: one self-contained HTML file")
-    report.add_argument("folder", metavar="RESULT_DIR", help="a result folder written by axis-sim run")
+    report.add_argument("folder", metavar="RESULT_DIR", help="a result folder written by axis-sim run or axis-sim sweep")
     report.add_argument("-o", "--output", help="the HTML file to write (default: RESULT_DIR/report.html)")
     report.add_argument("--lang", help="language of the report: vi or en (default: the scenario's language key, else en)")
+    compare = commands.add_parser("compare", help="compare two or more run folders: a terminal table and one self-contained HTML file")
+    compare.add_argument("folders", metavar="RESULT_DIR", nargs="+", help="run folders written by axis-sim run; the first is the reference")
+    compare.add_argument("-o", "--output", default="compare.html", help="the HTML file to write (default: compare.html)")
+    compare.add_argument("--lang", help="language of the report: vi or en (default: the first scenario's language key, else en)")
     return parser
 
 
@@ -498,7 +504,7 @@ def _run(args: argparse.Namespace) -> int:
         bar.close()
     topology = build_topology(result.scenario)
     try:
-        folder = result.save(output, extra=lambda temporary: save_charts(result, temporary, topology))
+        folder = result.save(output, extra=lambda temporary: save_charts(result, temporary, topology), excel=args.excel)
     except OSError as err:
         from .folders import describe
 
@@ -506,7 +512,7 @@ def _run(args: argparse.Namespace) -> int:
                               "(free the space or give another -o)") from None
     if not args.quiet:
         print(format_summary(result.summary))
-        print(f"\nResults written to {folder}/ (summary.json, stations.csv, timeseries.csv, tables.xlsx, scenario.toml, charts/)")
+        print(f"\nResults written to {folder}/ (summary.json, stations.csv, timeseries.csv, replications.csv, tables.xlsx, scenario.toml, charts/)")
     return 0
 
 
@@ -522,7 +528,7 @@ def _sweep(args: argparse.Namespace) -> int:
     try:
         result = sweep(scenario, output, seed=args.seed, replications=args.replications, jobs=args.jobs,
                        scheduler=args.scheduler, progress=bar, charts=save_sweep_charts,
-                       point_charts=save_point_charts, limits=limits)
+                       point_charts=save_point_charts, limits=limits, excel=args.excel)
     finally:
         bar.close()
     if not args.quiet:
@@ -712,14 +718,35 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from .report import LANGUAGES, build_run_report, default_language, load_run_folder, render_run_report, write_report
+    from .sweepreport import (build_sweep_report, default_sweep_language, is_sweep_folder, load_sweep_folder,
+                              render_sweep_report)
 
     if args.lang is not None and args.lang not in LANGUAGES:
         raise ExperimentError(f"--lang {args.lang}: unknown language; choose one of {', '.join(LANGUAGES)}")
-    folder = load_run_folder(args.folder)
-    output = Path(args.output) if args.output else folder.path / "report.html"
-    lang = args.lang or default_language(folder)
-    written = write_report(render_run_report(build_run_report(folder, lang)), output)
+    if is_sweep_folder(args.folder):
+        sweep = load_sweep_folder(args.folder)
+        html = render_sweep_report(build_sweep_report(sweep, args.lang or default_sweep_language(sweep)))
+        path = sweep.path
+    else:
+        folder = load_run_folder(args.folder)
+        html = render_run_report(build_run_report(folder, args.lang or default_language(folder)))
+        path = folder.path
+    written = write_report(html, Path(args.output) if args.output else path / "report.html")
     print(f"Report written to {written}")
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from .compare import build_comparison, comparison_table, load_comparison, render_comparison
+    from .report import LANGUAGES, default_language, write_report
+
+    if args.lang is not None and args.lang not in LANGUAGES:
+        raise ExperimentError(f"--lang {args.lang}: unknown language; choose one of {', '.join(LANGUAGES)}")
+    folders = load_comparison(args.folders)
+    comparison = build_comparison(folders, args.lang or default_language(folders[0]))
+    written = write_report(render_comparison(comparison), Path(args.output))
+    print(comparison_table(comparison))
+    print(f"\nComparison written to {written}")
     return 0
 
 
@@ -767,7 +794,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         debug = args.debug
         _show_warnings_plainly()
         commands = {"run": _run, "sweep": _sweep, "capacity": _capacity, "check": _check, "schema": _schema,
-                    "verify": _verify, "report": _report}
+                    "verify": _verify, "report": _report, "compare": _compare}
         return commands[args.command](args)
     except SimulatorError as err:
         for line in str(err).splitlines():

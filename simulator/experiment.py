@@ -41,7 +41,7 @@ from .analytic import Prediction, predict
 from .errors import ExperimentError, ScenarioError
 from .folders import check_output, clean_stale, describe, make_folder, publish, temporary_path, write_text
 from .metrics import Histogram
-from .results import RunResult, jsonable, combine, confidence_interval, stations_frame, summarize
+from .results import RunResult, combine, confidence_interval, csv_encoding, jsonable, stations_frame, summarize
 from .scenario import Scenario, apply_parameters, dump_scenario
 from .store import RunStore, fingerprint
 from .topology import build_topology
@@ -623,7 +623,7 @@ def sweep(scenario: Scenario, output: str | Path, seed: int | None = None, repli
           jobs: int = 1, scheduler: str | None = None, progress: Progress | None = None,
           charts: Callable[[SweepResult, Path], None] | None = None,
           point_charts: Callable[[RunResult, Path], None] | None = None,
-          limits: Limits | None = None) -> SweepResult:
+          limits: Limits | None = None, excel: bool = False) -> SweepResult:
     """Run every sweep point x replication, persisting each as it finishes; resumable.
 
     Parameters
@@ -644,6 +644,9 @@ def sweep(scenario: Scenario, output: str | Path, seed: int | None = None, repli
     limits : Limits, optional
         Checked on every point's estimate and on the events of all points
         together, before the folder is created (see :func:`run`).
+    excel : bool
+        Write ``points.csv`` and every point's CSV files with a UTF-8
+        byte-order mark, so Excel shows Vietnamese names intact.
 
     Returns
     -------
@@ -667,7 +670,7 @@ def sweep(scenario: Scenario, output: str | Path, seed: int | None = None, repli
         raise ExperimentError(f"{folder}: cannot write the sweep folder: {describe(err)}") from None
     try:
         return _sweep_into(folder, staging, scenario, points, predictions, seed, replications, jobs, scheduler,
-                           progress, charts, point_charts)
+                           progress, charts, point_charts, excel)
     except BaseException:
         if created and _nothing_stored(folder):  # nothing to resume: leave nothing behind
             shutil.rmtree(folder, ignore_errors=True)
@@ -689,7 +692,7 @@ def _sweep_into(folder: Path, staging: Path, scenario: Scenario, points: list[Po
                 predictions: dict[int, Prediction], seed: int, replications: int,
                 jobs: int, scheduler: str | None, progress: Progress | None,
                 charts: Callable[[SweepResult, Path], None] | None,
-                point_charts: Callable[[RunResult, Path], None] | None) -> SweepResult:
+                point_charts: Callable[[RunResult, Path], None] | None, excel: bool = False) -> SweepResult:
     """The body of :func:`sweep`: run what the store lacks, draw the outputs in ``staging``, move them in place."""
     store = RunStore(folder / "runs.sqlite")
     outputs: dict[tuple[int, int], Replication] = {}
@@ -741,12 +744,12 @@ def _sweep_into(folder: Path, staging: Path, scenario: Scenario, points: list[Po
             result = _assemble(resolved[point.index], seed, [outputs[(point.index, r)] for r in range(replications)])
             result.summary["warmup"] = warmups[point.index]
             result.summary["parameters"] = point.parameters
-            result.save(staging / "points" / point.label, extra=_point_extra(point_charts, result))
+            result.save(staging / "points" / point.label, extra=_point_extra(point_charts, result), excel=excel)
             results.append(result)
         table = _points_table(points, results)
         outcome = SweepResult(points, results, table, folder, reused=reused, ran=ran)
         step = "points.csv"
-        write_text(staging / "points.csv", table.to_csv(index=False))
+        write_text(staging / "points.csv", table.to_csv(index=False), encoding=csv_encoding(excel))
         manifest = {
             "scenario": scenario.name, "scenario_fingerprint": fingerprint(dump_scenario(scenario), seed),
             "seed": seed, "replications": replications, "version": __version__, "mode": scenario.sweep.mode,

@@ -196,11 +196,14 @@ def make_folder(path: Path) -> Path:
     return path
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write a text file atomically (a temporary sibling renamed over it), permissions as the umask allows."""
+def write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
+    """Write a text file atomically (a temporary sibling renamed over it), permissions as the umask allows.
+
+    ``encoding="utf-8-sig"`` starts the file with a UTF-8 byte-order mark (for Excel).
+    """
     temporary = temporary_path(path)
     try:
-        with open(temporary, "x", encoding="utf-8") as stream:
+        with open(temporary, "x", encoding=encoding) as stream:
             stream.write(text)
         os.replace(temporary, path)
     except BaseException:

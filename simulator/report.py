@@ -23,11 +23,11 @@ import math
 import tomllib
 import unicodedata
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence, get_args
+from typing import Any, Literal, Mapping, Sequence
 
 from . import __version__
+from .catalogue import LANGUAGES, Language, messages, parameter_label
 from .errors import ExperimentError
 from .folders import write_text
 
@@ -35,33 +35,7 @@ __all__ = ["Language", "LANGUAGES", "Locale", "messages", "format_number", "form
            "load_run_folder", "Figure", "Cell", "StationRow", "Chart", "ScenarioFacts", "RunReport",
            "build_run_report", "render_run_report", "write_report", "default_language", "headline_figures"]
 
-Language = Literal["en", "vi"]
-#: The languages of the message catalogue.
-LANGUAGES: tuple[str, ...] = get_args(Language)
 _MISSING = "–"
-
-
-@functools.cache
-def messages(lang: str) -> Mapping[str, str]:
-    """The message catalogue of one language: key -> text with ``{placeholders}`` (NFC).
-
-    Parameters
-    ----------
-    lang : {"en", "vi"}
-
-    Returns
-    -------
-    Mapping of str to str
-
-    Examples
-    --------
-    >>> messages("vi")["section_answer"]
-    'Câu trả lời'
-    """
-    if lang not in LANGUAGES:
-        raise ExperimentError(f"--lang {lang}: unknown language; choose one of {', '.join(LANGUAGES)}")
-    text = resources.files("simulator").joinpath("messages", f"{lang}.json").read_text(encoding="utf-8")
-    return {key: unicodedata.normalize("NFC", value) for key, value in json.loads(text).items()}
 
 
 def _finite(value: Any) -> bool:
@@ -134,6 +108,49 @@ class Locale:
                 return self.text(unit, value=format_number(value, self.lang, 0 if value.is_integer() else 1))
         return _MISSING  # pragma: no cover - the last limit is infinite
 
+    def station(self, name: str) -> str:
+        """A station name in this language: the model's English suffix translated, the agency name untouched.
+
+        The model names a province's platform ``<agency> (platform)`` and the
+        hub ``<name> (hub)``; the suffix comes from the catalogue
+        (``station_platform``, ``station_hub``), the agency name is never
+        transliterated.
+
+        Examples
+        --------
+        >>> Locale("vi").station("Tỉnh Thanh Hóa (platform)")
+        'Tỉnh Thanh Hóa (nền tảng tích hợp)'
+        >>> Locale("en").station("Tỉnh Thanh Hóa (platform)"), Locale("vi").station("Bộ Tài chính")
+        ('Tỉnh Thanh Hóa (platform)', 'Bộ Tài chính')
+        """
+        for suffix, key in ((" (platform)", "station_platform"), (" (hub)", "station_hub")):
+            if name.endswith(suffix):
+                return unicodedata.normalize("NFC", self.text(key, name=name[: -len(suffix)]))
+        return name
+
+    def parameter(self, path: str) -> str:
+        """A swept parameter in words (``traffic multiplier``), else its key path as written in the scenario."""
+        return parameter_label(path, self.lang)
+
+    def clock(self, hours: float) -> str:
+        """An instant of simulated time as day and clock time (``day 2 06:00``, ``ngày 2 06:00``).
+
+        Examples
+        --------
+        >>> Locale("en").clock(30.5), Locale("vi").clock(0)
+        ('day 2 06:30', 'ngày 1 00:00')
+        """
+        minutes = int(round(hours * 60))
+        day, minute = divmod(minutes, 24 * 60)
+        return self.text("clock", day=day + 1, time=f"{minute // 60:02d}:{minute % 60:02d}")
+
+    def tick(self, value: float) -> str:
+        """A chart tick value in this language's number format (``12.000``, ``0,5``)."""
+        for digits in range(4):
+            if abs(value - round(value, digits)) < 1e-9:
+                return format_number(value, self.lang, digits)
+        return format_number(value, self.lang, 4)
+
     def kind(self, kind: str) -> str:
         """A station kind in words (``Integration platform``)."""
         return messages(self.lang).get(f"kind_{kind}", kind)
@@ -184,7 +201,7 @@ def _read_summary(path: Path) -> dict[str, Any]:
 def _read_timeseries(file: Path) -> dict[str, list[float]]:
     if not file.is_file():
         return {}
-    with open(file, encoding="utf-8", newline="") as stream:
+    with open(file, encoding="utf-8-sig", newline="") as stream:  # with or without Excel's byte-order mark
         rows = list(csv.reader(stream))
     if not rows:
         return {}
@@ -305,8 +322,8 @@ def headline_figures(summary: Mapping[str, Any], locale: Locale) -> list[Figure]
     list of Figure
     """
     t = locale.text
-    bottleneck = _lookup(summary, "bottleneck.name") or _MISSING
-    peak = _lookup(summary, "peak_bottleneck.name") or _MISSING
+    bottleneck = locale.station(_lookup(summary, "bottleneck.name") or _MISSING)
+    peak = locale.station(_lookup(summary, "peak_bottleneck.name") or _MISSING)
     interval = locale.duration(_lookup(summary, "peak_bottleneck.interval_seconds"))
     figures = [
         _figure(summary, locale, "electronic_share", t("fig_electronic_share"), "percent"),
@@ -331,7 +348,7 @@ def answer_sentences(summary: Mapping[str, Any], locale: Locale) -> list[str]:
     headroom = _lookup(summary, "analytic.headroom")
     station = _lookup(summary, "analytic.bottleneck")
     if _finite(headroom) and station:
-        sentences.append(t("answer_saturates" if headroom >= 1 else "answer_overloaded", station=station,
+        sentences.append(t("answer_saturates" if headroom >= 1 else "answer_overloaded", station=locale.station(station),
                            factor=locale.factor(headroom)))
     sentences.append(t("answer_volume", documents=locale.number(_lookup(summary, "documents_per_working_day")),
                        share=locale.percent(_lookup(summary, "electronic_share"))))
@@ -342,7 +359,8 @@ def answer_sentences(summary: Mapping[str, Any], locale: Locale) -> list[str]:
     if _finite(peak):
         sentences.append(t("answer_peak_high" if peak >= 0.8 else "answer_peak",
                            interval=locale.duration(_lookup(summary, "peak_bottleneck.interval_seconds")),
-                           station=_lookup(summary, "peak_bottleneck.name"), utilization=locale.percent(peak)))
+                           station=locale.station(str(_lookup(summary, "peak_bottleneck.name"))),
+                           utilization=locale.percent(peak)))
     disagreements = summary.get("theory_disagreements") or []
     if disagreements:
         sentences.append(t("answer_disagree", count=len(disagreements)))
@@ -369,7 +387,7 @@ class StationRow:
 
 #: Station table columns: catalogue key, summary key, how the value is shown.
 _COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("col_station", "name", "text"), ("col_id", "id", "text"), ("col_kind", "kind", "kind"),
+    ("col_station", "name", "station"), ("col_id", "id", "text"), ("col_kind", "kind", "kind"),
     ("col_servers", "servers", "count"), ("col_utilization", "utilization", "percent"),
     ("col_predicted_utilization", "predicted_utilization", "percent"),
     ("col_peak_utilization", "peak_utilization", "percent"), ("col_mean_queue", "mean_queue", "count"),
@@ -378,8 +396,9 @@ _COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 
 def _cell(locale: Locale, how: str, value: Any) -> Cell:
-    if how in ("text", "kind"):
-        text = locale.kind(str(value)) if how == "kind" else str(value if value is not None else _MISSING)
+    if how in ("text", "kind", "station"):
+        text = str(value if value is not None else _MISSING)
+        text = locale.kind(text) if how == "kind" else locale.station(text) if how == "station" else text
         return Cell(text, text, False)
     shown = {"percent": locale.percent, "duration": locale.duration}.get(how, locale.number)(value)
     return Cell(shown, repr(float(value)) if _finite(value) else "", True)
@@ -466,8 +485,8 @@ def _run_charts(folder: RunFolder, locale: Locale) -> tuple[Chart, ...]:
     from . import charts  # matplotlib: loaded when a report is drawn
 
     t = locale.text
-    busiest = sorted((s for s in folder.summary["stations"] if _finite(s.get("utilization"))),
-                     key=lambda s: s["utilization"], reverse=True)
+    busiest = sorted(({**s, "name": locale.station(str(s.get("name")))} for s in folder.summary["stations"]
+                      if _finite(s.get("utilization"))), key=lambda s: s["utilization"], reverse=True)
     drawn = [Chart("utilization", t("chart_utilization_title"), charts.svg_markup(charts.plot_utilization_bars(
         busiest, title=t("chart_utilization_title"), xlabel=t("chart_utilization_x"), simulated=t("chart_simulated"),
         analytic=t("chart_analytic")), "utilization"))]
@@ -477,14 +496,15 @@ def _run_charts(folder: RunFolder, locale: Locale) -> tuple[Chart, ...]:
         queues = {s["name"]: series[f"in_system: {s['id']}"] for s in busiest[:5] if f"in_system: {s['id']}" in series}
         if queues:
             drawn.append(Chart("queues", t("chart_queues_title"), charts.svg_markup(charts.plot_series(
-                hours, queues, title=t("chart_queues_title"), xlabel=t("chart_time_x"), ylabel=t("chart_queues_y")),
-                "queues")))
+                hours, queues, title=t("chart_queues_title"), xlabel=t("chart_time_x"), ylabel=t("chart_queues_y"),
+                hour_text=locale.clock, tick_text=locale.tick), "queues")))
         created = {t("chart_electronic"): series.get("documents_electronic_in_interval", []),
                    t("chart_paper"): series.get("documents_paper_in_interval", [])}
         if all(created.values()):
             drawn.append(Chart("documents", t("chart_documents_title"), charts.svg_markup(charts.plot_series(
                 hours, created, title=t("chart_documents_title"), xlabel=t("chart_time_x"),
-                ylabel=t("chart_documents_y"), stacked=True), "documents")))
+                ylabel=t("chart_documents_y"), stacked=True, hour_text=locale.clock, tick_text=locale.tick),
+                "documents")))
     return tuple(drawn)
 
 

@@ -10,6 +10,7 @@ folder, renamed at the end), so a failed run never leaves half a folder.
 """
 from __future__ import annotations
 
+import csv
 import functools
 import json
 import math
@@ -379,16 +380,20 @@ class RunResult:
                 f"latency p95 {s['latency_seconds']['p95']:.0f}s, bottleneck {bottleneck.get('name')!r} "
                 f"at {bottleneck.get('utilization', math.nan):.1%}>")
 
-    def save(self, folder: str | Path, extra: Callable[[Path], None] | None = None) -> Path:
+    def save(self, folder: str | Path, extra: Callable[[Path], None] | None = None, excel: bool = False) -> Path:
         """Write the result folder atomically and return its path.
 
         Writes ``summary.json``, ``stations.csv``, ``timeseries.csv``,
+        ``replications.csv`` (each replication's headline and station figures,
+        :func:`replication_rows`, for comparisons paired by replication),
         ``tables.xlsx`` (the three tables as sheets, see :func:`write_workbook`)
         and ``scenario.toml`` (the resolved scenario) into a hidden temporary
         sibling folder, calls ``extra(temporary_folder)`` (e.g. to draw
         charts), then renames it to ``folder``, replacing an earlier result.
         Temporary siblings a killed run left behind are removed first.
         Folders and files get the permissions the user's umask allows.
+        ``excel=True`` writes the CSV files with a UTF-8 byte-order mark
+        (:func:`csv_encoding`), so Excel shows Vietnamese names intact.
 
         Raises
         ------
@@ -401,13 +406,73 @@ class RunResult:
         target = Path(folder)
         with staged_folder(target, "run") as temporary:
             (temporary / "summary.json").write_text(json.dumps(jsonable(self.summary), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            self.stations.to_csv(temporary / "stations.csv", index=False, encoding="utf-8")
-            self.timeseries.to_csv(temporary / "timeseries.csv", index=False, encoding="utf-8")
+            self.stations.to_csv(temporary / "stations.csv", index=False, encoding=csv_encoding(excel))
+            self.timeseries.to_csv(temporary / "timeseries.csv", index=False, encoding=csv_encoding(excel))
+            _write_replications(self.replications, temporary / "replications.csv", csv_encoding(excel))
             write_workbook(self.summary, self.stations, self.timeseries, temporary / "tables.xlsx")
             (temporary / "scenario.toml").write_text(dump_scenario(self.scenario), encoding="utf-8")
             if extra is not None:
                 extra(temporary)
         return target
+
+
+#: The figures ``replications.csv`` keeps for each replication (dotted keys of summary.json), besides each
+#: station's ``utilization``, ``peak_utilization`` and ``mean_wait_seconds``: what ``axis-sim compare`` pairs
+#: by replication. (The bottleneck over replications is the station with the highest mean, so its values per
+#: replication are that station's, read from the station rows.)
+REPLICATION_FIGURES: tuple[str, ...] = (
+    "electronic_share", "documents_per_working_day", "throughput_per_day", "latency_seconds.mean",
+    "latency_seconds.p95", "same_day_share")
+_REPLICATION_STATION_FIGURES = ("utilization", "peak_utilization", "mean_wait_seconds")
+
+
+def replication_rows(replications: Sequence[dict[str, Any]]) -> list[tuple[int, str, str, Any]]:
+    """The rows of ``replications.csv``: ``(replication, figure, station id or "", value)``.
+
+    One row per replication and headline figure (:data:`REPLICATION_FIGURES`),
+    then one per replication, station and station figure (``utilization``,
+    ``peak_utilization``, ``mean_wait_seconds``); a missing or non-finite value is None.
+
+    Examples
+    --------
+    >>> replication_rows([{"electronic_share": 0.5, "stations": [{"id": "hub", "utilization": 0.1}]}])[:1]
+    [(0, 'electronic_share', '', 0.5)]
+    >>> replication_rows([{"stations": [{"id": "hub", "utilization": 0.1}]}])[-3:]
+    [(0, 'utilization', 'hub', 0.1), (0, 'peak_utilization', 'hub', None), (0, 'mean_wait_seconds', 'hub', None)]
+    """
+    rows: list[tuple[int, str, str, Any]] = []
+    for index, summary in enumerate(replications):
+        for key in REPLICATION_FIGURES:
+            node: Any = summary
+            for part in key.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            rows.append((index, key, "", jsonable(node) if isinstance(node, (int, float)) else None))
+        for station in summary.get("stations", []):
+            for key in _REPLICATION_STATION_FIGURES:
+                rows.append((index, key, str(station.get("id")), jsonable(station.get(key))))
+    return rows
+
+
+def _write_replications(replications: Sequence[dict[str, Any]], path: Path, encoding: str) -> None:
+    with open(path, "w", encoding=encoding, newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["replication", "figure", "station", "value"])
+        writer.writerows((r, figure, station, "" if value is None else repr(float(value)))
+                         for r, figure, station, value in replication_rows(replications))
+
+
+def csv_encoding(excel: bool) -> str:
+    """The encoding of the CSV files: UTF-8, with a byte-order mark for Excel (``--excel``).
+
+    Excel reads a CSV file without a byte-order mark in the machine's legacy code page, so Vietnamese
+    names come out garbled; with the mark it reads UTF-8. Python reads either with ``utf-8-sig``.
+
+    Examples
+    --------
+    >>> csv_encoding(True), csv_encoding(False)
+    ('utf-8-sig', 'utf-8')
+    """
+    return "utf-8-sig" if excel else "utf-8"
 
 
 def jsonable(value: Any) -> Any:

@@ -68,7 +68,10 @@ def test_sweep_charts(tmp_path: Path):
         "[[sweep.parameters]]\npath = \"network.hub.servers\"\nvalues = [2, 3]\n")
     outcome = sweep(load_scenario(text), tmp_path / "s", replications=2)
     ax = charts.plot_sweep_figure(outcome, "bottleneck_utilization", analytic="predicted_bottleneck_utilization")
-    assert "traffic.multiplier" == ax.get_xlabel()
+    assert "traffic multiplier (× the scenario's volume) [traffic.multiplier]" == ax.get_xlabel()
+    assert {"hub servers = 2", "hub servers = 3"} <= {t.get_text() for t in ax.get_legend().get_texts()}
+    assert ax.get_ylim()[0] == 0 and all(0 <= y <= 100 for c in ax.collections for p in c.get_paths()
+                                         for _, y in p.vertices)  # bands inside [0, 100] %
     assert 4 == len(ax.get_lines())  # two simulated lines, two analytic
     written = charts.save_sweep_charts(outcome, tmp_path / "s")
     assert all(path.stat().st_size > 10_000 for path in written)

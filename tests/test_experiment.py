@@ -175,7 +175,8 @@ path = "traffic.multiplier"
 values = [1.0, 2.0]
 """
 #: What a run folder holds (axis-sim run): the tables, the resolved scenario and the charts.
-RUN_FILES = {"summary.json", "stations.csv", "timeseries.csv", "tables.xlsx", "scenario.toml", "charts/utilization.png",
+RUN_FILES = {"summary.json", "stations.csv", "timeseries.csv", "replications.csv", "tables.xlsx", "scenario.toml",
+             "charts/utilization.png",
              "charts/latency_cdf.png", "charts/queues.png", "charts/electronic_share.png", "charts/network_map.png"}
 
 

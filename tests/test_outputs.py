@@ -32,7 +32,8 @@ from .test_cli import SWEEP_TEXT
 
 ROOT = Path(__file__).parents[1]
 AXIS_SIM = Path(sys.executable).parent / "axis-sim"
-RUN_FILES = {"summary.json", "stations.csv", "timeseries.csv", "tables.xlsx", "scenario.toml", "charts/utilization.png",
+RUN_FILES = {"summary.json", "stations.csv", "timeseries.csv", "replications.csv", "tables.xlsx", "scenario.toml",
+             "charts/utilization.png",
              "charts/latency_cdf.png", "charts/queues.png", "charts/electronic_share.png", "charts/network_map.png"}
 
 

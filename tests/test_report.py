@@ -272,3 +272,23 @@ def test_a_hostile_scenario_name_renders_as_text(browser: Any, hostile_folder: P
         assert 1 == opened.page.locator("script").count()  # the page's own script only
     finally:
         opened.page.close()
+
+
+def test_the_station_table_fits_a_1280_pixel_window(opened: Opened):
+    """At 1280 x 900 no column of the station table (or any table) runs past its box: no sideways scrolling."""
+    widths = opened.page.eval_on_selector_all(
+        "table", "tables => tables.map(t => [t.id || t.className, t.scrollWidth, t.parentElement.clientWidth])")
+    assert widths and all(inner <= outer for _, inner, outer in widths), widths
+    assert opened.page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+def test_vietnamese_station_names_carry_no_english_suffix(opened: Opened):
+    """In Vietnamese "(platform)" becomes "(nền tảng tích hợp)" and the hub loses "(hub)"; agency names stay as
+    written. In English the model's names are shown unchanged."""
+    text = opened.page.inner_text("body")
+    if opened.page.evaluate("document.documentElement.lang") == "vi":
+        assert "(platform)" not in text and "(hub)" not in text
+        assert "Tỉnh Thanh Hóa (nền tảng tích hợp)" in text and "Trục liên thông văn bản quốc gia" in text
+        assert unicodedata.normalize("NFC", text) == text
+    else:
+        assert "Tỉnh Thanh Hóa (platform)" in text and "Trục liên thông văn bản quốc gia (hub)" in text
