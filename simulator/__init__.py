@@ -21,9 +21,29 @@ search), :mod:`simulator.verification` (reference cases), :mod:`simulator.topolo
 """
 from __future__ import annotations
 
+import os
+import sys
+
+import _signal  # the C module: `signal` would import enum first, while Ctrl-C is not yet ours
+
+
+def interrupted_while_starting(signum: int, frame: object) -> None:
+    """Ctrl-C while the ``axis-sim`` command is still importing: one line, exit 130, no traceback.
+
+    ``simulator.cli.main`` hands Ctrl-C back to Python's KeyboardInterrupt
+    once its own handler is in place; a program that imports the package
+    (not the command) keeps its own handler.
+    """
+    os.write(2, b"axis-sim: interrupted\n")
+    os._exit(130)
+
+
+if sys.argv and os.path.basename(sys.argv[0]) == "axis-sim":
+    _signal.signal(_signal.SIGINT, interrupted_while_starting)
+
 __version__ = "0.1.0"
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any  # noqa: E402 - after the start-up Ctrl-C handler, on purpose
 
 __all__ = ["__version__", "analytic", "apply_parameters", "errors", "load_scenario", "run", "sweep"]
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import signal
 import sys
 import tomllib
 import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Sequence
 
-from . import __version__
+from . import __version__, interrupted_while_starting
 from .errors import ExperimentError, ScenarioError, SimulatorError
 
 if TYPE_CHECKING:
@@ -790,6 +791,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     debug = False
     try:
+        if signal.getsignal(signal.SIGINT) is interrupted_while_starting:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         args = _parser().parse_args(argv)
         debug = args.debug
         _show_warnings_plainly()

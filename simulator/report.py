@@ -24,7 +24,7 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal, Mapping
 
 from . import __version__
 from .catalogue import LANGUAGES, Language, messages, parameter_label

@@ -123,7 +123,8 @@ def test_an_earlier_result_and_an_empty_folder_are_replaced(small: Path, tmp_pat
     assert 0 == main(["run", str(small), "-o", str(out), "--jobs", "1", "--quiet", "--set", "run.horizon=10h"])
     (out / "stale.txt").write_text("from before", encoding="utf-8")
     assert 0 == main(["run", str(small), "-o", str(out), "--jobs", "1", "--quiet", "--set", "run.horizon=10h"])
-    assert {"summary.json", "stations.csv", "timeseries.csv", "tables.xlsx", "scenario.toml"} == _files(out)
+    assert {"summary.json", "stations.csv", "timeseries.csv", "tables.xlsx", "scenario.toml",
+            "replications.csv"} == _files(out)
     assert [] == _hidden(tmp_path)
 
 
@@ -387,6 +388,19 @@ def test_ctrl_c_while_importing_is_one_line(small: Path, tmp_path: Path):
     process = _start(["check", str(small)], tmp_path)
     code, err = _interrupt(process, signal.SIGINT, 0.3)
     assert (130, "axis-sim: interrupted\n") == (code, err) or code == 0
+
+
+def test_ctrl_c_before_main_is_one_line_too():
+    """The command answers Ctrl-C from the first line of the package on (a signal sent while it still imports,
+    deterministically here): exit 130, one line. A program importing the package keeps Python's KeyboardInterrupt."""
+    code = ("import os, signal, sys, time; sys.argv[0] = {argv!r}; import simulator; "
+            "os.kill(os.getpid(), signal.SIGINT); time.sleep(5); print('not interrupted')")
+    command = subprocess.run([sys.executable, "-c", code.format(argv="/usr/bin/axis-sim")], capture_output=True,
+                             text=True, timeout=60)
+    assert (130, "axis-sim: interrupted\n", "") == (command.returncode, command.stderr, command.stdout)
+    library = subprocess.run([sys.executable, "-c", code.format(argv="notebook")], capture_output=True, text=True,
+                             timeout=60)
+    assert library.returncode != 130 and "KeyboardInterrupt" in library.stderr
 
 
 # --------------------------------------------------------------------------- station ids and windows

@@ -1,7 +1,6 @@
 """Tests of simulator.scenario: loading, defaults, units, freezing, dumping and errors (the JSON Schema: test_schema.py)."""
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
