@@ -10,7 +10,8 @@ from :func:`simulator.scenario.json_schema`). These tests
   folder holding a copy of ``scenarios/``, at a reduced scale: ``axis-sim run``, ``sweep`` and
   ``capacity`` get ``--set run.horizon=10h --set run.warmup=0s`` (two office hours of Monday 23 March
   2020 for the dated scenarios), one job, few replications, a sweep keeps two of its points and a
-  capacity search at most two evaluations; in Python, ``simulator.load_scenario`` returns the scenario
+  capacity search at most two evaluations; a ``toml`` block whose first line is ``# file: NAME`` is written
+  to that file first (the scenarios the how-to guides write); in Python, ``simulator.load_scenario`` returns the scenario
   with the same changes. ``pip install`` lines are skipped (the package is installed), and so is a
   block whose first line says ``not run by the tests`` (one that needs a cluster);
 * check that every key and column the tutorial's run writes is named in ``docs/reference/outputs.md``.
@@ -37,6 +38,8 @@ REDUCED = {"run.horizon": "10h", "run.warmup": "0s"}
 SKIP_MARK = "not run by the tests"
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,})(?P<info>[^`\n]*)\n(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$",
                     re.S | re.M)
+#: A TOML block whose first line is ``# file: NAME`` is written to NAME before the blocks after it run.
+_FILE = re.compile(r"#\s*file:\s*(?P<name>[\w.\-/]+\.toml)\s*\n")
 _COMMAND = re.compile(r"^(?P<head>(?:axis-sim|python -m simulator)\s+(?P<command>run|sweep|capacity|check)\b)(?P<rest>.*)$")
 
 
@@ -46,12 +49,14 @@ def _pages() -> list[Path]:
 
 
 def _blocks(page: Path) -> list[tuple[str, str]]:
-    """(language, code) of every ``bash`` and ``python`` fenced block of ``page``, in order."""
+    """(language, code) of every ``bash`` and ``python`` block of ``page``, and of every ``# file:`` TOML block, in order."""
     found = []
     for match in _FENCE.finditer(page.read_text(encoding="utf-8")):
         language = match["info"].strip()
         body = match["body"]
         if language in {"bash", "python"} and SKIP_MARK not in body.splitlines()[0]:
+            found.append((language, body))
+        elif language == "toml" and _FILE.match(body):
             found.append((language, body))
     return found
 
@@ -153,7 +158,11 @@ def test_code_blocks_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     (tmp_path / "scenarios").symlink_to(ROOT / "scenarios", target_is_directory=True)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     for language, code in blocks:
-        if language == "bash":
+        if language == "toml":
+            target = tmp_path / _FILE.match(code)["name"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(code, encoding="utf-8")
+        elif language == "bash":
             _run_shell(code, tmp_path)
         else:
             _run_python(code, tmp_path, monkeypatch)
