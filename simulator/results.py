@@ -1,7 +1,7 @@
 """Results: one run's outcome as plain values, tables, and a result folder on disk.
 
 :func:`summarize` turns one replication's engine output into the summary
-dictionary (keys listed in the README's Outputs section); :func:`combine` merges replications into
+dictionary (keys listed in docs/reference/outputs.md); :func:`combine` merges replications into
 means with 95 % Student-t confidence intervals (``<figure>_ci``).
 :class:`RunResult` holds the combined summary, the station and time-series
 tables as pandas DataFrames and the pooled latency histograms;
@@ -173,7 +173,7 @@ def outage_seconds_between(outages: Sequence[Outage], low: float, high: float) -
 
 
 def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Prediction | None") -> dict[str, Any]:
-    """The summary of one replication (the README's Outputs section lists the keys).
+    """The summary of one replication (docs/reference/outputs.md lists the keys).
 
     Parameters
     ----------
@@ -351,7 +351,7 @@ class RunResult:
     Attributes
     ----------
     summary : dict
-        Every figure of the README's Outputs section (means and ``_ci`` intervals over replications).
+        Every figure of docs/reference/outputs.md (means and ``_ci`` intervals over replications).
     stations : pandas.DataFrame
         One row per station.
     timeseries : pandas.DataFrame

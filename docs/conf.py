@@ -1,0 +1,54 @@
+"""Sphinx configuration of the axis-simulator documentation.
+
+Build with warnings as errors (the test suite does the same, ``tests/test_docs.py``)::
+
+    python -m sphinx -W -b html docs docs/_build/html
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "_ext"))
+
+import simulator  # noqa: E402  (the installed package: pip install -e ".[docs]")
+
+project = "axis-simulator"
+author = "axis-simulator contributors"
+copyright = "2026, axis-simulator contributors"
+release = version = simulator.__version__
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinxarg.ext",
+    "axisdocs",  # docs/_ext/axisdocs.py: the scenario reference, generated from simulator.scenario.json_schema()
+]
+
+source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
+root_doc = "index"
+exclude_patterns = ["_build", "_generated", "Thumbs.db", ".DS_Store"]
+language = "en"
+
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
+myst_heading_anchors = 3
+
+autosummary_generate = True
+autodoc_default_options = {"members": True, "show-inheritance": False}
+autodoc_typehints = "none"  # numpydoc states the types in the Parameters section
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_validation_checks: set[str] = set()
+# Type words in docstrings that are prose, not cross-references
+numpydoc_xref_param_type = False
+
+
+html_theme = "alabaster"
+html_title = f"axis-simulator {release}"
+html_static_path: list[str] = []
+templates_path = ["_templates"]
+suppress_warnings = ["myst.header", "ref.citation"]  # numpydoc References a module docstring lists without citing

@@ -1,0 +1,213 @@
+"""The documentation builds with warnings as errors, and its code examples run.
+
+``docs/`` is a Sphinx site (MyST Markdown pages, numpydoc docstrings, the scenario reference generated
+from :func:`simulator.scenario.json_schema`). These tests
+
+* build it exactly as the README says, ``python -m sphinx -W -b html docs docs/_build/html`` (into a
+  temporary folder), so a broken cross-reference, a docstring numpydoc cannot parse or a page left out
+  of every table of contents fails the suite;
+* run every ``bash`` and ``python`` code block of the pages, in order, page by page, in a temporary
+  folder holding a copy of ``scenarios/``, at a reduced scale: ``axis-sim run``, ``sweep`` and
+  ``capacity`` get ``--set run.horizon=9h --set run.warmup=0s`` (the first office hour of Monday 23 March
+  2020 for the dated scenarios), one job, few replications, a sweep keeps one of its points and a
+  capacity search one evaluation; a ``toml`` block whose first line is ``# file: NAME`` is written
+  to that file first (the scenarios the how-to guides write); in Python, ``simulator.load_scenario`` returns the scenario
+  with the same changes. ``pip install`` lines are skipped (the package is installed), and so is a
+  block whose first line says ``not run by the tests`` (one that needs a cluster);
+* check that every key and column the tutorial's run writes is named in ``docs/reference/outputs.md``.
+
+Without Sphinx (the ``docs`` extra) the build test skips and says why; with the environment variable
+``CI`` set (``.ci/run`` sets it) it fails instead, as the report's browser tests do.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+#: The scale the examples run at: the first office hour of the first day, no warm-up.
+REDUCED = {"run.horizon": "9h", "run.warmup": "0s"}
+SKIP_MARK = "not run by the tests"
+#: The working folder of each page whose blocks ran (the outputs test reads the tutorial's result folder).
+_FOLDERS: dict[str, Path] = {}
+_FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,})(?P<info>[^`\n]*)\n(?P<body>.*?)^(?P=indent)(?P=fence)[ \t]*$",
+                    re.S | re.M)
+#: A TOML block whose first line is ``# file: NAME`` is written to NAME before the blocks after it run.
+_FILE = re.compile(r"#\s*file:\s*(?P<name>[\w.\-/]+\.toml)\s*\n")
+_COMMAND = re.compile(r"^(?P<head>(?:axis-sim|python -m simulator)\s+(?P<command>run|sweep|capacity|check)\b)(?P<rest>.*)$")
+
+
+def _pages() -> list[Path]:
+    """The Markdown pages of the site (not the build, not what the build generates)."""
+    return sorted(p for p in DOCS.rglob("*.md") if not {"_build", "_generated", "generated"} & set(p.relative_to(DOCS).parts))
+
+
+def _blocks(page: Path) -> list[tuple[str, str]]:
+    """(language, code) of every ``bash`` and ``python`` block of ``page``, and of every ``# file:`` TOML block, in order."""
+    found = []
+    for match in _FENCE.finditer(page.read_text(encoding="utf-8")):
+        language = match["info"].strip()
+        body = match["body"]
+        if language in {"bash", "python"} and SKIP_MARK not in body.splitlines()[0]:
+            found.append((language, body))
+        elif language == "toml" and _FILE.match(body):
+            found.append((language, body))
+    return found
+
+
+def _pages_with_code() -> list[Path]:
+    return [page for page in _pages() if _blocks(page)]
+
+
+def _sphinx_missing() -> str | None:
+    for module in ("sphinx", "myst_parser", "numpydoc", "sphinxarg"):
+        try:
+            __import__(module)
+        except ImportError:
+            return f"{module} is not installed (pip install -e '.[docs]')"
+    return None
+
+
+def _require_sphinx() -> None:
+    reason = _sphinx_missing()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"the documentation cannot be built in CI: {reason}")
+        pytest.skip(reason)
+
+
+def test_docs_build_with_warnings_as_errors(tmp_path: Path) -> None:
+    """``python -m sphinx -W -b html docs OUT`` exits 0: no warning anywhere in the site."""
+    _require_sphinx()
+    completed = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+                                "-d", str(tmp_path / "doctrees"), str(DOCS), str(tmp_path / "html")],
+                               cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, MPLBACKEND="Agg"))
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    assert (tmp_path / "html" / "reference" / "scenario.html").exists()
+    scenario_page = (tmp_path / "html" / "reference" / "scenario.html").read_text(encoding="utf-8")
+    assert "timeseries_interval" in scenario_page and "units_per_ministry" in scenario_page
+
+
+def _sweep_options(command: list[str], workdir: Path) -> list[str]:
+    """``--set`` options keeping the first value of every parameter of a sweep: one point."""
+    import simulator
+
+    file = next(a for a in command[2:] if a.endswith(".toml"))
+    scenario = simulator.load_scenario(workdir / file)
+    options = []
+    for index, parameter in enumerate(scenario.sweep.parameters):
+        values = list(parameter.values)[:1]
+        options += ["--set", f"sweep.parameters[{index}].values={json.dumps(values)}"]
+    return options
+
+
+def _reduced(line: str, workdir: Path) -> str:
+    """``line`` with a simulating command cut to the reduced scale; any other line as it is."""
+    code = line.split(" #", 1)[0].rstrip()
+    match = _COMMAND.match(code)
+    if match is None or match["command"] == "check":
+        return code
+    words = shlex.split(code)
+    extra = [option for key, value in REDUCED.items() for option in ("--set", f"{key}={value}")] + ["--jobs", "1"]
+    if match["command"] == "run":
+        extra += ["--replications", "1"]
+    elif match["command"] == "sweep":
+        extra += ["--replications", "1", *_sweep_options(words, workdir)]
+    elif match["command"] == "capacity":
+        extra += ["--replications", "2", "--max-evaluations", "1"]
+    return shlex.join(words + extra)
+
+
+def _run_shell(code: str, workdir: Path) -> None:
+    lines = [_reduced(line, workdir) for line in code.splitlines()
+             if not re.match(r"\s*(python -m )?pip install\b", line)]
+    script = "set -euo pipefail\n" + "\n".join(lines) + "\n"
+    environment = dict(os.environ, MPLBACKEND="Agg", PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    completed = subprocess.run(["bash", "-c", script], cwd=workdir, capture_output=True, text=True, env=environment,
+                               timeout=120)
+    assert completed.returncode == 0, f"{script}\nexit {completed.returncode}\n{completed.stdout[-2000:]}\n{completed.stderr[-2000:]}"
+
+
+def _run_python(code: str, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import simulator
+    from simulator.scenario import apply_parameters, load_scenario
+
+    monkeypatch.setattr(simulator, "load_scenario", lambda *a, **k: apply_parameters(load_scenario(*a, **k), REDUCED))
+    monkeypatch.chdir(workdir)
+    exec(compile(code, "<docs block>", "exec"), {"__name__": "__docs__"})
+
+
+@pytest.mark.parametrize("page", _pages_with_code(), ids=lambda p: str(p.relative_to(DOCS)))
+def test_code_blocks_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every bash and python block of a page runs, in order, at the reduced scale, and exits 0.
+
+    A Vietnamese page whose commands are those of its English page is skipped (the same commands ran
+    already), so the suite stays quick.
+    """
+    blocks = _blocks(page)
+    if page.relative_to(DOCS).parts[0] == "vi":
+        twin = DOCS / page.relative_to(DOCS / "vi")
+        if twin.exists() and _commands(twin) == _commands(page):
+            pytest.skip(f"the same commands as {twin.relative_to(DOCS)}, which runs them")
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")  # a copy: a block may write next to the scenarios
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    _FOLDERS[page.relative_to(DOCS).as_posix()] = tmp_path
+    for language, code in blocks:
+        if language == "toml":
+            target = tmp_path / _FILE.match(code)["name"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(code, encoding="utf-8")
+        elif language == "bash":
+            _run_shell(code, tmp_path)
+        else:
+            _run_python(code, tmp_path, monkeypatch)
+
+
+def _commands(page: Path) -> list[str]:
+    """The code of a page's blocks without comments, to compare a translation with its original."""
+    return [re.sub(r"\s+#.*$", "", line, flags=re.M).strip() for _, code in _blocks(page) for line in code.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_outputs_page_names_every_column(tmp_path: Path) -> None:
+    """Every key of summary.json and every column of stations.csv and timeseries.csv is named in the outputs page.
+
+    Read from the result folder of the tutorial's run when its blocks ran in this session, else from a
+    run of its own at the reduced scale.
+    """
+    page = (DOCS / "reference" / "outputs.md").read_text(encoding="utf-8")
+    folder = _FOLDERS.get("tutorial.md", tmp_path) / "results" / "national-2020"
+    if not (folder / "summary.json").exists():
+        shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+        _run_shell("axis-sim run scenarios/national-2020.toml --quiet", tmp_path)
+        folder = tmp_path / "results" / "national-2020"
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    names = set(summary) | set(summary["stations"][0]) | set(summary.get("analytic", {}))
+    for key in ("documents", "resends", "latency_seconds"):
+        names |= set(summary[key])
+    for table in ("stations.csv", "timeseries.csv"):
+        header = (folder / table).read_text(encoding="utf-8").splitlines()[0]
+        names |= {c for c in header.split(",") if not c.startswith("in_system: ")}
+    missing = sorted(name for name in names if f"`{name}`" not in page and not re.search(rf"`{re.escape(name)}`", page))
+    assert missing == [], f"docs/reference/outputs.md does not name: {missing}"
+
+
+def test_pages_are_nfc_and_cite_nothing_outside_the_project() -> None:
+    """Every page is UTF-8 in Unicode NFC (Vietnamese as typed, one code point per letter where one exists),
+    and no page, nor the README, points to notes kept outside the repository."""
+    import unicodedata
+
+    outside = re.compile(r"shared/|DOMAIN\.md|DESIGN\.md")
+    for page in [*_pages(), ROOT / "README.md"]:
+        text = page.read_text(encoding="utf-8")
+        assert unicodedata.normalize("NFC", text) == text, f"{page} is not in NFC"
+        assert not outside.search(text), f"{page} cites a file outside the project: {outside.search(text)[0]}"
