@@ -212,6 +212,8 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
             "dropped": int(window.dropped[i]),
             "outage_seconds": float(output.outage_seconds[i]),
             "availability": 1.0 - float(output.outage_seconds[i]) / span if span > 0 else math.nan,
+            "standby_seconds": float(output.standby_seconds[i]),
+            "switchovers": int(output.switchovers[i]),
             **_recovery_figures(recoveries.get(i, [])),
             "predicted_utilization": guess.utilization if guess else math.nan,
             "predicted_mean_sojourn_seconds": guess.mean_sojourn if guess else math.nan,

@@ -65,6 +65,7 @@ from .units import (
 __all__ = [
     "Distribution",
     "Outage",
+    "Standby",
     "StationSpec",
     "LinkSpec",
     "NetworkSpec",
@@ -328,6 +329,24 @@ class Failures(_Model):
         return value
 
 
+class Standby(_Model):
+    """A standby that takes over a station while it is down (the hub's secondary site).
+
+    When the station goes down (outage or failure) the standby starts serving
+    after ``switchover``; it hands back when the station is up again. Documents
+    in service on the station when it went down stay with it (as
+    ``failures.interrupted`` says); those in service on the standby at the hand
+    back finish there.
+    """
+
+    servers: Annotated[Integer, Field(gt=0)] = Field(1, description="Documents the standby serves at once.",
+                                                     examples=[2])
+    service: Distribution = Field(description="Service time on the standby.",
+                                  examples=[{"distribution": "exponential", "mean": "400ms"}])
+    switchover: Annotated[Duration, Field(ge=0)] = Field(300.0, description="Time from the station going down until "
+                                                         "the standby serves.", examples=["5min"])
+
+
 class StationSpec(_Model):
     """A queueing station: servers, service-time distribution, optional buffer, outages and failures.
 
@@ -355,6 +374,10 @@ class StationSpec(_Model):
     while_down: Literal["hold", "reject"] = Field(
         "hold", description='What the station does with arrivals during an outage or failure: "hold" accepts and '
         'queues them, "reject" refuses them (the sender retries as network.retry says).', examples=["reject"])
+    standby: Standby | None = Field(
+        None, description="A standby that serves while the station is down (after the switchover) and hands back "
+        "when it is up; needs outages or failures. Unset means no standby.",
+        examples=[{"servers": 2, "service": {"mean": "400ms"}, "switchover": "5min"}])
 
     @field_validator("service")
     @classmethod
@@ -378,14 +401,17 @@ class StationSpec(_Model):
                                  "leaves it out of the model, so it would have no effect): remove "
                                  f"{'it' if len(ignored) == 1 else 'them'}, or set passthrough = false "
                                  f"(in a file that extends another: {defaults})")
+        if self.standby is not None and not self.outages and self.failures is None:
+            raise ValueError("standby needs outages or failures on the station: a standby of a station that never "
+                             "goes down would have no effect")
         return self
 
 
 #: StationSpec settings that only a modelled (not pass-through) station uses, with their defaults.
 _STATION_DEFAULTS: dict[str, object] = {"servers": 1, "buffer": None, "outages": (), "failures": None,
-                                        "while_down": "hold"}
+                                        "while_down": "hold", "standby": None}
 _STATION_DEFAULT_TEXT = {"servers": "1", "buffer": "(unset: remove it)", "outages": "[]",
-                         "failures": "(unset: remove it)", "while_down": '"hold"'}
+                         "failures": "(unset: remove it)", "while_down": '"hold"', "standby": "(unset: remove it)"}
 
 
 

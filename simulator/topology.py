@@ -26,7 +26,7 @@ import networkx as nx
 import numpy as np
 
 from .errors import Problem, ScenarioError
-from .scenario import AgencySpec, Distribution, Failures, LinkSpec, Outage, Scenario, StationSpec
+from .scenario import AgencySpec, Distribution, Failures, LinkSpec, Outage, Scenario, Standby, StationSpec
 from .structures import dataset_agencies, dataset_kinds
 
 __all__ = ["Station", "AgencyTable", "Route", "RouteHalves", "Topology", "build_topology", "HUB"]
@@ -59,6 +59,8 @@ class Station:
         Failures by chance.
     while_down : {"hold", "reject"}
         What the station does with arrivals while down.
+    standby : Standby or None
+        What serves while the station is down, after a switchover.
     """
 
     node: str
@@ -70,6 +72,7 @@ class Station:
     outages: tuple[Outage, ...]
     failures: Failures | None = None
     while_down: str = "hold"
+    standby: Standby | None = None
 
     @property
     def can_go_down(self) -> bool:
@@ -468,7 +471,7 @@ def build_topology(scenario: Scenario) -> Topology:
             index = len(stations)
             station_index[node] = index
             stations.append(Station(node, name, kind, spec.servers, spec.service, spec.buffer, spec.outages,
-                                    spec.failures, spec.while_down))
+                                    spec.failures, spec.while_down, spec.standby))
         graph.add_node(node, kind=kind, name=name, station=index, servers=spec.servers if index is not None else 0)
 
     def add_link(a: str, b: str, link: LinkSpec) -> None:

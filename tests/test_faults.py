@@ -278,3 +278,81 @@ def test_too_frequent_failures_are_refused_naming_the_failures():
                         hub_extra='failures = { between = { mean = "1ms" }, repair = { mean = "1ms" } }')
     with pytest.raises(WorkloadError, match="network.hub.failures.between"):
         simulator.run(load_scenario(text), seed=1)
+
+
+# ---------------------------------------------------------------- standby
+
+def _standby(service: str = "2s", switchover: str = "3s", servers: int = 1) -> str:
+    return (f'standby = {{ servers = {servers}, service = {{ distribution = "deterministic", mean = "{service}" }}, '
+            f'switchover = "{switchover}" }}')
+
+
+def test_the_standby_takes_over_after_exactly_the_switchover():
+    """Hub down 1-11 s (hold), standby after 3 s: from 4 s. The copy waiting at the hub since 2.5 s starts on the
+    standby at 4 s (2 s), leaves at 6 s, link 0.5 s, B 6.5-8.5 s. The standby served 4-11 s, once."""
+    out = _run(_doc("0s"), 'outages = [{ start = "1s", duration = "10s" }]\n' + _standby())
+    assert [8.5] == out.latencies
+    assert (out.switchovers[0], out.standby_seconds[0]) == (1, 7.0)
+    assert out.window.busy_area[0] == pytest.approx(2.0)  # the standby's work counts at the station
+
+
+def test_the_standby_hands_back_on_repair_and_finishes_what_it_started():
+    """Hub down 1-5 s, standby (3 s service) from 3 s. The copy of 0 s (hub at 2.5 s) is served on the standby
+    3-6 s, B 6.5-8.5 s: latency 8.5. The copy of 2 s (A 2-4, hub 4.5 s) waits: at 5 s the hub is back and serves
+    it at once, 5-6 s (waiting for the standby would end at 9 s); B is busy until 8.5, 8.5-10.5: latency 8.5."""
+    out = _run(_doc("0s") + _doc("2s"), 'outages = [{ start = "1s", duration = "4s" }]\n' + _standby("3s", "2s"))
+    assert [8.5, 8.5] == out.latencies
+    assert (out.switchovers[0], out.standby_seconds[0]) == (1, 2.0)
+    assert out.window.busy_area[0] == pytest.approx(4.0)
+
+
+def test_no_switchover_when_the_repair_is_quicker():
+    """Hub down 1-3 s, switchover 5 s: the standby never serves; the copy waits until 3 s: 3-4, B 4.5-6.5."""
+    out = _run(_doc("0s"), 'outages = [{ start = "1s", duration = "2s" }]\n' + _standby(switchover="5s"))
+    assert [6.5] == out.latencies
+    assert (out.switchovers[0], out.standby_seconds[0]) == (0, 0.0)
+
+
+def test_the_standby_serves_during_failures_while_the_interrupted_copy_waits_for_the_repair():
+    """Failures every 3 s after a repair, 10 s repairs: down 3-13, 16-26, 29-39, 42-52, 55-60; standby after 1 s.
+    The copy in service at 3 s (2.5-3.5 s) stays with the hub and resumes at 13 s (ends 13.5, B 14-16: 16 s). The copy
+    of 2 s reaches the hub at 4.5 s: the standby (since 4 s) serves it 4.5-6.5, B 7-9: latency 7 s. The standby
+    served 4-13, 17-26, 30-39, 43-52 and 56-60: 40 s, five switchovers."""
+    failures = ('failures = { between = { distribution = "deterministic", mean = "3s" }, '
+                'repair = { distribution = "deterministic", mean = "10s" } }\n')
+    out = _run(_doc("0s") + _doc("2s"), failures + _standby(switchover="1s"))
+    assert [7.0, 16.0] == out.latencies
+    assert (out.switchovers[0], out.standby_seconds[0]) == (5, pytest.approx(40.0))
+
+
+def test_a_rejecting_hub_accepts_again_once_its_standby_serves():
+    """Hub down 1-11 s and rejecting, standby after 1 s (from 2 s): the copy reaching the hub at 2.5 s is not
+    refused; the standby serves it 2.5-4.5, B 5-7."""
+    out = _run(_doc("0s") + RETRY.format(attempts=8, fallback="none"),
+               'outages = [{ start = "1s", duration = "10s" }]\nwhile_down = "reject"\n' + _standby(switchover="1s"))
+    assert [7.0] == out.latencies
+    assert 0 == out.ledger.resends_sent
+
+
+@pytest.mark.parametrize("setting, key, words", [
+    ('standby = { service = { mean = "1s" }, switchover = "-5min" }', "network.hub.standby.switchover",
+     "must not be negative"),
+    ('standby = { servers = 0, service = { mean = "1s" } }', "network.hub.standby.servers", "greater than 0"),
+    ('standby = { service = { mean = "1s" } }', "network.hub", "standby needs outages or failures"),
+    ('standby = { servers = 1 }', "network.hub.standby.service", ""),
+    ('standby = { service = { mean = "1s" }, swichover = "1s" }', "network.hub.standby.swichover", ""),
+])
+def test_a_bad_standby_is_an_error_naming_its_key(setting: str, key: str, words: str):
+    text = MICRO.format(horizon="60s", agency_extra="", more="", hub_extra=setting)
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(text)
+    assert key in str(error.value) and words in str(error.value)
+
+
+def test_the_summary_gives_time_on_standby_and_switchovers():
+    import simulator
+
+    scenario = load_scenario(MICRO.format(horizon="60s", agency_extra="", more=_doc("0s"),
+                                          hub_extra='outages = [{ start = "1s", duration = "10s" }]\n' + _standby()))
+    hub = next(s for s in simulator.run(scenario, seed=1).summary["stations"] if s["id"] == "hub")
+    assert (hub["switchovers"], hub["standby_seconds"]) == (1, 7.0)

@@ -64,6 +64,8 @@ class Observer:
         self.start_window: StationWindow | None = None
         self.delivered_at_warmup = 0
         self.down_at_warmup: list[float] = [0.0] * len(stations)
+        self.standby_at_warmup: list[float] = [0.0] * len(stations)
+        self.switchovers_at_warmup: list[int] = [0] * len(stations)
 
     # ------------------------------------------------------------------ processes
 
@@ -83,6 +85,8 @@ class Observer:
         self.start_window = self.window(now)
         self.delivered_at_warmup = self.flow.ledger.copies_delivered
         self.down_at_warmup = [station.down_seconds(now) for station in self.stations]
+        self.standby_at_warmup = [station.standby_seconds(now) for station in self.stations]
+        self.switchovers_at_warmup = [station.switchover_count() for station in self.stations]
         for station in self.stations:
             station.reset_max_queue(now)
 

@@ -109,6 +109,10 @@ class EngineOutput:
     outage_seconds : numpy.ndarray
         Time each station spent down (outages and failures) during the
         measurement window, as utilisation is measured.
+    standby_seconds : numpy.ndarray
+        Time a standby served in each station's place during the window.
+    switchovers : numpy.ndarray
+        Times a standby took over each station during the window.
     recoveries : tuple of Recovery
         Every outage and failure that began during the run, in order, with
         its backlog and drain.
@@ -151,6 +155,8 @@ class EngineOutput:
     peak_utilization: np.ndarray
     max_queue: np.ndarray
     outage_seconds: np.ndarray
+    standby_seconds: np.ndarray
+    switchovers: np.ndarray
     recoveries: tuple[Recovery, ...]
     outage_copies: int
     outage_same_day_deliveries: int
