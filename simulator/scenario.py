@@ -68,6 +68,7 @@ __all__ = [
     "Standby",
     "StationSpec",
     "LinkSpec",
+    "BackboneSpec",
     "NetworkSpec",
     "KindSpec",
     "AgencySpec",
@@ -425,6 +426,28 @@ class LinkSpec(_Model):
         examples=["100Mbit/s"])
 
 
+class BackboneSpec(LinkSpec):
+    """The link between a platform and the national hub, which can be cut.
+
+    While a backbone is cut (an outage or a failure by chance), the side that
+    must send across it holds the packages (store-and-forward) and sends them
+    when the link returns; the link's latency and bandwidth then apply as usual.
+    Each platform's backbone is cut on its own (its own random failures).
+    """
+
+    outages: tuple[Outage, ...] = Field((), description="Windows in which the link is cut.",
+                                        examples=[[{"start": "mon 09:00", "duration": "2h"}]])
+    failures: Failures | None = Field(
+        None, description="Cuts by chance (random time between cuts and random repair time); unset means the link "
+        "is never cut by chance. interrupted has no effect on a link (a package is held before it crosses).",
+        examples=[{"between": {"mean": "60d"}, "repair": {"mean": "4h"}}])
+
+    @property
+    def can_be_cut(self) -> bool:
+        """Whether the link has outages or failures."""
+        return bool(self.outages) or self.failures is not None
+
+
 class RetrySpec(_Model):
     """How a sender resends a document (or status message) that a station refused or dropped.
 
@@ -484,8 +507,9 @@ class NetworkSpec(_Model):
                                 "its own.", examples=[{"servers": 1, "service": {"mean": "1s"}}])
     access: LinkSpec = Field(LinkSpec(), description="The link between an agency's system and its platform.",
                              examples=[{"latency": "20ms", "bandwidth": "20Mbit/s"}])
-    backbone: LinkSpec = Field(LinkSpec(), description="The link between a platform and the national hub.",
-                               examples=[{"latency": "10ms", "bandwidth": "100Mbit/s"}])
+    backbone: BackboneSpec = Field(BackboneSpec(), description="The link between a platform and the national hub "
+                                   "(each platform's own, cut on its own when it has outages or failures).",
+                                   examples=[{"latency": "10ms", "bandwidth": "100Mbit/s"}])
     retry: RetrySpec | None = Field(
         None, description="How senders resend what a station refuses (while down with while_down = \"reject\") "
         "or drops (full buffer); unset means a refused or dropped package is lost (counted as dropped).",
@@ -544,6 +568,10 @@ class AgencySpec(_Model):
     platform: StationSpec | None = Field(None, description="The integration platform of a top-level agency; unset "
                                          "means network.platform.",
                                          examples=[{"servers": 4, "service": {"mean": "1.5s"}}])
+    backbone: BackboneSpec | None = Field(
+        None, description="The link between a top-level agency's platform and the hub (a province's backbone, to "
+        "cut it alone); unset means network.backbone.",
+        examples=[{"latency": "10ms", "outages": [{"start": "mon 09:00", "duration": "3h"}]}])
 
 
 class FanoutSpec(_Model):
@@ -1533,7 +1561,13 @@ _EXTENDS_SCHEMA: dict[str, Any] = {
 
 def _models() -> dict[str, type[BaseModel]]:
     """The scenario models by the name of their ``$defs`` entry (their class name)."""
-    return {model.__name__: model for model in _Model.__subclasses__()}
+    models: dict[str, type[BaseModel]] = {}
+    pending = list(_Model.__subclasses__())
+    while pending:  # subclasses of subclasses too (BackboneSpec extends LinkSpec)
+        model = pending.pop()
+        models[model.__name__] = model
+        pending += model.__subclasses__()
+    return models
 
 
 def _file_defaults(schema: dict[str, Any]) -> None:

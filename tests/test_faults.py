@@ -356,3 +356,58 @@ def test_the_summary_gives_time_on_standby_and_switchovers():
                                           hub_extra='outages = [{ start = "1s", duration = "10s" }]\n' + _standby()))
     hub = next(s for s in simulator.run(scenario, seed=1).summary["stations"] if s["id"] == "hub")
     assert (hub["switchovers"], hub["standby_seconds"]) == (1, 7.0)
+
+
+# ---------------------------------------------------------------- backbone cuts
+
+_CUT = 'outages = [{ start = "1s", duration = "10s" }]\n'
+
+
+def test_a_cut_backbone_holds_at_the_sender_until_it_returns():
+    """Every backbone cut 1-11 s (latency 0.25 s). A's platform holds the copy it sends at 2.5 s until 11 s; the
+    crossing then takes 0.25 s: hub 11.25-12.25; B's backbone is back, 0.25 s, access 0.5 s, B 13-15."""
+    out = _run(_doc("0s") + '[network.backbone]\nlatency = "0.25s"\n' + _CUT, "")
+    assert [15.0] == out.latencies
+    topology = build_topology(load_scenario(MICRO.format(horizon="60s", agency_extra="", hub_extra="",
+                                                         more='[network.backbone]\n' + _CUT)))
+    links = [i for i, s in enumerate(topology.stations) if s.kind == "link"]
+    assert [topology.stations[i].node for i in links] == ["link:A", "link:B"]
+    assert out.outage_seconds[links].tolist() == [10.0, 10.0]
+
+
+def test_one_province_cut_alone_the_hub_holds_what_it_must_send_there():
+    """Only C's backbone is cut (1-11 s, latency 0.25 s). A's copy to C (A 0-2, hub 2.5-3.5) waits at the hub
+    until 11 s, crosses 0.25 s, access 0.5 s: C 11.75-13.75. A's copy to B (A 2-4) is not held: hub 4.5-5.5,
+    B 6-8. Latencies in delivery order 8 and 13.75."""
+    third = '[[agencies]]\nid = "C"\nname = "Cà Mau"\nbackbone = { latency = "0.25s", outages = [{ start = "1s", duration = "10s" }] }\n'
+    out = _run(third + _doc("0s", recipients='["C"]') + _doc("0s"), "")
+    assert [8.0, 13.75] == out.latencies
+
+
+def test_backbone_failures_by_chance_cut_both_ways():
+    """Backbones fail every 1 s after a repair, repaired in 10 s: cut 1-11, 12-22, ... The copy is held at A's
+    platform until 11 s, served at the hub 11-12, then held at the hub (B's backbone cut 12-22) until 22 s:
+    access 0.5 s, B 22.5-24.5."""
+    cuts = ('[network.backbone]\nfailures = { between = { distribution = "deterministic", mean = "1s" }, '
+            'repair = { distribution = "deterministic", mean = "10s" } }\n')
+    out = _run(_doc("0s") + cuts, "", horizon="30s")
+    assert [24.5] == out.latencies
+
+
+def test_a_backbone_on_an_agency_behind_another_platform_is_an_error(tmp_path: Path, capsys):
+    """Only a top-level agency's platform has a backbone: exit 2 naming the key."""
+    from simulator.cli import main
+
+    child = '[[agencies]]\nid = "C"\nparent = "A"\nbackbone = { outages = [{ start = "1s", duration = "1s" }] }\n'
+    path = tmp_path / "child.toml"
+    path.write_text(MICRO.format(horizon="60s", agency_extra="", hub_extra="", more=child), encoding="utf-8")
+    assert 2 == main(["check", str(path)])
+    captured = capsys.readouterr()
+    assert "agencies[2].backbone" in captured.out + captured.err and "has no effect" in captured.out + captured.err
+
+
+def test_only_the_backbone_can_be_cut():
+    text = MICRO.format(horizon="60s", agency_extra="", hub_extra="", more="").replace(
+        '[network.access]\nlatency = "0.5s"', '[network.access]\nlatency = "0.5s"\n' + _CUT)
+    with pytest.raises(ScenarioError, match=r"network\.access\.outages"):
+        load_scenario(text)
