@@ -235,6 +235,8 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
                                                                  "in_flight")},
                    "fallback_paper": counts["copies_fallback"]},
         "resends": _resends(ledger),
+        "duplicates": {"sent_again": ledger.ack_resends, "suppressed": ledger.duplicates,
+                       "lost": ledger.duplicates_lost},
         "statuses": {key: counts[f"statuses_{key}"] for key in ("generated", "delivered", "dropped", "in_flight")},
         "paper_reasons": dict(ledger.paper_reasons),
         "electronic_share": _ratio(counts["documents_electronic"], counts["documents_generated"]),

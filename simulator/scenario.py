@@ -472,6 +472,11 @@ class RetrySpec(_Model):
     fallback: Literal["none", "paper"] = Field(
         "none", description='What becomes of a dead letter: "none" drops it (counted), "paper" sends the document '
         "on paper instead (with the postal delay).", examples=["paper"])
+    ack_timeout: Annotated[Duration, Field(gt=0)] | None = Field(
+        None, description='How long a sender waits for the first status message of traffic.statuses ("01 arrived") '
+        "after sending a copy (or sending it again) before it sends the copy again, at most attempts times; the "
+        "recipient recognises a copy it already has by its document id and counts it as a duplicate instead of "
+        "receiving it twice. Unset means senders do not wait for acknowledgements.", examples=["4h"])
 
 
 class NetworkSpec(_Model):
@@ -1294,6 +1299,11 @@ def _cross_checks(scenario: Scenario) -> typing.Iterator[Problem]:
         if agency.id in seen:
             yield Problem(f"agencies[{i}].id", agency.id, f"duplicates agencies[{seen[agency.id]}].id; ids must be unique")
         seen.setdefault(agency.id, i)
+    retry = scenario.network.retry
+    if retry is not None and retry.ack_timeout is not None and not scenario.traffic.statuses:
+        yield Problem("network.retry.ack_timeout", format_duration(retry.ack_timeout),
+                      'needs traffic.statuses: the first status message ("01 arrived") is the acknowledgement the '
+                      "sender waits for")
     if scenario.network.dataset == "none" and len(scenario.agencies) < 2:
         yield Problem("agencies", len(scenario.agencies), "needs at least 2 agencies when network.dataset is \"none\"")
     yield from _calendar_problems(scenario)

@@ -411,3 +411,86 @@ def test_only_the_backbone_can_be_cut():
         '[network.access]\nlatency = "0.5s"', '[network.access]\nlatency = "0.5s"\n' + _CUT)
     with pytest.raises(ScenarioError, match=r"network\.access\.outages"):
         load_scenario(text)
+
+
+# ---------------------------------------------------------------- acknowledgement timeout and duplicates
+
+_ACK = '[[traffic.statuses]]\ncode = "01"\nafter = { distribution = "deterministic", mean = "1s" }\n'
+
+
+def _acking(timeout: str, attempts: int = 8, fallback: str = "none", first: str = "2s") -> str:
+    return (RETRY.format(attempts=attempts, fallback=fallback).replace('first = "2s"', f'first = "{first}"')
+            + f'ack_timeout = "{timeout}"\n' + _ACK)
+
+
+def test_a_late_acknowledgement_gives_exactly_one_duplicate_which_is_suppressed():
+    """The copy is received at 6 s; its "01" is sent at 7 s (B 7-9, hub 9.5-10.5). At 10 s the sender has no "01":
+    it sends again (A 10-12); the "01" reaches A at 11 s, waits, and is served 12-14: acknowledged at 14 s. The copy
+    sent again (hub 12.5-13.5, B 14-16) is recognised at 16 s and counted, not received: one duplicate, one
+    delivery; the timer of 20 s finds the acknowledgement."""
+    out = _run(_doc("0s") + _acking("10s"), "")
+    ledger = out.ledger
+    assert [6.0] == out.latencies
+    assert (ledger.ack_resends, ledger.duplicates, ledger.duplicates_lost) == (1, 1, 0)
+    assert (ledger.copies_delivered, ledger.documents_delivered, ledger.documents_in_flight) == (1, 1, 0)
+    assert (ledger.statuses_generated, out.status_latency.mean) == (1, 7.0)  # a duplicate is not acknowledged again
+    assert out.window.served.tolist() == [3, 3, 3]  # hub, A, B: the copy twice and the "01" once each
+
+
+def test_an_acknowledgement_in_time_sends_nothing_again():
+    out = _run(_doc("0s") + _acking("14s"), "")
+    assert (out.ledger.ack_resends, out.ledger.duplicates) == (0, 0)
+    assert out.window.served.tolist() == [2, 2, 2]
+
+
+def test_the_copy_sent_again_can_arrive_first_and_the_original_is_the_duplicate():
+    """Hub down 1-4 s, rejecting; resends after 20 s. The original is refused at 2.5 s and comes back at 23 s. The
+    timeout of 5 s sends it again (A 5-7, hub 7.5-8.5, B 9-11): received, latency 11 s; its "01" (sent 12 s, B 12-14,
+    hub 14.5-15.5, A at 16 behind the copy sent again at 15, served 17-19) is acknowledged at 19 s. Sent again at
+    10 s (received again at 16 s) and 15 s (at 21 s), and the original at 26.5 s: three duplicates."""
+    out = _run(_doc("0s") + _acking("5s", first="20s"),
+               'outages = [{ start = "1s", duration = "3s" }]\nwhile_down = "reject"')
+    ledger = out.ledger
+    assert [11.0] == out.latencies
+    assert (ledger.ack_resends, ledger.duplicates, ledger.resends_sent) == (3, 3, 1)
+    assert (ledger.documents_delivered, ledger.documents_in_flight, out.census.copies) == (1, 0, 0)
+
+
+def test_copies_sent_again_that_die_do_not_end_the_copy_twice():
+    """Hub rejecting 1-100 s, two resends then paper, timeout 3 s (two sends again at most). The original is refused
+    at 2.5, 5.0 and 9.5 s: on paper. The two copies sent again (3 s, 6 s) die the same way: counted as lost, the
+    document is on paper once."""
+    out = _run(_doc("0s") + _acking("3s", attempts=2, fallback="paper"),
+               'outages = [{ start = "1s", duration = "99s" }]\nwhile_down = "reject"', horizon="200s")
+    ledger = out.ledger
+    assert (ledger.ack_resends, ledger.duplicates_lost, ledger.duplicates) == (2, 2, 0)
+    assert (ledger.documents_fallback, ledger.copies_fallback, ledger.dead_letters) == (1, 1, 1)
+    assert (ledger.documents_delivered, ledger.documents_in_flight, ledger.copies_in_flight) == (0, 0, 0)
+
+
+def test_a_fanout_copy_is_sent_again_alone():
+    """A document to B and C (A 0-2, hub 2.5-3.5): B receives at 6 s, its "01" (sent 7 s) reaches A at 13 s; C's
+    station is slow (5 s): C receives at 9 s, its "01" (C 10-15, hub 15.5-16.5) reaches A only at 19 s. At the
+    timeout of 13.5 s the sender sends C's copy alone again (hub 16.5-17.5, C 18-23): one duplicate at C; B's copy
+    is not sent again."""
+    third = '[[agencies]]\nid = "C"\nname = "Cà Mau"\nstation = { service = { distribution = "deterministic", mean = "5s" } }\n'
+    out = _run(third + _doc("0s", recipients='["B", "C"]') + _acking("13.5s"), "", horizon="120s")
+    ledger = out.ledger
+    assert (ledger.ack_resends, ledger.duplicates) == (1, 1)
+    assert (ledger.copies_delivered, ledger.documents_delivered) == (2, 1)
+
+
+def test_an_ack_timeout_needs_a_status_message():
+    text = MICRO.format(horizon="60s", agency_extra="", hub_extra="",
+                        more=RETRY.format(attempts=8, fallback="none") + 'ack_timeout = "1h"\n')
+    with pytest.raises(ScenarioError, match=r"network\.retry\.ack_timeout.*needs traffic\.statuses"):
+        load_scenario(text)
+
+
+def test_the_summary_counts_duplicates():
+    import simulator
+
+    scenario = load_scenario(MICRO.format(horizon="60s", agency_extra="", hub_extra="", more=_doc("0s") + _acking("10s")))
+    summary = simulator.run(scenario, seed=1).summary
+    assert summary["duplicates"] == {"sent_again": 1, "suppressed": 1, "lost": 0}
+    assert summary["documents"]["delivered"] == 1

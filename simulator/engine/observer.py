@@ -14,7 +14,7 @@ import numpy as np
 import simpy
 
 from ..metrics import Histogram, StationWindow
-from .flow import STATUS, Flow
+from .flow import STATUS, Flow, leaf_recipients
 from .output import Census
 from .stations import PriorityStation, StationState
 
@@ -152,10 +152,18 @@ class Observer:
                 jobs += station.waiting_jobs()
         documents: set[int] = set()
         copies = statuses = 0
+        travelling: set[int] = set()  # with acknowledgements: copies still travelling, however often sent
         for job in jobs:
             if job.doc is STATUS:
                 statuses += 1
+            elif self.flow.acking:
+                carried = ([job.copy] if job.copy is not None else
+                           [job.doc.copies[r] for r in leaf_recipients(job.route)])  # type: ignore[union-attr,index]
+                for copy in carried:
+                    if not copy.state and id(copy) not in travelling:
+                        travelling.add(id(copy))
+                        documents.add(id(copy) if job.doc is None else id(job.doc))
             else:
                 documents.add(id(job) if job.doc is None else id(job.doc))
                 copies += job.route.copies
-        return Census(documents=len(documents), copies=copies, statuses=statuses)
+        return Census(documents=len(documents), copies=copies + len(travelling), statuses=statuses)
