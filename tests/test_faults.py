@@ -494,3 +494,24 @@ def test_the_summary_counts_duplicates():
     summary = simulator.run(scenario, seed=1).summary
     assert summary["duplicates"] == {"sent_again": 1, "suppressed": 1, "lost": 0}
     assert summary["documents"]["delivered"] == 1
+
+
+# ---------------------------------------------------------------- against theory
+
+def test_an_mm1_with_failures_agrees_with_the_completion_time_result():
+    """verify's M/M/1 with failures (up 20 s, repair 2 s, resume), at half its horizon and 4 replications: the mean
+    sojourn and the availability pass the suite's rule, and the interval excludes the M/G/1 of the completion time
+    alone (2.667 s, without the wait of a first job that finds the idle server down), so the check can fail."""
+    from simulator.verification import failing_mm1, reference_cases, verify
+
+    (case,) = [c for c in reference_cases(scale=0.5) if "failures" in c.name]
+    checks = verify(replications=4, cases=[case])
+    assert [c.figure for c in checks if c.passed] == ["mean sojourn (s)", "availability"]
+    figures = failing_mm1(0.5, 1.0, 20.0, 2.0)
+    completion = figures["completion"]
+    second = 2 * 1.1 ** 2 + 0.05 * 2 * 2 ** 2
+    without_setup = 0.5 * second / (2 * (1 - 0.5 * completion)) + completion
+    sojourn = checks[0]
+    assert without_setup == pytest.approx(2.6667, abs=1e-4)
+    assert not sojourn.interval.low <= without_setup <= sojourn.interval.high
+    assert abs(sojourn.simulated - without_setup) > 0.0025 * without_setup
