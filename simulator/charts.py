@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .topology import Topology
 
 __all__ = ["plot_station_utilization", "plot_latency_cdf", "plot_occupancy", "plot_network_map",
-           "plot_electronic_share_over_time",
+           "plot_electronic_share_over_time", "plot_backlog",
            "plot_capacity_curve", "plot_sweep_figure", "save_charts", "save_point_charts", "save_sweep_charts",
            "plot_utilization_bars", "plot_series", "svg_markup"]
 
@@ -143,6 +143,46 @@ def plot_electronic_share_over_time(result: RunResult, *, ax: "Axes | None" = No
     ax.set_title(f"Electronic share over time: {result.summary['scenario']}")
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right")
+    return ax
+
+
+#: Outages marked one by one on the backlog chart (those with the highest peak backlog); the rest are counted.
+_OUTAGES_MARKED = 12
+
+
+def plot_backlog(result: RunResult, *, ax: "Axes | None" = None) -> "Axes":
+    """The backlog (packages waiting at any station or awaiting their resend) over time, each outage shaded.
+
+    An outage or failure is shaded from its start to its end, and its drain
+    (until the station's backlog is back within 10 % of its level before) is
+    hatched after it, with its length written above. Only the
+    :data:`_OUTAGES_MARKED` with the highest peak backlog are marked; the
+    outages are the first replication's, the curve the mean over replications.
+    """
+    ax = _axes(ax, (10, 4.5))
+    series = result.timeseries
+    hours = series["time_hours"].to_numpy()
+    ax.plot(hours, series["backlog"].to_numpy(), linewidth=1, color="tab:blue", label="backlog (all stations)")
+    outages = sorted(result.summary.get("outages", []), key=lambda o: -o["peak_backlog"])
+    top = ax.get_ylim()[1]
+    for number, outage in enumerate(outages[:_OUTAGES_MARKED]):
+        start, end = outage["start_seconds"] / 3600, outage["end_seconds"] / 3600
+        if not math.isfinite(end):
+            end = hours[-1] if len(hours) else start
+        ax.axvspan(start, end, color="tab:red", alpha=0.25, label="down" if number == 0 else None)
+        drained = outage["drained_at_seconds"]
+        if drained is not None and math.isfinite(drained):
+            ax.axvspan(end, drained / 3600, color="tab:orange", alpha=0.2, hatch="//",
+                       label="drain (back within 10 %)" if number == 0 else None)
+            ax.text(end, top * 0.95, f"{outage['station']}: {_duration(drained - outage['end_seconds'])}",
+                    fontsize="x-small", rotation=90, va="top")
+    rest = len(outages) - _OUTAGES_MARKED
+    title = f"Backlog and outages: {result.summary['scenario']}"
+    ax.set_title(title + (f" ({_OUTAGES_MARKED} largest of {len(outages)} outages marked)" if rest > 0 else ""))
+    ax.set_xlabel("simulated time (hours)")
+    ax.set_ylabel("packages waiting")
+    ax.legend(loc="upper right", fontsize="small")
+    ax.grid(True, alpha=0.3)
     return ax
 
 
@@ -362,6 +402,8 @@ def save_charts(result: RunResult, folder: str | Path, topology: "Topology | Non
                _save(plot_latency_cdf(result), target / "latency_cdf.png"),
                _save(plot_occupancy(result), target / "queues.png"),
                _save(plot_electronic_share_over_time(result), target / "electronic_share.png")]
+    if result.summary.get("outages") and "backlog" in result.timeseries:
+        written.append(_save(plot_backlog(result), target / "backlog.png"))
     if topology is not None:
         written.append(_save(plot_network_map(result, topology), target / "network_map.png"))
     return written

@@ -22,7 +22,7 @@ __all__ = ["Observer", "TIMESERIES_COLUMNS"]
 
 #: Columns of the time series, one row per sampling instant.
 TIMESERIES_COLUMNS = ("time", "documents_generated", "documents_electronic", "documents_paper", "copies_delivered",
-                      "documents_in_flight", "statuses_in_flight", "latency_mean_in_interval")
+                      "documents_in_flight", "statuses_in_flight", "latency_mean_in_interval", "backlog")
 
 
 class Observer:
@@ -100,7 +100,7 @@ class Observer:
         self.flush()
         self.rows.append((now, ledger.documents_electronic + ledger.documents_paper, ledger.documents_electronic,
                           ledger.documents_paper, ledger.copies_delivered, ledger.documents_in_flight,
-                          ledger.statuses_in_flight, latency_mean))
+                          ledger.statuses_in_flight, latency_mean, sum(s.backlog(now) for s in self.stations)))
         self.occupancy.append([self.stations[i].in_system(now) for i in self.watched])
         self._busy_interval(now)
         if self.progress is not None:

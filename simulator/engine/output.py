@@ -95,7 +95,9 @@ class EngineOutput:
         One entry per sampling instant: ``time``, ``documents_generated``,
         ``documents_electronic``, ``documents_paper``, ``copies_delivered``,
         ``documents_in_flight``, ``statuses_in_flight``,
-        ``latency_mean_in_interval``.
+        ``latency_mean_in_interval`` and ``backlog`` (packages waiting in
+        station queues or refused and awaiting their resend, at every
+        station, at the instant).
     watched : tuple of int
         Stations whose occupancy is sampled (indices into ``topology.stations``).
     occupancy : numpy.ndarray
