@@ -515,3 +515,22 @@ def test_an_mm1_with_failures_agrees_with_the_completion_time_result():
     assert without_setup == pytest.approx(2.6667, abs=1e-4)
     assert not sojourn.interval.low <= without_setup <= sojourn.interval.high
     assert abs(sojourn.simulated - without_setup) > 0.0025 * without_setup
+
+
+def test_failures_2025_switches_to_the_standby_and_balances():
+    """The shipped scenario, one day, the hub failing every 4 h on average (instead of 30 d) so that it does: the
+    standby takes over, every document is accounted for, and the summary lists the outages."""
+    import simulator
+    from simulator.scenario import apply_parameters
+
+    scenario = apply_parameters(load_scenario(_SCENARIOS / "failures-2025.toml"),
+                                {"run.horizon": "1d", "run.warmup": "0s", "network.hub.failures.between.mean": "4h"})
+    summary = simulator.run(scenario, seed=3).summary
+    hub = next(s for s in summary["stations"] if s["id"] == "hub")
+    assert hub["switchovers"] >= 1 and hub["standby_seconds"] > 0
+    assert hub["standby_seconds"] <= hub["outage_seconds"] - 300 * hub["switchovers"] + 1e-6  # 5 min switchover each
+    assert any(o["station"] == "hub" for o in summary["outages"])
+    assert any(s["kind"] == "link" for s in summary["stations"])
+    documents = summary["documents"]
+    assert documents["electronic"] == (documents["delivered"] + documents["dropped"] + documents["fallback_paper"]
+                                       + documents["in_flight"])
