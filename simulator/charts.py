@@ -205,14 +205,13 @@ def plot_network_map(result: RunResult, topology: "Topology", *, ax: "Axes | Non
     ax = _axes(ax, (10, 10))
     graph = topology.graph.to_undirected()
     kinds = nx.get_node_attributes(graph, "kind")
-    shells = [[n for n in graph if kinds[n] == "hub"], [n for n in graph if kinds[n] == "platform"],
-              [n for n in graph if kinds[n] == "agency"]]
+    shells = [[n for n in graph if kinds[n] == kind] for kind in ("hub", "link", "platform", "agency")]
     position = nx.shell_layout(graph, [shell for shell in shells if shell])
     utilization = {s["id"]: s["utilization"] for s in result.summary["stations"]}  # station id = graph node
     names = {s.node: s.name for s in topology.stations}
     cmap = mpl.colormaps["RdYlGn_r"]
     nx.draw_networkx_edges(graph, position, ax=ax, edge_color="#cccccc", width=0.5)
-    sizes = {"hub": 900, "platform": 90, "agency": 25}
+    sizes = {"hub": 900, "link": 40, "platform": 90, "agency": 25}
     for shell in shells:
         modelled = [n for n in shell if n in names]
         values = [min(1.0, utilization.get(n, 0.0) or 0.0) for n in modelled]
