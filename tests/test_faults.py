@@ -109,13 +109,13 @@ def test_a_setting_on_a_passthrough_station_is_an_error(setting: str):
 def test_the_backlog_of_an_outage_and_its_drain():
     """Documents every 2 s from A reach the hub at 2.5, 4.5, 6.5, 8.5 and 10.5 s while it is down (1-11 s, hold).
 
-    At 11 s one starts and four wait: the peak backlog. The backlog is read every minute from then on, and
-    is empty at the next reading: drained at 71 s, 60 s after the end of the outage."""
+    At 11 s, before the hub starts on them, five wait: the peak backlog. The backlog is read every minute from
+    then on, and is empty at the next reading: drained at 71 s, 60 s after the end of the outage."""
     documents = "".join(_doc(f"{t}s") for t in range(0, 10, 2))
     out = _run(documents, 'outages = [{ start = "1s", duration = "10s" }]', horizon="200s")
     (recovery,) = out.recoveries
     assert (recovery.station, recovery.start, recovery.end) == (0, 1.0, 11.0)
-    assert (recovery.backlog_before, recovery.peak_backlog, recovery.drained_at) == (0, 4, 71.0)
+    assert (recovery.backlog_before, recovery.peak_backlog, recovery.drained_at) == (0, 5, 71.0)
     assert 60.0 == recovery.drain_seconds
 
 
@@ -138,7 +138,7 @@ def test_the_summary_gives_each_station_its_outages_drain_and_availability():
     scenario = load_scenario(MICRO.format(horizon="200s", agency_extra="", more=documents,
                                           hub_extra='outages = [{ start = "1s", duration = "10s" }]'))
     hub = next(s for s in simulator.run(scenario, seed=1).summary["stations"] if s["id"] == "hub")
-    assert (hub["outages"], hub["undrained"], hub["drain_max_seconds"], hub["peak_backlog"]) == (1, 0, 60.0, 4)
+    assert (hub["outages"], hub["undrained"], hub["drain_max_seconds"], hub["peak_backlog"]) == (1, 0, 60.0, 5)
     assert hub["availability"] == pytest.approx(1 - 10 / 200)
 
 
@@ -373,6 +373,8 @@ def test_a_cut_backbone_holds_at_the_sender_until_it_returns():
     links = [i for i, s in enumerate(topology.stations) if s.kind == "link"]
     assert [topology.stations[i].node for i in links] == ["link:A", "link:B"]
     assert out.outage_seconds[links].tolist() == [10.0, 10.0]
+    held = {topology.stations[r.station].node: (r.peak_backlog, r.drained_at) for r in out.recoveries}
+    assert held == {"link:A": (1, 11.0), "link:B": (0, 11.0)}  # one copy held at A's side, sent at once at 11 s
 
 
 def test_one_province_cut_alone_the_hub_holds_what_it_must_send_there():

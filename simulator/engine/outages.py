@@ -62,7 +62,12 @@ class Downtime:
             env.process(switchover(env, station, station.downs))
 
     def end(self, env: simpy.Environment, station: PriorityStation, recovery: Recovery) -> None:
-        """The station comes back up: serve again, and watch its backlog drain."""
+        """The station comes back up: serve again, and watch its backlog drain.
+
+        The backlog is read first, before the servers start on the queue: all that waited for the station (a
+        cut link, which takes no time, empties at once).
+        """
+        recovery.peak_backlog = max(recovery.peak_backlog, station.backlog(env.now))
         station.come_up(env.now)
         recovery.end = env.now
         self.flow.outages_going_on -= 1

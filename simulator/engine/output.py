@@ -29,8 +29,9 @@ class Recovery:
     backlog_before : int
         Backlog when it went down.
     peak_backlog : int
-        Highest backlog read from the end of the outage on (the backlog grows
-        while the station is down, so this is its peak).
+        Highest backlog read from the end of the outage on, the first reading
+        just before the servers start on the queue (the backlog grows while
+        the station is down, so this is its peak).
     drained_at : float
         When the backlog was first read back within 10 % of ``backlog_before``;
         NaN if not by the horizon (or within a week of the end).
