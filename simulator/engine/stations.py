@@ -429,12 +429,13 @@ class FailingStation(PriorityStation):
     def begin(self, job: "Job", start: float) -> None:
         """Start ``job``'s service at ``start``; its end is an event, so that a failure can move it.
 
-        On the standby the end is known at once (the standby does not fail).
+        On the standby the end is known at once (the standby does not fail), and a service of no time (a
+        link that can be cut) cannot be interrupted: both go on at once, without an event of their own.
         """
-        if self.on_standby:
-            self.send_on(job, self.book(start))
-            return
         end = self.book(start)
+        if self.on_standby or end == start:  # nothing a failure could interrupt (a link takes no time): on at once
+            self.send_on(job, end)
+            return
         job.due = end
         job.act = self.complete_act
         self.serving.append((start, job))
