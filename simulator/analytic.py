@@ -664,7 +664,7 @@ def _station_values(topology: Topology, platform_index: np.ndarray, agency: np.n
             continue
         kind, _, agency_id = node.partition(":")
         i = index_of[agency_id]
-        values[station] = platform[platform_index[i]] if kind == "platform" else agency[i]
+        values[station] = platform[platform_index[i]] if kind in ("platform", "link") else agency[i]
     return values
 
 

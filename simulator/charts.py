@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .topology import Topology
 
 __all__ = ["plot_station_utilization", "plot_latency_cdf", "plot_occupancy", "plot_network_map",
-           "plot_electronic_share_over_time",
+           "plot_electronic_share_over_time", "plot_backlog",
            "plot_capacity_curve", "plot_sweep_figure", "save_charts", "save_point_charts", "save_sweep_charts",
            "plot_utilization_bars", "plot_series", "plot_sweep_lines", "SweepLine", "svg_markup"]
 
@@ -157,6 +157,46 @@ def plot_electronic_share_over_time(result: RunResult, *, ax: "Axes | None" = No
     return ax
 
 
+#: Outages marked one by one on the backlog chart (those with the highest peak backlog); the rest are counted.
+_OUTAGES_MARKED = 12
+
+
+def plot_backlog(result: RunResult, *, ax: "Axes | None" = None) -> "Axes":
+    """The backlog (packages waiting at any station or awaiting their resend) over time, each outage shaded.
+
+    An outage or failure is shaded from its start to its end, and its drain
+    (until the station's backlog is back within 10 % of its level before) is
+    hatched after it, with its length written above. Only the
+    :data:`_OUTAGES_MARKED` with the highest peak backlog are marked; the
+    outages are the first replication's, the curve the mean over replications.
+    """
+    ax = _axes(ax, (10, 4.5))
+    series = result.timeseries
+    hours = series["time_hours"].to_numpy()
+    ax.plot(hours, series["backlog"].to_numpy(), linewidth=1, color="tab:blue", label="backlog (all stations)")
+    outages = sorted(result.summary.get("outages", []), key=lambda o: -o["peak_backlog"])
+    top = ax.get_ylim()[1]
+    for number, outage in enumerate(outages[:_OUTAGES_MARKED]):
+        start, end = outage["start_seconds"] / 3600, outage["end_seconds"] / 3600
+        if not math.isfinite(end):
+            end = hours[-1] if len(hours) else start
+        ax.axvspan(start, end, color="tab:red", alpha=0.25, label="down" if number == 0 else None)
+        drained = outage["drained_at_seconds"]
+        if drained is not None and math.isfinite(drained):
+            ax.axvspan(end, drained / 3600, color="tab:orange", alpha=0.2, hatch="//",
+                       label="drain (back within 10 %)" if number == 0 else None)
+            ax.text(end, top * 0.95, f"{outage['station']}: {_duration(drained - outage['end_seconds'])}",
+                    fontsize="x-small", rotation=90, va="top")
+    rest = len(outages) - _OUTAGES_MARKED
+    title = f"Backlog and outages: {result.summary['scenario']}"
+    ax.set_title(title + (f" ({_OUTAGES_MARKED} largest of {len(outages)} outages marked)" if rest > 0 else ""))
+    ax.set_xlabel("simulated time (hours)")
+    ax.set_ylabel("packages waiting")
+    ax.legend(loc="upper right", fontsize="small")
+    ax.grid(True, alpha=0.3)
+    return ax
+
+
 def _duration(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f} s"
@@ -176,14 +216,13 @@ def plot_network_map(result: RunResult, topology: "Topology", *, ax: "Axes | Non
     ax = _axes(ax, (14, 8))
     graph = topology.graph.to_undirected()
     kinds = nx.get_node_attributes(graph, "kind")
-    shells = [[n for n in graph if kinds[n] == "hub"], [n for n in graph if kinds[n] == "platform"],
-              [n for n in graph if kinds[n] == "agency"]]
+    shells = [[n for n in graph if kinds[n] == kind] for kind in ("hub", "link", "platform", "agency")]
     position = nx.shell_layout(graph, [shell for shell in shells if shell])
     utilization = {s["id"]: s["utilization"] for s in result.summary["stations"]}  # station id = graph node
     names = {s.node: s.name for s in topology.stations}
     cmap = mpl.colormaps["RdYlGn_r"]
     nx.draw_networkx_edges(graph, position, ax=ax, edge_color="#cccccc", width=0.5)
-    sizes = {"hub": 900, "platform": 90, "agency": 25}
+    sizes = {"hub": 900, "link": 40, "platform": 90, "agency": 25}
     for shell in shells:
         modelled = [n for n in shell if n in names]
         values = [100 * min(1.0, utilization.get(n, 0.0) or 0.0) for n in modelled]
@@ -493,6 +532,8 @@ def save_charts(result: RunResult, folder: str | Path, topology: "Topology | Non
                _save(plot_latency_cdf(result), target / "latency_cdf.png"),
                _save(plot_occupancy(result), target / "queues.png"),
                _save(plot_electronic_share_over_time(result), target / "electronic_share.png")]
+    if result.summary.get("outages") and "backlog" in result.timeseries:
+        written.append(_save(plot_backlog(result), target / "backlog.png"))
     if topology is not None:
         written.append(_save(plot_network_map(result, topology), target / "network_map.png"))
     return written

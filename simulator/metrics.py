@@ -189,7 +189,12 @@ class Ledger:
     its resends (``network.retry``) is a dead letter: dropped, or
     ``fallback`` when it went on paper instead. ``resends`` counts packages
     by the resends they needed (those that got through or died);
-    ``resends_sent`` is every resend.
+    ``resends_sent`` is every resend. With an acknowledgement timeout
+    (``network.retry.ack_timeout``) a sender sends a copy again when its
+    "01" status is late (``ack_resends``); the recipient counts a copy it
+    already has as one of ``duplicates`` instead of receiving it again, and
+    a resent copy that dies on the way is one of ``duplicates_lost``. Neither
+    enters the balance: each copy ends once, however many times it is sent.
     """
 
     documents_generated: int = 0
@@ -209,6 +214,9 @@ class Ledger:
     copies_fallback: int = 0
     resends_sent: int = 0
     dead_letters: int = 0
+    ack_resends: int = 0
+    duplicates: int = 0
+    duplicates_lost: int = 0
     resends: dict[int, int] = field(default_factory=dict)
     paper_reasons: dict[str, int] = field(default_factory=dict)
 

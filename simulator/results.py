@@ -97,6 +97,10 @@ def _down_until(spec: Outage, t: float) -> float:
     return periods * spec.duration + min(spec.duration, rest)
 
 
+#: Outages and failures listed one by one in the summary (the first of the run; every one counts in the stations).
+OUTAGES_LISTED = 500
+
+
 def _recoveries_by_station(recoveries: Sequence[Recovery], warmup: float) -> dict[int, list[Recovery]]:
     """The outages and failures that began in the measurement window, by station."""
     grouped: dict[int, list[Recovery]] = {}
@@ -212,6 +216,8 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
             "dropped": int(window.dropped[i]),
             "outage_seconds": float(output.outage_seconds[i]),
             "availability": 1.0 - float(output.outage_seconds[i]) / span if span > 0 else math.nan,
+            "standby_seconds": float(output.standby_seconds[i]),
+            "switchovers": int(output.switchovers[i]),
             **_recovery_figures(recoveries.get(i, [])),
             "predicted_utilization": guess.utilization if guess else math.nan,
             "predicted_mean_sojourn_seconds": guess.mean_sojourn if guess else math.nan,
@@ -233,6 +239,8 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
                                                                  "in_flight")},
                    "fallback_paper": counts["copies_fallback"]},
         "resends": _resends(ledger),
+        "duplicates": {"sent_again": ledger.ack_resends, "suppressed": ledger.duplicates,
+                       "lost": ledger.duplicates_lost},
         "statuses": {key: counts[f"statuses_{key}"] for key in ("generated", "delivered", "dropped", "in_flight")},
         "paper_reasons": dict(ledger.paper_reasons),
         "electronic_share": _ratio(counts["documents_electronic"], counts["documents_generated"]),
@@ -256,6 +264,10 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
         },
         "same_day_share": _ratio(output.same_day_deliveries, latency.count + output.fallback_received),
         "same_day_share_in_outages": _ratio(output.outage_same_day_deliveries, output.outage_copies),
+        "outages": [{"station": topology.stations[r.station].node, "start_seconds": r.start, "end_seconds": r.end,
+                     "backlog_before": r.backlog_before, "peak_backlog": r.peak_backlog,
+                     "drained_at_seconds": r.drained_at}
+                    for r in output.recoveries[:OUTAGES_LISTED]],
         "paper_latency_seconds": {"mean": output.paper_latency.mean},
         "status_latency_seconds": {"mean": output.status_latency.mean, "p95": output.status_latency.quantile(0.95)},
         "stations": stations,
@@ -304,11 +316,18 @@ _NO_CI = {"horizon_seconds", "warmup_seconds", "working_days", "interval_seconds
           "latency_mean_seconds"}
 
 
+#: Summary entries that differ in shape between replications: the first replication's is kept.
+_FIRST_ONLY = frozenset({"outages"})
+
+
 def _merge(items: list[Any]) -> Any:
     first = items[0]
     if isinstance(first, dict):
         out: dict[str, Any] = {}
         for key in first:
+            if key in _FIRST_ONLY:
+                out[key] = first[key]
+                continue
             merged = _merge([item[key] for item in items])
             if isinstance(merged, tuple):
                 out[key] = merged[0]
@@ -490,7 +509,7 @@ def jsonable(value: Any) -> Any:
 
 
 def summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:
-    """The summary as rows ``(dotted key, value, 95 % CI low, high)``, the station list left out.
+    """The summary as rows ``(dotted key, value, 95 % CI low, high)``, the station and outage lists left out.
 
     Lists of plain values (caveats, station ids) become one text joined by ``; ``;
     NaN becomes None.
@@ -504,7 +523,7 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:
 
     def walk(node: dict[str, Any], prefix: str) -> None:
         for key, value in node.items():
-            if key.endswith("_ci") or (not prefix and key == "stations"):
+            if key.endswith("_ci") or (not prefix and key in ("stations", "outages")):
                 continue
             if isinstance(value, dict):
                 walk(value, f"{prefix}{key}.")

@@ -65,8 +65,10 @@ from .units import (
 __all__ = [
     "Distribution",
     "Outage",
+    "Standby",
     "StationSpec",
     "LinkSpec",
+    "BackboneSpec",
     "NetworkSpec",
     "KindSpec",
     "AgencySpec",
@@ -336,6 +338,24 @@ class Failures(_Model):
         return value
 
 
+class Standby(_Model):
+    """A standby that takes over a station while it is down (the hub's secondary site).
+
+    When the station goes down (outage or failure) the standby starts serving
+    after ``switchover``; it hands back when the station is up again. Documents
+    in service on the station when it went down stay with it (as
+    ``failures.interrupted`` says); those in service on the standby at the hand
+    back finish there.
+    """
+
+    servers: Annotated[Integer, Field(gt=0)] = Field(1, description="Documents the standby serves at once.",
+                                                     examples=[2])
+    service: Distribution = Field(description="Service time on the standby.",
+                                  examples=[{"distribution": "exponential", "mean": "400ms"}])
+    switchover: Annotated[Duration, Field(ge=0)] = Field(300.0, description="Time from the station going down until "
+                                                         "the standby serves.", examples=["5min"])
+
+
 class StationSpec(_Model):
     """A queueing station: servers, service-time distribution, optional buffer, outages and failures.
 
@@ -363,6 +383,10 @@ class StationSpec(_Model):
     while_down: Literal["hold", "reject"] = Field(
         "hold", description='What the station does with arrivals during an outage or failure: "hold" accepts and '
         'queues them, "reject" refuses them (the sender retries as network.retry says).', examples=["reject"])
+    standby: Standby | None = Field(
+        None, description="A standby that serves while the station is down (after the switchover) and hands back "
+        "when it is up; needs outages or failures. Unset means no standby.",
+        examples=[{"servers": 2, "service": {"mean": "400ms"}, "switchover": "5min"}])
 
     @field_validator("service")
     @classmethod
@@ -386,14 +410,17 @@ class StationSpec(_Model):
                                  "leaves it out of the model, so it would have no effect): remove "
                                  f"{'it' if len(ignored) == 1 else 'them'}, or set passthrough = false "
                                  f"(in a file that extends another: {defaults})")
+        if self.standby is not None and not self.outages and self.failures is None:
+            raise ValueError("standby needs outages or failures on the station: a standby of a station that never "
+                             "goes down would have no effect")
         return self
 
 
 #: StationSpec settings that only a modelled (not pass-through) station uses, with their defaults.
 _STATION_DEFAULTS: dict[str, object] = {"servers": 1, "buffer": None, "outages": (), "failures": None,
-                                        "while_down": "hold"}
+                                        "while_down": "hold", "standby": None}
 _STATION_DEFAULT_TEXT = {"servers": "1", "buffer": "(unset: remove it)", "outages": "[]",
-                         "failures": "(unset: remove it)", "while_down": '"hold"'}
+                         "failures": "(unset: remove it)", "while_down": '"hold"', "standby": "(unset: remove it)"}
 
 
 
@@ -405,6 +432,28 @@ class LinkSpec(_Model):
     bandwidth: Annotated[Bandwidth, Field(gt=0)] | None = Field(
         None, description="Transfer rate: a package takes its size over the bandwidth. Unset means instant.",
         examples=["100Mbit/s"])
+
+
+class BackboneSpec(LinkSpec):
+    """The link between a platform and the national hub, which can be cut.
+
+    While a backbone is cut (an outage or a failure by chance), the side that
+    must send across it holds the packages (store-and-forward) and sends them
+    when the link returns; the link's latency and bandwidth then apply as usual.
+    Each platform's backbone is cut on its own (its own random failures).
+    """
+
+    outages: tuple[Outage, ...] = Field((), description="Windows in which the link is cut.",
+                                        examples=[[{"start": "mon 09:00", "duration": "2h"}]])
+    failures: Failures | None = Field(
+        None, description="Cuts by chance (random time between cuts and random repair time); unset means the link "
+        "is never cut by chance. interrupted has no effect on a link (a package is held before it crosses).",
+        examples=[{"between": {"mean": "60d"}, "repair": {"mean": "4h"}}])
+
+    @property
+    def can_be_cut(self) -> bool:
+        """Whether the link has outages or failures."""
+        return bool(self.outages) or self.failures is not None
 
 
 class RetrySpec(_Model):
@@ -431,6 +480,11 @@ class RetrySpec(_Model):
     fallback: Literal["none", "paper"] = Field(
         "none", description='What becomes of a dead letter: "none" drops it (counted), "paper" sends the document '
         "on paper instead (with the postal delay).", examples=["paper"])
+    ack_timeout: Annotated[Duration, Field(gt=0)] | None = Field(
+        None, description='How long a sender waits for the first status message of traffic.statuses ("01 arrived") '
+        "after sending a copy (or sending it again) before it sends the copy again, at most attempts times; the "
+        "recipient recognises a copy it already has by its document id and counts it as a duplicate instead of "
+        "receiving it twice. Unset means senders do not wait for acknowledgements.", examples=["4h"])
 
 
 class NetworkSpec(_Model):
@@ -466,8 +520,9 @@ class NetworkSpec(_Model):
                                 "its own.", examples=[{"servers": 1, "service": {"mean": "1s"}}])
     access: LinkSpec = Field(LinkSpec(), description="The link between an agency's system and its platform.",
                              examples=[{"latency": "20ms", "bandwidth": "20Mbit/s"}])
-    backbone: LinkSpec = Field(LinkSpec(), description="The link between a platform and the national hub.",
-                               examples=[{"latency": "10ms", "bandwidth": "100Mbit/s"}])
+    backbone: BackboneSpec = Field(BackboneSpec(), description="The link between a platform and the national hub "
+                                   "(each platform's own, cut on its own when it has outages or failures).",
+                                   examples=[{"latency": "10ms", "bandwidth": "100Mbit/s"}])
     retry: RetrySpec | None = Field(
         None, description="How senders resend what a station refuses (while down with while_down = \"reject\") "
         "or drops (full buffer); unset means a refused or dropped package is lost (counted as dropped).",
@@ -526,6 +581,10 @@ class AgencySpec(_Model):
     platform: StationSpec | None = Field(None, description="The integration platform of a top-level agency; unset "
                                          "means network.platform.",
                                          examples=[{"servers": 4, "service": {"mean": "1.5s"}}])
+    backbone: BackboneSpec | None = Field(
+        None, description="The link between a top-level agency's platform and the hub (a province's backbone, to "
+        "cut it alone); unset means network.backbone.",
+        examples=[{"latency": "10ms", "outages": [{"start": "mon 09:00", "duration": "3h"}]}])
 
 
 class FanoutSpec(_Model):
@@ -1261,6 +1320,11 @@ def _cross_checks(scenario: Scenario) -> typing.Iterator[Problem]:
         if agency.id in seen:
             yield Problem(f"agencies[{i}].id", agency.id, f"duplicates agencies[{seen[agency.id]}].id; ids must be unique")
         seen.setdefault(agency.id, i)
+    retry = scenario.network.retry
+    if retry is not None and retry.ack_timeout is not None and not scenario.traffic.statuses:
+        yield Problem("network.retry.ack_timeout", format_duration(retry.ack_timeout),
+                      'needs traffic.statuses: the first status message ("01 arrived") is the acknowledgement the '
+                      "sender waits for")
     if scenario.network.dataset == "none" and len(scenario.agencies) < 2:
         yield Problem("agencies", len(scenario.agencies), "needs at least 2 agencies when network.dataset is \"none\"")
     yield from _calendar_problems(scenario)
@@ -1528,7 +1592,13 @@ _EXTENDS_SCHEMA: dict[str, Any] = {
 
 def _models() -> dict[str, type[BaseModel]]:
     """The scenario models by the name of their ``$defs`` entry (their class name)."""
-    return {model.__name__: model for model in _Model.__subclasses__()}
+    models: dict[str, type[BaseModel]] = {}
+    pending = list(_Model.__subclasses__())
+    while pending:  # subclasses of subclasses too (BackboneSpec extends LinkSpec)
+        model = pending.pop()
+        models[model.__name__] = model
+        pending += model.__subclasses__()
+    return models
 
 
 def _file_defaults(schema: dict[str, Any]) -> None:

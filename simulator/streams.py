@@ -27,6 +27,7 @@ SOURCES: dict[str, int] = {
     "failures": 7,
     "repairs": 8,
     "resend": 9,
+    "standby": 10,
 }
 
 

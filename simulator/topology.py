@@ -26,7 +26,7 @@ import networkx as nx
 import numpy as np
 
 from .errors import Problem, ScenarioError
-from .scenario import AgencySpec, Distribution, Failures, LinkSpec, Outage, Scenario, StationSpec
+from .scenario import AgencySpec, BackboneSpec, Distribution, Failures, LinkSpec, Outage, Scenario, Standby, StationSpec
 from .structures import dataset_agencies, dataset_kinds
 
 __all__ = ["Station", "AgencyTable", "Route", "RouteHalves", "Topology", "build_topology", "HUB"]
@@ -59,6 +59,8 @@ class Station:
         Failures by chance.
     while_down : {"hold", "reject"}
         What the station does with arrivals while down.
+    standby : Standby or None
+        What serves while the station is down, after a switchover.
     """
 
     node: str
@@ -70,6 +72,7 @@ class Station:
     outages: tuple[Outage, ...]
     failures: Failures | None = None
     while_down: str = "hold"
+    standby: Standby | None = None
 
     @property
     def can_go_down(self) -> bool:
@@ -142,6 +145,8 @@ class Topology:
     stations: tuple[Station, ...]
     agencies: AgencyTable
     station_index: dict[str, int]
+    #: Platforms whose backbone can be cut: their uplink crosses a ``link:<id>`` station.
+    gated: frozenset[str] = frozenset()
     _halves: "RouteHalves | None" = field(default=None, repr=False)
 
     def agency_node(self, agency: int) -> str:
@@ -149,9 +154,15 @@ class Topology:
         return f"agency:{self.agencies.ids[agency]}"
 
     def uplink(self, agency: int) -> tuple[str, ...]:
-        """Graph nodes from an agency up to the hub: its system, its platform, the hub (the graph is that tree)."""
+        """Graph nodes from an agency up to the hub: its system, its platform, the hub (the graph is that tree).
+
+        A backbone that can be cut is a station of its own between the platform and the hub (``link:<id>``).
+        """
         table = self.agencies
-        return (self.agency_node(agency), f"platform:{table.ids[table.platform_of[agency]]}", HUB)
+        owner = table.ids[table.platform_of[agency]]
+        if owner in self.gated:
+            return (self.agency_node(agency), f"platform:{owner}", f"link:{owner}", HUB)
+        return (self.agency_node(agency), f"platform:{owner}", HUB)
 
     def path(self, origin: int, recipient: int) -> tuple[str, ...]:
         """Graph nodes from an agency to another (both ends included): up to the first shared node, then down."""
@@ -400,6 +411,11 @@ def build_topology(scenario: Scenario) -> Topology:
             problems.append(Problem(where(i, "parent"), agency.parent, "must not be the agency itself"))
         else:
             platform_of[i] = index_of[agency.parent]
+    for i, agency in enumerate(merged):
+        if agency.parent is not None and agency.backbone is not None:
+            problems.append(Problem(where(i, "backbone"), agency.backbone.model_dump(mode="json", exclude_defaults=True),
+                                    f"has no effect: the agency sends through the platform of {agency.parent}; set it "
+                                    "there (only a top-level agency's platform has a backbone)"))
     kinds = [a.kind or DEFAULT_KIND for a in merged]
     problems += _unknown_kinds(scenario, merged, where)
     for j, fan in enumerate(scenario.traffic.fanout):
@@ -468,7 +484,7 @@ def build_topology(scenario: Scenario) -> Topology:
             index = len(stations)
             station_index[node] = index
             stations.append(Station(node, name, kind, spec.servers, spec.service, spec.buffer, spec.outages,
-                                    spec.failures, spec.while_down))
+                                    spec.failures, spec.while_down, spec.standby))
         graph.add_node(node, kind=kind, name=name, station=index, servers=spec.servers if index is not None else 0)
 
     def add_link(a: str, b: str, link: LinkSpec) -> None:
@@ -476,15 +492,36 @@ def build_topology(scenario: Scenario) -> Topology:
         graph.add_edge(a, b, latency=link.latency, inv_bandwidth=inv)
         graph.add_edge(b, a, latency=link.latency, inv_bandwidth=inv)
 
+    def add_cut_link(owner: str, name: str, platform: str, link: BackboneSpec) -> None:
+        """A backbone that can be cut: a station of no service time that holds while down, on the sending side.
+
+        Packages reach it at once from either end and cross the link (its latency and bandwidth) after it, so a
+        cut holds them where they are sent from, and the crossing starts when the link returns.
+        """
+        node = f"link:{owner}"
+        spec = StationSpec(service=Distribution(distribution="deterministic", mean=0.0), outages=link.outages,
+                           failures=link.failures)
+        add_station(node, f"{name} (backbone)", "link", spec)
+        inv = 0.0 if link.bandwidth is None else 1.0 / link.bandwidth
+        for end in (platform, HUB):
+            graph.add_edge(end, node, latency=0.0, inv_bandwidth=0.0)
+            graph.add_edge(node, end, latency=link.latency, inv_bandwidth=inv)
+
     network = scenario.network
     add_station(HUB, "Trục liên thông văn bản quốc gia (hub)", "hub", network.hub)
+    gated: set[str] = set()
     for i, agency in enumerate(merged):
         if agency.parent is None:
             node = f"platform:{agency.id}"
             add_station(node, f"{table.names[i]} (platform)", "platform", agency.platform or network.platform)
-            add_link(node, HUB, network.backbone)
+            backbone = agency.backbone or network.backbone
+            if backbone.can_be_cut:
+                add_cut_link(agency.id, table.names[i], node, backbone)
+                gated.add(agency.id)
+            else:
+                add_link(node, HUB, backbone)
     for i, agency in enumerate(merged):
         node = f"agency:{agency.id}"
         add_station(node, table.names[i], "agency", agency.station or network.agency)
         add_link(node, f"platform:{ids[platform_of[i]]}", network.access)
-    return Topology(graph, tuple(stations), table, station_index)
+    return Topology(graph, tuple(stations), table, station_index, frozenset(gated))

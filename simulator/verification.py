@@ -10,7 +10,10 @@ Each reference case is a small scenario whose answer is known exactly:
 * **loss systems**: M/M/3/3 against Erlang B and M/M/2/5 against the finite
   buffer formulas (blocking probability, mean sojourn of admitted jobs);
 * a **priority** M/M/1 with urgent and normal classes against the
-  non-preemptive priority formula (Cobham 1954).
+  non-preemptive priority formula (Cobham 1954);
+* an **M/M/1 with random failures** (exponential up times whether busy or
+  idle, exponential repairs, preemptive resume) against the completion-time
+  result (Gaver 1962; Avi-Itzhak and Naor 1963): see :func:`failing_mm1`.
 
 Every case runs R independent replications (fixed seeds). A figure PASSES when
 the exact value lies inside the 99 % Student-t confidence interval of the
@@ -32,7 +35,8 @@ from .experiment import run
 from .results import ConfidenceInterval, confidence_interval
 from .scenario import load_scenario
 
-__all__ = ["Check", "Case", "reference_cases", "verify", "hub_and_spoke_text", "LEVEL", "RELATIVE_FLOOR"]
+__all__ = ["Check", "Case", "reference_cases", "verify", "hub_and_spoke_text", "failing_mm1", "LEVEL",
+           "RELATIVE_FLOOR"]
 
 #: Confidence level of the intervals.
 LEVEL = 0.99
@@ -133,6 +137,59 @@ def _priority_case(name: str, mean: float, rate: float, urgent: float, horizon: 
     return Case(name, _single_station(1, mean, rate, horizon, horizon * 0.05, urgent=urgent), exact, measure)
 
 
+def failing_mm1(rate: float, mean: float, between: float, repair: float) -> dict[str, float]:
+    r"""Mean sojourn and availability of an M/M/1 whose server fails by chance, whether busy or idle.
+
+    Up times are exponential (mean ``between``, failure rate :math:`f = 1/\text{between}`), repairs
+    exponential (mean :math:`r` = ``repair``); a job in service when the server fails resumes after the
+    repair (preemptive resume). A job's **completion time** :math:`C` (its service plus the repairs that
+    interrupt it; failures during a service of length :math:`S` are Poisson with mean :math:`fS`) has
+
+    .. math:: E[C] = E[S](1 + fr), \qquad E[C^2] = E[S^2](1 + fr)^2 + f\,E[S]\,E[R^2]
+
+    (Gaver 1962; Avi-Itzhak and Naor 1963). A busy period starts with a delay :math:`D` when the first
+    job finds the idle server down: the idle period starts with the server up and lasts Exp(:math:`\lambda`),
+    so the job finds it down with probability :math:`q = f / (\lambda + f + 1/r)` (the two-state chain)
+    and then waits a whole exponential repair: :math:`E[D] = qr`, :math:`E[D^2] = 2qr^2`. The M/G/1 with
+    a set-up time at the start of each busy period (Takagi 1991, *Queueing Analysis* vol. 1, sec. 2.3)
+    gives the mean wait
+
+    .. math:: W = \frac{\lambda E[C^2]}{2(1 - \lambda E[C])} + \frac{2E[D] + \lambda E[D^2]}{2(1 + \lambda E[D])}
+
+    and the mean sojourn :math:`W + E[C]`; the availability is :math:`1 / (1 + fr)`.
+
+    Examples
+    --------
+    >>> figures = failing_mm1(0.5, 1.0, 20.0, 2.0)
+    >>> round(figures["availability"], 4), round(figures["mean_sojourn"], 4)
+    (0.9091, 2.8485)
+    """
+    f = 1.0 / between
+    completion = mean * (1 + f * repair)
+    second = 2 * mean ** 2 * (1 + f * repair) ** 2 + f * mean * 2 * repair ** 2
+    if rate * completion >= 1:
+        raise ValueError("the failing server cannot keep up (rate x mean completion time >= 1)")
+    q = f / (rate + f + 1.0 / repair)
+    setup, setup_second = q * repair, 2 * q * repair ** 2
+    wait = rate * second / (2 * (1 - rate * completion)) + (2 * setup + rate * setup_second) / (2 * (1 + rate * setup))
+    return {"mean_sojourn": wait + completion, "availability": 1.0 / (1.0 + f * repair),
+            "completion": completion}
+
+
+def _failure_case(name: str, mean: float, rate: float, between: float, repair: float, horizon: float) -> Case:
+    figures = failing_mm1(rate, mean, between, repair)
+    exact = {"mean sojourn (s)": figures["mean_sojourn"], "availability": figures["availability"]}
+    text = _single_station(1, mean, rate, horizon, horizon * 0.05).replace(
+        "[traffic.types]", f"failures = {{ between = {{ mean = {between!r} }}, repair = {{ mean = {repair!r} }}, "
+        'interrupted = "resume" }\n[traffic.types]')
+
+    def measure(summary: dict[str, Any]) -> dict[str, float]:
+        hub = _station(summary, "hub")
+        return {"mean sojourn (s)": hub["mean_sojourn_seconds"], "availability": hub["availability"]}
+
+    return Case(name, text, exact, measure)
+
+
 def _tandem_case(horizon: float) -> Case:
     means = {"agency:source": 0.8, "hub": 2 / 3, "agency:sink": 1 / 1.1}
     rate = 1.0
@@ -225,6 +282,8 @@ def reference_cases(scale: float = 1.0) -> list[Case]:
         _loss_case("M/M/3/3 loss system (Erlang B, a = 2)", 3, 0, 1.0, 2.0, 120_000 * scale),
         _loss_case("M/M/2/5 finite buffer (offered 1.2 per server)", 2, 3, 1.0, 2.4, 120_000 * scale),
         _priority_case("priority M/M/1 (30 % urgent, utilisation 0.8)", 1.0, 0.8, 0.3, 300_000 * scale),
+        _failure_case("M/M/1 with failures (up 20, repair 2, resume; 0.55 of up time)", 1.0, 0.5, 20.0, 2.0,
+                      200_000 * scale),
     ]
 
 

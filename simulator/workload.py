@@ -279,6 +279,9 @@ def _station_key(scenario: Scenario, node: str) -> str:
     if node == HUB:
         return "network.hub"
     kind, _, agency_id = node.partition(":")
+    if kind == "link":
+        explicit = next((a for a in scenario.agencies if a.id == agency_id), None)
+        return f"agencies[{agency_id}].backbone" if explicit is not None and explicit.backbone else "network.backbone"
     attribute = "platform" if kind == "platform" else "station"
     spec = next((a for a in scenario.agencies if a.id == agency_id), None)
     if spec is not None and getattr(spec, attribute) is not None:

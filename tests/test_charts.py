@@ -75,3 +75,19 @@ def test_sweep_charts(tmp_path: Path):
     assert 4 == len(ax.get_lines())  # two simulated lines, two analytic
     written = charts.save_sweep_charts(outcome, tmp_path / "s")
     assert all(path.stat().st_size > 10_000 for path in written)
+
+
+def test_backlog_chart_with_outages_and_backbone_cuts(tmp_path: Path):
+    """A hub outage and cut backbones: save_charts adds backlog.png (the outages shaded, the largest drain written
+    above), and the network map places the link stations."""
+    text = hub_spoke_text(agencies=4, horizon="12h", warmup="0s", extra="").replace(
+        "[kinds.agency]", '[network.backbone]\noutages = [{ start = "5h", duration = "1h" }]\n[kinds.agency]').replace(
+        '[network.hub]\n', '[network.hub]\noutages = [{ start = "2h", duration = "2h" }]\n')
+    result = simulator.run(load_scenario(text), seed=1, replications=2)
+    assert {"hub"} | {f"link:A{i}" for i in range(4)} == {o["station"] for o in result.summary["outages"]}
+    assert result.timeseries["backlog"].max() > 0
+    ax = charts.plot_backlog(result)
+    assert "Backlog and outages" in ax.get_title()
+    assert {"backlog (all stations)", "down"} <= {t.get_text() for t in ax.get_legend().get_texts()}
+    written = charts.save_charts(result, tmp_path, build_topology(result.scenario))
+    assert "backlog.png" in {path.name for path in written}

@@ -21,8 +21,12 @@ DISTRIBUTIONS = ("exponential", "deterministic", "lognormal", "gamma")
 
 
 @st.composite
-def scenarios(draw: st.DrawFn) -> str:
-    """Small valid scenarios exercising every feature that can lose or duplicate a document."""
+def scenarios(draw: st.DrawFn, acks: bool = False) -> str:
+    """Small valid scenarios exercising every feature that can lose or duplicate a document.
+
+    ``acks``: senders always wait for acknowledgements (and send again at least once), so that copies are sent
+    twice and duplicates reach recipients.
+    """
     n = draw(st.integers(2, 6))
     nested = draw(st.booleans())
     lines = [f'[run]\nhorizon = "{draw(st.sampled_from(["2h", "8h", "1d"]))}"',
@@ -40,21 +44,33 @@ def scenarios(draw: st.DrawFn) -> str:
                      f'service = {{ distribution = "{law}", mean = "{draw(st.sampled_from(["1s", "20s", "90s"]))}"{cv} }}')
         if draw(st.booleans()):
             lines.append(f"buffer = {draw(st.integers(0, 4))}")
-        if draw(st.booleans()):
+        down = draw(st.booleans())
+        if down:
             lines.append('outages = [{ start = "10min", duration = "20min", every = "2h" }]')
         if draw(st.booleans()):
+            down = True
             interrupted = draw(st.sampled_from(["resume", "restart"]))
             lines.append(f'failures = {{ between = {{ mean = "{draw(st.sampled_from(["5min", "1h"]))}" }}, '
                          f'repair = {{ mean = "{draw(st.sampled_from(["30s", "10min"]))}" }}, interrupted = "{interrupted}" }}')
         if draw(st.booleans()):
             lines.append('while_down = "reject"')
+        if down and draw(st.booleans()):
+            lines.append(f'standby = {{ servers = {draw(st.integers(1, 2))}, service = {{ mean = "5s" }}, '
+                         f'switchover = "{draw(st.sampled_from(["0s", "2min"]))}" }}')
 
     for name in ("hub", "platform", "agency"):
         station(name)
     lines.append('[network.access]\nlatency = "50ms"\nbandwidth = "10Mbit/s"')
     if draw(st.booleans()):
-        lines.append(f'[network.retry]\nfirst = "30s"\nmax = "10min"\nattempts = {draw(st.integers(0, 4))}\n'
-                     f'jitter = {draw(st.sampled_from([0.0, 0.5]))}\nfallback = "{draw(st.sampled_from(["none", "paper"]))}"')
+        lines.append('[network.backbone]\nlatency = "20ms"\nfailures = { between = { mean = "1h" }, '
+                     'repair = { mean = "5min" } }')
+    statuses = draw(st.lists(st.sampled_from(["01", "03", "06"]), min_size=int(acks), max_size=3, unique=True))
+    if acks or draw(st.booleans()):
+        ack = (f'\nack_timeout = "{draw(st.sampled_from(["1min", "20min"]))}"' if statuses and (acks or draw(st.booleans()))
+               else "")
+        lines.append(f'[network.retry]\nfirst = "30s"\nmax = "10min"\nattempts = {draw(st.integers(int(acks), 4))}\n'
+                     f'jitter = {draw(st.sampled_from([0.0, 0.5]))}\nfallback = "{draw(st.sampled_from(["none", "paper"]))}"'
+                     + ack)
     lines.append(f'[kinds.agency]\nrate = "{draw(st.sampled_from(["5/h", "30/h", "120/h"]))}"\n'
                  f"adoption = {draw(st.sampled_from([1.0, 0.7]))}")
     lines.append(f"[traffic.types]\nurgent = {draw(st.sampled_from([0.0, 0.3]))}\n"
@@ -62,7 +78,7 @@ def scenarios(draw: st.DrawFn) -> str:
     lines.append('[traffic.size]\nmedian = "300KB"\nsigma = 1.0')
     if draw(st.booleans()):
         lines.append('[[traffic.fanout]]\nshare = 0.3\nrecipients = "all"')
-    for code in draw(st.lists(st.sampled_from(["01", "03", "06"]), max_size=3, unique=True)):
+    for code in statuses:
         lines.append(f'[[traffic.statuses]]\ncode = "{code}"\nafter = {{ mean = "{draw(st.sampled_from(["10s", "1h"]))}" }}')
     for i in range(n):
         lines.append(f'[[agencies]]\nid = "A{i}"')
@@ -76,9 +92,22 @@ def scenarios(draw: st.DrawFn) -> str:
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(text=scenarios(), seed=st.integers(0, 2**32 - 1))
 def test_no_document_is_lost(text: str, seed: int):
+    _balances(text, seed)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(text=scenarios(acks=True), seed=st.integers(0, 2**32 - 1))
+def test_no_document_is_lost_or_received_twice_with_acknowledgement_timeouts(text: str, seed: int):
+    """The same balance when senders send copies again after acknowledgement timeouts: each copy ends once."""
+    _balances(text, seed)
+
+
+def _balances(text: str, seed: int) -> None:
     """generated = delivered + paper + dropped + fallback + in flight, with in flight counted in the event queue.
 
-    Random failures (resume or restart), stations that reject while down, resends and paper fallback included.
+    Random failures (resume or restart), stations that reject while down, resends and paper fallback, standbys,
+    backbone cuts, and acknowledgement timeouts with their duplicates (counted apart: never delivered twice)
+    included.
     """
     scenario = load_scenario(text)
     topology = build_topology(scenario)
@@ -91,11 +120,14 @@ def test_no_document_is_lost(text: str, seed: int):
                                        + ledger.copies_dropped + ledger.copies_fallback + census.copies)
     assert ledger.documents_in_flight == census.documents
     assert sum(ledger.resends.values()) <= ledger.resends_sent
+    assert ledger.duplicates + ledger.duplicates_lost <= ledger.ack_resends + ledger.copies_electronic
+    assert ledger.copies_delivered <= ledger.copies_electronic
     assert ledger.statuses_generated == ledger.statuses_delivered + ledger.statuses_dropped + census.statuses
     window = out.window
     assert (window.wait_area >= -1e-6).all()
     assert (window.busy_area >= -1e-6).all()
-    assert (window.busy_area <= np.array([s.servers for s in topology.stations]) * window.time + 1e-6).all()
+    servers = np.array([s.servers + (s.standby.servers if s.standby else 0) for s in topology.stations])
+    assert (window.busy_area <= servers * window.time + 1e-6).all()  # a standby's work counts at its station
     if out.latency.count:
         assert out.latency.minimum >= 0.0
     times = out.timeseries["time"]

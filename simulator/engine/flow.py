@@ -25,7 +25,7 @@ from .variates import Variates
 if TYPE_CHECKING:  # pragma: no cover
     from ..scenario import RetrySpec
 
-__all__ = ["Job", "Fanout", "Source", "Flow", "STATUS", "STATUS_SIZE_BYTES"]
+__all__ = ["Job", "Fanout", "Copy", "Source", "Flow", "STATUS", "STATUS_SIZE_BYTES", "leaf_recipients"]
 
 #: Size of an edXML status package (header only, no attachment), bytes.
 STATUS_SIZE_BYTES = 2_000.0
@@ -35,12 +35,43 @@ _DAY = 86400.0
 class Fanout:
     """The shared state of a document with several electronic copies."""
 
-    __slots__ = ("pending", "dropped", "fallback")
+    __slots__ = ("pending", "dropped", "fallback", "copies")
 
     def __init__(self, pending: int):
         self.pending = pending
         self.dropped = False
         self.fallback = False
+        #: With acknowledgements: each recipient's :class:`Copy`.
+        self.copies: dict[int, Copy] | None = None
+
+
+class Copy:
+    """One electronic copy as its sender knows it, when senders wait for acknowledgements; its own timer event.
+
+    However many times the copy is sent (the original and each resend after
+    an acknowledgement timeout), it ends once: ``state`` is 0 while it
+    travels, 1 once received, 2 once it died (dropped or on paper). ``acked``
+    is set when the recipient's first status message reaches the sender.
+    When the timer fires (``act``) unacknowledged, the sender sends it again.
+    """
+
+    __slots__ = ("act", "state", "acked", "timeouts", "origin", "recipient", "doc", "prio", "size", "created",
+                 "measured", "in_outage")
+    act: Callable[["Copy", float], None]
+
+    def __init__(self, origin: int, recipient: int, doc: Fanout | None, prio: int, size: float, created: float,
+                 measured: bool, in_outage: bool):
+        self.state = 0
+        self.acked = False
+        self.timeouts = 0
+        self.origin = origin
+        self.recipient = recipient
+        self.doc = doc
+        self.prio = prio
+        self.size = size
+        self.created = created
+        self.measured = measured
+        self.in_outage = in_outage
 
 
 #: Marks status messages in ``Job.doc`` (a fan-out of no copies, never counted down).
@@ -54,11 +85,14 @@ class Job:
     :class:`Fanout` for a document with several, and :data:`STATUS` for a
     status message. ``created`` is the document's creation time (a status
     message's send time); ``step`` the position of a status message in the
-    recipient's sequence.
+    recipient's sequence. With acknowledgements, ``copy`` is the
+    :class:`Copy` of a one-copy job (``None`` before a fan-out point: the
+    document's ``copies`` tell) or, on a first status message, of the copy
+    it acknowledges; ``duplicate`` marks a copy sent again after a timeout.
     """
 
     __slots__ = ("act", "route", "hop", "doc", "prio", "size", "created", "origin", "measured", "t_in", "step",
-                 "resends", "due", "in_outage")
+                 "resends", "due", "in_outage", "copy", "duplicate")
     act: Callable[["Job", float], None]
     t_in: float
     step: int
@@ -75,6 +109,8 @@ class Job:
         self.measured = measured
         self.resends = 0
         self.in_outage = False
+        self.copy: Copy | None = None
+        self.duplicate = False
 
 
 class Source:
@@ -142,11 +178,14 @@ class Flow:
         self.retry_max = 0.0 if retry is None else retry.max
         self.retry_jitter = 0.0 if retry is None else retry.jitter
         self.fallback_paper = retry is not None and retry.fallback == "paper"
+        self.ack_timeout = 0.0 if retry is None or retry.ack_timeout is None else retry.ack_timeout
+        self.acking = self.ack_timeout > 0.0
         self.uniform = Variates(_no_variates) if uniform is None else uniform
         # bound once: the actions jobs carry (arrivals carry the station's ``arrival``)
         self.finish_act = self.finish
         self.send_act = self.send_status
         self.create_act = self.create
+        self.ack_act = self.ack_due
 
     # ------------------------------------------------------------------ moving a job
 
@@ -195,7 +234,16 @@ class Flow:
             ledger.statuses_delivered += 1
             if job.measured:
                 self.status_latencies.append(now - job.created)
+            if job.copy is not None:
+                job.copy.acked = True
             return
+        copy: Copy | None = None
+        if self.acking:
+            copy = job.copy if job.copy is not None else _copy_of(doc, route.recipient)
+            if copy.state:
+                ledger.duplicates += 1  # received already (or given up): recognised by its id, not received twice
+                return
+            copy.state = 1
         ledger.copies_delivered += 1
         if job.measured:
             self._measure(job, now)
@@ -206,7 +254,7 @@ class Flow:
             if doc.pending == 0:
                 self._document_ended(doc)
         if self.status_delays:
-            self.reply(route.recipient, job.origin, job.prio, now)
+            self.reply(route.recipient, job.origin, job.prio, now, copy)
 
     def _measure(self, job: Job, now: float) -> None:
         latency = now - job.created
@@ -264,6 +312,9 @@ class Flow:
         """No resend left (or none configured): the job is dropped, or its copies go on paper (``fallback``)."""
         doc = job.doc
         ledger = self.ledger
+        if job.duplicate:  # a copy sent again after a timeout died: its copy travels on (or ended) otherwise
+            ledger.duplicates_lost += 1
+            return
         if self.retry_configured:
             ledger.dead_letters += 1
         if job.resends:
@@ -272,6 +323,10 @@ class Flow:
             ledger.statuses_dropped += 1
             return
         copies = job.route.copies
+        if self.acking:
+            copies = self._give_up(job)
+            if not copies:
+                return
         if self.fallback_paper:
             ledger.copies_fallback += copies
             if job.measured:
@@ -295,14 +350,53 @@ class Flow:
         if doc.pending == 0:
             self._document_ended(doc)
 
+    def _give_up(self, job: Job) -> int:
+        """An original job died (senders wait for acknowledgements): how many of its copies die with it.
+
+        Those it carries that neither arrived (sent again after a timeout) nor died before; a copy sent again
+        that dies is counted apart (``duplicates_lost``) and ends nothing.
+        """
+        doc = job.doc
+        if job.copy is not None:
+            copies = [job.copy]
+        else:
+            copies = [_copy_of(doc, r) for r in leaf_recipients(job.route)]
+        alive = 0
+        for copy in copies:
+            if not copy.state:
+                copy.state = 2
+                alive += 1
+        return alive
+
+    # ------------------------------------------------------------------ acknowledgements
+
+    def _await(self, copy: Copy, now: float) -> None:
+        copy.act = self.ack_act
+        self.agenda.at(now + self.ack_timeout, copy)
+
+    def ack_due(self, copy: Copy, now: float) -> None:
+        """An acknowledgement timeout: unless the copy's "01" came back (or it died), the sender sends it again."""
+        if copy.acked or copy.state == 2 or copy.timeouts >= self.retry_attempts:
+            return
+        copy.timeouts += 1
+        self.ledger.ack_resends += 1
+        again = Job(self.routes.pair(copy.origin, copy.recipient), copy.doc, copy.prio, copy.size, copy.created,
+                    copy.origin, copy.measured)
+        again.copy = copy
+        again.duplicate = True
+        again.in_outage = copy.in_outage
+        self.launch(again, now)
+        self.agenda.at(now + self.ack_timeout, copy)
+
     # ------------------------------------------------------------------ status messages
 
-    def reply(self, recipient: int, origin: int, prio: int, now: float) -> None:
+    def reply(self, recipient: int, origin: int, prio: int, now: float, copy: Copy | None = None) -> None:
         """The recipient's status messages go back to the sender one after another; schedule the first."""
         at = now + self.status_delays[0].next()
         message = Job(self.routes.pair(recipient, origin), STATUS, prio, STATUS_SIZE_BYTES, at, recipient,
                       at >= self.warmup)
         message.step = 0
+        message.copy = copy
         message.act = self.send_act
         self.agenda.at(at, message)
 
@@ -341,6 +435,8 @@ class Flow:
                 job = Job(self.routes.tree(agency, electronic), Fanout(copies), prio, size, at, agency, measured)
             if self.outages_going_on:
                 job.in_outage = True
+            if self.acking:
+                self._track(job, agency, electronic, now)
             self.launch(job, now)
         else:
             ledger.documents_paper += 1
@@ -348,6 +444,19 @@ class Flow:
         if following is not None:
             source.document = following
             self.agenda.at(following[0], source)
+
+    def _track(self, job: Job, agency: int, recipients: tuple, now: float) -> None:
+        """Senders wait for acknowledgements: one :class:`Copy` per recipient, each with its timer."""
+        doc = job.doc
+        for recipient in recipients:
+            copy = Copy(agency, recipient, doc, job.prio, job.size, job.created, job.measured, job.in_outage)
+            if doc is None:
+                job.copy = copy
+            else:
+                if doc.copies is None:
+                    doc.copies = {}
+                doc.copies[recipient] = copy
+            self._await(copy, now)
 
     def start(self, source: Source) -> None:
         """Schedule a source's first document."""
@@ -369,6 +478,22 @@ class Flow:
             if isinstance(event, Job) and event.act is not send and id(event) not in seen:
                 seen.add(id(event))
                 yield event
+
+
+def _copy_of(doc: Fanout | None, recipient: int) -> Copy:
+    """The :class:`Copy` of a fan-out document's copy to ``recipient``."""
+    assert doc is not None and doc.copies is not None
+    return doc.copies[recipient]
+
+
+def leaf_recipients(route: Path) -> list[int]:
+    """The recipients a route (a delivery tree or a pair's path) ends at."""
+    if not route.tails:
+        return [route.recipient]
+    found: list[int] = []
+    for tail in route.tails:
+        found += leaf_recipients(tail)
+    return found
 
 
 def _no_variates() -> list[float]:  # pragma: no cover - only a jitter without its stream would call it

@@ -86,6 +86,12 @@ class Model:
                 stations.append(PriorityStation(index, spec.servers, service, agenda, spec.buffer, reject))
             else:
                 stations.append(FifoStation(index, spec.servers, service, agenda))
+            if spec.standby is not None:
+                station = stations[-1]
+                assert isinstance(station, PriorityStation)  # a standby needs outages or failures
+                standby = spec.standby
+                station.add_standby(standby.servers, Variates(batch_drawer(
+                    standby.service, stream(seed, "standby", spec.node), batch)), standby.switchover)
         return stations
 
     def _start_processes(self, topology: Topology, seed: np.random.SeedSequence) -> None:
@@ -152,6 +158,8 @@ class Model:
             peak_utilization=observer.peak_utilization(),
             max_queue=np.array([s.max_queue for s in self.stations]),
             outage_seconds=outage_seconds,
+            standby_seconds=np.array([s.standby_seconds(horizon) for s in self.stations]) - observer.standby_at_warmup,
+            switchovers=np.array([s.switchover_count() for s in self.stations]) - observer.switchovers_at_warmup,
             recoveries=tuple(self.downtime.recoveries),
             outage_copies=flow.outage_copies,
             outage_same_day_deliveries=flow.outage_same_day,

@@ -14,7 +14,7 @@ import numpy as np
 import simpy
 
 from ..metrics import Histogram, StationWindow
-from .flow import STATUS, Flow
+from .flow import STATUS, Flow, leaf_recipients
 from .output import Census
 from .stations import PriorityStation, StationState
 
@@ -22,7 +22,7 @@ __all__ = ["Observer", "TIMESERIES_COLUMNS"]
 
 #: Columns of the time series, one row per sampling instant.
 TIMESERIES_COLUMNS = ("time", "documents_generated", "documents_electronic", "documents_paper", "copies_delivered",
-                      "documents_in_flight", "statuses_in_flight", "latency_mean_in_interval")
+                      "documents_in_flight", "statuses_in_flight", "latency_mean_in_interval", "backlog")
 
 
 class Observer:
@@ -64,6 +64,8 @@ class Observer:
         self.start_window: StationWindow | None = None
         self.delivered_at_warmup = 0
         self.down_at_warmup: list[float] = [0.0] * len(stations)
+        self.standby_at_warmup: list[float] = [0.0] * len(stations)
+        self.switchovers_at_warmup: list[int] = [0] * len(stations)
 
     # ------------------------------------------------------------------ processes
 
@@ -83,6 +85,8 @@ class Observer:
         self.start_window = self.window(now)
         self.delivered_at_warmup = self.flow.ledger.copies_delivered
         self.down_at_warmup = [station.down_seconds(now) for station in self.stations]
+        self.standby_at_warmup = [station.standby_seconds(now) for station in self.stations]
+        self.switchovers_at_warmup = [station.switchover_count() for station in self.stations]
         for station in self.stations:
             station.reset_max_queue(now)
 
@@ -96,7 +100,7 @@ class Observer:
         self.flush()
         self.rows.append((now, ledger.documents_electronic + ledger.documents_paper, ledger.documents_electronic,
                           ledger.documents_paper, ledger.copies_delivered, ledger.documents_in_flight,
-                          ledger.statuses_in_flight, latency_mean))
+                          ledger.statuses_in_flight, latency_mean, sum(s.backlog(now) for s in self.stations)))
         self.occupancy.append([self.stations[i].in_system(now) for i in self.watched])
         self._busy_interval(now)
         if self.progress is not None:
@@ -148,10 +152,18 @@ class Observer:
                 jobs += station.waiting_jobs()
         documents: set[int] = set()
         copies = statuses = 0
+        travelling: set[int] = set()  # with acknowledgements: copies still travelling, however often sent
         for job in jobs:
             if job.doc is STATUS:
                 statuses += 1
+            elif self.flow.acking:
+                carried = ([job.copy] if job.copy is not None else
+                           [job.doc.copies[r] for r in leaf_recipients(job.route)])  # type: ignore[union-attr,index]
+                for copy in carried:
+                    if not copy.state and id(copy) not in travelling:
+                        travelling.add(id(copy))
+                        documents.add(id(copy) if job.doc is None else id(job.doc))
             else:
                 documents.add(id(job) if job.doc is None else id(job.doc))
                 copies += job.route.copies
-        return Census(documents=len(documents), copies=copies, statuses=statuses)
+        return Census(documents=len(documents), copies=copies + len(travelling), statuses=statuses)

@@ -20,7 +20,7 @@ from .output import Recovery
 from .stations import FailingStation, PriorityStation
 from .variates import Variates
 
-__all__ = ["DRAIN_STEP", "Downtime", "outage", "failures"]
+__all__ = ["DRAIN_STEP", "Downtime", "outage", "failures", "switchover"]
 
 #: How often the backlog of a station that came back up is read, seconds.
 DRAIN_STEP = 60.0
@@ -52,8 +52,22 @@ class Downtime:
         self.flow.outages_going_on += 1
         return recovery
 
+    def went_down(self, env: simpy.Environment, station: PriorityStation) -> None:
+        """A station has just gone down: its standby, if any, takes over after the switchover."""
+        if not station.has_standby or station.down != 1:
+            return  # no standby, or down already (the standby serves, or will)
+        if station.switchover == 0.0:
+            station.take_over(env.now)
+        else:
+            env.process(switchover(env, station, station.downs))
+
     def end(self, env: simpy.Environment, station: PriorityStation, recovery: Recovery) -> None:
-        """The station comes back up: serve again, and watch its backlog drain."""
+        """The station comes back up: serve again, and watch its backlog drain.
+
+        The backlog is read first, before the servers start on the queue: all that waited for the station (a
+        cut link, which takes no time, empties at once).
+        """
+        recovery.peak_backlog = max(recovery.peak_backlog, station.backlog(env.now))
         station.come_up(env.now)
         recovery.end = env.now
         self.flow.outages_going_on -= 1
@@ -77,6 +91,7 @@ def outage(env: simpy.Environment, station: PriorityStation, spec: Outage,
     while True:
         recovery = down.begin(env, station)
         station.go_down(env.now)
+        down.went_down(env, station)
         yield env.timeout(spec.duration)
         down.end(env, station, recovery)
         if spec.every is None:
@@ -102,8 +117,19 @@ def failures(env: simpy.Environment, station: FailingStation, between: Variates,
         duration = repair.next()
         recovery = down.begin(env, station)
         station.fail(env.now, duration)
+        down.went_down(env, station)
         yield env.timeout(duration)
         down.end(env, station, recovery)
+
+
+def switchover(env: simpy.Environment, station: PriorityStation, downs: int) -> Iterator[simpy.Event]:
+    """The standby of ``station`` takes over ``station.switchover`` seconds after its ``downs``-th time down.
+
+    If the station came back up meanwhile (a repair shorter than the switchover) nothing happens.
+    """
+    yield env.timeout(station.switchover)
+    if station.halted and station.downs == downs:
+        station.take_over(env.now)
 
 
 def drain(env: simpy.Environment, station: PriorityStation, recovery: Recovery) -> Iterator[simpy.Event]:

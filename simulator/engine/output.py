@@ -29,8 +29,9 @@ class Recovery:
     backlog_before : int
         Backlog when it went down.
     peak_backlog : int
-        Highest backlog read from the end of the outage on (the backlog grows
-        while the station is down, so this is its peak).
+        Highest backlog read from the end of the outage on, the first reading
+        just before the servers start on the queue (the backlog grows while
+        the station is down, so this is its peak).
     drained_at : float
         When the backlog was first read back within 10 % of ``backlog_before``;
         NaN if not by the horizon (or within a week of the end).
@@ -95,7 +96,9 @@ class EngineOutput:
         One entry per sampling instant: ``time``, ``documents_generated``,
         ``documents_electronic``, ``documents_paper``, ``copies_delivered``,
         ``documents_in_flight``, ``statuses_in_flight``,
-        ``latency_mean_in_interval``.
+        ``latency_mean_in_interval`` and ``backlog`` (packages waiting in
+        station queues or refused and awaiting their resend, at every
+        station, at the instant).
     watched : tuple of int
         Stations whose occupancy is sampled (indices into ``topology.stations``).
     occupancy : numpy.ndarray
@@ -109,6 +112,10 @@ class EngineOutput:
     outage_seconds : numpy.ndarray
         Time each station spent down (outages and failures) during the
         measurement window, as utilisation is measured.
+    standby_seconds : numpy.ndarray
+        Time a standby served in each station's place during the window.
+    switchovers : numpy.ndarray
+        Times a standby took over each station during the window.
     recoveries : tuple of Recovery
         Every outage and failure that began during the run, in order, with
         its backlog and drain.
@@ -151,6 +158,8 @@ class EngineOutput:
     peak_utilization: np.ndarray
     max_queue: np.ndarray
     outage_seconds: np.ndarray
+    standby_seconds: np.ndarray
+    switchovers: np.ndarray
     recoveries: tuple[Recovery, ...]
     outage_copies: int
     outage_same_day_deliveries: int

@@ -168,6 +168,14 @@ class StationState(ABC):
         """Time the station has been down (outages and failures) from time 0 to ``now``."""
         return 0.0
 
+    def standby_seconds(self, now: float) -> float:
+        """Time a standby has served in the station's place from time 0 to ``now``."""
+        return 0.0
+
+    def switchover_count(self) -> int:
+        """Times a standby has taken over."""
+        return 0
+
     def reset_max_queue(self, now: float) -> None:
         """Start the longest-line record afresh (at the end of the warm-up)."""
         self.max_queue = self.waiting(now)
@@ -229,10 +237,17 @@ class PriorityStation(StationState):
     scheduled for ``free[0]`` (``act`` is :meth:`wake`). ``drop`` is the
     flow's callback for a job the station turns away: the buffer is full, or
     the station is down and ``reject`` (``while_down = "reject"``).
+
+    A station with a standby (:meth:`add_standby`) keeps the standby's servers
+    (``spare_free``), service sampler and server count beside its own and
+    swaps them in when the standby takes over (:meth:`take_over`) and back
+    when it is up again (:meth:`hand_back`). ``halted`` is what the hot path
+    reads: down and not served by the standby.
     """
 
-    __slots__ = ("urgent", "normal", "limit", "reject", "down", "down_since", "outage_seconds", "wake_pending", "act",
-                 "drop")
+    __slots__ = ("urgent", "normal", "limit", "reject", "down", "halted", "down_since", "outage_seconds", "wake_pending",
+                 "act", "drop", "has_standby", "switchover", "on_standby", "spare_free", "spare_service",
+                 "spare_servers", "switchovers", "standby_since", "standby_time", "downs")
 
     def __init__(self, index: int, servers: int, service: Variates, agenda: Agenda, buffer: int | None,
                  reject: bool = False):
@@ -242,19 +257,68 @@ class PriorityStation(StationState):
         self.normal: deque[Job] = deque()
         self.limit = float("inf") if buffer is None else buffer
         self.down = 0
+        self.halted = False
+        self.downs = 0
         self.down_since = 0.0
         self.outage_seconds = 0.0
         self.wake_pending = False
         self.act: Callable[[object, float], None] = self.wake
         self.drop: Callable[[Job, float], None] = _unset
+        self.has_standby = False
+        self.switchover = 0.0
+        self.on_standby = False
+        self.spare_free: list[float] = []
+        self.spare_service = service
+        self.spare_servers = 0
+        self.switchovers = 0
+        self.standby_since = 0.0
+        self.standby_time = 0.0
+
+    def add_standby(self, servers: int, service: Variates, switchover: float) -> None:
+        """Give the station a standby of ``servers`` servers that serves ``switchover`` seconds after it goes down."""
+        self.has_standby = True
+        self.switchover = switchover
+        self.spare_free = [0.0] * servers
+        self.spare_service = service
+        self.spare_servers = servers
+
+    def _swap(self) -> None:
+        self.free, self.spare_free = self.spare_free, self.free
+        self.service, self.spare_service = self.spare_service, self.service
+        self.servers, self.spare_servers = self.spare_servers, self.servers
+
+    def take_over(self, now: float) -> None:
+        """The standby starts serving at ``now`` (the station is down): the waiting jobs start on its servers."""
+        self._swap()
+        self.on_standby = True
+        self.halted = False
+        self.switchovers += 1
+        self.standby_since = now
+        self.wake_pending = False  # a wake booked for the station's own servers may come too late: serve anew
+        self.serve(now)
+
+    def hand_back(self, now: float) -> None:
+        """The station is up again at ``now``: its own servers take over (the standby finishes what it started)."""
+        self._swap()
+        self.on_standby = False
+        self.standby_time += now - self.standby_since
+        self.wake_pending = False
+
+    def standby_seconds(self, now: float) -> float:
+        """Time the standby has served from time 0 to ``now``."""
+        return self.standby_time + (now - self.standby_since if self.on_standby else 0.0)
+
+    def switchover_count(self) -> int:
+        """Times the standby has taken over."""
+        return self.switchovers
 
     def arrive(self, job: "Job", now: float) -> None:
         """A job arrives at ``now``: it starts if a server is free and nobody waits; else it waits, or is dropped."""
-        if self.free[0] <= now and not self.down and not (self.urgent or self.normal):
+        if self.free[0] <= now and not self.halted and not (self.urgent or self.normal):
             self.begin(job, now)
             return
         length = len(self.urgent) + len(self.normal)
-        if length >= self.limit or (self.down and self.reject):
+        if length >= self.limit or (self.halted and self.reject):
             self.dropped += 1
             self.drop(job, now)
             return
@@ -262,7 +326,7 @@ class PriorityStation(StationState):
         (self.urgent if job.prio == URGENT else self.normal).append(job)
         if length >= self.max_queue:
             self.max_queue = length + 1
-        if not self.wake_pending and not self.down:
+        if not self.wake_pending and not self.halted:
             self._schedule_wake()
 
     def _schedule_wake(self) -> None:
@@ -272,7 +336,7 @@ class PriorityStation(StationState):
     def wake(self, _: object, now: float) -> None:
         """A server has freed: start waiting jobs (the station's event action)."""
         self.wake_pending = False
-        if not self.down:
+        if not self.halted:
             self.serve(now)
 
     def serve(self, now: float) -> None:
@@ -290,17 +354,31 @@ class PriorityStation(StationState):
         self.down += 1
         if self.down == 1:
             self.down_since = now
+            self.downs += 1
+            self.halted = True
 
     def come_up(self, now: float) -> None:
-        """An outage ends; when none is left, count the time down and serve the waiting jobs."""
+        """An outage ends; when none is left, count the time down, take back from the standby and serve."""
         self.down -= 1
         if self.down == 0:
             self.outage_seconds += now - self.down_since
+            if self.on_standby:
+                self.hand_back(now)
+            self.halted = False
             self.serve(now)
 
     def down_seconds(self, now: float) -> float:
         """Time down (outages may overlap: counted once) from time 0 to ``now``."""
         return self.outage_seconds + (now - self.down_since if self.down else 0.0)
+
+    def _busy(self, now: float) -> tuple[int, float]:
+        """Servers busy at ``now`` (the standby's too) and the service time they still have ahead of them."""
+        busy, ahead = super()._busy(now)
+        for end in self.spare_free:
+            if end > now:
+                busy += 1
+                ahead += end - now
+        return busy, ahead
 
     def waiting(self, now: float) -> int:
         """Jobs in the queues."""
@@ -349,8 +427,15 @@ class FailingStation(PriorityStation):
         self.complete_act: Callable[[Job, float], None] = self.complete
 
     def begin(self, job: "Job", start: float) -> None:
-        """Start ``job``'s service at ``start``; its end is an event, so that a failure can move it."""
+        """Start ``job``'s service at ``start``; its end is an event, so that a failure can move it.
+
+        On the standby the end is known at once (the standby does not fail), and a service of no time (a
+        link that can be cut) cannot be interrupted: both go on at once, without an event of their own.
+        """
         end = self.book(start)
+        if self.on_standby or end == start:  # nothing a failure could interrupt (a link takes no time): on at once
+            self.send_on(job, end)
+            return
         job.due = end
         job.act = self.complete_act
         self.serving.append((start, job))
@@ -385,9 +470,14 @@ class FailingStation(PriorityStation):
             ends.append(job.due)
             serving.append((start, job))
         self.serving = serving
-        ends += [now] * (self.servers - len(ends))
-        heapify(ends)
-        self.free = ends
+        if self.on_standby:  # down already (an outage), the standby serving: the station's own servers are the spare
+            ends += [now] * (self.spare_servers - len(ends))
+            heapify(ends)
+            self.spare_free = ends
+        else:
+            ends += [now] * (self.servers - len(ends))
+            heapify(ends)
+            self.free = ends
 
     def disconnect(self) -> None:
         """Forget the flow's actions, the waiting jobs and those in service (after a run)."""
