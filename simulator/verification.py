@@ -151,7 +151,7 @@ def failing_mm1(rate: float, mean: float, between: float, repair: float) -> dict
     job finds the idle server down: the idle period starts with the server up and lasts Exp(:math:`\lambda`),
     so the job finds it down with probability :math:`q = f / (\lambda + f + 1/r)` (the two-state chain)
     and then waits a whole exponential repair: :math:`E[D] = qr`, :math:`E[D^2] = 2qr^2`. The M/G/1 with
-    a set-up time at the start of each busy period (Takagi 1991, *Queueing Analysis* vol. 1, sec. 2.3)
+    a set-up time at the start of each busy period (Takagi 1991, *Queueing Analysis* vol. 1, set-up times)
     gives the mean wait
 
     .. math:: W = \frac{\lambda E[C^2]}{2(1 - \lambda E[C])} + \frac{2E[D] + \lambda E[D^2]}{2(1 + \lambda E[D])}
