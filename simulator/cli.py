@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import tomllib
 import traceback
@@ -373,6 +374,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="simulate a scenario and write a result folder")
     _run_options(run, "result folder (default: results/<scenario name>/)", "independent replications")
+    run.add_argument("--trace", nargs="?", const="", metavar="PATH",
+                     help="write the exchange log of replication 0 (one row per document copy and status message) "
+                     "to PATH (default: trace.parquet in the result folder)")
+    run.add_argument("--trace-format", choices=("parquet", "csv"),
+                     help="format of the trace (default: csv if PATH ends in .csv, else parquet)")
     sweep = commands.add_parser("sweep", help="run every point of the scenario's [sweep] section, resumably")
     _run_options(sweep, "sweep folder (default: results/<scenario name>-sweep/)", "replications per point")
     capacity = commands.add_parser("capacity", help="find the largest (or smallest) parameter value that meets a target")
@@ -490,15 +496,26 @@ def _run(args: argparse.Namespace) -> int:
     limits = _limits(args)
     output = _output(args, scenario.name, "run")
     single = (args.replications or scenario.run.replications) == 1 and scenario.run.precision is None
+    trace, in_folder = _trace_options(args, output)
     bar = _Bar(args.quiet, "simulated h" if single else "replication")
     try:
         result = run(scenario, seed=args.seed, replications=args.replications, jobs=args.jobs,
-                     scheduler=args.scheduler, progress=bar, limits=limits)
+                     scheduler=args.scheduler, progress=bar, limits=limits, trace=trace)
+    except BaseException:
+        if in_folder and trace is not None:
+            trace.path.unlink(missing_ok=True)
+        raise
     finally:
         bar.close()
     topology = build_topology(result.scenario)
+
+    def extra(temporary: Path) -> None:
+        save_charts(result, temporary, topology)
+        if in_folder and trace is not None:
+            os.replace(trace.path, temporary / in_folder)
+
     try:
-        folder = result.save(output, extra=lambda temporary: save_charts(result, temporary, topology))
+        folder = result.save(output, extra=extra)
     except OSError as err:
         from .folders import describe
 
@@ -506,8 +523,32 @@ def _run(args: argparse.Namespace) -> int:
                               "(free the space or give another -o)") from None
     if not args.quiet:
         print(format_summary(result.summary))
-        print(f"\nResults written to {folder}/ (summary.json, stations.csv, timeseries.csv, tables.xlsx, scenario.toml, charts/)")
+        listed = "summary.json, stations.csv, timeseries.csv, tables.xlsx, scenario.toml, charts/"
+        print(f"\nResults written to {folder}/ ({listed}{', ' + in_folder if in_folder else ''})")
+        if trace is not None and not in_folder:
+            print(f"Trace written to {trace.path}")
     return 0
+
+
+def _trace_options(args: argparse.Namespace, output: Path) -> tuple[Any, str]:
+    """The trace to write (or None) and its file name in the result folder ("" when it goes to a PATH of its own).
+
+    A trace for the result folder is written beside it first and moved in with the rest.
+    """
+    if args.trace is None:
+        if args.trace_format is not None:
+            raise SimulatorError("--trace-format: needs --trace")
+        return None, ""
+    from .engine.tracelog import TraceOptions
+
+    fmt = args.trace_format or ("csv" if args.trace.lower().endswith(".csv") else "parquet")
+    if args.trace:
+        path = Path(args.trace)
+        if path.is_dir():
+            raise SimulatorError(f"--trace {args.trace}: is a folder; give a file name such as {path / 'trace.parquet'}")
+        return TraceOptions(path, fmt), ""
+    name = f"trace.{fmt}"
+    return TraceOptions(output.parent / f".{output.name}.{name}", fmt), name
 
 
 def _sweep(args: argparse.Namespace) -> int:
