@@ -387,6 +387,13 @@ def _parser() -> argparse.ArgumentParser:
     _scenario_options(check)
     _limit_options(check)
     commands.add_parser("schema", help="print the JSON Schema of the scenario format")
+    fit = commands.add_parser("fit", help="fit a scenario to an exchange log (the trace of run --trace, or a real log)")
+    fit.add_argument("log", metavar="LOG", help="the log: Parquet, or CSV (by its .csv suffix); columns in README")
+    fit.add_argument("-o", "--output", default="fitted.toml",
+                     help="the scenario to write (default fitted.toml); Q-Q charts go beside it")
+    fit.add_argument("--base", metavar="SCENARIO",
+                     help="the scenario whose structure, calendar and other settings the fitted values go into")
+    fit.add_argument("--quiet", action="store_true", help="print nothing but errors")
     verify = commands.add_parser("verify", help="run the built-in reference cases against exact queueing results")
     verify.add_argument("--seed", type=int, default=2026, help="root seed (default 2026)")
     verify.add_argument("--replications", type=int, default=8, help="replications per case (default 8, at least 2)")
@@ -764,6 +771,62 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fit(args: argparse.Namespace) -> int:
+    from .calibration import fit_log
+    from .charts import save_qq_charts
+    from .scenario import load_scenario
+
+    base = load_scenario(args.base) if args.base else None
+    output = Path(args.output)
+    if output.is_dir():
+        raise ExperimentError(f"-o {args.output}: is a folder; give the scenario file to write, e.g. {output / 'fitted.toml'}")
+    calibration = fit_log(args.log, base)
+    text = calibration.to_toml()
+    calibration.scenario()  # the fitted file loads: checked before anything is written
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = output.parent / f".{output.name}.fitting"
+    staging.mkdir(exist_ok=True)
+    try:
+        charts = save_qq_charts(calibration.services, staging, f"{output.stem}-")
+        (staging / output.name).write_text(text, encoding="utf-8")
+        for path in [*charts, staging / output.name]:
+            os.replace(path, output.parent / path.name)
+    finally:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+    if not args.quiet:
+        print(format_fit(calibration))
+        shown = ", ".join(p.name for p in charts)
+        print(f"\nFitted scenario written to {output}" + (f"; Q-Q charts beside it ({shown})" if charts else ""))
+    return 0
+
+
+def format_fit(calibration: Any, top: int = 10) -> str:
+    """The fit report: observed vs fitted by hour and by agency, and each fitted distribution."""
+    cal = calibration
+    lines = [f"Log {cal.source}: {cal.documents} documents over {cal.horizon_seconds / 86400:g} days "
+             f"({cal.open_seconds / 3600:g} open hours)", "", "Documents by hour of the day (all days):"]
+    rows = [[hour, str(observed), f"{expected:.1f}", f"{observed / expected:.3f}" if expected else "-",
+             f"{cal.hours[hour].estimate:.3f} +- {1.96 * cal.hours[hour].standard_error:.3f}"]
+            for hour, (observed, expected) in cal.by_hour.items()]
+    lines.append(_table(rows, ["hour", "observed", "fitted", "obs/fit", "factor (95 %)"], {1, 2, 3}))
+    busiest = sorted(cal.rates.items(), key=lambda kv: -kv[1].estimate)[:top]
+    rows = [[agency, str(rate.samples), f"{rate.estimate * cal.open_seconds:.1f}",
+             f"{rate.estimate * 3600:.3f} +- {1.96 * rate.standard_error * 3600:.3f}",
+             f"{cal.weights[agency].estimate:.3f}"] for agency, rate in busiest]
+    lines += ["", f"Busiest {len(rows)} of {len(cal.rates)} agencies:",
+              _table(rows, ["agency", "observed", "fitted", "rate /h (95 %)", "weight"], {1, 2, 3, 4})]
+    rows = [[f"status {code}", fit.family, f"{fit.mean.estimate:.4g} +- {1.96 * fit.mean.standard_error:.2g}",
+             f"{fit.cv.estimate:.3g}", str(fit.mean.samples), str(fit.censored)] for code, fit in cal.statuses.items()]
+    rows += [[f"service {kind}", fit.family, f"{fit.mean.estimate:.4g} +- {1.96 * fit.mean.standard_error:.2g}",
+              f"{fit.cv.estimate:.3g}", str(fit.mean.samples), "0"] for kind, fit in cal.services.items()]
+    if rows:
+        lines += ["", "Durations (best law by AIC):",
+                  _table(rows, ["what", "law", "mean s (95 %)", "cv", "n", "censored"], {2, 3, 4, 5})]
+    return "\n".join(lines)
+
+
 def _schema(args: argparse.Namespace) -> int:
     from .scenario import json_schema
 
@@ -808,7 +871,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         debug = args.debug
         _show_warnings_plainly()
         commands = {"run": _run, "sweep": _sweep, "capacity": _capacity, "check": _check, "schema": _schema,
-                    "verify": _verify, "report": _report}
+                    "verify": _verify, "report": _report, "fit": _fit}
         return commands[args.command](args)
     except SimulatorError as err:
         for line in str(err).splitlines():
