@@ -750,13 +750,14 @@ def _put_agencies(cal: Calibration, data: dict[str, Any], notes: dict[str, str])
     for agency, rate in cal.rates.items():
         entry = entries.setdefault(agency, {"id": agency})
         entry["rate"] = f"{rate.estimate * _HOUR:.5g}/h"
-        weight = cal.weights[agency]
-        entry["weight"] = round(weight.estimate, 5)
+        entry["weight"] = round(cal.weights[agency].estimate, 5)
+        entry["size"] = 1.0  # the fitted rate and weight are the agency's own (size would scale them again)
     data["agencies"] = list(entries.values())
     for i, entry in enumerate(data["agencies"]):
         if entry["id"] in cal.rates:
             notes[f"agencies[{i}].rate"] = _note(cal.rates[entry["id"]], "/h", _HOUR)
             notes[f"agencies[{i}].weight"] = _note(cal.weights[entry["id"]])
+            notes[f"agencies[{i}].size"] = "the rate and weight above are fitted per agency"
 
 
 def _emit(data: dict[str, Any], notes: dict[str, str], path: str = "") -> str:
