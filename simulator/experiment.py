@@ -260,7 +260,7 @@ def _relative_half_width(values: list[float]) -> float:
 
 def run(scenario: Scenario, seed: int | None = None, replications: int | None = None, jobs: int = 1,
         scheduler: str | None = None, progress: Progress | None = None, limits: Limits | None = None,
-        trace: TraceOptions | None = None) -> RunResult:
+        trace: "TraceOptions | str | Path | None" = None) -> RunResult:
     r"""Simulate a scenario ``replications`` times and combine the results.
 
     Parameters
@@ -287,10 +287,11 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
         4 GB, an unstable network simulated with an
         :class:`~simulator.workload.UnstableWarning`; the command line
         refuses it unless ``--allow-unstable``).
-    trace : TraceOptions, optional
+    trace : TraceOptions or path, optional
         Write the exchange log of replication 0 (run in this process) to
-        ``trace.path`` (:mod:`simulator.engine.tracelog`); the results are
-        the same as without it.
+        ``trace.path`` (:mod:`simulator.engine.tracelog`; a path: Parquet,
+        or CSV when it ends in ``.csv``); the results are the same as
+        without it.
 
     Returns
     -------
@@ -333,6 +334,7 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
         scenario, warmup = _resolve_warmup(scenario, seed, functools.partial(replicate, prediction=prediction))
         target = max(replications, 3) if precision else replications
         if trace is not None:  # replication 0 writes the trace, in this process; the others run as usual
+            trace = _trace_options(trace)
             single = target == 1 and progress is not None
             hours = (lambda now, horizon: progress(int(now // 3600), int(math.ceil(horizon / 3600)))) if single else None  # noqa: E731
             outputs[0] = replicate(scenario, replication_seed(seed, 0), hours, prediction=prediction, trace=trace)
@@ -376,6 +378,16 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
             "achieved": {f: _relative_half_width([figure(s, f) for s in summaries]) for f in precision.figures},
             "replications": len(summaries), "max_replications": precision.max_replications}
     return result
+
+
+def _trace_options(trace: "TraceOptions | str | Path") -> "TraceOptions":
+    """``trace`` as :class:`~simulator.engine.tracelog.TraceOptions` (a path: its suffix chooses the format)."""
+    from .engine.tracelog import TraceOptions
+
+    if isinstance(trace, TraceOptions):
+        return trace
+    path = Path(trace)
+    return TraceOptions(path, "csv" if path.suffix.lower() == ".csv" else "parquet")
 
 
 #: Family-wise false-alarm rate of the theory check over all stations and figures of a run.
