@@ -243,12 +243,12 @@ def _check_rows(frame: "pd.DataFrame", base: Scenario | None) -> list[str]:
     if base is not None:
         known = set(build_topology(base).agencies.ids)
         for column in ("sender", "recipient"):
-            values = frame[column].to_numpy(dtype=object)
-            for i, value in enumerate(values):
-                if isinstance(value, str) and value not in known:
-                    hint = difflib.get_close_matches(value, sorted(known), n=1)
-                    problems.append(f"row {i + 1}, column {column} = {value!r}: not an agency of the base scenario"
-                                    + (f"; did you mean {hint[0]!r}?" if hint else ""))
+            values = frame[column]
+            for row in np.flatnonzero((values.notna() & ~values.astype(str).isin(known)).to_numpy()):
+                value = str(values[row])
+                hint = difflib.get_close_matches(value, sorted(known), n=1)
+                problems.append(f"row {row + 1}, column {column} = {value!r}: not an agency of the base scenario"
+                                + (f"; did you mean {hint[0]!r}?" if hint else ""))
     return problems
 
 
@@ -469,7 +469,7 @@ def fit_log(path: str | Path, base: Scenario | None = None) -> Calibration:
     services = _fit_services(frame, problems)
     if problems:
         raise LogError(str(path), problems)
-    hours, weekdays, by_hour = _fit_profile(docs, base, horizon)
+    hours, weekdays, by_hour = _fit_profile(docs, base, horizon) if base.calendar is not None else ({}, {}, {})
     size_median, size_sigma = _fit_size(docs)
     return Calibration(
         source=str(path), base=base, horizon_seconds=horizon, open_seconds=open_seconds, documents=len(docs),
@@ -488,8 +488,9 @@ def _base_from_log(frame: "pd.DataFrame") -> Scenario:
         import pandas as pd
 
         first = pd.to_datetime(frame["created_at"], utc=True, format="mixed").dt.tz_convert("Asia/Ho_Chi_Minh").min()
-        run["start"] = (first - pd.Timedelta(seconds=float(frame["created"].min()))).date().isoformat()
-    return scenario_from_dict({"name": "fitted", "run": run, "agencies": [{"id": a} for a in agencies]},
+        midnight = first - pd.Timedelta(seconds=float(frame["created"].min()))  # day 0, to rounding
+        run["start"] = (midnight + pd.Timedelta(hours=1)).date().isoformat()
+    return scenario_from_dict({"name": "fitted", "run": run, "calendar": {}, "agencies": [{"id": a} for a in agencies]},
                               source="the log's agencies")
 
 
@@ -534,8 +535,8 @@ def _exposure(base: Scenario, horizon: float) -> np.ndarray:
     are what is fitted.
     """
     calendar = base.calendar
-    profile = calendar.profile
-    if profile is not None:
+    profile = calendar.profile if calendar is not None else None
+    if calendar is not None and profile is not None:
         calendar = calendar.model_copy(update={"profile": profile.model_copy(update={"hours": {}, "weekdays": {}})})
     days = max(1, math.ceil(horizon / _DAY))
     edges = np.minimum(np.arange(days * 24 + 1) * _HOUR, horizon)
@@ -646,7 +647,7 @@ def _fit_statuses(frame: "pd.DataFrame", base: Scenario, horizon: float, problem
     delivered.index = delivered.index.set_names(["document", "sender"])
     chains = sent.reindex(delivered.index.union(sent.index))
     previous = delivered.reindex(chains.index).to_numpy(dtype=float)
-    fits = {}
+    fits: dict[str, DistributionFit] = {}
     for code in codes:
         times = chains[code].to_numpy(dtype=float) if code in chains else np.full(len(chains), np.nan)
         known = ~np.isnan(previous)
@@ -715,12 +716,12 @@ def _fitted_data(cal: Calibration) -> tuple[dict[str, Any], dict[str, str]]:
     traffic["multiplier"] = 1.0
     notes["traffic.multiplier"] = "the fitted rates are the rates of the log"
     _put_agencies(cal, data, notes)
-    profile = data.setdefault("calendar", {}).setdefault("profile", {})
+    profile = data["calendar"].setdefault("profile", {}) if cal.hours else {}  # always open: no profile to fit
     for name, table in (("hours", cal.hours), ("weekdays", cal.weekdays)):
         profile[name] = {k: round(v.estimate, 4) for k, v in table.items()}
         notes.update({f"calendar.profile.{name}.{k}": _note(v) for k, v in table.items()})
-    fanout = []
-    for i, (recipients, kind, share) in enumerate(cal.fanout):
+    fanout: list[dict[str, Any]] = []
+    for recipients, kind, share in cal.fanout:
         if share.estimate > 0:
             rule = {"share": round(share.estimate, 6), "recipients": recipients, **({"kind": kind} if kind else {})}
             notes[f"traffic.fanout[{len(fanout)}].share"] = _note(share)

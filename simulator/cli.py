@@ -548,7 +548,7 @@ def _trace_options(args: argparse.Namespace, output: Path) -> tuple[Any, str]:
         return None, ""
     from .engine.tracelog import TraceOptions
 
-    fmt = args.trace_format or ("csv" if args.trace.lower().endswith(".csv") else "parquet")
+    fmt: Literal["parquet", "csv"] = args.trace_format or ("csv" if args.trace.lower().endswith(".csv") else "parquet")
     if args.trace:
         path = Path(args.trace)
         if path.is_dir():

@@ -61,7 +61,7 @@ class Model:
             Variates(batch_drawer(traffic.postal_delay, stream(seed, "postal"), 1024)), keep_latencies,
             scenario.network.retry, Variates(lambda rng=stream(seed, "resend"): rng.random(256).tolist()))
         if tracer is not None:
-            self.flow.tracer = tracer  # type: ignore[attr-defined]
+            self.flow.tracer = tracer  # type: ignore[union-attr]
         for station in self.stations:
             station.connect(self.flow.finish_act, self.flow.branch)
             if isinstance(station, PriorityStation):
