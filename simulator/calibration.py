@@ -206,7 +206,7 @@ def _seconds_from_stamps(frame: "pd.DataFrame", base: Scenario | None) -> list[s
     import pandas as pd
 
     raw = frame["created_at"]
-    parsed = pd.to_datetime(raw, errors="coerce", utc=True, format="mixed").dt.tz_convert("Asia/Ho_Chi_Minh")
+    parsed = pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601").dt.tz_convert("Asia/Ho_Chi_Minh")
     day0 = base.run.start if base is not None and base.run.start is not None else parsed.min().date()
     midnight = pd.Timestamp(day0).tz_localize("Asia/Ho_Chi_Minh")
     frame["created"] = (parsed - midnight).dt.total_seconds()
@@ -230,7 +230,7 @@ def _check_rows(frame: "pd.DataFrame", base: Scenario | None) -> list[str]:
     problems = [f"row {i + 1}, column type = {frame['type'][i]!r}: must be 'document' or 'status'"
                 for i in np.flatnonzero(~frame["type"].isin(("document", "status")).to_numpy())]
     created = frame["created"].to_numpy(dtype=float)
-    problems += [f"row {i + 1}, column created = {created[i]!r}: must not be negative (before day 0)"
+    problems += [f"row {i + 1}, column created = {float(created[i])!r}: must not be negative (before day 0)"
                  for i in np.flatnonzero(created < 0)]
     pairs = [("created", "delivered")] + [(f"{a}_{k}", f"{b}_{k}") for k in range(1, _HOPS + 1)
                                           for a, b in (("arrival", "start"), ("start", "departure"))]
@@ -238,7 +238,7 @@ def _check_rows(frame: "pd.DataFrame", base: Scenario | None) -> list[str]:
         if first in frame.columns and then in frame.columns:
             a, b = frame[first].to_numpy(dtype=float), frame[then].to_numpy(dtype=float)
             for i in np.flatnonzero(b < a - 1e-6):
-                problems.append(f"row {i + 1}, column {then} = {b[i]!r}: before {first} ({a[i]!r}); "
+                problems.append(f"row {i + 1}, column {then} = {float(b[i])!r}: before {first} ({float(a[i])!r}); "
                                 "durations must not be negative")
     if base is not None:
         known = set(build_topology(base).agencies.ids)
@@ -487,7 +487,7 @@ def _base_from_log(frame: "pd.DataFrame") -> Scenario:
     if "created_at" in frame:
         import pandas as pd
 
-        first = pd.to_datetime(frame["created_at"], utc=True, format="mixed").dt.tz_convert("Asia/Ho_Chi_Minh").min()
+        first = pd.to_datetime(frame["created_at"], utc=True, format="ISO8601").dt.tz_convert("Asia/Ho_Chi_Minh").min()
         midnight = first - pd.Timedelta(seconds=float(frame["created"].min()))  # day 0, to rounding
         run["start"] = (midnight + pd.Timedelta(hours=1)).date().isoformat()
     return scenario_from_dict({"name": "fitted", "run": run, "calendar": {}, "agencies": [{"id": a} for a in agencies]},

@@ -315,3 +315,29 @@ def test_round_trip_the_fitted_scenario_reproduces_the_original(round_trip):
     widen = 1.96 * math.sqrt(calibration.documents) / a["working_days"]
     assert low - widen <= b["documents_per_working_day"] <= high + widen
     assert seconds < 60
+
+
+def test_a_log_with_timestamps_only_is_fitted_without_a_base(good_log: Path, tmp_path: Path, capsys):
+    """created_at instead of created, no --base: office hours, day 0 from the first timestamp; a bad stamp: exit 2."""
+    rows = _rows(good_log)
+    for row in rows:
+        del row["created"]
+    stamps = tmp_path / "stamps.csv"
+
+    def write(rows):
+        with stamps.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+    write(rows)
+    out = tmp_path / "f.toml"
+    assert 0 == main(["fit", str(stamps), "-o", str(out), "--quiet"])
+    fitted = load_scenario(out)
+    assert "2020-03-23" == fitted.run.start.isoformat() and 86400.0 * 2 == fitted.run.horizon
+    assert 12 == len(fitted.agencies) and fitted.calendar.profile.hours["09"] > fitted.calendar.profile.hours["16"]
+    rows[6]["created_at"] = "23/03/2020 8h"
+    write(rows)
+    assert 2 == main(["fit", str(stamps), "-o", str(tmp_path / "g.toml")])
+    assert "stamps.csv: row 7, column created_at = '23/03/2020 8h': is not a timestamp" in capsys.readouterr().err
+    assert not (tmp_path / "g.toml").exists()
