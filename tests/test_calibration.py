@@ -300,7 +300,7 @@ def test_round_trip_the_fitted_values_cover_the_true_ones(round_trip):
 
 
 def test_round_trip_the_fitted_scenario_reproduces_the_original(round_trip):
-    """Electronic share and latency p95 of the fitted scenario fall in the original's 95 % intervals (4 replications).
+    """Electronic share, latency p95 and the bottleneck's busiest hour fall in the original's 95 % intervals.
 
     Documents per working day: in the original's interval widened by the
     calibration error of the one traced replication (1.96 x sqrt(N) / working
@@ -313,6 +313,9 @@ def test_round_trip_the_fitted_scenario_reproduces_the_original(round_trip):
     assert low <= b["electronic_share"] <= high
     low, high = a["latency_seconds"]["p95_ci"]
     assert low <= b["latency_seconds"]["p95"] <= high
+    bottleneck = a["peak_bottleneck"]  # its busiest hour, at the same station in the fitted run
+    low, high = bottleneck["utilization_ci"]
+    assert low <= next(s["peak_utilization"] for s in b["stations"] if s["id"] == bottleneck["id"]) <= high
     low, high = a["documents_per_working_day_ci"]
     widen = 1.96 * math.sqrt(calibration.documents) / a["working_days"]
     assert low - widen <= b["documents_per_working_day"] <= high + widen
