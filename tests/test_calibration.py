@@ -88,17 +88,31 @@ def test_the_trace_of_a_micro_scenario_has_the_exact_hop_times(tmp_path: Path):
     assert ("01", "true", "2020-03-23 09:00:00.000000+0700") == (rows[3]["status"], rows[0]["urgent"], rows[0]["created_at"])
 
 
-def test_a_traced_run_has_the_results_of_an_untraced_one(tmp_path: Path):
+FAILING_HUB = {"network.hub.failures": {"between": {"mean": "2h"}, "repair": {"mean": "10min"}, "interrupted": "restart"},
+               "network.hub.while_down": "reject",
+               "network.retry": {"first": "1min", "attempts": 2, "fallback": "paper"}}
+
+
+@pytest.mark.parametrize("changes", [{}, FAILING_HUB], ids=["priority", "failing hub, resends, paper fallback"])
+def test_a_traced_run_has_the_results_of_an_untraced_one(tmp_path: Path, changes: dict):
     """Tracing draws no random number and changes no result: same ledger, events and latencies."""
     scenario = load_scenario(SCENARIOS / "calibration-demo.toml")
-    scenario = simulator.scenario.apply_parameters(scenario, {"run.horizon": "2d"})
+    scenario = simulator.scenario.apply_parameters(scenario, {"run.horizon": "2d", **changes})
     topology = build_topology(scenario)
-    plain = simulate(scenario, topology, np.random.SeedSequence(4), keep_latencies=True)
-    traced = simulate(scenario, topology, np.random.SeedSequence(4), keep_latencies=True,
+    plain = simulate(scenario, topology, np.random.SeedSequence(3), keep_latencies=True)
+    traced = simulate(scenario, topology, np.random.SeedSequence(3), keep_latencies=True,
                       trace=TraceOptions(tmp_path / "t.parquet"))
     assert plain.ledger == traced.ledger
     assert plain.events == traced.events
     assert plain.latencies == traced.latencies
+    if changes:
+        import pandas as pd
+
+        rows = pd.read_parquet(tmp_path / "t.parquet")
+        copies = rows[rows["type"] == "document"]
+        assert plain.ledger.copies_fallback == (copies["outcome"] == "fallback").sum() > 0
+        assert plain.ledger.statuses_dropped == ((rows["type"] == "status") & (rows["outcome"] == "dropped")).sum() > 0
+        assert rows["resends"].max() == 2
 
 
 def test_the_trace_is_streamed_in_row_groups_and_counts_every_copy(tmp_path: Path, monkeypatch):
