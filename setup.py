@@ -27,6 +27,7 @@ HOT_MODULES = [
     "simulator/engine/routes.py",
     "simulator/engine/stations.py",
     "simulator/engine/variates.py",
+    "simulator/engine/tracing.py",  # the traced variants subclass the compiled flow and stations
 ]
 #: setup.py commands that build the package's code (metadata queries compile nothing).
 BUILD_COMMANDS = {"bdist_wheel", "build", "build_ext", "install"}

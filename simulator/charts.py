@@ -20,13 +20,15 @@ from .results import RunResult
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
+    from .calibration import DistributionFit
     from .experiment import SweepResult
     from .topology import Topology
 
 __all__ = ["plot_station_utilization", "plot_latency_cdf", "plot_occupancy", "plot_network_map",
            "plot_electronic_share_over_time", "plot_backlog",
            "plot_capacity_curve", "plot_sweep_figure", "save_charts", "save_point_charts", "save_sweep_charts",
-           "plot_utilization_bars", "plot_series", "plot_sweep_lines", "SweepLine", "svg_markup"]
+           "plot_utilization_bars", "plot_series", "plot_sweep_lines", "SweepLine", "svg_markup", "plot_qq",
+           "save_qq_charts"]
 
 _LABELS = {
     "throughput_per_day": "electronic copies delivered per day",
@@ -537,6 +539,42 @@ def save_charts(result: RunResult, folder: str | Path, topology: "Topology | Non
     if topology is not None:
         written.append(_save(plot_network_map(result, topology), target / "network_map.png"))
     return written
+
+
+def plot_qq(fit: "DistributionFit", *, title: str, ax: "Axes | None" = None) -> "Axes":
+    """Q-Q chart of a fitted duration: observed quantiles against the fitted law's (at most 1,000 points).
+
+    Parameters
+    ----------
+    fit : DistributionFit
+        From :func:`simulator.calibration.fit_duration`.
+    title : str
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax, (5.0, 5.0))
+    sample = np.sort(fit.sample)
+    probabilities = (np.arange(1, 1001) - 0.5) / 1000 if len(sample) > 1000 else (np.arange(1, len(sample) + 1) - 0.5) / len(sample)
+    observed = np.quantile(sample, probabilities)
+    law = fit.frozen()
+    expected = law.ppf(probabilities) if law is not None else np.full(len(probabilities), fit.mean.estimate)
+    ax.plot(expected, observed, ".", markersize=3)
+    top = float(max(expected.max(), observed.max()))
+    ax.plot([0, top], [0, top], color="grey", linewidth=1)
+    ax.set_xlabel(f"fitted {fit.family} quantile (s)")
+    ax.set_ylabel("observed quantile (s)")
+    ax.set_title(f"{title}: {fit.family}, mean {fit.mean.estimate:.4g} s, n = {fit.mean.samples}")
+    return ax
+
+
+def save_qq_charts(fits: Mapping[str, "DistributionFit"], folder: str | Path, prefix: str) -> list[Path]:
+    """Draw a Q-Q chart per fitted service distribution: ``folder/<prefix>qq-<station kind>.png``."""
+    target = Path(folder)
+    return [_save(plot_qq(fit, title=f"service time, {kind}"), target / f"{prefix}qq-{kind}.png")
+            for kind, fit in fits.items()]
 
 
 def save_point_charts(result: RunResult, folder: str | Path) -> list[Path]:

@@ -1,4 +1,4 @@
-"""CLI: the ``axis-sim`` command (run, sweep, capacity, check, verify, schema, report, compare).
+"""CLI: the ``axis-sim`` command (run, sweep, capacity, check, verify, schema, report, compare, fit).
 
 Exit status: 0 on success, 2 on invalid input (one line per problem naming the
 file, the key path and the bad value), 1 on an internal error or a failed
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import signal
 import sys
 import tomllib
@@ -376,6 +377,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="simulate a scenario and write a result folder")
     _run_options(run, "result folder (default: results/<scenario name>/)", "independent replications")
+    run.add_argument("--trace", nargs="?", const="", metavar="PATH",
+                     help="write the exchange log of replication 0 (one row per document copy and status message) "
+                     "to PATH (default: trace.parquet in the result folder)")
+    run.add_argument("--trace-format", choices=("parquet", "csv"),
+                     help="format of the trace (default: csv if PATH ends in .csv, else parquet)")
     sweep = commands.add_parser("sweep", help="run every point of the scenario's [sweep] section, resumably")
     _run_options(sweep, "sweep folder (default: results/<scenario name>-sweep/)", "replications per point")
     capacity = commands.add_parser("capacity", help="find the largest (or smallest) parameter value that meets a target")
@@ -384,6 +390,13 @@ def _parser() -> argparse.ArgumentParser:
     _scenario_options(check)
     _limit_options(check)
     commands.add_parser("schema", help="print the JSON Schema of the scenario format")
+    fit = commands.add_parser("fit", help="fit a scenario to an exchange log (the trace of run --trace, or a real log)")
+    fit.add_argument("log", metavar="LOG", help="the log: Parquet, or CSV (by its .csv suffix); columns in README")
+    fit.add_argument("-o", "--output", default="fitted.toml",
+                     help="the scenario to write (default fitted.toml); Q-Q charts go beside it")
+    fit.add_argument("--base", metavar="SCENARIO",
+                     help="the scenario whose structure, calendar and other settings the fitted values go into")
+    fit.add_argument("--quiet", action="store_true", help="print nothing but errors")
     verify = commands.add_parser("verify", help="run the built-in reference cases against exact queueing results")
     verify.add_argument("--seed", type=int, default=2026, help="root seed (default 2026)")
     verify.add_argument("--replications", type=int, default=8, help="replications per case (default 8, at least 2)")
@@ -497,15 +510,26 @@ def _run(args: argparse.Namespace) -> int:
     limits = _limits(args)
     output = _output(args, scenario.name, "run")
     single = (args.replications or scenario.run.replications) == 1 and scenario.run.precision is None
+    trace, in_folder = _trace_options(args, output)
     bar = _Bar(args.quiet, "simulated h" if single else "replication")
     try:
         result = run(scenario, seed=args.seed, replications=args.replications, jobs=args.jobs,
-                     scheduler=args.scheduler, progress=bar, limits=limits)
+                     scheduler=args.scheduler, progress=bar, limits=limits, trace=trace)
+    except BaseException:
+        if in_folder and trace is not None:
+            trace.path.unlink(missing_ok=True)
+        raise
     finally:
         bar.close()
     topology = build_topology(result.scenario)
+
+    def extra(temporary: Path) -> None:
+        save_charts(result, temporary, topology)
+        if in_folder and trace is not None:
+            os.replace(trace.path, temporary / in_folder)
+
     try:
-        folder = result.save(output, extra=lambda temporary: save_charts(result, temporary, topology), excel=args.excel)
+        folder = result.save(output, extra=extra, excel=args.excel)
     except OSError as err:
         from .folders import describe
 
@@ -513,8 +537,32 @@ def _run(args: argparse.Namespace) -> int:
                               "(free the space or give another -o)") from None
     if not args.quiet:
         print(format_summary(result.summary))
-        print(f"\nResults written to {folder}/ (summary.json, stations.csv, timeseries.csv, replications.csv, tables.xlsx, scenario.toml, charts/)")
+        listed = "summary.json, stations.csv, timeseries.csv, replications.csv, tables.xlsx, scenario.toml, charts/"
+        print(f"\nResults written to {folder}/ ({listed}{', ' + in_folder if in_folder else ''})")
+        if trace is not None and not in_folder:
+            print(f"Trace written to {trace.path}")
     return 0
+
+
+def _trace_options(args: argparse.Namespace, output: Path) -> tuple[Any, str]:
+    """The trace to write (or None) and its file name in the result folder ("" when it goes to a PATH of its own).
+
+    A trace for the result folder is written beside it first and moved in with the rest.
+    """
+    if args.trace is None:
+        if args.trace_format is not None:
+            raise SimulatorError("--trace-format: needs --trace")
+        return None, ""
+    from .engine.tracelog import TraceOptions
+
+    fmt: Literal["parquet", "csv"] = args.trace_format or ("csv" if args.trace.lower().endswith(".csv") else "parquet")
+    if args.trace:
+        path = Path(args.trace)
+        if path.is_dir():
+            raise SimulatorError(f"--trace {args.trace}: is a folder; give a file name such as {path / 'trace.parquet'}")
+        return TraceOptions(path, fmt), ""
+    name = f"trace.{fmt}"
+    return TraceOptions(output.parent / f".{output.name}.{name}", fmt), name
 
 
 def _sweep(args: argparse.Namespace) -> int:
@@ -751,6 +799,62 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fit(args: argparse.Namespace) -> int:
+    from .calibration import fit_log
+    from .charts import save_qq_charts
+    from .scenario import load_scenario
+
+    base = load_scenario(args.base) if args.base else None
+    output = Path(args.output)
+    if output.is_dir():
+        raise ExperimentError(f"-o {args.output}: is a folder; give the scenario file to write, e.g. {output / 'fitted.toml'}")
+    calibration = fit_log(args.log, base)
+    text = calibration.to_toml()
+    calibration.scenario()  # the fitted file loads: checked before anything is written
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = output.parent / f".{output.name}.fitting"
+    staging.mkdir(exist_ok=True)
+    try:
+        charts = save_qq_charts(calibration.services, staging, f"{output.stem}-")
+        (staging / output.name).write_text(text, encoding="utf-8")
+        for path in [*charts, staging / output.name]:
+            os.replace(path, output.parent / path.name)
+    finally:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+    if not args.quiet:
+        print(format_fit(calibration))
+        shown = ", ".join(p.name for p in charts)
+        print(f"\nFitted scenario written to {output}" + (f"; Q-Q charts beside it ({shown})" if charts else ""))
+    return 0
+
+
+def format_fit(calibration: Any, top: int = 10) -> str:
+    """The fit report: observed vs fitted by hour and by agency, and each fitted distribution."""
+    cal = calibration
+    lines = [f"Log {cal.source}: {cal.documents} documents over {cal.horizon_seconds / 86400:g} days "
+             f"({cal.open_seconds / 3600:g} open hours)", "", "Documents by hour of the day (all days):"]
+    rows = [[hour, str(observed), f"{expected:.1f}", f"{observed / expected:.3f}" if expected else "-",
+             f"{cal.hours[hour].estimate:.3f} +- {1.96 * cal.hours[hour].standard_error:.3f}"]
+            for hour, (observed, expected) in cal.by_hour.items()]
+    lines.append(_table(rows, ["hour", "observed", "fitted", "obs/fit", "factor (95 %)"], {1, 2, 3}))
+    busiest = sorted(cal.rates.items(), key=lambda kv: -kv[1].estimate)[:top]
+    rows = [[agency, str(rate.samples), f"{rate.estimate * cal.open_seconds:.1f}",
+             f"{rate.estimate * 3600:.3f} +- {1.96 * rate.standard_error * 3600:.3f}",
+             f"{cal.weights[agency].estimate:.3f}"] for agency, rate in busiest]
+    lines += ["", f"Busiest {len(rows)} of {len(cal.rates)} agencies:",
+              _table(rows, ["agency", "observed", "fitted", "rate /h (95 %)", "weight"], {1, 2, 3, 4})]
+    rows = [[f"status {code}", fit.family, f"{fit.mean.estimate:.4g} +- {1.96 * fit.mean.standard_error:.2g}",
+             f"{fit.cv.estimate:.3g}", str(fit.mean.samples), str(fit.censored)] for code, fit in cal.statuses.items()]
+    rows += [[f"service {kind}", fit.family, f"{fit.mean.estimate:.4g} +- {1.96 * fit.mean.standard_error:.2g}",
+              f"{fit.cv.estimate:.3g}", str(fit.mean.samples), "0"] for kind, fit in cal.services.items()]
+    if rows:
+        lines += ["", "Durations (best law by AIC):",
+                  _table(rows, ["what", "law", "mean s (95 %)", "cv", "n", "censored"], {2, 3, 4, 5})]
+    return "\n".join(lines)
+
+
 def _schema(args: argparse.Namespace) -> int:
     from .scenario import json_schema
 
@@ -797,7 +901,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         debug = args.debug
         _show_warnings_plainly()
         commands = {"run": _run, "sweep": _sweep, "capacity": _capacity, "check": _check, "schema": _schema,
-                    "verify": _verify, "report": _report, "compare": _compare}
+                    "verify": _verify, "report": _report, "compare": _compare, "fit": _fit}
         return commands[args.command](args)
     except SimulatorError as err:
         for line in str(err).splitlines():

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-__all__ = ["SimulatorError", "Problem", "ScenarioError", "TopologyError", "ExperimentError", "quote",
+__all__ = ["SimulatorError", "Problem", "ScenarioError", "TopologyError", "ExperimentError", "LogError", "quote",
            "MAX_QUOTED", "MAX_PROBLEMS"]
 
 _MISSING = object()
@@ -180,3 +180,26 @@ class TopologyError(SimulatorError):
 
 class ExperimentError(SimulatorError):
     """An experiment that cannot run as requested (bad replications, jobs, output folder)."""
+
+
+class LogError(SimulatorError):
+    """An exchange log that cannot be fitted: one line per problem (file, row or column, value, rule).
+
+    Parameters
+    ----------
+    source : str
+        The log file.
+    problems : iterable of str
+        Each problem as ``row N, column C = value: rule`` (or ``column C: rule``);
+        the message shows the first :data:`MAX_PROBLEMS`, then ``... and N more problems``.
+    """
+
+    def __init__(self, source: str, problems: Iterable[str]):
+        self.source = source
+        self.problems = tuple(problems)
+        assert self.problems, "LogError needs at least one problem"
+        lines = [f"{_one_line(source, 4 * MAX_QUOTED)}: {_one_line(p, 4 * MAX_QUOTED)}" for p in self.problems[:MAX_PROBLEMS]]
+        hidden = len(self.problems) - MAX_PROBLEMS
+        if hidden > 0:
+            lines.append(f"{_one_line(source, 4 * MAX_QUOTED)}: ... and {hidden} more problem{'s' if hidden > 1 else ''}")
+        super().__init__("\n".join(lines))

@@ -49,6 +49,7 @@ from .workload import API_LIMITS, WATCHED_STATIONS, Limits, enforce, estimate
 
 if TYPE_CHECKING:  # pragma: no cover - pandas is imported where tables are built: `axis-sim check` never loads it
     import pandas as pd
+    from .engine.tracelog import TraceOptions
 
 __all__ = ["Replication", "replicate", "replication_seed", "mser5", "run", "Point", "expand", "SweepResult", "sweep",
            "FIGURES", "figure"]
@@ -79,18 +80,19 @@ def _watch(prediction: Any) -> list[int]:
 
 def replicate(scenario: Scenario, seed: np.random.SeedSequence,
               progress: Callable[[float, float], None] | None = None,
-              prediction: Prediction | None = None) -> Replication:
+              prediction: Prediction | None = None, trace: TraceOptions | None = None) -> Replication:
     """Build the network, simulate once and summarise (a pure task for any executor).
 
     ``prediction`` is the analytic prediction of ``scenario`` (picklable);
     :func:`run` and :func:`sweep` compute it once and hand it to every
-    replication. Without it, it is computed here.
+    replication. Without it, it is computed here. ``trace`` writes the
+    replication's exchange log (:mod:`simulator.engine.tracelog`).
     """
     from .engine import simulate  # here: checking and expanding a scenario need no SimPy
 
     topology = build_topology(scenario)
     prediction = predict(scenario, topology) if prediction is None else prediction
-    output = simulate(scenario, topology, seed, progress=progress, watch=_watch(prediction))
+    output = simulate(scenario, topology, seed, progress=progress, watch=_watch(prediction), trace=trace)
     return Replication(summarize(output, scenario, topology, prediction), output.latency, output.timeseries,
                        output.watched, output.occupancy)
 
@@ -257,7 +259,8 @@ def _relative_half_width(values: list[float]) -> float:
 
 
 def run(scenario: Scenario, seed: int | None = None, replications: int | None = None, jobs: int = 1,
-        scheduler: str | None = None, progress: Progress | None = None, limits: Limits | None = None) -> RunResult:
+        scheduler: str | None = None, progress: Progress | None = None, limits: Limits | None = None,
+        trace: "TraceOptions | str | Path | None" = None) -> RunResult:
     r"""Simulate a scenario ``replications`` times and combine the results.
 
     Parameters
@@ -284,6 +287,11 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
         4 GB, an unstable network simulated with an
         :class:`~simulator.workload.UnstableWarning`; the command line
         refuses it unless ``--allow-unstable``).
+    trace : TraceOptions or path, optional
+        Write the exchange log of replication 0 (run in this process) to
+        ``trace.path`` (:mod:`simulator.engine.tracelog`; a path: Parquet,
+        or CSV when it ends in ``.csv``); the results are the same as
+        without it.
 
     Returns
     -------
@@ -325,6 +333,11 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
         # the prediction does not depend on run.warmup: the pilot and every replication share it
         scenario, warmup = _resolve_warmup(scenario, seed, functools.partial(replicate, prediction=prediction))
         target = max(replications, 3) if precision else replications
+        if trace is not None:  # replication 0 writes the trace, in this process; the others run as usual
+            trace = _trace_options(trace)
+            single = target == 1 and progress is not None
+            hours = (lambda now, horizon: progress(int(now // 3600), int(math.ceil(horizon / 3600)))) if single else None  # noqa: E731
+            outputs[0] = replicate(scenario, replication_seed(seed, 0), hours, prediction=prediction, trace=trace)
         while True:
             todo = [r for r in range(target) if r not in outputs]
             total = target
@@ -334,7 +347,7 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
                 if progress is not None:
                     progress(len(outputs), total)
 
-            if executor is None and target == 1 and progress is not None:
+            if executor is None and target == 1 and progress is not None and not outputs:
                 # a single replication: report simulated hours of the horizon instead of replications
                 hours = lambda now, horizon: progress(int(now // 3600), int(math.ceil(horizon / 3600)))  # noqa: E731
                 outputs[0] = replicate(scenario, replication_seed(seed, 0), hours, prediction=prediction)
@@ -365,6 +378,16 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
             "achieved": {f: _relative_half_width([figure(s, f) for s in summaries]) for f in precision.figures},
             "replications": len(summaries), "max_replications": precision.max_replications}
     return result
+
+
+def _trace_options(trace: "TraceOptions | str | Path") -> "TraceOptions":
+    """``trace`` as :class:`~simulator.engine.tracelog.TraceOptions` (a path: its suffix chooses the format)."""
+    from .engine.tracelog import TraceOptions
+
+    if isinstance(trace, TraceOptions):
+        return trace
+    path = Path(trace)
+    return TraceOptions(path, "csv" if path.suffix.lower() == ".csv" else "parquet")
 
 
 #: Family-wise false-alarm rate of the theory check over all stations and figures of a run.

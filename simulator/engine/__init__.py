@@ -20,9 +20,12 @@ The engine is a thin, hot SimPy core, one concept per module:
 * :mod:`~simulator.engine.observer`: sampling, warm-up, busy-hour
   utilisation, latency histograms and the census;
 * :mod:`~simulator.engine.output`: the typed :class:`EngineOutput`;
-* :mod:`~simulator.engine.model`: one run's assembly.
+* :mod:`~simulator.engine.model`: one run's assembly;
+* :mod:`~simulator.engine.tracing` and :mod:`~simulator.engine.tracelog`:
+  the tracing variants of the flow and the stations, built only for a traced
+  run, and the exchange log they write.
 
-``agenda``, ``flow``, ``routes``, ``stations`` and ``variates`` are compiled with mypyc
+``agenda``, ``flow``, ``routes``, ``stations``, ``variates`` and ``tracing`` are compiled with mypyc
 when the package is installed as a wheel (see ``setup.py``); they are
 ordinary typed Python and run unchanged from source in an editable install.
 :data:`COMPILED` tells which one this process runs.

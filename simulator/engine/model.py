@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import time
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 import simpy
@@ -26,6 +26,9 @@ from .routes import RouteBook
 from .stations import FailingStation, FifoStation, PriorityStation, StationState
 from .variates import Variates
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .tracelog import TraceOptions, Tracer
+
 __all__ = ["Model", "simulate"]
 
 
@@ -39,7 +42,8 @@ class Model:
     """One run's mutable state. Built per run, never shared (no module-level state)."""
 
     def __init__(self, scenario: Scenario, topology: Topology, seed: np.random.SeedSequence, keep_latencies: bool,
-                 progress: Callable[[float, float], None] | None, watch: Sequence[int] | None):
+                 progress: Callable[[float, float], None] | None, watch: Sequence[int] | None,
+                 tracer: "Tracer | None" = None):
         run = scenario.run
         if run.warmup == "auto":
             raise ValueError('warmup = "auto" is resolved by simulator.run before the engine starts')
@@ -48,13 +52,16 @@ class Model:
         self.warmup = run.warmup
         self.env = simpy.Environment()
         agenda = Agenda(self.env._queue, self.env._eid)
-        self.stations = self._build_stations(scenario, topology, seed, agenda)
+        self.tracer = tracer
+        self.stations = self._build_stations(scenario, topology, seed, agenda, tracer)
         traffic = scenario.traffic
-        self.flow = Flow(
+        self.flow = (Flow if tracer is None else _tracing().TracingFlow)(
             RouteBook(topology, self.stations), agenda, self.warmup,
             [Variates(batch_drawer(st.after, stream(seed, "status", st.code), 1024)) for st in traffic.statuses],
             Variates(batch_drawer(traffic.postal_delay, stream(seed, "postal"), 1024)), keep_latencies,
             scenario.network.retry, Variates(lambda rng=stream(seed, "resend"): rng.random(256).tolist()))
+        if tracer is not None:
+            self.flow.tracer = tracer  # type: ignore[union-attr]
         for station in self.stations:
             station.connect(self.flow.finish_act, self.flow.branch)
             if isinstance(station, PriorityStation):
@@ -71,8 +78,17 @@ class Model:
 
     @staticmethod
     def _build_stations(scenario: Scenario, topology: Topology, seed: np.random.SeedSequence,
-                        agenda: Agenda) -> list[StationState]:
-        """FIFO stations where nothing overtakes, waits for a buffer or goes down; priority stations elsewhere."""
+                        agenda: Agenda, tracer: "Tracer | None" = None) -> list[StationState]:
+        """FIFO stations where nothing overtakes, waits for a buffer or goes down; priority stations elsewhere.
+
+        With a tracer, the tracing variants of the same classes (they report to it, then do the same).
+        """
+        failing, prioritised, fifo = FailingStation, PriorityStation, FifoStation
+        extra: tuple = ()
+        if tracer is not None:
+            tracing = _tracing()
+            failing, prioritised, fifo = tracing.TracingFailingStation, tracing.TracingPriorityStation, tracing.TracingFifoStation
+            extra = (tracer,)
         batch = max(64, min(4096, (1 << 20) // max(1, len(topology.stations))))  # pre-drawn variates: ~1M floats in all
         priority = _needs_priority(scenario)
         stations: list[StationState] = []
@@ -80,12 +96,12 @@ class Model:
             service = Variates(batch_drawer(spec.service, stream(seed, "service", spec.node), batch))
             reject = spec.while_down == "reject"
             if spec.failures is not None:
-                stations.append(FailingStation(index, spec.servers, service, agenda, spec.buffer, reject,
-                                               spec.failures.interrupted == "restart"))
+                stations.append(failing(index, spec.servers, service, agenda, spec.buffer, reject,
+                                        spec.failures.interrupted == "restart", *extra))
             elif priority or spec.buffer is not None or spec.outages:
-                stations.append(PriorityStation(index, spec.servers, service, agenda, spec.buffer, reject))
+                stations.append(prioritised(index, spec.servers, service, agenda, spec.buffer, reject, *extra))
             else:
-                stations.append(FifoStation(index, spec.servers, service, agenda))
+                stations.append(fifo(index, spec.servers, service, agenda, *extra))
             if spec.standby is not None:
                 station = stations[-1]
                 assert isinstance(station, PriorityStation)  # a standby needs outages or failures
@@ -131,7 +147,14 @@ class Model:
     def run(self) -> EngineOutput:
         """Simulate to the horizon and collect the output."""
         began = time.perf_counter()
-        events = self._loop()
+        try:
+            events = self._loop()
+        except BaseException:
+            if self.tracer is not None:
+                self.tracer.abort()
+            raise
+        if self.tracer is not None:
+            self.tracer.close(self.horizon)
         wall = time.perf_counter() - began
         observer, flow, horizon = self.observer, self.flow, self.horizon
         if not observer.rows or observer.rows[-1][0] < horizon - 1e-9:
@@ -191,9 +214,16 @@ class Model:
             station.disconnect()
 
 
+def _tracing():  # type: ignore[no-untyped-def]
+    """The tracing variants (imported only by a traced run)."""
+    from . import tracing
+
+    return tracing
+
+
 def simulate(scenario: Scenario, topology: Topology, seed: np.random.SeedSequence, *,
              keep_latencies: bool = False, progress: Callable[[float, float], None] | None = None,
-             watch: Sequence[int] | None = None) -> EngineOutput:
+             watch: Sequence[int] | None = None, trace: "TraceOptions | None" = None) -> EngineOutput:
     """Run one replication of a scenario.
 
     Parameters
@@ -214,10 +244,18 @@ def simulate(scenario: Scenario, topology: Topology, seed: np.random.SeedSequenc
         Stations whose occupancy is sampled (default: all). Memory grows
         with samples x watched stations, so long runs on large networks
         watch a few.
+    trace : TraceOptions, optional
+        Write the exchange log of the run (:mod:`simulator.engine.tracelog`)
+        to ``trace.path``; the run's results are the same as without it.
 
     Returns
     -------
     EngineOutput
         Ledger, station window, latency histograms and time series.
     """
-    return Model(scenario, topology, seed, keep_latencies, progress, watch).run()
+    tracer = None
+    if trace is not None:
+        from .tracelog import Tracer
+
+        tracer = Tracer(trace.path, scenario, topology, trace.format)
+    return Model(scenario, topology, seed, keep_latencies, progress, watch, tracer).run()
