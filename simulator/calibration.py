@@ -18,7 +18,7 @@ absent, and what needs them is then not fitted):
   (timestamps; day 0 is then the date of ``run.start`` of ``--base``, else
   the date of the first row);
 * optional: ``status`` (edXML code of a status row), ``urgent``,
-  ``size_bytes``, ``delivered``, ``outcome`` and, for hop ``k`` = 1 ... 5,
+  ``size_bytes``, ``delivered``, ``outcome`` and, for hop ``k`` = 1 ... 7,
   ``station_k`` (``hub``, ``platform:<id>``, ``agency:<id>``), ``arrival_k``,
   ``start_k``, ``departure_k``.
 
@@ -60,7 +60,7 @@ __all__ = ["REQUIRED_COLUMNS", "MIN_SAMPLES", "FittedValue", "DistributionFit", 
 REQUIRED_COLUMNS = ("document", "type", "sender", "recipient", "created")
 #: Fewest observations a fitted distribution needs (service times of a station kind, delays of a status code).
 MIN_SAMPLES = 20
-_HOPS = 5
+_HOPS = 7
 _DAY, _HOUR = 86400.0, 3600.0
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Smallest profile factor written (an open hour or weekday without documents in the log).
@@ -681,6 +681,8 @@ def _fit_services(frame: "pd.DataFrame", problems: list[str]) -> dict[str, Distr
     kinds = hops["station"].astype(str).str.split(":").str[0]
     fits = {}
     for kind, group in hops.groupby(kinds):
+        if kind == "link":  # a backbone link that can be cut: a station of no service time, nothing to fit
+            continue
         service = (group["departure"] - group["start"]).to_numpy(dtype=float)
         if len(service) < MIN_SAMPLES:
             problems.append(f"columns start_k, departure_k: station kind {kind!r} has {len(service)} service times; "

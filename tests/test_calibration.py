@@ -93,7 +93,15 @@ FAILING_HUB = {"network.hub.failures": {"between": {"mean": "2h"}, "repair": {"m
                "network.retry": {"first": "1min", "attempts": 2, "fallback": "paper"}}
 
 
-@pytest.mark.parametrize("changes", [{}, FAILING_HUB], ids=["priority", "failing hub, resends, paper fallback"])
+#: Faults of the second wave: a standby hub, backbone links that can be cut, acknowledgement timeouts.
+STANDBY_LINKS_ACKS = {**FAILING_HUB,
+                      "network.hub.standby": {"servers": 1, "service": {"mean": "400ms"}, "switchover": "5min"},
+                      "network.backbone.failures": {"between": {"mean": "12h"}, "repair": {"mean": "1h"}},
+                      "network.retry": {"first": "1min", "attempts": 2, "fallback": "paper", "ack_timeout": "30min"}}
+
+
+@pytest.mark.parametrize("changes", [{}, FAILING_HUB, STANDBY_LINKS_ACKS],
+                         ids=["priority", "failing hub, resends, paper fallback", "standby, link cuts, ack timeouts"])
 def test_a_traced_run_has_the_results_of_an_untraced_one(tmp_path: Path, changes: dict):
     """Tracing draws no random number and changes no result: same ledger, events and latencies."""
     scenario = load_scenario(SCENARIOS / "calibration-demo.toml")
@@ -113,6 +121,10 @@ def test_a_traced_run_has_the_results_of_an_untraced_one(tmp_path: Path, changes
         assert plain.ledger.copies_fallback == (copies["outcome"] == "fallback").sum() > 0
         assert plain.ledger.statuses_dropped == ((rows["type"] == "status") & (rows["outcome"] == "dropped")).sum() > 0
         assert rows["resends"].max() == 2
+    if "network.hub.standby" in changes:  # link stations are hops of their own: a route crosses up to seven
+        assert plain.ledger.duplicates > 0
+        assert rows["hops"].max() == 7 and rows["station_3"].str.startswith("link:").any()
+        assert rows.loc[rows["hops"] == 7, "station_7"].str.startswith("agency:").all()
 
 
 def test_the_trace_is_streamed_in_row_groups_and_counts_every_copy(tmp_path: Path, monkeypatch):

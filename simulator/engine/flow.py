@@ -398,7 +398,7 @@ class Flow:
         message.step = 0
         message.copy = copy
         message.act = self.send_act
-        self.agenda.at(at, message)
+        self.post_status(message, None)
 
     def send_status(self, message: Job, now: float) -> None:
         """A status message is sent: schedule the next one of the sequence, then launch this one."""
@@ -409,8 +409,12 @@ class Flow:
             following = Job(message.route, STATUS, message.prio, STATUS_SIZE_BYTES, at, message.origin, at >= self.warmup)
             following.step = step
             following.act = self.send_act
-            self.agenda.at(at, following)
+            self.post_status(following, message)
         self.launch(message, now)
+
+    def post_status(self, message: Job, previous: Job | None) -> None:
+        """Schedule a status message for when it is sent (``previous``: the one before it in its sequence)."""
+        self.agenda.at(message.created, message)
 
     # ------------------------------------------------------------------ documents
 

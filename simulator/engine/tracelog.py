@@ -12,7 +12,7 @@ Columns (:data:`TRACE_COLUMNS`; times in seconds from the start of the run,
 
 document, type, status, sender, recipient, urgent, size_bytes, created,
 created_at, outcome, delivered, delivered_at, resends, hops, then for hop
-``k`` = 1 ... 5: station_k, arrival_k, start_k, departure_k.
+``k`` = 1 ... 7: station_k, arrival_k, start_k, departure_k.
 """
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ from .flow import STATUS, Job
 
 __all__ = ["Tracer", "TraceOptions", "TRACE_COLUMNS", "MAX_HOPS", "TIMEZONE", "trace_schema"]
 
-#: Most stations a copy crosses: the sender's system, its platform, the hub, the recipient's platform and system.
-MAX_HOPS = 5
+#: Most stations a copy crosses: the sender's system, its platform, its backbone link (when links can be cut),
+#: the hub, the recipient's backbone link, platform and system.
+MAX_HOPS = 7
 #: Time zone of the absolute timestamps (Vietnam, UTC+7 all year).
 TIMEZONE = "Asia/Ho_Chi_Minh"
 _UTC_OFFSET = datetime.timezone(datetime.timedelta(hours=7))

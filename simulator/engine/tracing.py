@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from .agenda import Agenda
-from .flow import STATUS, STATUS_SIZE_BYTES, Flow, Job, Source
+from .flow import Flow, Job, Source
 from .stations import FailingStation, FifoStation, PriorityStation
 from .variates import Variates
 
@@ -89,9 +89,9 @@ class TracingFailingStation(FailingStation):
 class TracingFlow(Flow):
     """A :class:`Flow` that reports documents, branches, endings and status messages to ``tracer``.
 
-    ``reply`` and ``send_status`` repeat the base class's few lines (the
-    status message they create must be named to the tracer before it is
-    scheduled); the other callbacks report and then call the base class.
+    Every callback reports to the tracer and then calls the base class
+    (status messages are named to the tracer as they are scheduled,
+    :meth:`post_status`).
     """
 
     tracer: Any
@@ -124,23 +124,6 @@ class TracingFlow(Flow):
         self.tracer.dead(job, now, self.fallback_paper)
         super()._dead_letter(job, now)
 
-    def reply(self, recipient: int, origin: int, prio: int, now: float) -> None:
-        at = now + self.status_delays[0].next()
-        message = Job(self.routes.pair(recipient, origin), STATUS, prio, STATUS_SIZE_BYTES, at, recipient,
-                      at >= self.warmup)
-        message.step = 0
-        message.act = self.send_act
-        self.tracer.status(message, None)
-        self.agenda.at(at, message)
-
-    def send_status(self, message: Job, now: float) -> None:
-        self.ledger.statuses_generated += 1
-        step = message.step + 1
-        if step < len(self.status_delays):
-            at = now + self.status_delays[step].next()
-            following = Job(message.route, STATUS, message.prio, STATUS_SIZE_BYTES, at, message.origin, at >= self.warmup)
-            following.step = step
-            following.act = self.send_act
-            self.tracer.status(following, message)
-            self.agenda.at(at, following)
-        self.launch(message, now)
+    def post_status(self, message: Job, previous: Job | None) -> None:
+        self.tracer.status(message, previous)
+        super().post_status(message, previous)
