@@ -23,10 +23,9 @@ extensions = [
     "myst_parser",
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
     "numpydoc",
     "sphinxarg.ext",
-    "axisdocs",  # docs/_ext/axisdocs.py: the scenario reference, generated from simulator.scenario.json_schema()
+    "axisdocs",  # docs/_ext/axisdocs.py: the scenario reference (from simulator.scenario.json_schema()), MathML equations
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
@@ -46,6 +45,10 @@ numpydoc_validation_checks: set[str] = set()
 # Type words in docstrings that are prose, not cross-references
 numpydoc_xref_param_type = False
 
+
+# Equations are rendered to MathML at build time (docs/_ext/axisdocs.py, latex2mathml), not by MathJax,
+# which would be fetched from a CDN: the site reads offline, and no page loads a script from the network.
+html_math_renderer = "mathml"
 
 html_theme = "alabaster"
 html_title = f"axis-simulator {release}"

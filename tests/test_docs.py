@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
@@ -69,7 +70,7 @@ def _pages_with_code() -> list[Path]:
 
 
 def _sphinx_missing() -> str | None:
-    for module in ("sphinx", "myst_parser", "numpydoc", "sphinxarg"):
+    for module in ("sphinx", "myst_parser", "numpydoc", "sphinxarg", "latex2mathml"):
         try:
             __import__(module)
         except ImportError:
@@ -85,16 +86,102 @@ def _require_sphinx() -> None:
         pytest.skip(reason)
 
 
-def test_docs_build_with_warnings_as_errors(tmp_path: Path) -> None:
-    """``python -m sphinx -W -b html docs OUT`` exits 0: no warning anywhere in the site."""
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site, built once for the module with ``python -m sphinx -W -b html docs OUT``: the HTML folder."""
     _require_sphinx()
+    out = tmp_path_factory.mktemp("docs")
     completed = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-                                "-d", str(tmp_path / "doctrees"), str(DOCS), str(tmp_path / "html")],
+                                "-d", str(out / "doctrees"), str(DOCS), str(out / "html")],
                                cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, MPLBACKEND="Agg"))
     assert completed.returncode == 0, completed.stderr[-4000:]
-    assert (tmp_path / "html" / "reference" / "scenario.html").exists()
-    scenario_page = (tmp_path / "html" / "reference" / "scenario.html").read_text(encoding="utf-8")
+    return out / "html"
+
+
+def test_docs_build_with_warnings_as_errors(site: Path) -> None:
+    """``python -m sphinx -W -b html docs OUT`` exits 0: no warning anywhere in the site."""
+    assert (site / "reference" / "scenario.html").exists()
+    scenario_page = (site / "reference" / "scenario.html").read_text(encoding="utf-8")
     assert "timeseries_interval" in scenario_page and "units_per_ministry" in scenario_page
+    cli_page = (site / "reference" / "cli.html").read_text(encoding="utf-8")
+    for command in ("run", "sweep", "capacity", "check", "schema", "fit", "verify", "report", "compare"):
+        assert f'id="axis-sim-{command}"' in cli_page, f"the CLI reference does not show the command {command}"
+
+
+# ---- the built site in a real browser ----
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+#: page -> (start of its <title>, its first heading, a string that must be in its text)
+BROWSED = {
+    "index.html": ("axis-simulator", "axis-simulator", "Trục liên thông văn bản quốc gia"),
+    "tutorial.html": ("Tutorial: the bottleneck and headroom of the 2020 axis",
+                      "Tutorial: the bottleneck and headroom of the 2020 axis", "national-2020"),
+    "reference/scenario.html": ("Scenario format", "Scenario format", "timeseries_interval"),
+    "background/analytic.html": ("The analytic model: equations", "The analytic model: equations", "Jackson"),
+    "vi/index.html": ("Tài liệu tiếng Việt", "Tài liệu tiếng Việt", "Trục liên thông văn bản quốc gia"),
+}
+#: Screenshots of these pages go to the folder named by AXIS_DOCS_SCREENSHOTS, when it is set (to look at them).
+SCREENSHOTS = {"index.html": "index.png", "background/analytic.html": "analytic.png", "tutorial.html": "tutorial.png", "vi/index.html": "vi-index.png"}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium through Playwright; skipped with the reason when missing, a failure when CI is set."""
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "Playwright for Python is not installed (pip install -e '.[test]')"
+    if reason is None and not CHROMIUM.exists():
+        reason = f"no browser at {CHROMIUM} (apt-get install chromium)"
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"the documentation's browser tests cannot run in CI: {reason}")
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.parametrize("name", list(BROWSED))
+def test_site_pages_open_offline_in_a_browser(name: str, site: Path, browser: Any) -> None:
+    """A page of the built site opened from disk in headless Chromium: no console or script error, no request
+    but file:// (the theme fetches no font, style or script from the network), the right title and first
+    heading, and its known text in the DOM in Unicode NFC (the Vietnamese diacritics as written)."""
+    import unicodedata
+
+    title, heading, text = BROWSED[name]
+    errors: list[str] = []
+    requests: list[str] = []
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("request", lambda request: requests.append(request.url))
+    try:
+        page.goto((site / name).as_uri())
+        page.wait_for_load_state("load")
+        assert errors == []
+        assert [url for url in requests if not url.startswith("file://")] == []
+        assert page.title().startswith(title), page.title()
+        assert page.inner_text("h1").strip().rstrip("\uf0c1¶#").strip() == heading
+        body = page.inner_text("body")
+        assert unicodedata.normalize("NFC", text) in body
+        assert unicodedata.normalize("NFC", body) == body
+        # the theme's style sheet applied: the body text is not the browser's default serif at 16px in black
+        assert page.evaluate("getComputedStyle(document.body).fontFamily") != "Times New Roman"
+        assert page.evaluate("document.documentElement.lang") == ("vi" if name.startswith("vi/") else "en")
+        # equations are MathML laid out by the browser (no MathJax): each has a size
+        for width in page.eval_on_selector_all("math", "nodes => nodes.map(n => n.getBoundingClientRect().width)"):
+            assert width > 0
+        shots = os.environ.get("AXIS_DOCS_SCREENSHOTS")
+        if shots and name in SCREENSHOTS:
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(shots) / SCREENSHOTS[name]), full_page=False)
+    finally:
+        page.close()
 
 
 def _sweep_options(command: list[str], workdir: Path) -> list[str]:

@@ -8,6 +8,13 @@ type and unit, default, example, description), linked to each other. The page
 added to, renamed in or removed from the models changes the page at the next build.
 
 The generated folder is rewritten on every build and not kept in git (``.gitignore``).
+
+It also renders the equations to MathML at build time (``html_math_renderer = "mathml"``, with
+``latex2mathml``), so a page with equations loads no script: ``sphinx.ext.mathjax`` would fetch MathJax
+from a CDN, and the site must read offline, from disk (``tests/test_docs.py`` opens it in Chromium
+and fails on any request that is not ``file://``). Browsers render MathML Core natively.
+
+Finally, the pages under ``vi/`` are marked ``<html lang="vi">`` (the site's language is English).
 """
 from __future__ import annotations
 
@@ -187,6 +194,36 @@ def _write_reference(app: Any) -> None:
         target.write_text(text, encoding="utf-8")
 
 
+def _mathml(latex: str, display: bool) -> str:
+    from latex2mathml.converter import convert
+
+    return convert(latex.strip(), display="block" if display else "inline")
+
+
+def _visit_math(self: Any, node: Any) -> None:
+    from docutils import nodes
+
+    self.body.append(_mathml(node.astext(), display=False))
+    raise nodes.SkipNode
+
+
+def _visit_displaymath(self: Any, node: Any) -> None:
+    from docutils import nodes
+
+    latex = node.astext()
+    if not node.get("nowrap") and "\\begin{" not in latex and "\\\\" in latex:
+        latex = "\\begin{aligned}" + latex + "\\end{aligned}"  # several lines, as sphinx.ext.mathjax would split them
+    self.body.append(f'<div class="math notranslate nohighlight">{_mathml(latex, display=True)}</div>')
+    raise nodes.SkipNode
+
+
+def _page_language(app: Any, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    if pagename.startswith("vi/"):
+        context["language"] = "vi"
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.connect("builder-inited", _write_reference)
+    app.connect("html-page-context", _page_language)
+    app.add_html_math_renderer("mathml", (_visit_math, None), (_visit_displaymath, None))
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
