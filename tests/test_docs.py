@@ -298,3 +298,18 @@ def test_pages_are_nfc_and_cite_nothing_outside_the_project() -> None:
         text = page.read_text(encoding="utf-8")
         assert unicodedata.normalize("NFC", text) == text, f"{page} is not in NFC"
         assert not outside.search(text), f"{page} cites a file outside the project: {outside.search(text)[0]}"
+
+
+def test_every_source_has_an_address_and_a_date() -> None:
+    """Every row of ``docs/sources.md`` tagged [C] (official) or [S] (secondary) names its source by URL (or
+    refers to one given above: "same ...", "§N") and gives a publication date ("n.d." when the page shows none)."""
+    rows = [line for line in (DOCS / "sources.md").read_text(encoding="utf-8").splitlines()
+            if line.startswith("| ") and not line.startswith(("| ---", "| figure"))]
+    assert len(rows) > 30
+    for row in rows:
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", row.strip().strip("|"))]
+        assert len(cells) == 4, row
+        _, tag, source, published = cells
+        if "[C]" in tag or "[S]" in tag:
+            assert re.search(r"https?://", source) or source.startswith(("same", "§")), f"no address: {row[:120]}"
+            assert published not in {"", "—", "-"}, f"no date: {row[:120]}"
