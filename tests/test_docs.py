@@ -9,8 +9,8 @@ from :func:`simulator.scenario.json_schema`). These tests
 * run every ``bash`` and ``python`` code block of the pages, in order, page by page, in a temporary
   folder holding a copy of ``scenarios/``, at a reduced scale: ``axis-sim run``, ``sweep`` and
   ``capacity`` get ``--set run.horizon=9h --set run.warmup=0s`` (the first office hour of Monday 23 March
-  2020 for the dated scenarios), one job, few replications, a sweep keeps one of its points and a
-  capacity search one evaluation; a ``toml`` block whose first line is ``# file: NAME`` is written
+  2020 for the dated scenarios), one job, one replication, a sweep keeps one of its points and a
+  capacity search one evaluation; ``axis-sim`` lines run in this process (``simulator.cli.main``); a ``toml`` block whose first line is ``# file: NAME`` is written
   to that file first (the scenarios the how-to guides write); in Python, ``simulator.load_scenario`` returns the scenario
   with the same changes. ``pip install`` lines are skipped (the package is installed), and so is a
   block whose first line says ``not run by the tests`` (one that needs a cluster);
@@ -210,18 +210,80 @@ def _reduced(line: str, workdir: Path) -> str:
     elif match["command"] == "sweep":
         extra += ["--replications", "1", *_sweep_options(words, workdir)]
     elif match["command"] == "capacity":
-        extra += ["--replications", "2", "--max-evaluations", "1"]
+        extra += ["--replications", "1", "--max-evaluations", "1"]
     return shlex.join(words + extra)
 
 
+def _in_process(line: str) -> list[str] | None:
+    """The arguments of an ``axis-sim`` line that needs no shell (no redirection, pipe or list), else None."""
+    if not re.match(r"(axis-sim|python -m simulator)\s", line):
+        return None
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    words = list(lexer)
+    if any(word and set(word) <= set("();<>|&") for word in words):
+        return None
+    return words[1:] if words[0] == "axis-sim" else words[3:]
+
+
 def _run_shell(code: str, workdir: Path) -> None:
+    """The lines of a bash block, in order: an ``axis-sim`` command in this process (``simulator.cli.main``:
+    the same code as the console script, without starting Python and importing the package once more for
+    every command, which took about 2 s a command), any other line (a redirection, a pipe) in bash."""
+    from simulator.cli import main
+
     lines = [_reduced(line, workdir) for line in code.splitlines()
              if not re.match(r"\s*(python -m )?pip install\b", line)]
-    script = "set -euo pipefail\n" + "\n".join(lines) + "\n"
     environment = dict(os.environ, MPLBACKEND="Agg", PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    completed = subprocess.run(["bash", "-c", script], cwd=workdir, capture_output=True, text=True, env=environment,
-                               timeout=120)
-    assert completed.returncode == 0, f"{script}\nexit {completed.returncode}\n{completed.stdout[-2000:]}\n{completed.stderr[-2000:]}"
+    pending: list[str] = []
+
+    def flush() -> None:
+        if not "".join(pending).strip():
+            pending.clear()
+            return
+        script = "set -euo pipefail\n" + "\n".join(pending) + "\n"
+        pending.clear()
+        completed = subprocess.run(["bash", "-c", script], cwd=workdir, capture_output=True, text=True,
+                                   env=environment, timeout=120)
+        assert completed.returncode == 0, f"{script}\nexit {completed.returncode}\n{completed.stdout[-2000:]}\n{completed.stderr[-2000:]}"
+
+    previous = Path.cwd()
+    for line in lines:
+        arguments = _in_process(line)
+        if arguments is None:
+            pending.append(line)
+            continue
+        flush()
+        os.chdir(workdir)
+        try:
+            status = main(arguments)
+        except SystemExit as exit:  # --version, --help
+            status = exit.code or 0
+        finally:
+            os.chdir(previous)
+        assert status == 0, f"{line}: exit {status}"
+    flush()
+
+
+#: A Python block that starts a Dask LocalCluster (howto/dask.md) is compiled, not run: starting the cluster
+#: took about 20 s, and tests/test_experiment.py::test_dask_cluster_gives_the_same_results runs the same
+#: thing (simulator.run on a two-worker LocalCluster equal to a local run).
+CLUSTER_BLOCK = "LocalCluster("
+
+
+def _check_cluster_block(code: str) -> None:
+    """The block compiles, and the names it uses exist with the keyword arguments it passes."""
+    import inspect
+
+    import simulator
+
+    compile(code, "<docs block>", "exec")
+    pytest.importorskip("dask.distributed").LocalCluster  # noqa: B018 - the name the block imports
+    parameters = inspect.signature(simulator.run).parameters
+    for keyword in re.findall(r"simulator\.run\([^)]*?\b(\w+)=", code) + re.findall(r",\s*(\w+)=", code):
+        if keyword in {"n_workers", "threads_per_worker", "processes", "dashboard_address"}:
+            continue
+        assert keyword in parameters, f"simulator.run has no argument {keyword}"
 
 
 def _run_python(code: str, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -255,6 +317,8 @@ def test_code_blocks_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
             target.write_text(code, encoding="utf-8")
         elif language == "bash":
             _run_shell(code, tmp_path)
+        elif CLUSTER_BLOCK in code:
+            _check_cluster_block(code)
         else:
             _run_python(code, tmp_path, monkeypatch)
 
