@@ -106,6 +106,11 @@ def test_docs_build_with_warnings_as_errors(site: Path) -> None:
     cli_page = (site / "reference" / "cli.html").read_text(encoding="utf-8")
     for command in ("run", "sweep", "capacity", "check", "schema", "fit", "verify", "report", "compare"):
         assert f'id="axis-sim-{command}"' in cli_page, f"the CLI reference does not show the command {command}"
+    # no page of the site loads a script, style sheet or font from the network (MathJax from a CDN did)
+    remote = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=[\"'](?:https?:)?//", re.I)
+    for html in site.rglob("*.html"):
+        found = remote.search(html.read_text(encoding="utf-8"))
+        assert found is None, f"{html.relative_to(site)} loads {found[0]}"
 
 
 # ---- the built site in a real browser ----
@@ -330,7 +335,8 @@ def _commands(page: Path) -> list[str]:
 
 
 def test_outputs_page_names_every_column(tmp_path: Path) -> None:
-    """Every key of summary.json and every column of stations.csv and timeseries.csv is named in the outputs page.
+    """Every file of a run folder (and ``trace.parquet``), every key of summary.json and every column of
+    stations.csv, timeseries.csv and replications.csv is named in the outputs page.
 
     Read from the result folder of the tutorial's run when its blocks ran in this session, else from a
     run of its own at the reduced scale.
@@ -345,9 +351,11 @@ def test_outputs_page_names_every_column(tmp_path: Path) -> None:
     names = set(summary) | set(summary["stations"][0]) | set(summary.get("analytic", {}))
     for key in ("documents", "resends", "latency_seconds"):
         names |= set(summary[key])
-    for table in ("stations.csv", "timeseries.csv"):
-        header = (folder / table).read_text(encoding="utf-8").splitlines()[0]
+    for table in ("stations.csv", "timeseries.csv", "replications.csv"):
+        header = (folder / table).read_text(encoding="utf-8-sig").splitlines()[0]
         names |= {c for c in header.split(",") if not c.startswith("in_system: ")}
+    # every file of the folder, the report the tutorial writes into it, and the trace of run --trace
+    names |= {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()} | {"report.html", "trace.parquet"}
     missing = sorted(name for name in names if f"`{name}`" not in page and not re.search(rf"`{re.escape(name)}`", page))
     assert missing == [], f"docs/reference/outputs.md does not name: {missing}"
 
