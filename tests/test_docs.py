@@ -126,6 +126,9 @@ BROWSED = {
     "reference/scenario.html": ("Scenario format", "Scenario format", "timeseries_interval"),
     "background/analytic.html": ("The analytic model: equations", "The analytic model: equations", "Jackson"),
     "vi/index.html": ("Tài liệu tiếng Việt", "Tài liệu tiếng Việt", "Trục liên thông văn bản quốc gia"),
+    "vi/tutorial.html": ("Hướng dẫn nhập môn: điểm nghẽn và dư địa của Trục năm 2020",
+                         "Hướng dẫn nhập môn: điểm nghẽn và dư địa của Trục năm 2020",
+                         "nền tảng tích hợp của tỉnh Thanh Hóa"),
 }
 #: Screenshots of these pages go to the folder named by AXIS_DOCS_SCREENSHOTS, when it is set (to look at them).
 SCREENSHOTS = {"index.html": "index.png", "background/analytic.html": "analytic.png", "tutorial.html": "tutorial.png", "vi/index.html": "vi-index.png"}
