@@ -12,7 +12,8 @@ page in place atomically. The page makes no network request: styles,
 scripts and charts are inside it.
 
 Numbers are written the way each language writes them: English ``12,345.6``,
-Vietnamese ``12.345,6`` (``.`` groups thousands, ``,`` is the decimal mark).
+Vietnamese ``12 345,6`` (a narrow no-break space, U+202F, groups thousands;
+``,`` is the decimal mark).
 """
 from __future__ import annotations
 
@@ -31,11 +32,13 @@ from .catalogue import LANGUAGES, Language, messages, parameter_label
 from .errors import ExperimentError
 from .folders import write_text
 
-__all__ = ["Language", "LANGUAGES", "Locale", "messages", "format_number", "format_percent", "RunFolder",
+__all__ = ["Language", "LANGUAGES", "Locale", "THIN_SPACE", "messages", "format_number", "format_percent", "RunFolder",
            "load_run_folder", "Figure", "Cell", "StationRow", "Chart", "ScenarioFacts", "RunReport",
            "build_run_report", "render_run_report", "write_report", "default_language", "headline_figures"]
 
 _MISSING = "–"
+#: Vietnamese thousands separator: NARROW NO-BREAK SPACE (a thin space that does not break a line).
+THIN_SPACE = "\u202f"
 
 
 def _finite(value: Any) -> bool:
@@ -46,12 +49,13 @@ def format_number(value: float | None, lang: str, digits: int = 0) -> str:
     """A number as the language writes it; ``–`` for a missing or non-finite value.
 
     English groups thousands with ``,`` and marks decimals with ``.``;
-    Vietnamese groups thousands with ``.`` and marks decimals with ``,``.
+    Vietnamese groups thousands with a narrow no-break space (U+202F, a thin
+    space that never breaks a line) and marks decimals with ``,``.
 
     Examples
     --------
     >>> format_number(12345.678, "en", 1), format_number(12345.678, "vi", 1)
-    ('12,345.7', '12.345,7')
+    ('12,345.7', '12\\u202f345,7')
     >>> format_number(None, "vi"), format_number(-0.5, "vi", 2)
     ('–', '-0,50')
     """
@@ -59,7 +63,7 @@ def format_number(value: float | None, lang: str, digits: int = 0) -> str:
         return _MISSING
     text = f"{value:,.{digits}f}"
     if lang == "vi":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+        text = text.replace(",", THIN_SPACE).replace(".", ",")
     return text
 
 
@@ -145,7 +149,7 @@ class Locale:
         return self.text("clock", day=day + 1, time=f"{minute // 60:02d}:{minute % 60:02d}")
 
     def tick(self, value: float) -> str:
-        """A chart tick value in this language's number format (``12.000``, ``0,5``)."""
+        """A chart tick value in this language's number format (``12 000``, ``0,5``)."""
         for digits in range(4):
             if abs(value - round(value, digits)) < 1e-9:
                 return format_number(value, self.lang, digits)
