@@ -28,9 +28,10 @@ from typing import Any, Literal, Mapping
 
 from . import __version__
 from .catalogue import (_MISSING, LANGUAGES, THIN_SPACE, Language, Locale, _finite, format_number, format_percent,
-                        messages, parameter_label)
+                        messages, scenario_language)
 from .errors import ExperimentError
 from .folders import write_text
+from .results import bounded_interval
 
 __all__ = ["Language", "LANGUAGES", "Locale", "THIN_SPACE", "messages", "format_number", "format_percent", "RunFolder",
            "load_run_folder", "Figure", "Cell", "StationRow", "Chart", "ScenarioFacts", "RunReport",
@@ -179,6 +180,8 @@ def _figure(summary: Mapping[str, Any], locale: Locale, key: str, label: str, ki
             analytic_key: str | None = None) -> Figure:
     value = _lookup(summary, key)
     interval = _interval(summary, key)
+    if interval is not None and _finite(value):  # in the figure's range by construction (no negative times, no 104 %)
+        interval = tuple(bounded_interval(float(value), *interval, "share" if kind == "percent" else "positive"))
     analytic = _lookup(summary, analytic_key) if analytic_key else None
     return Figure(
         key=key, label=label, value=float(value) if _finite(value) else None, text=_format(locale, kind, value),

@@ -322,3 +322,15 @@ def test_vietnamese_station_names_carry_no_english_suffix(opened: Opened):
         assert unicodedata.normalize("NFC", text) == text
     else:
         assert "Tỉnh Thanh Hóa (platform)" in text and "Trục liên thông văn bản quốc gia (hub)" in text
+
+
+def test_headline_intervals_stay_in_the_figures_range():
+    """Plain intervals below 0 % or 0 s are shown as the logit- or log-scale interval: no negative share or time."""
+    from simulator.report import headline_figures
+
+    summary = {"electronic_share": 0.02, "electronic_share_ci": [-0.1, 0.14], "latency_seconds": {"mean": 5.0,
+               "mean_ci": [-3.0, 13.0]}, "stations": []}
+    for lang in LANGUAGES:
+        figures = {f.key: f for f in headline_figures(summary, Locale(lang))}
+        for key in ("electronic_share", "latency_seconds.mean"):
+            assert figures[key].interval_text and "-" not in figures[key].interval_text.replace(" – ", ""), figures[key]
