@@ -1,6 +1,7 @@
 """Charts: every figure draws from results on the Agg backend, with its labels, and saves as a PNG."""
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -219,3 +220,23 @@ def test_charts_draw_bounded_whiskers_and_bands():
     line = charts.SweepLine("l", [1, 2], [3.0, 50.0], [-40.0, -10.0], [46.0, 110.0])
     ax = charts.plot_sweep_lines([line], title="t", xlabel="x", ylabel="y")
     assert all(y >= 0 for c in ax.collections for p in c.get_paths() for _, y in p.vertices)
+
+
+def test_run_draws_its_png_charts_in_the_language_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """axis-sim run --lang vi draws Vietnamese charts (their titles as saved); an unknown --lang exits 2 before simulating."""
+    from simulator.cli import main
+
+    titles: list[str] = []
+    save = charts._save
+    monkeypatch.setattr(charts, "_save", lambda ax, path: (titles.append(ax.get_title()), save(ax, path))[1])
+
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(hub_spoke_text(horizon="4h", warmup="0s"), encoding="utf-8")
+    assert 2 == main(["run", str(scenario), "--lang", "fr", "--quiet", "-o", str(tmp_path / "fr")])
+    assert not (tmp_path / "fr").exists()
+    assert 0 == main(["run", str(scenario), "--lang", "vi", "--quiet", "--jobs", "1", "-o", str(tmp_path / "vi")])
+    assert {"utilization.png", "latency_cdf.png", "queues.png"} <= {p.name for p in (tmp_path / "vi" / "charts").iterdir()}
+    vi = Locale("vi")
+    name = json.loads((tmp_path / "vi" / "summary.json").read_text(encoding="utf-8"))["scenario"]
+    assert {vi.text(key, scenario=name) for key in ("png_utilization_title", "png_latency_title", "png_queues_title",
+                                                          "png_share_title", "png_map_title")} == set(titles)
