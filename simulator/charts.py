@@ -287,7 +287,11 @@ def _series(result: "SweepResult", x: str, group: str | None, lang: str = "en") 
     table = result.table
     if group is None:
         return [("", table.sort_values(x))]
-    return [(f"{parameter_label(group, lang)} = {value}", frame.sort_values(x))
+    def shown(value: Any) -> str:  # a number in the reader's format (0,5 in Vietnamese), anything else as written
+        numeric = isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
+        return Locale(lang).tick(float(value)) if numeric else str(value)
+
+    return [(f"{parameter_label(group, lang)} = {shown(value)}", frame.sort_values(x))
             for value, frame in table.groupby(group, sort=True)]
 
 
