@@ -86,6 +86,20 @@ def row(r):
 
 
 pd.DataFrame({"baseline": row(result), "x3 traffic, 1 hub server": row(other)}).T'''),
+    ("md", """## A report to hand over
+
+`axis-sim report RESULT_DIR --lang vi` turns a result folder into one self-contained HTML page for planners
+(the answer in sentences, the headline figures with their 95 % intervals, the sortable station table, the
+charts; `docs/reference/report.md`). From Python: save the result as a folder, then build, render and write the
+page. Here the baseline, in Vietnamese, into `results/quickstart/report.html` (open it in a browser; it needs no
+network)."""),
+    ("code", '''from simulator.report import build_run_report, load_run_folder, render_run_report, write_report
+
+folder = result.save(ROOT / "results" / "quickstart")
+report = build_run_report(load_run_folder(folder), "vi")
+page = write_report(render_run_report(report), folder / "report.html")
+print(page)
+print("\\n".join(report.answer))'''),
 ]
 
 SHARE = [

@@ -3,7 +3,13 @@
 Each ``plot_*`` function takes a :class:`~simulator.results.RunResult` and an
 optional ``ax`` and returns the Axes; it never calls ``plt.show()`` and never
 changes global settings. :func:`save_charts` draws the standard set into a
-result folder. Vietnamese names are kept intact (DejaVu Sans covers them).
+result folder. Every text on a chart (title, axis labels, legend, tick
+numbers) comes from the message catalogue of one language (``lang``,
+``"en"`` or ``"vi"``; :mod:`simulator.catalogue`); Vietnamese names and
+texts are kept intact (DejaVu Sans covers them). 95 % bands and whiskers are
+:func:`simulator.results.bounded_interval`: a logit-scale interval for shares
+and utilisations, a log-scale one for times and counts, so they never leave
+the figure's range.
 """
 from __future__ import annotations
 
@@ -14,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .catalogue import parameter_label
-from .results import RunResult
+from .catalogue import Locale, format_percent, messages, parameter_label
+from .results import RunResult, bounded_interval
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -30,15 +36,16 @@ __all__ = ["plot_station_utilization", "plot_latency_cdf", "plot_occupancy", "pl
            "plot_utilization_bars", "plot_series", "plot_sweep_lines", "SweepLine", "svg_markup", "plot_qq",
            "save_qq_charts"]
 
-_LABELS = {
-    "throughput_per_day": "electronic copies delivered per day",
-    "latency_p95_seconds": "latency p95",
-    "latency_mean_seconds": "mean latency",
-    "electronic_share": "electronic share (%)",
-    "bottleneck_utilization": "bottleneck utilisation (%)",
-    "peak_utilization": "busiest-interval utilisation (%)",
-    "documents_per_working_day": "documents per working day",
-}
+def _label(column: str, lang: str) -> str:
+    """A figure of points.csv in words (catalogue key ``png_sweep_<column>``), else the column name."""
+    return messages(lang).get(f"png_sweep_{column}", column)
+
+
+def _bands(values: np.ndarray, lows: np.ndarray, highs: np.ndarray, share: bool) -> tuple[np.ndarray, np.ndarray]:
+    """95 % interval ends inside the figure's range (:func:`simulator.results.bounded_interval`), in the values' units."""
+    ends = [bounded_interval(float(m), float(lo), float(hi), "share" if share else "positive")
+            for m, lo, hi in zip(values, lows, highs)]
+    return np.array([e.low for e in ends], dtype=float), np.array([e.high for e in ends], dtype=float)
 
 
 def _axes(ax: "Axes | None", size: tuple[float, float]) -> "Axes":
@@ -55,86 +62,87 @@ def _busiest(result: RunResult, top: int) -> list[dict[str, Any]]:
     return sorted(stations, key=lambda s: s["utilization"], reverse=True)[:top]
 
 
-def plot_station_utilization(result: RunResult, *, top: int = 15, ax: "Axes | None" = None) -> "Axes":
+def plot_station_utilization(result: RunResult, *, top: int = 15, ax: "Axes | None" = None, lang: str = "en") -> "Axes":
     """Horizontal bars: simulated utilisation of the busiest stations, analytic value as a tick.
 
-    The bottleneck is drawn in red; with replications, bars carry 95 % CI whiskers kept in [0, 100] %; the
-    legend sits outside the bars.
+    The bottleneck is drawn in red; with replications, bars carry 95 % whiskers (logit-scale interval, inside
+    [0, 100] %); the legend sits outside the bars. Texts in ``lang``.
     """
+    locale = Locale(lang)
     ax = _axes(ax, (9, 0.35 * top + 1.8))
     stations = _busiest(result, top)[::-1]
-    names = [s["name"] for s in stations]
+    names = [locale.station(s["name"]) for s in stations]
     values = np.array([s["utilization"] for s in stations]) * 100
     colors = ["#c0392b" if i == len(stations) - 1 else "#2e86c1" for i in range(len(stations))]
     y = np.arange(len(stations))
     errors = None
     if stations and "utilization_ci" in stations[0]:
-        low = np.clip(np.array([s["utilization_ci"][0] for s in stations], dtype=float) * 100, 0, 100)
-        high = np.clip(np.array([s["utilization_ci"][1] for s in stations], dtype=float) * 100, 0, 100)
-        errors = np.vstack([np.clip(values - low, 0, None), np.clip(high - values, 0, None)])
-    ax.barh(y, values, color=colors, xerr=errors, capsize=3, label="simulated")
+        low, high = _bands(values / 100, *(np.array([s["utilization_ci"][i] for s in stations], dtype=float)
+                                           for i in (0, 1)), share=True)
+        errors = np.vstack([np.clip(values - low * 100, 0, None), np.clip(high * 100 - values, 0, None)])
+    ax.barh(y, values, color=colors, xerr=errors, capsize=3, label=locale.text("chart_simulated"))
     predicted = np.array([s.get("predicted_utilization", math.nan) for s in stations]) * 100
     if np.isfinite(predicted).any():
-        ax.scatter(predicted, y, marker="|", s=250, color="black", zorder=3, label="analytic (M/G/c)")
+        ax.scatter(predicted, y, marker="|", s=250, color="black", zorder=3, label=locale.text("chart_analytic"))
     ax.set_yticks(y, names)
-    ax.set_xlabel("utilisation (%)")
+    ax.set_xlabel(locale.text("chart_utilization_x"))
+    _number_ticks(ax.xaxis, locale)
     ax.set_xlim(0, max(100.0, float(np.nanmax(values)) * 1.05 if len(values) else 100.0))
     ax.axvline(80, color="grey", linestyle=":", linewidth=1)
-    ax.set_title(f"Busiest stations: {result.summary['scenario']} (bottleneck in red)")
+    ax.set_title(locale.text("png_utilization_title", scenario=result.summary["scenario"]))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return ax
 
 
-def plot_latency_cdf(result: RunResult, *, ax: "Axes | None" = None) -> "Axes":
-    """Cumulative distribution of end-to-end latency of electronic copies, with p50/p95/p99 marked."""
+def plot_latency_cdf(result: RunResult, *, ax: "Axes | None" = None, lang: str = "en") -> "Axes":
+    """Cumulative distribution of end-to-end latency of electronic copies, with p50/p95/p99 marked; texts in ``lang``."""
+    locale = Locale(lang)
     ax = _axes(ax, (8, 4.5))
     edges, share = result.latency.cdf_points()
     latency = result.summary["latency_seconds"]
     median = latency.get("p50") or 0.0
-    unit, scale = ("hours", 3600.0) if median >= 2 * 3600 else ("minutes", 60.0) if median >= 120 else ("seconds", 1.0)
+    unit, scale = ("axis_hours", 3600.0) if median >= 2 * 3600 else ("axis_minutes", 60.0) if median >= 120 else ("axis_seconds", 1.0)
     ax.plot(edges / scale, share * 100, color="#2e86c1", drawstyle="steps-post")
     for key, style in (("p50", "--"), ("p95", "-."), ("p99", ":")):
         value = latency.get(key)
         if value is not None and math.isfinite(value):
-            ax.axvline(value / scale, color="grey", linestyle=style, linewidth=1, label=f"{key} = {_duration(value)}")
+            ax.axvline(value / scale, color="grey", linestyle=style, linewidth=1,
+                       label=locale.text("png_quantile", share=key[1:], value=locale.duration(value)))
     if len(edges) and edges[0] > 0:
         ax.set_xscale("log")
-    ax.set_xlabel(f"end-to-end latency ({unit}, log scale)")
-    ax.set_ylabel("copies delivered within (%)")
+    ax.set_xlabel(locale.text("png_latency_x", unit=locale.text(unit)))
+    ax.set_ylabel(locale.text("png_latency_y"))
     ax.set_ylim(0, 100)
-    ax.set_title(f"Latency of electronic copies: {result.summary['scenario']}")
+    _number_ticks(ax.yaxis, locale)
+    ax.set_title(locale.text("png_latency_title", scenario=result.summary["scenario"]))
     ax.legend(loc="lower right")
     ax.grid(True, which="both", alpha=0.3)
     return ax
 
 
-def plot_occupancy(result: RunResult, *, top: int = 5, ax: "Axes | None" = None) -> "Axes":
-    """Documents at the busiest stations (waiting + in service) over time, on a day and clock-time axis."""
+def plot_occupancy(result: RunResult, *, top: int = 5, ax: "Axes | None" = None, lang: str = "en") -> "Axes":
+    """Documents at the busiest stations (waiting + in service) over time, on a day and clock-time axis; texts in ``lang``."""
+    locale = Locale(lang)
     ax = _axes(ax, (10, 4.5))
     frame = result.occupancy
     hours = result.timeseries["time_hours"].to_numpy()
     for station in _busiest(result, top):  # the occupancy columns are station ids; names label the lines
         if station["id"] in frame:
-            ax.plot(hours[: len(frame)], frame[station["id"]].to_numpy(), linewidth=1, label=station["name"])
-    ax.set_xlabel("simulated time (day and clock time; day 1 starts at the beginning of the run)")
-    ax.set_ylabel("documents at the station")
+            ax.plot(hours[: len(frame)], frame[station["id"]].to_numpy(), linewidth=1, label=locale.station(station["name"]))
+    ax.set_xlabel(locale.text("chart_time_x"))
+    ax.set_ylabel(locale.text("chart_queues_y"))
     ax.set_ylim(bottom=0)
-    ax.set_title(f"Queues at the busiest stations: {result.summary['scenario']}")
-    _clock_ticks(ax, hours, _clock, None)
+    ax.set_title(locale.text("png_queues_title", scenario=result.summary["scenario"]))
+    _clock_ticks(ax, hours, locale.clock, locale.tick)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     ax.grid(True, alpha=0.3)
     return ax
 
 
-def _clock(hours: float) -> str:
-    """``day 2 06:30``: an instant of simulated time (in hours) as day and clock time."""
-    day, minute = divmod(int(round(hours * 60)), 24 * 60)
-    return f"day {day + 1} {minute // 60:02d}:{minute % 60:02d}"
-
-
-def plot_electronic_share_over_time(result: RunResult, *, ax: "Axes | None" = None) -> "Axes":
-    """Electronic share of the documents created each day, and of all documents so far (onboarding roadmaps)."""
+def plot_electronic_share_over_time(result: RunResult, *, ax: "Axes | None" = None, lang: str = "en") -> "Axes":
+    """Electronic share of the documents created each day, and of all documents so far (onboarding roadmaps); texts in ``lang``."""
+    locale = Locale(lang)
     ax = _axes(ax, (9, 4.5))
     frame = result.timeseries
     day = np.floor(frame["time"].to_numpy() / 86400.0 - 1e-9)
@@ -145,15 +153,17 @@ def plot_electronic_share_over_time(result: RunResult, *, ax: "Axes | None" = No
     per_day_electronic = np.array([electronic[day == d].sum() for d in days])
     keep = per_day_created > 0
     ax.plot(days[keep] + 1, 100 * per_day_electronic[keep] / per_day_created[keep], marker="o", markersize=3,
-            label="documents created that day")
+            label=locale.text("png_share_daily"))
     total = frame["documents_generated_total"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
         cumulative = np.where(total > 0, frame["documents_electronic_total"].to_numpy() / total, np.nan)
-    ax.plot(frame["time"].to_numpy() / 86400.0, 100 * cumulative, linestyle="--", label="all documents so far")
-    ax.set_xlabel("simulated day")
-    ax.set_ylabel("sent electronically (%)")
+    ax.plot(frame["time"].to_numpy() / 86400.0, 100 * cumulative, linestyle="--", label=locale.text("png_share_cumulative"))
+    ax.set_xlabel(locale.text("png_share_x"))
+    ax.set_ylabel(locale.text("png_share_y"))
     ax.set_ylim(0, 100)
-    ax.set_title(f"Electronic share over time: {result.summary['scenario']}")
+    _number_ticks(ax.xaxis, locale)
+    _number_ticks(ax.yaxis, locale)
+    ax.set_title(locale.text("png_share_title", scenario=result.summary["scenario"]))
     ax.grid(True, alpha=0.3)
     ax.legend(loc="lower right")
     return ax
@@ -163,7 +173,7 @@ def plot_electronic_share_over_time(result: RunResult, *, ax: "Axes | None" = No
 _OUTAGES_MARKED = 12
 
 
-def plot_backlog(result: RunResult, *, ax: "Axes | None" = None) -> "Axes":
+def plot_backlog(result: RunResult, *, ax: "Axes | None" = None, lang: str = "en") -> "Axes":
     """The backlog (packages waiting at any station or awaiting their resend) over time, each outage shaded.
 
     An outage or failure is shaded from its start to its end, and its drain
@@ -171,47 +181,44 @@ def plot_backlog(result: RunResult, *, ax: "Axes | None" = None) -> "Axes":
     hatched after it, with its length written above. Only the
     :data:`_OUTAGES_MARKED` with the highest peak backlog are marked; the
     outages are the first replication's, the curve the mean over replications.
+    Texts in ``lang``; the time axis in days and clock times.
     """
+    locale = Locale(lang)
     ax = _axes(ax, (10, 4.5))
     series = result.timeseries
     hours = series["time_hours"].to_numpy()
-    ax.plot(hours, series["backlog"].to_numpy(), linewidth=1, color="tab:blue", label="backlog (all stations)")
+    ax.plot(hours, series["backlog"].to_numpy(), linewidth=1, color="tab:blue", label=locale.text("png_backlog_line"))
     outages = sorted(result.summary.get("outages", []), key=lambda o: -o["peak_backlog"])
     top = ax.get_ylim()[1]
     for number, outage in enumerate(outages[:_OUTAGES_MARKED]):
         start, end = outage["start_seconds"] / 3600, outage["end_seconds"] / 3600
         if not math.isfinite(end):
             end = hours[-1] if len(hours) else start
-        ax.axvspan(start, end, color="tab:red", alpha=0.25, label="down" if number == 0 else None)
+        ax.axvspan(start, end, color="tab:red", alpha=0.25, label=locale.text("png_down") if number == 0 else None)
         drained = outage["drained_at_seconds"]
         if drained is not None and math.isfinite(drained):
             ax.axvspan(end, drained / 3600, color="tab:orange", alpha=0.2, hatch="//",
-                       label="drain (back within 10 %)" if number == 0 else None)
-            ax.text(end, top * 0.95, f"{outage['station']}: {_duration(drained - outage['end_seconds'])}",
+                       label=locale.text("png_drain") if number == 0 else None)
+            ax.text(end, top * 0.95, f"{locale.station(outage['station'])}: {locale.duration(drained - outage['end_seconds'])}",
                     fontsize="x-small", rotation=90, va="top")
     rest = len(outages) - _OUTAGES_MARKED
-    title = f"Backlog and outages: {result.summary['scenario']}"
-    ax.set_title(title + (f" ({_OUTAGES_MARKED} largest of {len(outages)} outages marked)" if rest > 0 else ""))
-    ax.set_xlabel("simulated time (hours)")
-    ax.set_ylabel("packages waiting")
+    title = locale.text("png_backlog_title", scenario=result.summary["scenario"])
+    marked = locale.text("png_backlog_marked", marked=_OUTAGES_MARKED, total=len(outages))
+    ax.set_title(title + (f" ({marked})" if rest > 0 else ""))
+    ax.set_xlabel(locale.text("chart_time_x"))
+    ax.set_ylabel(locale.text("png_backlog_y"))
+    _clock_ticks(ax, hours, locale.clock, locale.tick)
     ax.legend(loc="upper right", fontsize="small")
     ax.grid(True, alpha=0.3)
     return ax
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 2 * 3600:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
-
-
-def plot_network_map(result: RunResult, topology: "Topology", *, ax: "Axes | None" = None) -> "Axes":
+def plot_network_map(result: RunResult, topology: "Topology", *, ax: "Axes | None" = None, lang: str = "en") -> "Axes":
     """The network as a map: the hub in the centre, platforms around it, agencies outside; colour = utilisation.
 
-    Stations left out of the model (pass-through) are drawn as small grey dots.
+    Stations left out of the model (pass-through) are drawn as small grey dots. Texts in ``lang``.
     """
+    locale = Locale(lang)
     import matplotlib as mpl
     import networkx as nx
 
@@ -234,14 +241,16 @@ def plot_network_map(result: RunResult, topology: "Topology", *, ax: "Axes | Non
         skipped = [n for n in shell if n not in names]
         if skipped:
             nx.draw_networkx_nodes(graph, position, nodelist=skipped, node_color="#bbbbbb", node_size=8, ax=ax)
-    labels = {s["id"]: f"{s['name']}\n{s['utilization']:.0%}" for s in _busiest(result, 6) if s["id"] in names}
+    labels = {s["id"]: f"{locale.station(s['name'])}\n{format_percent(s['utilization'], lang, 0)}"
+              for s in _busiest(result, 6) if s["id"] in names}
     _label_outside(ax, {n: position[n] for n in labels}, labels)
     colorbar = ax.figure.colorbar(mpl.cm.ScalarMappable(norm=mpl.colors.Normalize(0, 100), cmap=cmap), ax=ax, shrink=0.6)
-    colorbar.set_label("utilisation (%)")
+    colorbar.set_label(locale.text("chart_utilization_x"))
+    _number_ticks(colorbar.ax.yaxis, locale)
     ax.set_xlim(-2.3, 2.3)  # room for the label columns left and right of the map
     ax.set_ylim(-1.25, 1.25)
     ax.set_aspect("equal")  # the shells stay circles
-    ax.set_title(f"Network map: {result.summary['scenario']} (hub, platforms, agency systems)")
+    ax.set_title(locale.text("png_map_title", scenario=result.summary["scenario"]))
     ax.set_axis_off()
     return ax
 
@@ -274,68 +283,92 @@ def _sweep_axes(result: "SweepResult") -> tuple[str, str | None]:
     return x, (others[0] if others else None)
 
 
-def _series(result: "SweepResult", x: str, group: str | None) -> list[tuple[str, Any]]:
+def _series(result: "SweepResult", x: str, group: str | None, lang: str = "en") -> list[tuple[str, Any]]:
     table = result.table
     if group is None:
         return [("", table.sort_values(x))]
-    return [(f"{parameter_label(group)} = {value}", frame.sort_values(x)) for value, frame in table.groupby(group, sort=True)]
+    def shown(value: Any) -> str:  # a number in the reader's format (0,5 in Vietnamese), anything else as written
+        numeric = isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
+        return Locale(lang).tick(float(value)) if numeric else str(value)
+
+    return [(f"{parameter_label(group, lang)} = {shown(value)}", frame.sort_values(x))
+            for value, frame in table.groupby(group, sort=True)]
 
 
-def _axis_label(path: str) -> str:
+def _axis_label(path: str, lang: str = "en") -> str:
     """A swept key path for an axis: its words and the key (``traffic multiplier (...) [traffic.multiplier]``)."""
-    words = parameter_label(path)
+    words = parameter_label(path, lang)
     return path if words == path else f"{words} [{path}]"
 
 
-def plot_sweep_figure(result: "SweepResult", column: str, *, ax: "Axes | None" = None, analytic: str | None = None) -> "Axes":
-    """One figure of ``points.csv`` against the first swept parameter, one line per value of the second, CI bands.
+def _number_ticks(axis: Any, locale: Locale) -> None:
+    """Tick values of ``axis`` in the reader's number format (``12 000``, ``0,5`` in Vietnamese)."""
+    from matplotlib.ticker import FuncFormatter
 
-    Bands stay inside the figure's range (shares in [0, 100] %, counts and
-    times at least 0); the legend sits outside the data; the swept key is
-    named in words (:func:`simulator.catalogue.parameter_label`).
+    axis.set_major_formatter(FuncFormatter(lambda value, _: locale.tick(value)))
+
+
+def plot_sweep_figure(result: "SweepResult", column: str, *, ax: "Axes | None" = None, analytic: str | None = None,
+                      lang: str = "en") -> "Axes":
+    """One figure of ``points.csv`` against the first swept parameter, one line per value of the second, 95 % bands.
+
+    Bands stay inside the figure's range by construction (a logit-scale
+    interval for shares in [0, 100] %, a log-scale one for counts and times;
+    :func:`simulator.results.bounded_interval`); the legend sits outside the
+    data; the swept key is named in words
+    (:func:`simulator.catalogue.parameter_label`); texts in ``lang``.
     """
+    locale = Locale(lang)
     ax = _axes(ax, (8, 4.8))
     x, group = _sweep_axes(result)
     scale, unit = 1.0, ""
     if column.endswith("_seconds"):
         top = float(np.nanmax(result.table[column])) if len(result.table) else 0.0
-        scale, unit = (3600.0, " (hours)") if top >= 2 * 3600 else (60.0, " (minutes)") if top >= 120 else (1.0, " (seconds)")
+        scale, unit = (3600.0, "axis_hours") if top >= 2 * 3600 else (60.0, "axis_minutes") if top >= 120 else (1.0, "axis_seconds")
     share = column in ("electronic_share", "bottleneck_utilization", "peak_utilization", "same_day_share")
     if share:
         scale, unit = 0.01, ""
-    for label, frame in _series(result, x, group):
+    for label, frame in _series(result, x, group, lang):
         xs = frame[x].to_numpy()
-        line, = ax.plot(xs, frame[column] / scale, marker="o", label=label or "simulated")
-        low = np.clip(frame[f"{column}_ci_low"] / scale, 0, 100 if share else None)
-        high = np.clip(frame[f"{column}_ci_high"] / scale, 0, 100 if share else None)
+        values = frame[column].to_numpy(dtype=float)
+        line, = ax.plot(xs, values / scale, marker="o", label=label or locale.text("chart_simulated"))
+        low, high = _bands(values, frame[f"{column}_ci_low"].to_numpy(dtype=float),
+                           frame[f"{column}_ci_high"].to_numpy(dtype=float), share)
         if np.isfinite(low).any():
-            ax.fill_between(xs, low, high, color=line.get_color(), alpha=0.2)
+            ax.fill_between(xs, low / scale, high / scale, color=line.get_color(), alpha=0.2)
         if analytic and analytic in frame:
             ax.plot(xs, frame[analytic].astype(float) / scale, linestyle="--", color=line.get_color(), alpha=0.8,
-                    label=f"analytic {label}".strip())
-    ax.set_xlabel(_axis_label(x))
-    ax.set_ylabel(_LABELS.get(column, column) + unit)
+                    label=locale.text("png_analytic_line", label=label).strip())
+    ax.set_xlabel(_axis_label(x, lang))
+    figure = _label(column, lang)
+    ax.set_ylabel(locale.text("png_sweep_unit", label=figure, unit=locale.text(unit)) if unit else figure)
     ax.set_ylim(bottom=0)
-    ax.set_title(f"{_LABELS.get(column, column).capitalize()} against {parameter_label(x)}: {result.points[0].scenario.name}")
+    _number_ticks(ax.xaxis, locale)
+    _number_ticks(ax.yaxis, locale)
+    ax.set_title(locale.text("png_sweep_title", figure=figure[:1].upper() + figure[1:], parameter=parameter_label(x, lang),
+                             scenario=result.points[0].scenario.name))
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax
 
 
-def plot_capacity_curve(result: "SweepResult", *, ax: "Axes | None" = None) -> "Axes":
-    """Capacity curve: throughput (left axis) and latency p95 (right axis) against the swept parameter, CI bands."""
+def plot_capacity_curve(result: "SweepResult", *, ax: "Axes | None" = None, lang: str = "en") -> "Axes":
+    """Capacity curve: throughput (left axis) and latency p95 (right axis) against the swept parameter, 95 % bands."""
+    locale = Locale(lang)
     ax = _axes(ax, (9, 5))
-    plot_sweep_figure(result, "throughput_per_day", ax=ax)
+    plot_sweep_figure(result, "throughput_per_day", ax=ax, lang=lang)
     ax.set_title("")
     right = ax.twinx()
-    plot_sweep_figure(result, "latency_p95_seconds", ax=right)
+    plot_sweep_figure(result, "latency_p95_seconds", ax=right, lang=lang)
     for line in right.get_lines():
         line.set_linestyle(":")
     right.set_title("")
     # both legends to the right of the second axis, outside the data
-    right.legend(loc="lower left", bbox_to_anchor=(1.12, 0.0), fontsize="small", title="latency p95 (dotted)", frameon=False)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1.0), fontsize="small", title="throughput (solid)", frameon=False)
-    ax.set_title(f"Capacity curve: {result.points[0].scenario.name}")
+    right.legend(loc="lower left", bbox_to_anchor=(1.12, 0.0), fontsize="small", title=locale.text("png_capacity_latency"),
+                 frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1.0), fontsize="small", title=locale.text("png_capacity_throughput"),
+              frameon=False)
+    ax.set_title(locale.text("png_capacity_title", scenario=result.points[0].scenario.name))
     return ax
 
 
@@ -345,7 +378,8 @@ def plot_utilization_bars(stations: Sequence[Mapping[str, Any]], *, title: str, 
 
     The report draws it in the reader's language; the first station (the
     busiest) is red, the analytic value a black tick, 95 % intervals whiskers
-    kept inside [0, 100] %; the legend sits outside the bars.
+    inside [0, 100] % by construction (logit scale,
+    :func:`simulator.results.bounded_interval`); the legend sits outside the bars.
 
     Parameters
     ----------
@@ -363,9 +397,9 @@ def plot_utilization_bars(stations: Sequence[Mapping[str, Any]], *, title: str, 
     y = np.arange(len(rows))
     errors = None
     if rows and all(isinstance(s.get("utilization_ci"), list) and None not in s["utilization_ci"] for s in rows):
-        low, high = (np.array([s["utilization_ci"][i] for s in rows], dtype=float) * 100 for i in (0, 1))
-        low, high = np.clip(low, 0, 100), np.clip(high, 0, 100)  # a utilisation lies in [0, 100] %
-        errors = np.vstack([np.clip(values - low, 0, None), np.clip(high - values, 0, None)])
+        low, high = _bands(values / 100, *(np.array([s["utilization_ci"][i] for s in rows], dtype=float) for i in (0, 1)),
+                           share=True)
+        errors = np.vstack([np.clip(values - low * 100, 0, None), np.clip(high * 100 - values, 0, None)])
     colors = ["#c0392b" if i == len(rows) - 1 else "#2e86c1" for i in range(len(rows))]
     ax.barh(y, values, color=colors, xerr=errors, capsize=3, label=simulated)
     predicted = np.array([s.get("predicted_utilization") if s.get("predicted_utilization") is not None else math.nan
@@ -452,9 +486,10 @@ def plot_sweep_lines(lines: Sequence[SweepLine], *, title: str, xlabel: str, yla
     """A figure of a sweep against a parameter, one line per group, 95 % bands kept inside the figure's range.
 
     Every text is given by the caller (the report draws it in the reader's
-    language). Shares (``percent=True``) are drawn in % and their bands
-    clipped to [0, 100]; other figures' bands are clipped at 0 (counts and
-    times are never negative). The legend sits outside the plotting area.
+    language). Shares (``percent=True``) are drawn in % with a logit-scale
+    band (inside [0, 100] %), other figures (counts and times) with a
+    log-scale band (above 0): :func:`simulator.results.bounded_interval`.
+    The legend sits outside the plotting area.
 
     Parameters
     ----------
@@ -466,7 +501,7 @@ def plot_sweep_lines(lines: Sequence[SweepLine], *, title: str, xlabel: str, yla
     threshold : float, optional
         A horizontal line (as a fraction when ``percent``), labelled ``threshold_label``.
     tick_text : callable, optional
-        Writes a tick value as the reader's language does (``140.000`` in Vietnamese).
+        Writes a tick value as the reader's language does (``140 000`` in Vietnamese).
     ax : Axes, optional
     """
     ax = _axes(ax, (9, 4.4))
@@ -475,14 +510,14 @@ def plot_sweep_lines(lines: Sequence[SweepLine], *, title: str, xlabel: str, yla
 
         for axis in (ax.xaxis, ax.yaxis):
             axis.set_major_formatter(FuncFormatter(lambda value, _: tick_text(value)))
-    scale, top = (100.0, 100.0) if percent else (1.0, math.inf)
+    scale = 100.0 if percent else 1.0
     for line in lines:
         x = np.asarray(line.xs, dtype=float)
-        drawn, = ax.plot(x, np.asarray(line.ys, dtype=float) * scale, marker="o", label=line.label or None)
-        low = np.clip(np.asarray(line.lows, dtype=float) * scale, 0, top)
-        high = np.clip(np.asarray(line.highs, dtype=float) * scale, 0, top)
+        ys = np.asarray(line.ys, dtype=float)
+        drawn, = ax.plot(x, ys * scale, marker="o", label=line.label or None)
+        low, high = _bands(ys, np.asarray(line.lows, dtype=float), np.asarray(line.highs, dtype=float), percent)
         if np.isfinite(low).any():
-            ax.fill_between(x, low, high, color=drawn.get_color(), alpha=0.18, linewidth=0)
+            ax.fill_between(x, low * scale, high * scale, color=drawn.get_color(), alpha=0.18, linewidth=0)
     if threshold is not None:
         ax.axhline(threshold * scale, color="#c0392b", linestyle="--", linewidth=1, label=threshold_label or None)
     ax.set_ylim(bottom=0, top=max(100.0, ax.get_ylim()[1]) if percent else None)
@@ -526,18 +561,18 @@ def _save(ax: "Axes", path: Path) -> Path:
     return path
 
 
-def save_charts(result: RunResult, folder: str | Path, topology: "Topology | None" = None) -> list[Path]:
-    """Draw the standard charts of a run into ``folder/charts/`` as PNG files and return their paths."""
+def save_charts(result: RunResult, folder: str | Path, topology: "Topology | None" = None, lang: str = "en") -> list[Path]:
+    """Draw the standard charts of a run into ``folder/charts/`` as PNG files, texts in ``lang``; return their paths."""
     target = Path(folder) / "charts"
     target.mkdir(parents=True, exist_ok=True)
-    written = [_save(plot_station_utilization(result), target / "utilization.png"),
-               _save(plot_latency_cdf(result), target / "latency_cdf.png"),
-               _save(plot_occupancy(result), target / "queues.png"),
-               _save(plot_electronic_share_over_time(result), target / "electronic_share.png")]
+    written = [_save(plot_station_utilization(result, lang=lang), target / "utilization.png"),
+               _save(plot_latency_cdf(result, lang=lang), target / "latency_cdf.png"),
+               _save(plot_occupancy(result, lang=lang), target / "queues.png"),
+               _save(plot_electronic_share_over_time(result, lang=lang), target / "electronic_share.png")]
     if result.summary.get("outages") and "backlog" in result.timeseries:
-        written.append(_save(plot_backlog(result), target / "backlog.png"))
+        written.append(_save(plot_backlog(result, lang=lang), target / "backlog.png"))
     if topology is not None:
-        written.append(_save(plot_network_map(result, topology), target / "network_map.png"))
+        written.append(_save(plot_network_map(result, topology, lang=lang), target / "network_map.png"))
     return written
 
 
@@ -577,28 +612,29 @@ def save_qq_charts(fits: Mapping[str, "DistributionFit"], folder: str | Path, pr
             for kind, fit in fits.items()]
 
 
-def save_point_charts(result: RunResult, folder: str | Path) -> list[Path]:
+def save_point_charts(result: RunResult, folder: str | Path, lang: str = "en") -> list[Path]:
     """Draw a run's standard charts, network map included, into ``folder/charts/``.
 
     The charts ``axis-sim run`` draws, for a result that carries its
     scenario: pass it as ``sweep(..., point_charts=save_point_charts)`` so
-    every point folder has the files of a run folder.
+    every point folder has the files of a run folder (for another language,
+    ``functools.partial(save_point_charts, lang="vi")``).
     """
     from .topology import build_topology
 
-    return save_charts(result, folder, build_topology(result.scenario))
+    return save_charts(result, folder, build_topology(result.scenario), lang)
 
 
-def save_sweep_charts(result: "SweepResult", folder: str | Path) -> list[Path]:
-    """Draw the sweep charts into ``folder/charts/``: capacity curve, latency, utilisation, electronic share."""
+def save_sweep_charts(result: "SweepResult", folder: str | Path, lang: str = "en") -> list[Path]:
+    """Draw the sweep charts into ``folder/charts/``: capacity curve, latency, utilisation, electronic share (texts in ``lang``)."""
     target = Path(folder) / "charts"
     target.mkdir(parents=True, exist_ok=True)
     return [
-        _save(plot_capacity_curve(result), target / "capacity_curve.png"),
-        _save(plot_sweep_figure(result, "bottleneck_utilization", analytic="predicted_bottleneck_utilization"),
+        _save(plot_capacity_curve(result, lang=lang), target / "capacity_curve.png"),
+        _save(plot_sweep_figure(result, "bottleneck_utilization", analytic="predicted_bottleneck_utilization", lang=lang),
               target / "bottleneck_utilization.png"),
-        _save(plot_sweep_figure(result, "peak_utilization"), target / "peak_utilization.png"),
-        _save(plot_sweep_figure(result, "latency_mean_seconds", analytic="predicted_latency_mean_seconds"),
+        _save(plot_sweep_figure(result, "peak_utilization", lang=lang), target / "peak_utilization.png"),
+        _save(plot_sweep_figure(result, "latency_mean_seconds", analytic="predicted_latency_mean_seconds", lang=lang),
               target / "latency_mean.png"),
-        _save(plot_sweep_figure(result, "electronic_share"), target / "electronic_share.png"),
+        _save(plot_sweep_figure(result, "electronic_share", lang=lang), target / "electronic_share.png"),
     ]

@@ -7,6 +7,7 @@ verification.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -370,6 +371,19 @@ def _run_options(command: argparse.ArgumentParser, output: str, replications: st
                          help="write the CSV files with a UTF-8 byte-order mark, so Excel shows Vietnamese names intact")
 
 
+def _lang_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", help="language of the texts of the PNG charts: vi or en "
+                        "(default: the scenario's language key, else en)")
+
+
+def _chart_language(args: argparse.Namespace, scenario: Any) -> str:
+    from .catalogue import LANGUAGES, scenario_language
+
+    if args.lang is not None and args.lang not in LANGUAGES:
+        raise ExperimentError(f"--lang {args.lang}: unknown language; choose one of {', '.join(LANGUAGES)}")
+    return args.lang or scenario_language(scenario)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="axis-sim", description="Capacity-planning simulator for the national document interconnection axis.")
     parser.add_argument("--version", action="version", version=f"axis-sim {__version__}")
@@ -377,6 +391,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="simulate a scenario and write a result folder")
     _run_options(run, "result folder (default: results/<scenario name>/)", "independent replications")
+    _lang_option(run)
     run.add_argument("--trace", nargs="?", const="", metavar="PATH",
                      help="write the exchange log of replication 0 (one row per document copy and status message) "
                      "to PATH (default: trace.parquet in the result folder)")
@@ -384,6 +399,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="format of the trace (default: csv if PATH ends in .csv, else parquet)")
     sweep = commands.add_parser("sweep", help="run every point of the scenario's [sweep] section, resumably")
     _run_options(sweep, "sweep folder (default: results/<scenario name>-sweep/)", "replications per point")
+    _lang_option(sweep)
     capacity = commands.add_parser("capacity", help="find the largest (or smallest) parameter value that meets a target")
     _capacity_options(capacity)
     check = commands.add_parser("check", help="validate a scenario and print the analytic prediction and the work estimate")
@@ -507,6 +523,7 @@ def _run(args: argparse.Namespace) -> int:
 
     scenario = _load(args)
     _check_options(args)
+    lang = _chart_language(args, scenario)
     limits = _limits(args)
     output = _output(args, scenario.name, "run")
     single = (args.replications or scenario.run.replications) == 1 and scenario.run.precision is None
@@ -524,7 +541,7 @@ def _run(args: argparse.Namespace) -> int:
     topology = build_topology(result.scenario)
 
     def extra(temporary: Path) -> None:
-        save_charts(result, temporary, topology)
+        save_charts(result, temporary, topology, lang)
         if in_folder and trace is not None:
             os.replace(trace.path, temporary / in_folder)
 
@@ -571,13 +588,14 @@ def _sweep(args: argparse.Namespace) -> int:
 
     scenario = _load(args)
     _check_options(args)
+    lang = _chart_language(args, scenario)
     limits = _limits(args)
     output = _output(args, scenario.name, "sweep")
     bar = _Bar(args.quiet, "run")
     try:
         result = sweep(scenario, output, seed=args.seed, replications=args.replications, jobs=args.jobs,
-                       scheduler=args.scheduler, progress=bar, charts=save_sweep_charts,
-                       point_charts=save_point_charts, limits=limits, excel=args.excel)
+                       scheduler=args.scheduler, progress=bar, charts=functools.partial(save_sweep_charts, lang=lang),
+                       point_charts=functools.partial(save_point_charts, lang=lang), limits=limits, excel=args.excel)
     finally:
         bar.close()
     if not args.quiet:

@@ -12,7 +12,8 @@ page in place atomically. The page makes no network request: styles,
 scripts and charts are inside it.
 
 Numbers are written the way each language writes them: English ``12,345.6``,
-Vietnamese ``12.345,6`` (``.`` groups thousands, ``,`` is the decimal mark).
+Vietnamese ``12 345,6`` (a narrow no-break space, U+202F, groups thousands;
+``,`` is the decimal mark).
 """
 from __future__ import annotations
 
@@ -21,140 +22,20 @@ import functools
 import json
 import math
 import tomllib
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
 from . import __version__
-from .catalogue import LANGUAGES, Language, messages, parameter_label
+from .catalogue import (_MISSING, LANGUAGES, THIN_SPACE, Language, Locale, _finite, format_number, format_percent,
+                        messages, scenario_language)
 from .errors import ExperimentError
 from .folders import write_text
+from .results import bounded_interval
 
-__all__ = ["Language", "LANGUAGES", "Locale", "messages", "format_number", "format_percent", "RunFolder",
+__all__ = ["Language", "LANGUAGES", "Locale", "THIN_SPACE", "messages", "format_number", "format_percent", "RunFolder",
            "load_run_folder", "Figure", "Cell", "StationRow", "Chart", "ScenarioFacts", "RunReport",
            "build_run_report", "render_run_report", "write_report", "default_language", "headline_figures"]
-
-_MISSING = "–"
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def format_number(value: float | None, lang: str, digits: int = 0) -> str:
-    """A number as the language writes it; ``–`` for a missing or non-finite value.
-
-    English groups thousands with ``,`` and marks decimals with ``.``;
-    Vietnamese groups thousands with ``.`` and marks decimals with ``,``.
-
-    Examples
-    --------
-    >>> format_number(12345.678, "en", 1), format_number(12345.678, "vi", 1)
-    ('12,345.7', '12.345,7')
-    >>> format_number(None, "vi"), format_number(-0.5, "vi", 2)
-    ('–', '-0,50')
-    """
-    if not _finite(value):
-        return _MISSING
-    text = f"{value:,.{digits}f}"
-    if lang == "vi":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text
-
-
-def format_percent(share: float | None, lang: str, digits: int = 1) -> str:
-    """A share (0.865) as a percentage (``86.5%``, Vietnamese ``86,5%``).
-
-    Examples
-    --------
-    >>> format_percent(0.865, "en"), format_percent(0.865, "vi"), format_percent(None, "en")
-    ('86.5%', '86,5%', '–')
-    """
-    return f"{format_number(share * 100, lang, digits)}%" if _finite(share) else _MISSING
-
-
-@dataclass(frozen=True)
-class Locale:
-    """The texts and number formats of one language."""
-
-    lang: str
-
-    def text(self, key: str, **values: Any) -> str:
-        """The catalogue text ``key`` with its placeholders filled in."""
-        return messages(self.lang)[key].format(**values)
-
-    def number(self, value: float | None, digits: int | None = None) -> str:
-        """A count or rate: no decimals from 100 up, two below."""
-        if digits is None:
-            digits = 0 if not _finite(value) or abs(value) >= 100 or float(value).is_integer() else 2
-        return format_number(value, self.lang, digits)
-
-    def percent(self, share: float | None) -> str:
-        """A share as a percentage with one decimal."""
-        return format_percent(share, self.lang)
-
-    def factor(self, value: float | None) -> str:
-        """A growth factor (``3.1×``, ``3,1 lần``)."""
-        return self.text("times", value=format_number(value, self.lang, 1)) if _finite(value) else _MISSING
-
-    def duration(self, seconds: float | None) -> str:
-        """A duration in the unit that reads best (seconds, minutes, hours, days)."""
-        if not _finite(seconds):
-            return _MISSING
-        for limit, scale, unit in ((60, 1, "unit_s"), (3600, 60, "unit_min"), (86400, 3600, "unit_h"), (math.inf, 86400, "unit_d")):
-            if abs(seconds) < limit:
-                value = round(seconds / scale, 1)
-                return self.text(unit, value=format_number(value, self.lang, 0 if value.is_integer() else 1))
-        return _MISSING  # pragma: no cover - the last limit is infinite
-
-    def station(self, name: str) -> str:
-        """A station name in this language: the model's English suffix translated, the agency name untouched.
-
-        The model names a province's platform ``<agency> (platform)`` and the
-        hub ``<name> (hub)``; the suffix comes from the catalogue
-        (``station_platform``, ``station_hub``), the agency name is never
-        transliterated.
-
-        Examples
-        --------
-        >>> Locale("vi").station("Tỉnh Thanh Hóa (platform)")
-        'Tỉnh Thanh Hóa (nền tảng tích hợp)'
-        >>> Locale("en").station("Tỉnh Thanh Hóa (platform)"), Locale("vi").station("Bộ Tài chính")
-        ('Tỉnh Thanh Hóa (platform)', 'Bộ Tài chính')
-        """
-        for suffix, key in ((" (platform)", "station_platform"), (" (hub)", "station_hub")):
-            if name.endswith(suffix):
-                return unicodedata.normalize("NFC", self.text(key, name=name[: -len(suffix)]))
-        return name
-
-    def parameter(self, path: str) -> str:
-        """A swept parameter in words (``traffic multiplier``), else its key path as written in the scenario."""
-        return parameter_label(path, self.lang)
-
-    def clock(self, hours: float) -> str:
-        """An instant of simulated time as day and clock time (``day 2 06:00``, ``ngày 2 06:00``).
-
-        Examples
-        --------
-        >>> Locale("en").clock(30.5), Locale("vi").clock(0)
-        ('day 2 06:30', 'ngày 1 00:00')
-        """
-        minutes = int(round(hours * 60))
-        day, minute = divmod(minutes, 24 * 60)
-        return self.text("clock", day=day + 1, time=f"{minute // 60:02d}:{minute % 60:02d}")
-
-    def tick(self, value: float) -> str:
-        """A chart tick value in this language's number format (``12.000``, ``0,5``)."""
-        for digits in range(4):
-            if abs(value - round(value, digits)) < 1e-9:
-                return format_number(value, self.lang, digits)
-        return format_number(value, self.lang, 4)
-
-    def kind(self, kind: str) -> str:
-        """A station kind in words (``Integration platform``)."""
-        return messages(self.lang).get(f"kind_{kind}", kind)
-
 
 @dataclass(frozen=True)
 class RunFolder:
@@ -243,8 +124,7 @@ def load_run_folder(path: str | Path) -> RunFolder:
 
 def default_language(folder: RunFolder) -> str:
     """The scenario's ``language`` key when it names a catalogue language, else English."""
-    lang = folder.scenario.get("language")
-    return lang if lang in LANGUAGES else "en"
+    return scenario_language(folder.scenario)
 
 
 @dataclass(frozen=True)
@@ -300,6 +180,8 @@ def _figure(summary: Mapping[str, Any], locale: Locale, key: str, label: str, ki
             analytic_key: str | None = None) -> Figure:
     value = _lookup(summary, key)
     interval = _interval(summary, key)
+    if interval is not None and _finite(value):  # in the figure's range by construction (no negative times, no 104 %)
+        interval = tuple(bounded_interval(float(value), *interval, "share" if kind == "percent" else "positive"))
     analytic = _lookup(summary, analytic_key) if analytic_key else None
     return Figure(
         key=key, label=label, value=float(value) if _finite(value) else None, text=_format(locale, kind, value),

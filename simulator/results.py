@@ -16,7 +16,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Literal, NamedTuple, Sequence
 
 import numpy as np
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover - results sits beside analytic and does no
     from .analytic import Prediction
     from .engine.output import Recovery
 
-__all__ = ["ConfidenceInterval", "RunResult", "summarize", "combine", "confidence_interval", "load_result",
+__all__ = ["ConfidenceInterval", "RunResult", "summarize", "combine", "confidence_interval", "bounded_interval", "load_result",
            "outage_seconds_between", "summary_rows", "write_workbook"]
 
 _DAY = 86400.0
@@ -77,6 +77,65 @@ def confidence_interval(values: Sequence[float], level: float = 0.95) -> Confide
     half = _t_quantile(level, data.size - 1) * float(data.std(ddof=1)) / math.sqrt(data.size)
     mean = float(data.mean())
     return ConfidenceInterval(mean - half, mean + half)
+
+
+def bounded_interval(mean: float, low: float, high: float, scale: Literal["share", "positive"]) -> ConfidenceInterval:
+    """A 95 % interval that respects the range of the figure by construction, from a plain Student-t interval.
+
+    The plain interval ``mean ± h`` (``h = t * s / sqrt(n)``) is moved to the
+    scale where the figure is unbounded, and back (delta method: the
+    standard error on the new scale is the old one times the derivative of
+    the transform at the mean):
+
+    * ``"share"`` (a share or a utilisation, in [0, 1]): on the logit scale,
+      ``expit(logit(m) ± h / (m (1 - m)))``, always inside (0, 1);
+    * ``"positive"`` (a time or a count, at least 0): on the log scale,
+      ``m * exp(± h / m)``, always above 0.
+
+    Far from the bounds (``h`` small against ``m``, ``1 - m``) it is the
+    plain interval to first order. When the mean lies on a bound (a share of
+    exactly 0 or 1, a time or count of exactly 0: every replication there)
+    or outside the range, or the interval is missing, the plain interval is
+    returned as it is (the transform is not defined there; with every
+    replication on the bound it is that single point).
+
+    Parameters
+    ----------
+    mean, low, high : float
+        The mean of the replications and its plain t-interval.
+    scale : {"share", "positive"}
+
+    Returns
+    -------
+    ConfidenceInterval
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in bounded_interval(0.02, -0.03, 0.07, "share")]
+    [0.0016, 0.2074]
+    >>> [round(v, 1) for v in bounded_interval(10.0, -5.0, 25.0, "positive")]
+    [2.2, 44.8]
+    """
+    values = (mean, low, high)
+    if not all(v is not None and math.isfinite(v) for v in values):
+        return ConfidenceInterval(low, high)
+    half = (high - low) / 2
+    if scale == "share":
+        if not 0 < mean < 1:
+            return ConfidenceInterval(low, high)
+        centre, spread = math.log(mean / (1 - mean)), half / (mean * (1 - mean))
+        return ConfidenceInterval(_expit(centre - spread), _expit(centre + spread))
+    if not mean > 0:
+        return ConfidenceInterval(low, high)
+    spread = half / mean
+    return ConfidenceInterval(mean * math.exp(-spread), mean * math.exp(spread) if spread < 700 else math.inf)
+
+
+def _expit(x: float) -> float:
+    """The logistic function without overflow: 1 / (1 + e^-x)."""
+    if x >= 0:
+        return 1 / (1 + math.exp(-x))
+    return math.exp(x) / (1 + math.exp(x)) if x > -745 else 0.0
 
 
 def _ratio(numerator: float, denominator: float) -> float:

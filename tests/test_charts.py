@@ -1,6 +1,8 @@
 """Charts: every figure draws from results on the Agg backend, with its labels, and saves as a PNG."""
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 import matplotlib
@@ -8,11 +10,15 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 import simulator  # noqa: E402
 from simulator import charts  # noqa: E402
+from simulator.catalogue import LANGUAGES, Locale, messages  # noqa: E402
 from simulator.experiment import sweep  # noqa: E402
+from simulator.results import bounded_interval  # noqa: E402
 from simulator.scenario import load_scenario  # noqa: E402
 from simulator.topology import build_topology  # noqa: E402
 
@@ -46,7 +52,7 @@ def test_latency_and_queue_charts(result):
     """The CDF rises to 100 %; the queue chart has one line per busy station."""
     ax = charts.plot_latency_cdf(result)
     assert 100 == pytest.approx(max(ax.get_lines()[0].get_ydata()), abs=0.01)
-    assert "latency" in ax.get_xlabel()
+    assert ax.get_xlabel().startswith("delivery time, end to end (")
     ax = charts.plot_occupancy(result, top=3)
     assert 3 == len(ax.get_lines())
 
@@ -73,7 +79,16 @@ def test_sweep_charts(tmp_path: Path):
     assert ax.get_ylim()[0] == 0 and all(0 <= y <= 100 for c in ax.collections for p in c.get_paths()
                                          for _, y in p.vertices)  # bands inside [0, 100] %
     assert 4 == len(ax.get_lines())  # two simulated lines, two analytic
-    written = charts.save_sweep_charts(outcome, tmp_path / "s")
+    vi = Locale("vi")
+    ax = charts.plot_sweep_figure(outcome, "latency_mean_seconds", lang="vi")
+    assert ax.get_xlabel().startswith(messages("vi")["param_traffic.multiplier"])
+    assert {"số máy chủ của trục = 2", "số máy chủ của trục = 3"} == {t.get_text() for t in ax.get_legend().get_texts()}
+    assert ax.get_ylabel().startswith(messages("vi")["png_sweep_latency_mean_seconds"])
+    assert ax.get_title().startswith(vi.text("png_sweep_title", figure="Thời gian chuyển trung bình",
+                                             parameter=messages("vi")["param_traffic.multiplier"], scenario=""))
+    ax = charts.plot_capacity_curve(outcome, lang="vi")
+    assert vi.text("png_capacity_title", scenario=outcome.points[0].scenario.name) == ax.get_title()
+    written = charts.save_sweep_charts(outcome, tmp_path / "s", lang="vi")
     assert all(path.stat().st_size > 10_000 for path in written)
 
 
@@ -91,3 +106,137 @@ def test_backlog_chart_with_outages_and_backbone_cuts(tmp_path: Path):
     assert {"backlog (all stations)", "down"} <= {t.get_text() for t in ax.get_legend().get_texts()}
     written = charts.save_charts(result, tmp_path, build_topology(result.scenario))
     assert "backlog.png" in {path.name for path in written}
+
+
+def _texts(ax) -> set[str]:
+    """Every non-empty text drawn on the figure of ``ax`` (titles, labels, legends, ticks, annotations)."""
+    figure = ax.figure
+    texts = [t for t in figure.findobj(Text)]
+    for axes in figure.axes:
+        texts += [*axes.get_xticklabels(), *axes.get_yticklabels(), axes.xaxis.label, axes.yaxis.label]
+    return {t.get_text() for t in texts if t.get_text().strip()}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_chart_texts_come_from_the_catalogue(result, lang: str):
+    """Titles, axis labels and legends of the run charts are the catalogue's texts of the language asked for."""
+    locale, other = Locale(lang), Locale("en" if lang == "vi" else "vi")
+    name = result.summary["scenario"]
+    ax = charts.plot_station_utilization(result, lang=lang)
+    assert locale.text("png_utilization_title", scenario=name) == ax.get_title()
+    assert locale.text("chart_utilization_x") == ax.get_xlabel()
+    assert {locale.text("chart_simulated"), locale.text("chart_analytic")} == {t.get_text() for t in ax.get_legend().get_texts()}
+    ax = charts.plot_latency_cdf(result, lang=lang)
+    assert locale.text("png_latency_title", scenario=name) == ax.get_title()
+    assert ax.get_xlabel() in {locale.text("png_latency_x", unit=locale.text(u)) for u in ("axis_seconds", "axis_minutes", "axis_hours")}
+    assert locale.text("png_latency_y") == ax.get_ylabel()
+    p95 = result.summary["latency_seconds"]["p95"]
+    assert locale.text("png_quantile", share=95, value=locale.duration(p95)) in {t.get_text() for t in ax.get_legend().get_texts()}
+    ax = charts.plot_occupancy(result, lang=lang)
+    assert (locale.text("png_queues_title", scenario=name), locale.text("chart_time_x"), locale.text("chart_queues_y")) == (
+        ax.get_title(), ax.get_xlabel(), ax.get_ylabel())
+    assert locale.clock(24) in _texts(ax)  # day and clock time ticks in the language
+    ax = charts.plot_electronic_share_over_time(result, lang=lang)
+    assert (locale.text("png_share_title", scenario=name), locale.text("png_share_x"), locale.text("png_share_y")) == (
+        ax.get_title(), ax.get_xlabel(), ax.get_ylabel())
+    assert {locale.text("png_share_daily"), locale.text("png_share_cumulative")} == {t.get_text() for t in ax.get_legend().get_texts()}
+    ax = charts.plot_network_map(result, build_topology(result.scenario), lang=lang)
+    assert locale.text("png_map_title", scenario=name) == ax.get_title()
+    texts = _texts(ax)
+    assert locale.text("chart_utilization_x") in texts and other.text("chart_utilization_x") not in texts
+
+
+def test_vietnamese_chart_numbers_use_the_vietnamese_format(result):
+    """Tick labels of a Vietnamese chart carry decimal commas and thin-space thousands, never a decimal point."""
+    ax = charts.plot_latency_cdf(result, lang="vi")
+    ticks = {t.get_text() for t in ax.get_yticklabels()}
+    assert {"0", "20", "40", "60", "80", "100"} <= ticks
+    ax = charts.plot_series([0.0, 1.0, 2.0], {"a": [0.0, 12000.0, 24000.0]}, title="t", xlabel="x", ylabel="y",
+                            tick_text=Locale("vi").tick)
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert "20\u202f000" in ticks and not any("." in t for t in ticks)
+
+
+# ---- intervals that respect the range of the figure ----
+
+_RNG = np.random.default_rng(12)
+
+
+def _adversarial(count: int = 400) -> list[tuple[float, float]]:
+    """Means from a hair above the bound to far away, half-widths from tiny to absurd."""
+    means = np.concatenate([10.0 ** -_RNG.uniform(0, 12, count // 2), _RNG.uniform(0, 1, count // 2)])
+    halves = 10.0 ** _RNG.uniform(-8, 3, count)
+    return list(zip(means.tolist(), halves.tolist()))
+
+
+def test_share_intervals_stay_inside_0_1_on_adversarial_inputs():
+    """A logit-scale interval: inside [0, 1] and around the mean, whatever the plain interval (-5 to 6 included)."""
+    for mean, half in _adversarial():
+        for m in (mean, 1 - mean):
+            if not 0 < m < 1:
+                continue
+            low, high = bounded_interval(m, m - half, m + half, "share")
+            assert 0 <= low <= m <= high <= 1, (m, half, low, high)
+
+
+def test_time_and_count_intervals_stay_at_or_above_0_on_adversarial_inputs():
+    """A log-scale interval: at least 0 and around the mean (the upper end is finite for finite inputs)."""
+    for mean, half in _adversarial():
+        for m in (mean, mean * 1e6):
+            low, high = bounded_interval(m, m - half, m + half, "positive")
+            assert 0 <= low <= m <= high and (math.isfinite(high) or half / m > 700), (m, half, low, high)
+
+
+def test_on_a_bound_the_plain_interval_is_kept():
+    """Every replication on the bound (a mean of exactly 0 or 1): the transform is undefined; the plain interval stays."""
+    assert (0.0, 0.0) == tuple(bounded_interval(0.0, 0.0, 0.0, "share"))
+    assert (1.0, 1.0) == tuple(bounded_interval(1.0, 1.0, 1.0, "share"))
+    assert (0.0, 0.0) == tuple(bounded_interval(0.0, 0.0, 0.0, "positive"))
+    assert tuple(bounded_interval(0.5, math.nan, math.nan, "share")) == pytest.approx((math.nan, math.nan), nan_ok=True)
+
+
+@pytest.mark.parametrize("scale", ["share", "positive"])
+def test_far_from_the_bounds_the_interval_is_the_plain_t_interval(scale: str):
+    """Half-width at most 10 % of the distance to the bound: each end within 10 % of the half-width of the plain end."""
+    for _ in range(500):
+        mean = _RNG.uniform(0.05, 0.95) if scale == "share" else 10.0 ** _RNG.uniform(-3, 6)
+        room = min(mean, 1 - mean) if scale == "share" else mean
+        half = room * _RNG.uniform(1e-6, 0.1)
+        low, high = bounded_interval(mean, mean - half, mean + half, scale)
+        assert abs(low - (mean - half)) <= 0.1 * half and abs(high - (mean + half)) <= 0.1 * half, (mean, half)
+
+
+def test_charts_draw_bounded_whiskers_and_bands():
+    """Plain intervals reaching below 0 % and above 100 %: whiskers and bands stay inside the figure's range."""
+    stations = [{"name": "a", "utilization": 0.01, "utilization_ci": [-0.3, 0.32]},
+                {"name": "b", "utilization": 0.97, "utilization_ci": [0.9, 1.04]}]
+    ax = charts.plot_utilization_bars(stations, title="t", xlabel="x", simulated="s", analytic="a")
+    whiskers = [x for c in ax.collections for p in c.get_paths() for x, _ in p.vertices]
+    assert whiskers and all(0 <= x <= 100 for x in whiskers)
+    line = charts.SweepLine("l", [1, 2], [0.02, 0.99], [-0.2, 0.9], [0.24, 1.08])
+    ax = charts.plot_sweep_lines([line], title="t", xlabel="x", ylabel="y", percent=True)
+    assert all(0 <= y <= 100 for c in ax.collections for p in c.get_paths() for _, y in p.vertices)
+    line = charts.SweepLine("l", [1, 2], [3.0, 50.0], [-40.0, -10.0], [46.0, 110.0])
+    ax = charts.plot_sweep_lines([line], title="t", xlabel="x", ylabel="y")
+    assert all(y >= 0 for c in ax.collections for p in c.get_paths() for _, y in p.vertices)
+
+
+def test_run_draws_its_png_charts_in_the_language_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """axis-sim run --lang vi draws Vietnamese charts (their titles as saved); an unknown --lang exits 2 before simulating."""
+    from simulator.cli import main
+
+    titles: list[str] = []
+    save = charts._save
+    monkeypatch.setattr(charts, "_save", lambda ax, path: (titles.append(ax.get_title()), save(ax, path))[1])
+
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(hub_spoke_text(horizon="4h", warmup="0s"), encoding="utf-8")
+    assert 2 == main(["run", str(scenario), "--lang", "fr", "--quiet", "-o", str(tmp_path / "fr")])
+    assert not (tmp_path / "fr").exists()
+    assert 0 == main(["run", str(scenario), "--lang", "vi", "--quiet", "--jobs", "1", "-o", str(tmp_path / "vi")])
+    assert {"utilization.png", "latency_cdf.png", "queues.png"} <= {p.name for p in (tmp_path / "vi" / "charts").iterdir()}
+    vi = Locale("vi")
+    name = json.loads((tmp_path / "vi" / "summary.json").read_text(encoding="utf-8"))["scenario"]
+    assert {vi.text(key, scenario=name) for key in ("png_utilization_title", "png_latency_title", "png_queues_title",
+                                                          "png_share_title", "png_map_title")} == set(titles)

@@ -56,6 +56,18 @@ def _report(folder: Path, lang: str, name: str | None = None) -> Path:
 
 # ---- the message catalogue and number formats (no browser) ----
 
+_NUMBER = {"vi": re.compile("-?\\d{1,3}(?:\u202f\\d{3})*(?:,\\d+)?"), "en": re.compile(r"-?\d{1,3}(?:,\d{3})*(?:\.\d+)?")}
+
+
+def parse_number(text: str, lang: str) -> float:
+    """The first number of a text as the language writes it (Vietnamese ``11\u202f020,5``, English ``11,020.5``)."""
+    found = _NUMBER[lang].search(text)
+    assert found, f"no {lang} number in {text!r}"
+    number = found.group()
+    number = number.replace("\u202f", "").replace(",", ".") if lang == "vi" else number.replace(",", "")
+    return float(number)
+
+
 def _placeholders(text: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(text) if field}
 
@@ -72,10 +84,11 @@ def test_every_key_is_in_every_language_with_the_same_placeholders():
     assert "Câu trả lời" == vietnamese["section_answer"] and "Trạm" == vietnamese["col_station"]
 
 
-def test_vietnamese_numbers_group_with_dots_and_mark_decimals_with_a_comma():
-    """12.345,7 in Vietnamese, 12,345.7 in English; percentages, durations and factors alike."""
-    assert "12.345,7" == format_number(12345.678, "vi", 1)
-    assert "1.234.567" == format_number(1234567, "vi")
+def test_vietnamese_numbers_group_with_thin_spaces_and_mark_decimals_with_a_comma():
+    """12 345,7 in Vietnamese (U+202F groups thousands), 12,345.7 in English; percentages, durations and factors alike."""
+    assert "12\u202f345,7" == format_number(12345.678, "vi", 1)
+    assert "1\u202f234\u202f567" == format_number(1234567, "vi") and "-1\u202f000,50" == format_number(-1000.5, "vi", 2)
+    assert "." not in format_number(1234567.25, "vi", 2) and 1234567.25 == parse_number(format_number(1234567.25, "vi", 2), "vi")
     assert "12,345.7" == format_number(12345.678, "en", 1)
     assert "86,5%" == format_percent(0.865, "vi") and "86.5%" == format_percent(0.865, "en")
     assert "–" == format_number(float("nan"), "vi") and "–" == format_percent(None, "en")
@@ -223,6 +236,23 @@ def test_headline_figures_shown_equal_summary_json(opened: Opened, run_folder: P
         assert node == float(value), key
 
 
+def test_headline_texts_parse_back_to_summary_json(opened: Opened, run_folder: Path):
+    """The text shown for a percentage or a count, parsed in the page's number format, is the summary's figure rounded."""
+    summary = json.loads((run_folder / "summary.json").read_text(encoding="utf-8"))
+    lang = opened.page.evaluate("document.documentElement.lang")
+    shown = dict(opened.page.eval_on_selector_all("[data-key][data-value]", "cells => cells.map(c => [c.dataset.key, c.innerText])"))
+    scales = {"electronic_share": 100, "same_day_share": 100, "bottleneck.utilization": 100,
+              "peak_bottleneck.utilization": 100, "documents_per_working_day": 1, "throughput_per_day": 1}
+    for key, scale in scales.items():
+        value = summary
+        for part in key.split("."):
+            value = value[part]
+        text = shown[key].splitlines()[0]
+        if lang == "vi":
+            assert "." not in text, text  # thousands are grouped with U+202F, decimals marked with a comma
+        assert parse_number(text, lang) == pytest.approx(value * scale, abs=0.051 if scale == 100 else 0.51), (key, text)
+
+
 def _column(opened: Opened, index: int) -> list[str]:
     return opened.page.eval_on_selector_all(
         "#stations tbody tr", f"rows => rows.filter(r => !r.hidden).map(r => r.cells[{index}].dataset.sort)")
@@ -292,3 +322,15 @@ def test_vietnamese_station_names_carry_no_english_suffix(opened: Opened):
         assert unicodedata.normalize("NFC", text) == text
     else:
         assert "Tỉnh Thanh Hóa (platform)" in text and "Trục liên thông văn bản quốc gia (hub)" in text
+
+
+def test_headline_intervals_stay_in_the_figures_range():
+    """Plain intervals below 0 % or 0 s are shown as the logit- or log-scale interval: no negative share or time."""
+    from simulator.report import headline_figures
+
+    summary = {"electronic_share": 0.02, "electronic_share_ci": [-0.1, 0.14], "latency_seconds": {"mean": 5.0,
+               "mean_ci": [-3.0, 13.0]}, "stations": []}
+    for lang in LANGUAGES:
+        figures = {f.key: f for f in headline_figures(summary, Locale(lang))}
+        for key in ("electronic_share", "latency_seconds.mean"):
+            assert figures[key].interval_text and "-" not in figures[key].interval_text.replace(" – ", ""), figures[key]
