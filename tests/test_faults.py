@@ -413,6 +413,41 @@ def test_backbone_failures_by_chance_cut_both_ways():
     assert [24.5] == out.latencies
 
 
+def _deterministic_failures(between: str) -> str:
+    return ('failures = { between = { distribution = "deterministic", mean = "%s" }, '
+            'repair = { distribution = "deterministic", mean = "10s" } }' % between)
+
+
+def test_a_backbone_that_is_up_is_crossed_without_an_event_of_its_own():
+    """Backbones (latency 0.25 s) cut 20-30 s, 50-60 s... The copy sent at 0 s crosses both while they are up:
+    A 0-2, link A 2.5, hub 2.75-3.75, link B 3.75, B 4.5-6.5; the one sent at 19 s is held at A's link (cut
+    at 21.5 s) until 30 s: hub 30.25-31.25, B's link is up, B 32-34. Each link counts its two crossings, yet a
+    crossing of a link that is up costs no event: with cuts beyond the horizon the run has the events of the
+    same run without links that can be cut, plus the start of each link's failure process."""
+    backbone = '[network.backbone]\nlatency = "0.25s"\n'
+    docs = _doc("0s") + _doc("19s")
+    out = _run(docs + backbone + _deterministic_failures("20s") + "\n", "", horizon="40s")
+    assert [6.5, 15.0] == out.latencies
+    assert out.window.arrived.tolist() == [2, 2, 2, 2, 2]  # A, B, hub, link A, link B
+    far = _run(docs + backbone + _deterministic_failures("1000s") + "\n", "", horizon="40s")
+    plain = _run(docs + backbone, "", horizon="40s")
+    assert far.latencies == plain.latencies == [6.5, 6.5]
+    assert far.events == plain.events + 2
+
+
+def test_a_service_that_ends_before_the_next_failure_costs_no_event_of_its_own():
+    """The hub fails at 5 s (repair 10 s): the first copy's service (2.5-3.5 s) ends before and goes on at
+    once (B 4-6); the second's (4.5-5.5 s) is interrupted and resumes after the repair, ends 15.5 s, B 16-18.
+    With failures beyond the horizon the run has the events of a hub that never fails, plus the start of the
+    failure process."""
+    docs = _doc("0s") + _doc("2s")
+    assert [6.0, 16.0] == _run(docs, _deterministic_failures("5s"), horizon="40s").latencies
+    far = _run(docs, _deterministic_failures("1000s"), horizon="40s")
+    plain = _run(docs, "", horizon="40s")
+    assert far.latencies == plain.latencies == [6.0, 6.0]
+    assert far.events == plain.events + 1
+
+
 def test_a_backbone_on_an_agency_behind_another_platform_is_an_error(tmp_path: Path, capsys):
     """Only a top-level agency's platform has a backbone: exit 2 naming the key."""
     from simulator.cli import main
