@@ -240,6 +240,43 @@ def test_a_weekday_counts_from_the_weekday_of_run_start():
     assert start("mon 08:00", "2020-03-23") == start("mon 08:00", None) == 8 * 3600
 
 
+def _dated(moment: str, date: str | None) -> str:
+    text = MICRO.format(horizon="3w", agency_extra="", more="",
+                        hub_extra=f'outages = [{{ start = "{moment}", duration = "1h" }}]')
+    return text if date is None else text.replace("[run]\n", f'[run]\nstart = "{date}"\n', 1)
+
+
+def test_an_outage_can_start_at_a_date_and_time():
+    """With run.start 2020-03-25 (day 0 at 00:00, local time), "2020-03-26 08:00" is day 1 at 08:00 and
+    "2020-03-25 00:00" is 0; the run then takes the hub down then: the copy sent at 0 s waits for it."""
+    (window,) = load_scenario(_dated("2020-03-26 08:00", "2020-03-25")).network.hub.outages
+    assert window.start == 86400 + 8 * 3600
+    (window,) = load_scenario(_dated("2020-03-25T00:00", "2020-03-25")).network.hub.outages
+    assert window.start == 0.0
+    text = _dated("2020-03-25 00:00", "2020-03-25").replace('horizon = "3w"', 'horizon = "2h"') + _doc("0s")
+    scenario = load_scenario(text)
+    out = simulate(scenario, build_topology(scenario), SEED, keep_latencies=True)
+    assert [3600.0 + 1.0 + 0.5 + 2.0] == out.latencies  # hub 3600-3601 s, access 0.5 s, B 2 s
+
+
+@pytest.mark.parametrize("moment, date, words", [
+    ("2020-03-26 08:00", None, "needs run.start"),
+    ("2020-03-24 23:59", "2020-03-25", "is before day 0 (run.start = 2020-03-25)"),
+    ("2020-02-30 08:00", "2020-03-25", "is not a calendar date and time"),
+])
+def test_a_date_and_time_is_refused_without_run_start_before_day_0_or_malformed(tmp_path: Path, capsys,
+                                                                             moment: str, date: str | None,
+                                                                             words: str):
+    """Exit 2 naming the key path and the value."""
+    from simulator.cli import main
+
+    path = tmp_path / "dated.toml"
+    path.write_text(_dated(moment, date), encoding="utf-8")
+    assert 2 == main(["check", str(path)])
+    err = capsys.readouterr().err
+    assert f"network.hub.outages[0].start = '{moment}'" in err and words in err
+
+
 def test_same_day_share_counts_paper_fallbacks_and_documents_sent_during_an_outage():
     """Hub down 1 s - 100 s, rejecting, two resends then paper. The document of 0 s (created before the outage) and
     the one of 3 s (during it) both end on paper: received, not the same day electronically. The one of 150 s
