@@ -167,6 +167,46 @@ def test_check_gives_availability_and_the_load_on_up_time(tmp_path: Path, capsys
     assert "cannot keep up" not in text
 
 
+def test_check_gives_the_availability_of_service_with_a_standby(tmp_path: Path, capsys):
+    """Failures every 27 h on average with 3 h repairs and a daily 1 h outage (availability 86.25 %); a standby
+    serving 30 min after each goes down serves 2.5 h of each 30 h cycle and 0.5 h of each day: 8.33 % + 2.08 %,
+    so service is available 96.67 % of the time. At the hub's own capacity the load is utilisation / 96.67 %;
+    a standby of a quarter of the capacity (1 of 4 servers) counts its time at a quarter: / 88.85 %."""
+    hub = ('[network.hub]\nfailures = { between = { mean = "27h" }, repair = { distribution = "deterministic", '
+           'mean = "3h" } }\noutages = [{ start = "25h", duration = "1h", every = "1d" }]\n')
+    standby = 'standby = {{ servers = {servers}, service = {{ distribution = "lognormal", mean = "250ms", cv = 1.5 }}, switchover = "30min" }}\n'
+    from simulator.analytic import predict
+
+    def hub_of(servers: int):
+        code, text = _check(tmp_path, hub + standby.format(servers=servers), capsys)
+        assert 0 == code
+        row = next(line for line in text.splitlines() if "(hub)" in line and "86.25%" in line)
+        scenario = load_scenario(tmp_path / "scenario.toml")
+        (prediction,) = [s for s in predict(scenario, build_topology(scenario)).stations if s.kind == "hub"]
+        return row.split(), prediction
+
+    cells, full = hub_of(4)
+    assert cells[-4:-2] == ["86.25%", "96.67%"]
+    assert full.service_availability == pytest.approx(0.8625 + 2.5 / 30 + 0.5 / 24)
+    assert full.load_when_up == pytest.approx(full.utilization / full.service_availability)
+    cells, quarter = hub_of(1)
+    assert cells[-4:-2] == ["86.25%", "96.67%"]
+    assert quarter.load_when_up == pytest.approx(quarter.utilization / (0.8625 + (2.5 / 30 + 0.5 / 24) / 4))
+
+
+@pytest.mark.parametrize("law", ["exponential", "lognormal", "gamma", "deterministic"])
+def test_the_mean_repair_beyond_the_switchover_agrees_with_sampling(law: str):
+    """E[max(0, R - s)] in closed form against a million draws (cv 1.5 for lognormal and gamma)."""
+    from simulator.analytic import mean_excess
+    from simulator.scenario import Distribution
+    from simulator.traffic import draw
+
+    repair = Distribution(distribution=law, mean=7200.0, **({"cv": 1.5} if law in ("lognormal", "gamma") else {}))
+    sample = draw(repair, np.random.default_rng(11), 1_000_000)
+    for switchover in (0.0, 300.0, 7200.0):
+        assert mean_excess(repair, switchover) == pytest.approx(np.maximum(0.0, sample - switchover).mean(), rel=0.01)
+
+
 def test_check_warns_when_a_station_cannot_keep_up_with_its_down_time(tmp_path: Path, capsys):
     """A hub up 40 % of the time at 8.6 % utilisation keeps up; at 10x the traffic (86 %) it cannot: warned, and
     refused (exit 2) unless --allow-unstable, the refusal saying the utilisation is of the time it is up."""
