@@ -34,13 +34,15 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 
 from .errors import Problem, ScenarioError
-from .scenario import FanoutSpec, Scenario
+from .scenario import Distribution, FanoutSpec, Scenario
 from .topology import HUB, AgencyTable, Station, Topology
 from .clock import BusiestHour, OpenClock
 
 __all__ = [
     "StationPrediction",
     "availability",
+    "standby_share",
+    "mean_excess",
     "Prediction",
     "ConnectStep",
     "erlang_b",
@@ -743,8 +745,12 @@ class StationPrediction:
     deliveries by minutes to days) at their open-hours rate; with a flat
     calendar, ``peak_utilization``.
     ``availability`` is the long-run share of time the station is up
-    (:func:`availability`); it keeps up on average only while
-    ``utilization / availability < 1`` (``stable``).
+    (:func:`availability`); ``standby_share`` the share its standby serves in
+    its place (:func:`standby_share`: the time down beyond each switchover),
+    at ``standby_capacity`` times the station's capacity (servers over mean
+    service); ``service_availability`` is their sum. It keeps up on average
+    only while ``load_when_up < 1`` (``stable``): utilisation over
+    availability, the standby's time counted at its capacity.
     """
 
     name: str
@@ -759,11 +765,23 @@ class StationPrediction:
     mean_sojourn: float
     availability: float = 1.0
     busiest_hour_utilization: float = math.nan
+    standby_share: float = 0.0
+    standby_capacity: float = 1.0
+
+    @property
+    def service_availability(self) -> float:
+        """Share of time something serves: the station up, or its standby serving in its place."""
+        return self.availability + self.standby_share
 
     @property
     def load_when_up(self) -> float:
-        """Utilisation divided by availability: the load on the servers' up time (1 or more cannot keep up)."""
-        return self.utilization / self.availability if self.availability > 0 else math.inf
+        """Utilisation divided by the capacity left by the time down: the load on the time something serves.
+
+        Without a standby, utilisation divided by availability; with one, the standby's share of the time
+        counts at its capacity relative to the station's (``standby_capacity``). 1 or more cannot keep up.
+        """
+        serving = self.availability + self.standby_share * self.standby_capacity
+        return self.utilization / serving if serving > 0 else math.inf
 
 
 @dataclass(frozen=True)
@@ -1002,6 +1020,81 @@ def availability(station: Station, horizon: float) -> float:
     return up
 
 
+def mean_excess(distribution: Distribution, threshold: float) -> float:
+    """``E[max(0, X - threshold)]`` for ``X`` of ``distribution``: the part of a repair beyond a switchover.
+
+    Exact for each supported law (the lognormal's is Black and Scholes's call price, the gamma's from the
+    incomplete gamma function).
+
+    Examples
+    --------
+    >>> round(mean_excess(Distribution(mean=7200.0), 300.0), 1)  # exponential: 7200 e^(-300/7200)
+    6906.2
+    >>> mean_excess(Distribution(distribution="deterministic", mean=7200.0), 300.0)
+    6900.0
+    """
+    mean = distribution.mean
+    kind = distribution.distribution
+    if threshold <= 0.0:
+        return mean
+    if kind == "deterministic" or mean == 0.0:
+        return max(0.0, mean - threshold)
+    if kind == "exponential":
+        return mean * math.exp(-threshold / mean)
+    scv = distribution.scv
+    if kind == "gamma":
+        from scipy.special import gammaincc
+
+        shape = 1.0 / scv
+        x = threshold * shape / mean
+        return float(mean * gammaincc(shape + 1.0, x) - threshold * gammaincc(shape, x))
+    sigma = math.sqrt(math.log1p(scv))  # lognormal with the given mean and cv
+    d2 = (math.log(mean) - sigma * sigma / 2 - math.log(threshold)) / sigma
+    return mean * _normal_cdf(d2 + sigma) - threshold * _normal_cdf(d2)
+
+
+def _normal_cdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+def standby_share(station: Station, horizon: float) -> float:
+    """Long-run share of time a station's standby serves in its place: the time down beyond each switchover.
+
+    A failure's repair ``R`` gives the standby ``E[max(0, R - switchover)]``
+    (:func:`mean_excess`) per cycle of mean time between failures plus mean
+    repair; an outage its duration beyond the switchover, per period (or over
+    the horizon for a one-off outage). Causes add up (their overlaps are
+    neglected), at most the time down. 0 without a standby.
+
+    Examples
+    --------
+    >>> from simulator.scenario import Distribution, Failures, Standby
+    >>> from simulator.topology import Station
+    >>> hub = Station("hub", "hub", "hub", 1, Distribution(mean=1.0), None, (),
+    ...               Failures(between=Distribution(mean=718.0 * 3600), repair=Distribution(
+    ...                   distribution="deterministic", mean=2.0 * 3600)),
+    ...               standby=Standby(service=Distribution(mean=1.0), switchover=1800.0))
+    >>> round(standby_share(hub, 7 * 86400.0), 6)  # 1.5 h of each 720 h
+    0.002083
+    """
+    if station.standby is None:
+        return 0.0
+    switchover = station.standby.switchover
+    share = 0.0
+    if station.failures is not None:
+        between, repair = station.failures.between.mean, station.failures.repair.mean
+        if between + repair > 0:
+            share += mean_excess(station.failures.repair, switchover) / (between + repair)
+    for window in station.outages:
+        if window.start >= horizon:
+            continue
+        if window.every is not None:
+            share += max(0.0, window.duration - switchover) / window.every
+        elif horizon > 0:
+            share += max(0.0, min(window.start + window.duration, horizon) - window.start - switchover) / horizon
+    return min(share, 1.0 - availability(station, horizon))
+
+
 def _caveats(scenario: Scenario, topology: Topology) -> tuple[str, ...]:
     notes = []
     if scenario.calendar is not None:
@@ -1058,12 +1151,17 @@ def _prediction(scenario: Scenario, topology: Topology, flows: dict[str, Any]) -
         mean = station.service.mean
         utilization = lam * mean / station.servers
         up = availability(station, scenario.run.horizon)
-        stable = utilization < up
+        spare = standby_share(station, scenario.run.horizon)
+        relative = 1.0
+        if station.standby is not None:  # the standby's capacity relative to the station's
+            relative = (station.standby.servers / station.standby.service.mean * mean / station.servers
+                        if station.standby.service.mean > 0 and mean > 0 else 1.0)
+        stable = utilization < up + spare * relative
         wait = mgc_wait(lam, mean, station.service.scv, station.servers) if stable and utilization < 1.0 else math.inf
         stations.append(StationPrediction(station.name, station.kind, station.servers, float(lam), mean,
                                           float(utilization), float(utilization / open_fraction) if open_fraction > 0 else math.inf,
                                           bool(stable), float(wait), float(wait + mean), up,
-                                          float(lam_busiest * mean / station.servers)))
+                                          float(lam_busiest * mean / station.servers), float(spare), float(relative)))
     bottleneck = max(stations, key=lambda s: s.peak_utilization, default=None)
     top = bottleneck.peak_utilization if bottleneck else 0.0
     headroom = 1.0 / top if top > 0 else math.inf

@@ -135,9 +135,20 @@ def _availability_lines(prediction: Any, top: int = 10) -> list[str]:
     down = sorted((s for s in prediction.stations if s.availability < 1.0), key=lambda s: s.load_when_up, reverse=True)
     if not down:
         return []
-    rows = [[s.name, s.kind, f"{s.availability:.2%}", f"{s.utilization:.1%}", f"{s.load_when_up:.1%}"] for s in down[:top]]
-    lines = ["", f"Stations that go down ({len(down)}): availability and utilisation / availability",
-             _table(rows, ["station", "kind", "availability", "util", "util / availability"], {2, 3, 4})]
+    if any(s.standby_share > 0 for s in down):  # the time its standby serves counts (at the standby's capacity)
+        shown = down[:top] + [s for s in down[top:] if s.standby_share > 0]  # a station with a standby is always shown
+        rows = [[s.name, s.kind, f"{s.availability:.2%}", f"{s.service_availability:.2%}", f"{s.utilization:.1%}",
+                 f"{s.load_when_up:.1%}"] for s in shown]
+        lines = ["", f"Stations that go down ({len(down)}): availability (of the station, and of service with its "
+                     "standby: the time down beyond each switchover) and utilisation / availability with the standby "
+                     "(its time at its capacity)",
+                 _table(rows, ["station", "kind", "availability", "with standby", "util", "util / availability"],
+                        {2, 3, 4, 5})]
+    else:
+        rows = [[s.name, s.kind, f"{s.availability:.2%}", f"{s.utilization:.1%}", f"{s.load_when_up:.1%}"]
+                for s in down[:top]]
+        lines = ["", f"Stations that go down ({len(down)}): availability and utilisation / availability",
+                 _table(rows, ["station", "kind", "availability", "util", "util / availability"], {2, 3, 4})]
     over = [s.name for s in down if s.load_when_up >= 1.0]
     if over:
         lines.append(f"WARNING: {len(over)} station(s) cannot keep up on average with the time they are down "

@@ -49,6 +49,7 @@ from pydantic import (
 from .errors import Problem, ScenarioError, missing_value, quote
 from .units import (
     BANDWIDTH_UNITS,
+    DATE_CLOCK,
     DURATION_UNITS,
     SIZE_UNITS,
     format_duration,
@@ -168,9 +169,11 @@ Bandwidth = Annotated[float, *_unit(
     ["100Mbit/s", "10MB/s"])]
 Moment = Annotated[float, *_unit(
     parse_moment, format_duration,
-    _quantity_pattern(DURATION_UNITS) + r"|^[ \t]*(?:mon|tue|wed|thu|fri|sat|sun)[ \t]+(?:[01]?[0-9]|2[0-3]):[0-5][0-9][ \t]*$",
+    _quantity_pattern(DURATION_UNITS) + r"|^[ \t]*(?:mon|tue|wed|thu|fri|sat|sun)[ \t]+(?:[01]?[0-9]|2[0-3]):[0-5][0-9][ \t]*$"
+    r"|^[ \t]*[0-9]{4}-[0-9]{2}-[0-9]{2}[ \tT]+(?:[01]?[0-9]|2[0-3]):[0-5][0-9][ \t]*$",
     'A moment of the run: a duration from the start (day 0, 00:00), or a weekday and time of the first week, '
-    '"mon 08:00" (the first Monday from day 0 on; day 0 is the weekday of run.start, or a Monday).', ["mon 08:00", "33h"])]
+    '"mon 08:00" (the first Monday from day 0 on; day 0 is the weekday of run.start, or a Monday), or with run.start '
+    'a date and time, "2020-03-23 08:00" (local time).', ["mon 08:00", "33h", "2020-03-23 08:00"])]
 Clock = Annotated[float, *_unit(
     parse_clock, _format_clock, f"^{_SPACE}(?:[01]?[0-9]|2[0-3]):[0-5][0-9]{_SPACE}$|^{_SPACE}24:00{_SPACE}$",
     'A time of day "HH:MM" from "00:00" to "24:00"; a bare number is seconds after midnight.',
@@ -305,9 +308,13 @@ class Outage(_Model):
     @field_validator("start", mode="before")
     @classmethod
     def _in_the_week_of_day_0(cls, start: Any, info: ValidationInfo) -> Any:
-        """A weekday and time counts from day 0's weekday (run.start's, given as validation context)."""
-        first_weekday = (info.context or {}).get("first_weekday", 0)
-        return parse_moment(start, first_weekday) if first_weekday and isinstance(start, str) else start
+        """A weekday and time counts from day 0's weekday, a date and time from day 0's date (run.start's weekday
+        and date, given as validation context)."""
+        context = info.context or {}
+        first_weekday = context.get("first_weekday", 0)
+        if isinstance(start, str) and (first_weekday or DATE_CLOCK.match(start)):
+            return parse_moment(start, first_weekday, context.get("first_day"))
+        return start
 
     @field_validator("every")
     @classmethod
@@ -1291,7 +1298,9 @@ def scenario_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Scena
     if deep:
         raise ScenarioError(source, deep)
     try:
-        scenario = Scenario.model_validate(data, context={"first_weekday": _first_weekday(data)})
+        first_day = _first_day(data)
+        scenario = Scenario.model_validate(data, context={"first_weekday": 0 if first_day is None else first_day.weekday(),
+                                                          "first_day": first_day})
     except ValidationError as err:
         raise ScenarioError(source, [_problem(e) for e in err.errors()]) from None
     problems = list(_cross_checks(scenario))
@@ -1301,17 +1310,19 @@ def scenario_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Scena
     return scenario
 
 
-def _first_weekday(data: dict[str, Any]) -> int:
-    """The weekday of day 0 (Monday = 0) from the raw ``run.start``; Monday when it is unset or not a date
-    (validation then names the bad date)."""
+def _first_day(data: dict[str, Any]) -> datetime.date | None:
+    """The date of day 0 from the raw ``run.start``; ``None`` when it is unset or not a date (validation then
+    names the bad date)."""
     run = data.get("run")
     start = run.get("start") if isinstance(run, dict) else None
     if isinstance(start, str):
         try:
             start = datetime.date.fromisoformat(start.strip())
         except ValueError:
-            return 0
-    return start.weekday() if isinstance(start, datetime.date) else 0
+            return None
+    if isinstance(start, datetime.datetime):
+        return start.date()
+    return start if isinstance(start, datetime.date) else None
 
 
 def _cross_checks(scenario: Scenario) -> typing.Iterator[Problem]:

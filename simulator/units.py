@@ -20,6 +20,7 @@ Examples
 """
 from __future__ import annotations
 
+import datetime
 import math
 import re
 
@@ -34,6 +35,7 @@ __all__ = [
     "parse_bandwidth",
     "parse_clock",
     "parse_moment",
+    "DATE_CLOCK",
     "WEEKDAYS",
     "format_duration",
     "format_duration_in",
@@ -81,6 +83,8 @@ _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$", re.ASCII)
 #: Day names, day 0 of a simulation being a Monday.
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_CLOCK = re.compile(r"^\s*(mon|tue|wed|thu|fri|sat|sun)\s+(\d{1,2}:\d{2})\s*$", re.ASCII)
+#: A calendar date and a time of day, "2020-03-23 08:00" (or with a "T" between them, as in ISO 8601).
+DATE_CLOCK = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})[ \tT]+(\d{1,2}:\d{2})\s*$", re.ASCII)
 
 
 def _split(text: str, kind: str, units: dict[str, float]) -> tuple[float, str]:
@@ -219,14 +223,18 @@ def parse_clock(value: object) -> float:
     return hours * 3600.0 + minutes * 60.0
 
 
-def parse_moment(value: object, first_weekday: int = 0) -> float:
-    """Parse a moment of the simulation: a duration from the start, or a weekday and time of the first week.
+def parse_moment(value: object, first_weekday: int = 0, first_day: datetime.date | None = None) -> float:
+    """Parse a moment of the simulation: a duration from the start, a weekday and time of the first week, or a
+    date and time.
 
     A weekday is the first such day from day 0 on, and day 0 has weekday
     ``first_weekday`` (Monday = 0, the default, when the run has no start
     date): with day 0 a Monday ``"mon 08:00"`` is 8 h and ``"wed 14:30"`` is
     2 d 14.5 h; with day 0 a Wednesday (``first_weekday=2``) ``"mon 08:00"``
-    is 5 d 8 h.
+    is 5 d 8 h. A date and time, ``"2020-03-23 08:00"``, needs the date of
+    day 0 (``first_day``, run.start); both are local time (Asia/Ho_Chi_Minh,
+    which has no daylight saving time), so it is the days between them and
+    the time of day.
 
     Examples
     --------
@@ -234,19 +242,46 @@ def parse_moment(value: object, first_weekday: int = 0) -> float:
     (28800.0, 225000.0, 118800.0)
     >>> parse_moment("mon 08:00", first_weekday=2), parse_moment("wed 14:30", first_weekday=2)
     (460800.0, 52200.0)
+    >>> parse_moment("2020-03-24 08:00", first_day=datetime.date(2020, 3, 23))
+    115200.0
     """
+    if isinstance(value, str):
+        dated = DATE_CLOCK.match(value)
+        if dated is not None:
+            return _date_and_time(dated.group(1), dated.group(2), first_day)
     match = _WEEKDAY_CLOCK.match(value) if isinstance(value, str) else None
     if match is None:
         try:
             return parse_duration(value)
         except ValueError:
-            raise ValueError('is neither a duration from the start ("33h", "2d") nor a weekday and time of the first '
-                             'week ("mon 08:00")') from None
+            raise ValueError('is neither a duration from the start ("33h", "2d"), a weekday and time of the first '
+                             'week ("mon 08:00") nor a date and time ("2020-03-23 08:00", with run.start)') from None
     day, clock = match.groups()
+    seconds = _time_of_day(clock)
+    return (WEEKDAYS.index(day) - first_weekday) % 7 * 86400.0 + seconds
+
+
+def _time_of_day(clock: str) -> float:
     seconds = parse_clock(clock)
     if seconds >= 86400.0:
         raise ValueError('is not a time of day before 24:00; write the next day at "00:00"')
-    return (WEEKDAYS.index(day) - first_weekday) % 7 * 86400.0 + seconds
+    return seconds
+
+
+def _date_and_time(date: str, clock: str, first_day: datetime.date | None) -> float:
+    """Seconds from day 0 (``first_day`` at 00:00) to ``date`` at ``clock``, both local time."""
+    if first_day is None:
+        raise ValueError("is a date and time, which needs run.start (the date of day 0); without it write a "
+                         'duration from the start ("33h") or a weekday and time ("mon 08:00")')
+    try:
+        day = datetime.date.fromisoformat(date)
+    except ValueError:
+        raise ValueError(f"is not a calendar date and time; write YYYY-MM-DD HH:MM, such as "
+                         f'"{first_day.isoformat()} 08:00"') from None
+    seconds = (day - first_day).days * 86400.0 + _time_of_day(clock)
+    if seconds < 0:
+        raise ValueError(f"is before day 0 (run.start = {first_day.isoformat()})")
+    return seconds
 
 
 def _format(value: float, units: dict[str, float], suffix: str = "") -> str:

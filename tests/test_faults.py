@@ -167,6 +167,46 @@ def test_check_gives_availability_and_the_load_on_up_time(tmp_path: Path, capsys
     assert "cannot keep up" not in text
 
 
+def test_check_gives_the_availability_of_service_with_a_standby(tmp_path: Path, capsys):
+    """Failures every 27 h on average with 3 h repairs and a daily 1 h outage (availability 86.25 %); a standby
+    serving 30 min after each goes down serves 2.5 h of each 30 h cycle and 0.5 h of each day: 8.33 % + 2.08 %,
+    so service is available 96.67 % of the time. At the hub's own capacity the load is utilisation / 96.67 %;
+    a standby of a quarter of the capacity (1 of 4 servers) counts its time at a quarter: / 88.85 %."""
+    hub = ('[network.hub]\nfailures = { between = { mean = "27h" }, repair = { distribution = "deterministic", '
+           'mean = "3h" } }\noutages = [{ start = "25h", duration = "1h", every = "1d" }]\n')
+    standby = 'standby = {{ servers = {servers}, service = {{ distribution = "lognormal", mean = "250ms", cv = 1.5 }}, switchover = "30min" }}\n'
+    from simulator.analytic import predict
+
+    def hub_of(servers: int):
+        code, text = _check(tmp_path, hub + standby.format(servers=servers), capsys)
+        assert 0 == code
+        row = next(line for line in text.splitlines() if "(hub)" in line and "86.25%" in line)
+        scenario = load_scenario(tmp_path / "scenario.toml")
+        (prediction,) = [s for s in predict(scenario, build_topology(scenario)).stations if s.kind == "hub"]
+        return row.split(), prediction
+
+    cells, full = hub_of(4)
+    assert cells[-4:-2] == ["86.25%", "96.67%"]
+    assert full.service_availability == pytest.approx(0.8625 + 2.5 / 30 + 0.5 / 24)
+    assert full.load_when_up == pytest.approx(full.utilization / full.service_availability)
+    cells, quarter = hub_of(1)
+    assert cells[-4:-2] == ["86.25%", "96.67%"]
+    assert quarter.load_when_up == pytest.approx(quarter.utilization / (0.8625 + (2.5 / 30 + 0.5 / 24) / 4))
+
+
+@pytest.mark.parametrize("law", ["exponential", "lognormal", "gamma", "deterministic"])
+def test_the_mean_repair_beyond_the_switchover_agrees_with_sampling(law: str):
+    """E[max(0, R - s)] in closed form against a million draws (cv 1.5 for lognormal and gamma)."""
+    from simulator.analytic import mean_excess
+    from simulator.scenario import Distribution
+    from simulator.traffic import draw
+
+    repair = Distribution(distribution=law, mean=7200.0, **({"cv": 1.5} if law in ("lognormal", "gamma") else {}))
+    sample = draw(repair, np.random.default_rng(11), 1_000_000)
+    for switchover in (0.0, 300.0, 7200.0):
+        assert mean_excess(repair, switchover) == pytest.approx(np.maximum(0.0, sample - switchover).mean(), rel=0.01)
+
+
 def test_check_warns_when_a_station_cannot_keep_up_with_its_down_time(tmp_path: Path, capsys):
     """A hub up 40 % of the time at 8.6 % utilisation keeps up; at 10x the traffic (86 %) it cannot: warned, and
     refused (exit 2) unless --allow-unstable, the refusal saying the utilisation is of the time it is up."""
@@ -238,6 +278,43 @@ def test_a_weekday_counts_from_the_weekday_of_run_start():
     assert start("wed 14:30", "2020-03-25") == 14.5 * 3600
     assert start("33h", "2020-03-25") == 33 * 3600
     assert start("mon 08:00", "2020-03-23") == start("mon 08:00", None) == 8 * 3600
+
+
+def _dated(moment: str, date: str | None) -> str:
+    text = MICRO.format(horizon="3w", agency_extra="", more="",
+                        hub_extra=f'outages = [{{ start = "{moment}", duration = "1h" }}]')
+    return text if date is None else text.replace("[run]\n", f'[run]\nstart = "{date}"\n', 1)
+
+
+def test_an_outage_can_start_at_a_date_and_time():
+    """With run.start 2020-03-25 (day 0 at 00:00, local time), "2020-03-26 08:00" is day 1 at 08:00 and
+    "2020-03-25 00:00" is 0; the run then takes the hub down then: the copy sent at 0 s waits for it."""
+    (window,) = load_scenario(_dated("2020-03-26 08:00", "2020-03-25")).network.hub.outages
+    assert window.start == 86400 + 8 * 3600
+    (window,) = load_scenario(_dated("2020-03-25T00:00", "2020-03-25")).network.hub.outages
+    assert window.start == 0.0
+    text = _dated("2020-03-25 00:00", "2020-03-25").replace('horizon = "3w"', 'horizon = "2h"') + _doc("0s")
+    scenario = load_scenario(text)
+    out = simulate(scenario, build_topology(scenario), SEED, keep_latencies=True)
+    assert [3600.0 + 1.0 + 0.5 + 2.0] == out.latencies  # hub 3600-3601 s, access 0.5 s, B 2 s
+
+
+@pytest.mark.parametrize("moment, date, words", [
+    ("2020-03-26 08:00", None, "needs run.start"),
+    ("2020-03-24 23:59", "2020-03-25", "is before day 0 (run.start = 2020-03-25)"),
+    ("2020-02-30 08:00", "2020-03-25", "is not a calendar date and time"),
+])
+def test_a_date_and_time_is_refused_without_run_start_before_day_0_or_malformed(tmp_path: Path, capsys,
+                                                                             moment: str, date: str | None,
+                                                                             words: str):
+    """Exit 2 naming the key path and the value."""
+    from simulator.cli import main
+
+    path = tmp_path / "dated.toml"
+    path.write_text(_dated(moment, date), encoding="utf-8")
+    assert 2 == main(["check", str(path)])
+    err = capsys.readouterr().err
+    assert f"network.hub.outages[0].start = '{moment}'" in err and words in err
 
 
 def test_same_day_share_counts_paper_fallbacks_and_documents_sent_during_an_outage():
@@ -411,6 +488,41 @@ def test_backbone_failures_by_chance_cut_both_ways():
             'repair = { distribution = "deterministic", mean = "10s" } }\n')
     out = _run(_doc("0s") + cuts, "", horizon="30s")
     assert [24.5] == out.latencies
+
+
+def _deterministic_failures(between: str) -> str:
+    return ('failures = { between = { distribution = "deterministic", mean = "%s" }, '
+            'repair = { distribution = "deterministic", mean = "10s" } }' % between)
+
+
+def test_a_backbone_that_is_up_is_crossed_without_an_event_of_its_own():
+    """Backbones (latency 0.25 s) cut 20-30 s, 50-60 s... The copy sent at 0 s crosses both while they are up:
+    A 0-2, link A 2.5, hub 2.75-3.75, link B 3.75, B 4.5-6.5; the one sent at 19 s is held at A's link (cut
+    at 21.5 s) until 30 s: hub 30.25-31.25, B's link is up, B 32-34. Each link counts its two crossings, yet a
+    crossing of a link that is up costs no event: with cuts beyond the horizon the run has the events of the
+    same run without links that can be cut, plus the start of each link's failure process."""
+    backbone = '[network.backbone]\nlatency = "0.25s"\n'
+    docs = _doc("0s") + _doc("19s")
+    out = _run(docs + backbone + _deterministic_failures("20s") + "\n", "", horizon="40s")
+    assert [6.5, 15.0] == out.latencies
+    assert out.window.arrived.tolist() == [2, 2, 2, 2, 2]  # A, B, hub, link A, link B
+    far = _run(docs + backbone + _deterministic_failures("1000s") + "\n", "", horizon="40s")
+    plain = _run(docs + backbone, "", horizon="40s")
+    assert far.latencies == plain.latencies == [6.5, 6.5]
+    assert far.events == plain.events + 2
+
+
+def test_a_service_that_ends_before_the_next_failure_costs_no_event_of_its_own():
+    """The hub fails at 5 s (repair 10 s): the first copy's service (2.5-3.5 s) ends before and goes on at
+    once (B 4-6); the second's (4.5-5.5 s) is interrupted and resumes after the repair, ends 15.5 s, B 16-18.
+    With failures beyond the horizon the run has the events of a hub that never fails, plus the start of the
+    failure process."""
+    docs = _doc("0s") + _doc("2s")
+    assert [6.0, 16.0] == _run(docs, _deterministic_failures("5s"), horizon="40s").latencies
+    far = _run(docs, _deterministic_failures("1000s"), horizon="40s")
+    plain = _run(docs, "", horizon="40s")
+    assert far.latencies == plain.latencies == [6.0, 6.0]
+    assert far.events == plain.events + 1
 
 
 def test_a_backbone_on_an_agency_behind_another_platform_is_an_error(tmp_path: Path, capsys):

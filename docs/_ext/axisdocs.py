@@ -27,7 +27,8 @@ _PATTERN_UNITS = [
     ("bit/s", "bandwidth (`bit/s kbit/s Mbit/s Gbit/s B/s KB/s MB/s GB/s`; a bare number is bytes per second)"),
     ("KiB", "size (`B KB MB GB KiB MiB GiB`; a bare number is bytes)"),
     ("/[ \\t\\n\\r\\f\\v]*(?:us", "rate (`COUNT/UNIT`: `20/h`, `1500/d`)"),
-    ("mon|tue", "moment (a duration from day 0, or a weekday and time of the first week: `\"mon 08:00\"`)"),
+    ("mon|tue", "moment (a duration from day 0, a weekday and time of the first week: `\"mon 08:00\"`, or with "
+                "`run.start` a local date and time: `\"2020-03-23 08:00\"`)"),
     ("24:00", "time of day (`\"HH:MM\"`)"),
     ("[0-9]{4}-", "date (`\"YYYY-MM-DD\"`)"),
     ("min|h|d|w", "duration (`us ms s min h d w`; a bare number is seconds)"),

@@ -202,7 +202,14 @@ class Flow:
         route = job.route
         if route.has_links:
             at += route.latency[0] + job.size * route.inv_bandwidth[0]
-        job.act = route.stations[0].arrival if route.length else self.finish_act
+        if route.length:
+            station = route.stations[0]
+            if station.passable and at < station.next_failure:  # a branch beginning with a link that is up
+                station.pass_through(job, at)
+                return
+            job.act = station.arrival
+        else:
+            job.act = self.finish_act
         self.agenda.at(at, job)
 
     def branch(self, job: Job, at: float) -> None:

@@ -102,6 +102,8 @@ class Model:
                 stations.append(prioritised(index, spec.servers, service, agenda, spec.buffer, reject, *extra))
             else:
                 stations.append(fifo(index, spec.servers, service, agenda, *extra))
+            if spec.failures is not None and not spec.outages and spec.node.startswith("link:"):
+                stations[-1].passable = True  # a link that only fails by chance: crossed without an event while up
             if spec.standby is not None:
                 station = stations[-1]
                 assert isinstance(station, PriorityStation)  # a standby needs outages or failures

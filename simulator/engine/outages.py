@@ -112,13 +112,17 @@ def failures(env: simpy.Environment, station: FailingStation, between: Variates,
     down : Downtime
         Where each failure is recorded.
     """
+    gap = between.next()
+    station.next_failure = env.now + gap  # services ending before it need no event of their own
     while True:
-        yield env.timeout(between.next())
+        yield env.timeout(gap)
         duration = repair.next()
         recovery = down.begin(env, station)
         station.fail(env.now, duration)
         down.went_down(env, station)
         yield env.timeout(duration)
+        gap = between.next()  # drawn before the station serves again, so that it knows when it fails next
+        station.next_failure = env.now + gap
         down.end(env, station, recovery)
 
 

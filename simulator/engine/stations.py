@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import deque
-from heapq import heapify, heapreplace
+from heapq import heapify, heappop, heappush, heapreplace
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from .agenda import Agenda
@@ -67,7 +67,8 @@ class StationState(ABC):
     """
 
     __slots__ = ("index", "servers", "free", "service", "agenda", "started", "dropped", "wait_sum", "service_sum",
-                 "max_queue", "resending", "arrival", "rearrival", "finish", "branch")
+                 "max_queue", "resending", "arrival", "rearrival", "finish", "branch", "passable", "next_failure",
+                 "passing")
 
     def __init__(self, index: int, servers: int, service: Variates, agenda: Agenda):
         self.index = index
@@ -85,6 +86,13 @@ class StationState(ABC):
         self.rearrival: Callable[["Job", float], None] = self.rearrive
         self.finish: Callable[[Job, float], None] = _unset
         self.branch: Callable[[Job, float], None] = _unset
+        #: A station of no service time that can fail (a backbone link): crossed without an event of its own by a
+        #: job that reaches it before ``next_failure``, the time of its next failure (:meth:`pass_through`).
+        self.passable = False
+        #: When the station fails next (kept by its failure process; 0 while down or unknown).
+        self.next_failure = 0.0
+        #: Heap of the times of crossings booked ahead (:meth:`pass_through`) and not yet read past.
+        self.passing: list[float] = []
 
     def connect(self, finish: Callable[["Job", float], None], branch: Callable[["Job", float], None]) -> None:
         """Give the station the flow's actions that end a route or split it."""
@@ -121,13 +129,36 @@ class StationState(ABC):
             end += route.latency[hop] + job.size * route.inv_bandwidth[hop]
         if hop < route.length:
             job.hop = hop
-            job.act = route.stations[hop].arrival
+            station = route.stations[hop]
+            if station.passable and end < station.next_failure:
+                station.pass_through(job, end)
+                return
+            job.act = station.arrival
         elif route.tails:
             self.branch(job, end)
             return
         else:
             job.act = self.finish
         self.agenda.at(end, job)
+
+    def pass_through(self, job: "Job", at: float) -> None:
+        """``job`` crosses this station (of no service time, up until after ``at``) at ``at``, without an event.
+
+        A link that is up and has nobody waiting serves an arrival at once in no time, so the crossing is
+        settled when the job is sent towards it: counted as started (taken back out of snapshots before ``at``,
+        :meth:`crossings_ahead`) and the job sent on to the station after. Only a failure could stop it, and
+        ``at`` is before the next one.
+        """
+        heappush(self.passing, at)
+        self.started += 1
+        self.send_on(job, at)
+
+    def crossings_ahead(self, now: float) -> int:
+        """Crossings booked ahead (:meth:`pass_through`) that happen after ``now``; those before are forgotten."""
+        passing = self.passing
+        while passing and passing[0] <= now:
+            heappop(passing)
+        return len(passing)
 
     def _busy(self, now: float) -> tuple[int, float]:
         """Servers busy at ``now`` and the service time they still have ahead of them."""
@@ -140,7 +171,9 @@ class StationState(ABC):
         return busy, ahead
 
     def busy_area(self, now: float) -> float:
-        """Busy server-seconds from time 0 to ``now``."""
+        """Busy server-seconds from time 0 to ``now`` (read every sample: crossings read past are forgotten)."""
+        if self.passable:
+            self.crossings_ahead(now)
         return self.service_sum - self._busy(now)[1]
 
     def rearrive(self, job: "Job", now: float) -> None:
@@ -399,9 +432,10 @@ class PriorityStation(StationState):
         """Counters from 0 to ``now``, with the waiting jobs' time so far."""
         waiting = self.waiting(now)
         busy, ahead = self._busy(now)
+        started = self.started - self.crossings_ahead(now)
         wait_area = self.wait_sum + sum(now - job.t_in for job in self.urgent) + sum(now - job.t_in for job in self.normal)
-        return StationSnapshot(arrived=self.started + waiting + self.dropped, started=self.started,
-                               served=self.started - busy, dropped=self.dropped, wait_sum=self.wait_sum,
+        return StationSnapshot(arrived=started + waiting + self.dropped, started=started,
+                               served=started - busy, dropped=self.dropped, wait_sum=self.wait_sum,
                                busy_area=self.service_sum - ahead, wait_area=wait_area,
                                in_system=busy + waiting)
 
@@ -429,11 +463,12 @@ class FailingStation(PriorityStation):
     def begin(self, job: "Job", start: float) -> None:
         """Start ``job``'s service at ``start``; its end is an event, so that a failure can move it.
 
-        On the standby the end is known at once (the standby does not fail), and a service of no time (a
-        link that can be cut) cannot be interrupted: both go on at once, without an event of their own.
+        On the standby the end is known at once (the standby does not fail), a service of no time (a link
+        that can be cut) cannot be interrupted, and neither can one that ends before the next failure
+        (``next_failure``): all go on at once, without an event of their own (as on a station that never fails).
         """
         end = self.book(start)
-        if self.on_standby or end == start:  # nothing a failure could interrupt (a link takes no time): on at once
+        if self.on_standby or end == start or end < self.next_failure:  # nothing a failure could interrupt
             self.send_on(job, end)
             return
         job.due = end

@@ -43,6 +43,11 @@ class TracingFifoStation(FifoStation):
         self.tracer.depart(job, end)
         super().send_on(job, end)
 
+    def pass_through(self, job: Job, at: float) -> None:
+        self.tracer.arrive(job, self.index, at)
+        self.tracer.begin(job, at)
+        super().pass_through(job, at)
+
 
 class TracingPriorityStation(PriorityStation):
     """A :class:`PriorityStation` that reports arrivals, service starts and departures to ``tracer``."""
@@ -64,6 +69,11 @@ class TracingPriorityStation(PriorityStation):
         self.tracer.depart(job, end)
         super().send_on(job, end)
 
+    def pass_through(self, job: Job, at: float) -> None:
+        self.tracer.arrive(job, self.index, at)
+        self.tracer.begin(job, at)
+        super().pass_through(job, at)
+
 
 class TracingFailingStation(FailingStation):
     """A :class:`FailingStation` that reports arrivals, service starts and departures to ``tracer``."""
@@ -84,6 +94,11 @@ class TracingFailingStation(FailingStation):
     def send_on(self, job: Job, end: float) -> None:
         self.tracer.depart(job, end)
         super().send_on(job, end)
+
+    def pass_through(self, job: Job, at: float) -> None:
+        self.tracer.arrive(job, self.index, at)
+        self.tracer.begin(job, at)
+        super().pass_through(job, at)
 
 
 class TracingFlow(Flow):
