@@ -143,3 +143,37 @@ def test_an_unfinished_sweep_folder_is_refused_with_what_to_do(tmp_path: Path, c
     err = capsys.readouterr().err
     assert 1 == len(err.strip().splitlines()) and "has not finished" in err and "rerun axis-sim sweep" in err
     assert not (tmp_path / "r.html").exists()
+
+
+def test_the_first_screen_of_the_sweep_report_is_not_blank(opened: Opened):
+    """A screenshot of the first screen has text and charts on it (grey levels spread, not one flat colour)."""
+    import io
+
+    from PIL import Image, ImageStat
+
+    opened.page.evaluate("window.scrollTo(0, 0)")
+    image = Image.open(io.BytesIO(opened.page.screenshot())).convert("L")
+    assert ImageStat.Stat(image).stddev[0] > 20
+    assert [] == opened.errors
+
+
+def test_a_hostile_scenario_name_is_text_in_the_sweep_report(browser: Any, sweep_folder: Path,  # noqa: F811
+                                                              tmp_path: Path):
+    """<script>alert(1)</script> as the sweep's scenario name shows as those characters; no dialog opens."""
+    import shutil
+
+    from .test_report import HOSTILE
+
+    hostile = tmp_path / "hostile"
+    shutil.copytree(sweep_folder, hostile, ignore=shutil.ignore_patterns("points"))
+    manifest = json.loads((hostile / "manifest.json").read_text(encoding="utf-8"))
+    manifest["scenario"] = HOSTILE
+    (hostile / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    output = tmp_path / "report.html"
+    assert 0 == main(["report", str(hostile), "-o", str(output), "--lang", "vi"])
+    opened = Opened(browser, output)
+    try:
+        assert HOSTILE == opened.page.inner_text("#scenario-name")
+        assert [] == opened.dialogs and [] == opened.errors
+    finally:
+        opened.page.close()
