@@ -1015,6 +1015,9 @@ class Scenario(_Model):
         json_schema_extra=_without_default)
     description: Text = Field("", description="What the scenario is for (free text).",
                               examples=["2020 baseline: 31 central bodies and 63 provinces, two working weeks"])
+    language: Literal["en", "vi"] = Field(
+        "en", description='Language of what the tools write for this scenario: the report, the comparison and the '
+        'PNG charts ("vi" Vietnamese, "en" English; --lang overrides it).', examples=["vi"])
     run: RunSpec = Field(RunSpec(), description="How long to simulate, what to discard, and how to seed.",
                          examples=[{"horizon": "14d", "warmup": "1d", "seed": 2020}])
     calendar: CalendarSpec | None = Field(

@@ -142,7 +142,9 @@ def test_the_language_defaults_to_the_scenario_language_key_else_english(run_fol
     folder = tmp_path / "vi"
     shutil.copytree(run_folder, folder)
     scenario = folder / "scenario.toml"
-    scenario.write_text('language = "vi"\n' + scenario.read_text(encoding="utf-8"), encoding="utf-8")
+    text = scenario.read_text(encoding="utf-8")
+    assert 'language = "en"\n' in text  # written out with every default
+    scenario.write_text(text.replace('language = "en"\n', 'language = "vi"\n', 1), encoding="utf-8")
     assert 0 == main(["report", str(folder)])
     assert '<html lang="vi">' in (folder / "report.html").read_text(encoding="utf-8")
 
@@ -334,3 +336,16 @@ def test_headline_intervals_stay_in_the_figures_range():
         figures = {f.key: f for f in headline_figures(summary, Locale(lang))}
         for key in ("electronic_share", "latency_seconds.mean"):
             assert figures[key].interval_text and "-" not in figures[key].interval_text.replace(" – ", ""), figures[key]
+
+
+def test_the_scenario_language_key_chooses_the_language_of_reports_and_charts(tmp_path: Path):
+    """language = "vi" in the scenario makes Vietnamese the default of report and charts; an unknown one is exit 2."""
+    from simulator.catalogue import scenario_language
+    from simulator.errors import ScenarioError
+    from simulator.scenario import load_scenario
+
+    base = '[[agencies]]\nid = "A"\nname = "Bộ Tài chính"\n[[agencies]]\nid = "B"\nname = "Kiên Giang"\n'
+    assert "en" == scenario_language(load_scenario(base))
+    assert "vi" == scenario_language(load_scenario('language = "vi"\n' + base))
+    with pytest.raises(ScenarioError, match="language"):
+        load_scenario('language = "fr"\n' + base)
