@@ -146,6 +146,16 @@ class Locale:
                 return self.text(unit, value=format_number(value, self.lang, 0 if value.is_integer() else 1))
         return _MISSING  # pragma: no cover - the last limit is infinite
 
+    def figure(self, kind: str, value: float | None) -> str:
+        """A figure by its kind: ``"percent"`` (a share), ``"duration"`` (seconds), ``"factor"``, else a number."""
+        if kind == "percent":
+            return self.percent(value)
+        if kind == "duration":
+            return self.duration(value)
+        if kind == "factor":
+            return self.factor(value)
+        return self.number(value)
+
     def station(self, name: str) -> str:
         """A station name in this language: the model's English suffix translated, the agency name untouched.
 

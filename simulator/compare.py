@@ -277,16 +277,6 @@ _FIGURES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _show(locale: Locale, how: str, value: float | None) -> str:
-    if how == "percent":
-        return locale.percent(value)
-    if how == "duration":
-        return locale.duration(value)
-    if how == "factor":
-        return locale.factor(value)
-    return locale.number(value)
-
-
 def _signed(locale: Locale, how: str, value: float | None) -> str:
     """A difference with its sign: ``+3.2 pp``, ``-12 s``, ``+1,234``."""
     if value is None or not _finite(value):
@@ -299,7 +289,7 @@ def _signed(locale: Locale, how: str, value: float | None) -> str:
         return sign + format_number(abs(value), locale.lang, 2)
     if how == "count":
         return sign + format_number(abs(value), locale.lang, 0 if abs(value) >= 10 or value == 0 else 2)
-    return sign + _show(locale, how, abs(value))
+    return sign + locale.figure(how, abs(value))
 
 
 def _difference_text(locale: Locale, how: str, difference: Difference | None) -> str:
@@ -339,8 +329,8 @@ def compared_figures(folders: Sequence[RunFolder], locale: Locale) -> list[Compa
         differences = _differences(estimates, paired)
         figures.append(ComparedFigure(
             key=key, label=locale.text(label), values=tuple(e.mean for e in estimates),
-            texts=tuple(_show(locale, how, e.mean) for e in estimates),
-            intervals=tuple(f"{_show(locale, how, e.interval[0])} – {_show(locale, how, e.interval[1])}"
+            texts=tuple(locale.figure(how, e.mean) for e in estimates),
+            intervals=tuple(f"{locale.figure(how, e.interval[0])} – {locale.figure(how, e.interval[1])}"
                             if e.interval else "" for e in estimates),
             differences=differences, difference_texts=tuple(_difference_text(locale, how, d) for d in differences),
             difference_intervals=tuple(_difference_interval(locale, how, d) for d in differences)))

@@ -166,16 +166,6 @@ def _interval(summary: Mapping[str, Any], key: str) -> tuple[float, float] | Non
     return None
 
 
-def _format(locale: Locale, kind: _FigureKind, value: Any) -> str:
-    if kind == "percent":
-        return locale.percent(value)
-    if kind == "duration":
-        return locale.duration(value)
-    if kind == "factor":
-        return locale.factor(value)
-    return locale.number(value)
-
-
 def _figure(summary: Mapping[str, Any], locale: Locale, key: str, label: str, kind: _FigureKind,
             analytic_key: str | None = None) -> Figure:
     value = _lookup(summary, key)
@@ -184,10 +174,10 @@ def _figure(summary: Mapping[str, Any], locale: Locale, key: str, label: str, ki
         interval = tuple(bounded_interval(float(value), *interval, "share" if kind == "percent" else "positive"))
     analytic = _lookup(summary, analytic_key) if analytic_key else None
     return Figure(
-        key=key, label=label, value=float(value) if _finite(value) else None, text=_format(locale, kind, value),
-        interval_text=(f"{_format(locale, kind, interval[0])} – {_format(locale, kind, interval[1])}" if interval else ""),
+        key=key, label=label, value=float(value) if _finite(value) else None, text=locale.figure(kind, value),
+        interval_text=(f"{locale.figure(kind, interval[0])} – {locale.figure(kind, interval[1])}" if interval else ""),
         analytic_key=analytic_key if _finite(analytic) else None, analytic=float(analytic) if _finite(analytic) else None,
-        analytic_text=_format(locale, kind, analytic) if _finite(analytic) else "")
+        analytic_text=locale.figure(kind, analytic) if _finite(analytic) else "")
 
 
 def headline_figures(summary: Mapping[str, Any], locale: Locale) -> list[Figure]:
