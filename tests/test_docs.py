@@ -29,9 +29,11 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
+
+from .test_report import browser  # noqa: F401 - the module-scoped Chromium fixture (skips, or fails in CI)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -115,9 +117,6 @@ def test_docs_build_with_warnings_as_errors(site: Path) -> None:
 
 # ---- the built site in a real browser ----
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 #: page -> (start of its <title>, its first heading, a string that must be in its text)
 BROWSED = {
     "index.html": ("axis-simulator", "axis-simulator", "Trục liên thông văn bản quốc gia"),
@@ -134,28 +133,8 @@ BROWSED = {
 SCREENSHOTS = {"index.html": "index.png", "background/analytic.html": "analytic.png", "tutorial.html": "tutorial.png", "vi/index.html": "vi-index.png"}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Chromium through Playwright; skipped with the reason when missing, a failure when CI is set."""
-    reason = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "Playwright for Python is not installed (pip install -e '.[test]')"
-    if reason is None and not CHROMIUM.exists():
-        reason = f"no browser at {CHROMIUM} (apt-get install chromium)"
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"the documentation's browser tests cannot run in CI: {reason}")
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.mark.parametrize("name", list(BROWSED))
-def test_site_pages_open_offline_in_a_browser(name: str, site: Path, browser: Any) -> None:
+def test_site_pages_open_offline_in_a_browser(name: str, site: Path, browser: Any) -> None:  # noqa: F811
     """A page of the built site opened from disk in headless Chromium: no console or script error, no request
     but file:// (the theme fetches no font, style or script from the network), the right title and first
     heading, and its known text in the DOM in Unicode NFC (the Vietnamese diacritics as written)."""
