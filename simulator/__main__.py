@@ -1,6 +1,4 @@
 """``python -m simulator``: the same as the ``axis-sim`` command."""
-import sys
+from .cli import command
 
-from .cli import main
-
-sys.exit(main())
+command()

@@ -16,7 +16,7 @@ import sys
 import tomllib
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, Sequence
 
 from . import __version__, interrupted_while_starting
 from .errors import ExperimentError, ScenarioError, SimulatorError
@@ -947,5 +947,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def command() -> NoReturn:
+    """The ``axis-sim`` console script: :func:`main`, then exit with its status.
+
+    Once the work is done, Ctrl-C is ignored: Python restores the default
+    SIGINT action while it shuts down, and a Ctrl-C in that moment would
+    kill a process whose results are already complete, with no message.
+    """
+    status = INTERRUPTED
+    try:
+        status = main()
+    except KeyboardInterrupt:  # between main's return and the line below
+        print("axis-sim: interrupted", file=sys.stderr)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    command()

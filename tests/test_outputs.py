@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import simulator
+import simulator.cli
 from simulator.cli import main
 from simulator.engine import simulate
 from simulator.errors import ExperimentError
@@ -401,6 +402,19 @@ def test_ctrl_c_before_main_is_one_line_too():
     library = subprocess.run([sys.executable, "-c", code.format(argv="notebook")], capture_output=True, text=True,
                              timeout=60)
     assert library.returncode != 130 and "KeyboardInterrupt" in library.stderr
+
+
+def test_ctrl_c_after_the_work_is_done_is_ignored(monkeypatch):
+    """The console script ignores Ctrl-C once main() has returned: Python restores the default action while it shuts
+    down, and a Ctrl-C then killed the process (status -2, no message) although its result folder was complete."""
+    monkeypatch.setattr(simulator.cli, "main", lambda: 0)
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            simulator.cli.command()
+        assert (0, signal.SIG_IGN) == (exit_.value.code, signal.getsignal(signal.SIGINT))
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 # --------------------------------------------------------------------------- station ids and windows
