@@ -193,8 +193,12 @@ class Topology:
         distinct next station (so a directive to every province crosses the
         hub once and each provincial platform once).
         """
+        return self.route_halves().fanout(origin, recipients)
+
+    def fanout_route_by_paths(self, origin: int, recipients: Sequence[int]) -> Route:
+        """The same tree, grown from the graph paths node by node (the reference :meth:`fanout_route` is checked against)."""
         if len(recipients) == 1:
-            return self.route(origin, recipients[0])
+            return self.route_by_path(origin, recipients[0])
         paths = [self.path(origin, r) for r in recipients]
         return self._tree(paths, list(recipients), 0, include_first=True)
 
@@ -224,9 +228,13 @@ class RouteHalves:
     ``up[a]`` runs from agency ``a``'s system through its platform to the
     hub; ``down[r]`` from after the hub through ``r``'s platform to ``r``'s
     system. Two agencies behind the same platform meet there instead:
-    ``rise[a]`` ends at the platform and ``fall[r]`` starts after it. Link
-    delays of pass-through stations fold into the next modelled station's
-    entry, exactly as a walk along the graph gives them.
+    ``rise[a]`` ends at the platform and ``fall[r]`` starts after it. The
+    pieces of a delivery tree that split at the hub are ``climb[a]``, from
+    after ``a``'s platform to the hub, and ``reach[r]``, from after the hub
+    to ``r``'s platform. Link delays of pass-through stations fold into the
+    next modelled station's entry, exactly as a walk along the graph gives
+    them (each piece begins with one link, so joining two adds their delays
+    in the order of the walk).
     """
 
     def __init__(self, topology: Topology):
@@ -234,19 +242,56 @@ class RouteHalves:
         self._station = {node: data["station"] for node, data in graph.nodes(data=True)}
         self._link = {(a, b): (data["latency"], data["inv_bandwidth"]) for a, b, data in graph.edges(data=True)}
         self.platform_of = topology.agencies.platform_of.tolist()
-        self.up, self.down, self.rise, self.fall = [], [], [], []
+        self.up, self.down, self.rise, self.fall, self.climb, self.reach = [], [], [], [], [], []
         for agency in range(len(topology.agencies)):
-            nodes = topology.uplink(agency)  # agency system, platform, hub
+            nodes = topology.uplink(agency)  # agency system, platform, (its backbone,) hub
             self.up.append(self.walk(nodes, True))
-            self.down.append(self.walk(nodes[::-1], False))
+            self.down.append(self.walk(nodes[::-1], False, agency))
             self.rise.append(self.walk(nodes[:2], True))
-            self.fall.append(self.walk(nodes[1::-1], False))
+            self.fall.append(self.walk(nodes[1::-1], False, agency))
+            self.climb.append(self.walk(nodes[1:], False))
+            self.reach.append(self.walk(nodes[:0:-1], False))
 
     def route(self, origin: int, recipient: int) -> Route:
         """``origin`` to ``recipient``: up and down, or rise and fall behind one platform."""
         if self.platform_of[origin] == self.platform_of[recipient]:
             return _join(self.rise[origin], self.fall[recipient], recipient)
         return _join(self.up[origin], self.down[recipient], recipient)
+
+    def fanout(self, origin: int, recipients: Sequence[int]) -> Route:
+        """The delivery tree from ``origin`` to ``recipients``, joined from halves.
+
+        The same tree as the graph walk (:meth:`Topology.fanout_route_by_paths`):
+        one branch per recipient behind the sender's platform, split there;
+        the others go on to the hub together and split there by platform;
+        branches keep the order of the recipients' first appearance.
+        """
+        if len(recipients) == 1:
+            return self.route(origin, recipients[0])
+        home = self.platform_of[origin]
+        far = [r for r in recipients if self.platform_of[r] != home]
+        if not far:
+            return _split(self.rise[origin], [self.fall[r] for r in recipients])
+        if len(far) == len(recipients):
+            return self._from_hub(self.up[origin], far)
+        if len(far) == 1:
+            onwards = _join(self.climb[origin], self.down[far[0]], far[0])
+        else:
+            onwards = self._from_hub(self.climb[origin], far)
+        tails = [self.fall[r] if self.platform_of[r] == home else onwards
+                 for r in recipients if self.platform_of[r] == home or r == far[0]]
+        return _split(self.rise[origin], tails)
+
+    def _from_hub(self, to_hub: Route, far: list[int]) -> Route:
+        """``to_hub`` (ending at the hub), then on to two or more recipients behind other platforms."""
+        groups: dict[int, list[int]] = {}
+        for r in far:
+            groups.setdefault(self.platform_of[r], []).append(r)
+        if len(groups) == 1:  # one platform: the branches part behind it
+            return _split(_join(to_hub, self.reach[far[0]], -1), [self.fall[r] for r in far])
+        return _split(to_hub, [self.down[members[0]] if len(members) == 1 else
+                               _split(self.reach[members[0]], [self.fall[r] for r in members])
+                               for members in groups.values()])
 
     def walk(self, path: Sequence[str], include_first: bool, recipient: int = -1) -> Route:
         """The modelled stations along graph nodes, with the link delay before each and after the last."""
@@ -272,6 +317,11 @@ class RouteHalves:
         latency.append(pending_lat)
         inv_bw.append(pending_inv)
         return Route(tuple(stations), tuple(latency), tuple(inv_bw), (), recipient)
+
+
+def _split(head: Route, tails: list[Route]) -> Route:
+    """``head``, then the branches ``tails``."""
+    return Route(head.stations, head.latency, head.inv_bandwidth, tuple(tails))
 
 
 def _join(first: Route, second: Route, recipient: int) -> Route:

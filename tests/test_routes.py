@@ -86,3 +86,39 @@ def test_route_book_paths_and_fanout_trees_use_the_stations_of_the_route():
     tree = book.tree(provinces[0], tuple(provinces[1:]))
     assert len(provinces) - 1 == tree.copies
     assert tree is book.tree(provinces[0], tuple(provinces[1:]))  # a directive to every province repeats: kept
+
+
+def _recipient_sets(topology: Topology, count: int, seed: int) -> list[tuple[int, tuple[int, ...]]]:
+    """Random senders and recipient sets of 2 to 12: some behind the sender's platform only, some behind one other
+    platform only, the rest mixed."""
+    rng = np.random.default_rng(seed)
+    n = len(topology.agencies)
+    platform_of = topology.agencies.platform_of
+    sets = []
+    while len(sets) < count:
+        origin = int(rng.integers(n))
+        size = int(rng.integers(2, 13))
+        pool = {0: np.flatnonzero(platform_of == platform_of[origin]),
+                1: np.flatnonzero(platform_of == platform_of[int(rng.integers(n))]),
+                2: np.arange(n)}[len(sets) % 3]
+        chosen = [int(r) for r in rng.permutation(pool) if r != origin][:size]
+        if len(chosen) >= 2:
+            sets.append((origin, tuple(chosen)))
+    return sets
+
+
+@pytest.mark.parametrize("overrides", [
+    {},
+    {"network.platform.passthrough": True},
+    {"network.hub.passthrough": True, "network.agency.passthrough": True},
+    {"network.backbone.failures": {"between": {"mean": "30d"}, "repair": {"mean": "1h"}}},  # link:<id> stations
+])
+def test_fanout_trees_from_halves_equal_trees_grown_on_the_graph(overrides):
+    """Delivery trees joined from halves: the same stations, delays, branches (in order) and recipients as the tree
+    grown from the graph paths, for 600 sampled recipient sets on national-2025 at the provincial level."""
+    scenario = apply_parameters(load_scenario(SCENARIOS / "national-2025.toml"),
+                                {"network.level": "provincial", **overrides})
+    topology = build_topology(scenario)
+    for origin, recipients in _recipient_sets(topology, 600, seed=11):
+        assert topology.fanout_route_by_paths(origin, recipients) == topology.fanout_route(origin, recipients), \
+            (origin, recipients)
