@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from heapq import heappop, heappush
 from itertools import count
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 
 __all__ = ["Agenda", "NORMAL_EVENT", "run_until"]
@@ -45,7 +45,7 @@ class Agenda:
         self.slot = 0  # the open slot: [slot * width, open_until)
         self.open_until = width  # events before this go straight onto the heap
         self.slots: dict[int, list[tuple]] = {}
-        self.act = self.tick
+        self.act: Callable[[object, float], None] = self.tick
         heappush(queue, (self.open_until, _URGENT_EVENT, next(ids), self))
 
     def at(self, time: float, event: object) -> None:
@@ -74,6 +74,11 @@ class Agenda:
         self.open_until = (self.slot + 1) * self.width
         heappush(queue, (self.open_until, _URGENT_EVENT, next(self.ids), self))
 
+    def close(self) -> None:
+        """Forget the parked events and the ticker's action (after a run): no reference cycle keeps them alive."""
+        self.slots.clear()
+        self.act = _spent
+
     def events(self) -> Iterator[object]:
         """Every event scheduled and not yet run: on the heap or parked."""
         for entry in self.queue:
@@ -81,6 +86,10 @@ class Agenda:
         for parked in self.slots.values():
             for entry in parked:
                 yield entry[3]
+
+
+def _spent(*_: object) -> None:  # pragma: no cover - only an event left over from a finished run would call it
+    raise AssertionError("the run is over")
 
 
 def run_until(env: Any, horizon: float) -> int:

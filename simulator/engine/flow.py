@@ -182,10 +182,14 @@ class Flow:
         self.acking = self.ack_timeout > 0.0
         self.uniform = Variates(_no_variates) if uniform is None else uniform
         # bound once: the actions jobs carry (arrivals carry the station's ``arrival``)
-        self.finish_act = self.finish
-        self.send_act = self.send_status
-        self.create_act = self.create
-        self.ack_act = self.ack_due
+        self.finish_act: Callable[[Job, float], None] = self.finish
+        self.send_act: Callable[[Job, float], None] = self.send_status
+        self.create_act: Callable[[Source, float], None] = self.create
+        self.ack_act: Callable[[Copy, float], None] = self.ack_due
+
+    def disconnect(self) -> None:
+        """Forget the actions bound to the flow itself (after a run), so that no reference cycle keeps it alive."""
+        self.finish_act = self.send_act = self.create_act = self.ack_act = _spent
 
     # ------------------------------------------------------------------ moving a job
 
@@ -251,6 +255,7 @@ class Flow:
                 ledger.duplicates += 1  # received already (or given up): recognised by its id, not received twice
                 return
             copy.state = 1
+            copy.doc = None  # ended: what is sent again only needs the copy (and the two must not keep each other)
         ledger.copies_delivered += 1
         if job.measured:
             self._measure(job, now)
@@ -372,6 +377,7 @@ class Flow:
         for copy in copies:
             if not copy.state:
                 copy.state = 2
+                copy.doc = None
                 alive += 1
         return alive
 
@@ -505,6 +511,10 @@ def leaf_recipients(route: Path) -> list[int]:
     for tail in route.tails:
         found += leaf_recipients(tail)
     return found
+
+
+def _spent(*_: object) -> None:  # pragma: no cover - only a job left over from a finished run would call it
+    raise AssertionError("the run is over")
 
 
 def _no_variates() -> list[float]:  # pragma: no cover - only a jitter without its stream would call it
