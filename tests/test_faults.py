@@ -525,6 +525,79 @@ def test_a_service_that_ends_before_the_next_failure_costs_no_event_of_its_own()
     assert far.events == plain.events + 1
 
 
+def _busy_failures(between: str, interrupted: str = "resume", clock: str = "busy") -> str:
+    return ('failures = { between = { distribution = "deterministic", mean = "%s" }, '
+            'repair = { distribution = "deterministic", mean = "10s" }, interrupted = "%s", clock = "%s" }'
+            % (between, interrupted, clock))
+
+
+@pytest.mark.parametrize("interrupted, latency, busy", [("resume", 16.0, 13.0), ("restart", 16.5, 13.5)])
+def test_a_busy_clock_fails_after_so_much_work_and_idle_time_does_not_count(interrupted: str, latency: float,
+                                                                           busy: float):
+    """The hub fails after 2.5 s of work (repair 10 s). Copies sent at 0, 5 and 10 s are served 2.5-3.5, 7.5-8.5
+    and from 12.5 s: the budget runs out half-way through the third service, at 13 s (the idle time between does
+    not count). resume: the remaining 0.5 s after the repair, ends 23.5 s; restart: served again 23-24 s; then
+    link 0.5 s and B 2 s. The next budget outlasts the work left: no other failure. The hub is held 10 s by the
+    interrupted copy. On the calendar the same hub fails at 2.5, 15 and 27.5 s."""
+    docs = _doc("0s") + _doc("5s") + _doc("10s")
+    out = _run(docs, _busy_failures("2.5s", interrupted), horizon="40s")
+    assert [6.0, 6.0, latency] == out.latencies
+    assert [(13.0, 23.0)] == [(r.start, r.end) for r in out.recoveries]
+    assert 10.0 == pytest.approx(out.outage_seconds[0])
+    assert busy == pytest.approx(out.window.busy_area[0])
+    calendar = _run(docs, _busy_failures("2.5s", interrupted, clock="calendar"), horizon="40s")
+    assert [2.5, 15.0, 27.5] == [r.start for r in calendar.recoveries]
+
+
+def test_a_busy_clock_wears_in_proportion_to_the_busy_servers():
+    """Two servers, a failure after 1.5 s of work (repair 10 s). A copy alone (A to B, hub 2.5-3.5 s) does 1 s
+    of work: no failure. Two copies at once (A to B and B to A) keep both servers busy from 2.5 s: the budget runs
+    out at 3.25 s, both resume after the repair, end at 13.5 s, and reach their recipients at 16 s."""
+    hub = "servers = 2\n" + _busy_failures("1.5s")
+    alone = _run(_doc("0s"), hub, horizon="40s")
+    assert ([6.0], []) == (alone.latencies, [r.start for r in alone.recoveries])
+    both = _run(_doc("0s") + _doc("0s", origin="B", recipients='["A"]'), hub, horizon="40s")
+    assert [16.0, 16.0] == both.latencies
+    assert [(3.25, 13.25)] == [(r.start, r.end) for r in both.recoveries]
+
+
+def test_a_busy_clock_that_does_not_run_out_costs_no_event():
+    """A budget the run's work never uses up: the events and latencies of a hub that never fails (the busy clock
+    has no process of its own, and a service it cannot interrupt goes on at once)."""
+    docs = _doc("0s") + _doc("2s") + _doc("3s")
+    far = _run(docs, _busy_failures("1000s"), horizon="40s")
+    plain = _run(docs, "", horizon="40s")
+    assert far.latencies == plain.latencies == [6.0, 6.0, 7.0]
+    assert far.events == plain.events
+
+
+def test_a_busy_clock_after_a_repair_counts_the_resumed_work():
+    """A failure after 1.25 s of work (repair 10 s). Copies sent at 0 and 1 s reach the hub at 2.5 and 4.5 s:
+    served 2.5-3.5 s, then from 4.5 s until the budget runs out at 4.75 s. Repaired at 14.75 s, the second
+    resumes its 0.75 s (ends 15.5 s, B 16-18 s) and wears the next budget to 0.5 s; a third, sent at 12 s, has
+    waited at the hub since 14.5 s: served from 15.5 s, it fails at 16 s and ends at 26.5 s (B 27-29 s)."""
+    out = _run(_doc("0s") + _doc("1s") + _doc("12s"), _busy_failures("1.25s"), horizon="40s")
+    assert [6.0, 17.0, 17.0] == out.latencies
+    assert [(4.75, 14.75), (16.0, 26.0)] == [(r.start, r.end) for r in out.recoveries]
+
+
+def test_a_busy_clock_on_a_link_is_an_error(tmp_path: Path, capsys):
+    """A backbone does no work: a busy clock would never cut it. Exit 2 naming the key."""
+    from simulator.cli import main
+
+    cuts = ('[network.backbone]\nfailures = { between = { mean = "1d" }, repair = { mean = "1h" }, '
+            'clock = "busy" }\n')
+    path = tmp_path / "busy-link.toml"
+    path.write_text(MICRO.format(horizon="60s", agency_extra="", hub_extra="", more=cuts), encoding="utf-8")
+    assert 2 == main(["check", str(path)])
+    captured = capsys.readouterr()
+    assert "network.backbone.failures" in captured.out + captured.err
+    assert 'clock = "calendar"' in captured.out + captured.err
+    with pytest.raises(ScenarioError, match=r"network\.backbone\.failures.*a link does none"):
+        load_scenario(path.read_text(encoding="utf-8"))
+    assert load_scenario(path.read_text(encoding="utf-8").replace('"busy"', '"calendar"'))
+
+
 def test_a_backbone_on_an_agency_behind_another_platform_is_an_error(tmp_path: Path, capsys):
     """Only a top-level agency's platform has a backbone: exit 2 naming the key."""
     from simulator.cli import main
