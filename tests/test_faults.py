@@ -581,6 +581,24 @@ def test_a_busy_clock_after_a_repair_counts_the_resumed_work():
     assert [(4.75, 14.75), (16.0, 26.0)] == [(r.start, r.end) for r in out.recoveries]
 
 
+@pytest.mark.parametrize("clock, rate, up, stable", [("busy", 0.5, 0.9, True), ("calendar", 0.5, 10 / 12, True),
+                                                     ("busy", 0.9, 0.82, False)])
+def test_the_prediction_gives_a_busy_clock_the_availability_of_its_load(clock: str, rate: float, up: float,
+                                                                        stable: bool):
+    """An M/M/1 failing after 10 s of work (repair 2 s): at 0.5 it fails 0.05 times a second and is down 10 % of
+    the time, against 1/6 on the calendar; at 0.9 it is down 18 % and cannot keep up (0.9 > 0.82: each job's
+    completion time, 1.2 s on average, is more than the 1.11 s between arrivals)."""
+    from simulator.analytic import predict
+    from simulator.verification import _single_station
+
+    failures = (f'failures = {{ between = {{ mean = 10.0 }}, repair = {{ mean = 2.0 }}, clock = "{clock}" }}\n'
+                "[traffic.types]")
+    text = _single_station(1, 1.0, rate, 1000.0, 0.0).replace("[traffic.types]", failures)
+    scenario = load_scenario(text)
+    hub = next(s for s in predict(scenario, build_topology(scenario)).stations if s.kind == "hub")
+    assert (hub.availability, hub.stable) == (pytest.approx(up), stable)
+
+
 def test_a_busy_clock_on_a_link_is_an_error(tmp_path: Path, capsys):
     """A backbone does no work: a busy clock would never cut it. Exit 2 naming the key."""
     from simulator.cli import main
@@ -719,6 +737,23 @@ def test_an_mm1_with_failures_agrees_with_the_completion_time_result():
     assert without_setup == pytest.approx(2.6667, abs=1e-4)
     assert not sojourn.interval.low <= without_setup <= sojourn.interval.high
     assert abs(sojourn.simulated - without_setup) > 0.0025 * without_setup
+
+
+def test_an_mm1_failing_only_while_busy_agrees_with_the_mg1_of_its_completion_time():
+    """verify's M/M/1 failing only while busy (10 s of work between failures, repair 2 s, resume), at its horizon
+    and 4 replications: the mean sojourn (3.5 s) and the availability (0.9) pass the suite's rule, and their 99 %
+    intervals exclude the same station failing on the calendar (3.83 s, 0.83), so the check can fail."""
+    from simulator.verification import busy_failing_mm1, failing_mm1, reference_cases, verify
+
+    (case,) = [c for c in reference_cases() if "only while busy" in c.name]
+    checks = verify(replications=4, cases=[case])
+    assert [c.figure for c in checks if c.passed] == ["mean sojourn (s)", "availability"]
+    assert [c.exact for c in checks] == pytest.approx([3.5, 0.9])
+    assert busy_failing_mm1(0.5, 1.0, 10.0, 2.0)["completion"] == pytest.approx(1.2)
+    calendar = failing_mm1(0.5, 1.0, 10.0, 2.0)
+    for check, other in zip(checks, (calendar["mean_sojourn"], calendar["availability"])):
+        assert not check.interval.low <= other <= check.interval.high
+        assert abs(check.simulated - other) > 0.0025 * other
 
 
 def test_failures_2025_switches_to_the_standby_and_balances():
