@@ -326,10 +326,14 @@ class Outage(_Model):
 
 
 class Failures(_Model):
-    """Failures by chance: the station runs for a random time, fails, and is repaired after a random time."""
+    """Failures by chance: the station runs for a random time, fails, and is repaired after a random time.
+
+    The time runs on the calendar, or counts only the station's work (``clock = "busy"``).
+    """
 
     between: Distribution = Field(description="Time from a repair to the next failure (the first counts from the "
-                                  "start of the run).", examples=[{"distribution": "exponential", "mean": "30d"}])
+                                  'start of the run); with clock = "busy", seconds of work done.',
+                                  examples=[{"distribution": "exponential", "mean": "30d"}])
     repair: Distribution = Field(description="Time a failure lasts, until the station serves again.",
                                  examples=[{"distribution": "lognormal", "mean": "2h", "cv": 1.0}])
     interrupted: Literal["resume", "restart"] = Field(
