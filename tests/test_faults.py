@@ -374,6 +374,19 @@ def test_too_frequent_failures_are_refused_naming_the_failures():
         simulator.run(load_scenario(text), seed=1)
 
 
+def test_a_busy_clock_fails_as_often_as_its_work_brings_and_is_not_refused_for_it():
+    """The same failures after 1 ms of work: one copy brings 1 s of work to the hub, so about a thousand failures,
+    not the six hundred million of the calendar; the run goes ahead, the copy delivered."""
+    import simulator
+
+    text = MICRO.format(horizon="7d", agency_extra="", more=_doc("0s"),
+                        hub_extra='failures = { between = { mean = "1ms" }, repair = { mean = "1ms" }, clock = "busy" }')
+    summary = simulator.run(load_scenario(text), seed=1).summary
+    assert summary["documents"]["delivered"] == 1
+    hub = next(s for s in summary["stations"] if s["id"] == "hub")
+    assert 500 < hub["outages"] < 2000
+
+
 # ---------------------------------------------------------------- standby
 
 def _standby(service: str = "2s", switchover: str = "3s", servers: int = 1) -> str:
