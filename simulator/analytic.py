@@ -34,13 +34,14 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 
 from .errors import Problem, ScenarioError
-from .scenario import Distribution, FanoutSpec, Scenario
+from .scenario import Distribution, Failures, FanoutSpec, Scenario
 from .topology import HUB, AgencyTable, Station, Topology
 from .clock import BusiestHour, OpenClock
 
 __all__ = [
     "StationPrediction",
     "availability",
+    "failure_rate",
     "standby_share",
     "mean_excess",
     "Prediction",
@@ -989,12 +990,36 @@ def _with_connected(scenario: Scenario, ids: tuple[str, ...], table: AgencyTable
                             connection=scenario.connection.model_copy(update={"connected": None, "every": None}))
 
 
-def availability(station: Station, horizon: float) -> float:
+def failure_rate(failures: Failures, work: float) -> float:
+    """Failures per second of a station doing ``work`` server-seconds of service per second.
+
+    On the calendar one per mean time between failures plus mean repair; on
+    a busy clock (``clock = "busy"``) one per mean work between failures done,
+    whatever the repairs (exact for any laws, as long as the station keeps up).
+
+    Examples
+    --------
+    >>> from simulator.scenario import Distribution, Failures
+    >>> failure_rate(Failures(between=Distribution(mean=18.0), repair=Distribution(mean=2.0)), 0.5)
+    0.05
+    >>> failure_rate(Failures(between=Distribution(mean=10.0), repair=Distribution(mean=2.0), clock="busy"), 0.5)
+    0.05
+    """
+    if failures.clock == "busy":
+        return work / failures.between.mean
+    cycle = failures.between.mean + failures.repair.mean
+    return 1.0 / cycle if cycle > 0 else 0.0
+
+
+def availability(station: Station, horizon: float, work: float = 0.0) -> float:
     """Long-run share of time a station is up, from its failures and outages.
 
-    Failures by chance: mean time between failures over that plus the mean
-    repair time. A repeating outage: 1 - duration / period; a one-off outage:
-    1 - its share of the horizon. Independent causes multiply.
+    Failures by chance: one minus the failure rate (:func:`failure_rate`,
+    which for a busy clock needs the station's ``work``, server-seconds of
+    service per second) times the mean repair time; on the calendar, the mean
+    time between failures over that plus the mean repair time. A repeating
+    outage: 1 - duration / period; a one-off outage: 1 - its share of the
+    horizon. Independent causes multiply.
 
     Examples
     --------
@@ -1009,7 +1034,10 @@ def availability(station: Station, horizon: float) -> float:
     up = 1.0
     if station.failures is not None:
         between, repair = station.failures.between.mean, station.failures.repair.mean
-        up *= between / (between + repair) if between + repair > 0 else 1.0
+        if station.failures.clock == "busy":
+            up *= max(0.0, 1.0 - failure_rate(station.failures, work) * repair)
+        else:
+            up *= between / (between + repair) if between + repair > 0 else 1.0
     for window in station.outages:
         if window.start >= horizon:
             continue
@@ -1057,12 +1085,12 @@ def _normal_cdf(x: float) -> float:
     return 0.5 * math.erfc(-x / math.sqrt(2.0))
 
 
-def standby_share(station: Station, horizon: float) -> float:
+def standby_share(station: Station, horizon: float, work: float = 0.0) -> float:
     """Long-run share of time a station's standby serves in its place: the time down beyond each switchover.
 
     A failure's repair ``R`` gives the standby ``E[max(0, R - switchover)]``
-    (:func:`mean_excess`) per cycle of mean time between failures plus mean
-    repair; an outage its duration beyond the switchover, per period (or over
+    (:func:`mean_excess`) per failure (:func:`failure_rate`, for a station
+    doing ``work`` server-seconds of service per second); an outage its duration beyond the switchover, per period (or over
     the horizon for a one-off outage). Causes add up (their overlaps are
     neglected), at most the time down. 0 without a standby.
 
@@ -1083,7 +1111,9 @@ def standby_share(station: Station, horizon: float) -> float:
     share = 0.0
     if station.failures is not None:
         between, repair = station.failures.between.mean, station.failures.repair.mean
-        if between + repair > 0:
+        if station.failures.clock == "busy":
+            share += mean_excess(station.failures.repair, switchover) * failure_rate(station.failures, work)
+        elif between + repair > 0:
             share += mean_excess(station.failures.repair, switchover) / (between + repair)
     for window in station.outages:
         if window.start >= horizon:
@@ -1092,7 +1122,7 @@ def standby_share(station: Station, horizon: float) -> float:
             share += max(0.0, window.duration - switchover) / window.every
         elif horizon > 0:
             share += max(0.0, min(window.start + window.duration, horizon) - window.start - switchover) / horizon
-    return min(share, 1.0 - availability(station, horizon))
+    return min(share, 1.0 - availability(station, horizon, work))
 
 
 def _caveats(scenario: Scenario, topology: Topology) -> tuple[str, ...]:
@@ -1150,8 +1180,8 @@ def _prediction(scenario: Scenario, topology: Topology, flows: dict[str, Any]) -
     for station, lam, lam_busiest in zip(topology.stations, rates, busiest):
         mean = station.service.mean
         utilization = lam * mean / station.servers
-        up = availability(station, scenario.run.horizon)
-        spare = standby_share(station, scenario.run.horizon)
+        up = availability(station, scenario.run.horizon, float(lam * mean))
+        spare = standby_share(station, scenario.run.horizon, float(lam * mean))
         relative = 1.0
         if station.standby is not None:  # the standby's capacity relative to the station's
             relative = (station.standby.servers / station.standby.service.mean * mean / station.servers

@@ -326,16 +326,25 @@ class Outage(_Model):
 
 
 class Failures(_Model):
-    """Failures by chance: the station runs for a random time, fails, and is repaired after a random time."""
+    """Failures by chance: the station runs for a random time, fails, and is repaired after a random time.
+
+    The time runs on the calendar, or counts only the station's work (``clock = "busy"``).
+    """
 
     between: Distribution = Field(description="Time from a repair to the next failure (the first counts from the "
-                                  "start of the run).", examples=[{"distribution": "exponential", "mean": "30d"}])
+                                  'start of the run); with clock = "busy", seconds of work done.',
+                                  examples=[{"distribution": "exponential", "mean": "30d"}])
     repair: Distribution = Field(description="Time a failure lasts, until the station serves again.",
                                  examples=[{"distribution": "lognormal", "mean": "2h", "cv": 1.0}])
     interrupted: Literal["resume", "restart"] = Field(
         "resume", description='What happens to the documents in service when the station fails: "resume" finishes '
         'their service after the repair, "restart" serves them again from the start after the repair.',
         examples=["restart"])
+    clock: Literal["calendar", "busy"] = Field(
+        "calendar", description='What the time between failures counts: "calendar" counts all time, busy or idle; '
+        '"busy" counts only the work the station does (server-seconds of service), so it fails only while it '
+        'serves: with several servers, in proportion to those busy (with one server, exactly while busy). Not on '
+        "a backbone link, which does no work.", examples=["busy"])
 
     @field_validator("between", "repair")
     @classmethod
@@ -456,6 +465,15 @@ class BackboneSpec(LinkSpec):
         None, description="Cuts by chance (random time between cuts and random repair time); unset means the link "
         "is never cut by chance. interrupted has no effect on a link (a package is held before it crosses).",
         examples=[{"between": {"mean": "60d"}, "repair": {"mean": "4h"}}])
+
+    @field_validator("failures")
+    @classmethod
+    def _cut_by_the_calendar(cls, failures: Failures | None) -> Failures | None:
+        """A link does no work: a clock of its busy time would never run, so the link would never be cut."""
+        if failures is not None and failures.clock == "busy":
+            raise ValueError('clock = "busy" counts work done, and a link does none (it would never be cut): '
+                             'remove clock, or set clock = "calendar"')
+        return failures
 
     @property
     def can_be_cut(self) -> bool:

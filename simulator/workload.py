@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .analytic import Prediction, predict, station_arrival_rates
+from .analytic import Prediction, failure_rate, predict, station_arrival_rates
 from .errors import Problem, ScenarioError
 from .limits import DEFAULT_MAX_EVENTS, DEFAULT_MAX_MEMORY, Limits, parse_memory  # re-exported: workload's API
 from .scenario import Scenario
@@ -183,11 +183,16 @@ def _of_up_time(station: Station) -> str:
     return " of the time it is up (outages and failures)" if station.can_go_down else ""
 
 
-def _outage_toggles(topology: Topology, horizon: float) -> np.ndarray:
-    """Outage and failure starts and ends per station over the horizon (a failure's drain adds about ten readings)."""
+def _outage_toggles(topology: Topology, horizon: float, rates: np.ndarray) -> np.ndarray:
+    """Outage and failure starts and ends per station over the horizon (a failure's drain adds about ten readings).
+
+    ``rates`` are the arrivals per second at each station: a busy clock fails in proportion to the work they bring.
+    """
     toggles = np.zeros(len(topology.stations))
     for i, station in enumerate(topology.stations):
-        if station.failures is not None:
+        if station.failures is not None and station.failures.clock == "busy":
+            toggles[i] += 12.0 * horizon * failure_rate(station.failures, float(rates[i]) * station.service.mean)
+        elif station.failures is not None:
             cycle = station.failures.between.mean + station.failures.repair.mean
             toggles[i] += 12.0 * horizon / cycle if cycle > 0 else math.inf
         for window in station.outages:
@@ -237,7 +242,7 @@ def estimate(scenario: Scenario, topology: Topology, prediction: Prediction | No
     visits_rate = np.asarray(flows["total"], dtype=float)
     station_visits = float(visits_rate.sum()) * horizon
     samples = math.ceil(horizon / run.timeseries_interval)
-    toggles = _outage_toggles(topology, horizon)
+    toggles = _outage_toggles(topology, horizon, visits_rate)
     traffic_events = documents + station_visits + copies + 2 * statuses  # create, visits, copy ends, status send + end
     drivers_events = {"traffic": traffic_events, "samples": 2.0 * samples, "outages": 2.0 * float(toggles.sum()),
                       "agenda": horizon / AGENDA_SLOT}
@@ -318,7 +323,8 @@ def _driver(scenario: Scenario, topology: Topology, work: WorkEstimate, what: st
             return "run.horizon", format_duration(run.horizon), reason
         return "run.timeseries_interval", format_duration(run.timeseries_interval), reason
     if cause == "outages":
-        toggles = _outage_toggles(topology, run.horizon)
+        toggles = _outage_toggles(topology, run.horizon, np.asarray(station_arrival_rates(scenario, topology)["total"],
+                                                                    dtype=float))
         station = topology.stations[int(np.argmax(toggles))]
         what = "outage and failure" if station.failures is not None else "outage"
         reason = f"{work.outage_toggles:.3g} {what} starts and ends at {station.name} and others"

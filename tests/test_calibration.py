@@ -100,8 +100,15 @@ STANDBY_LINKS_ACKS = {**FAILING_HUB,
                       "network.retry": {"first": "1min", "attempts": 2, "fallback": "paper", "ack_timeout": "30min"}}
 
 
-@pytest.mark.parametrize("changes", [{}, FAILING_HUB, STANDBY_LINKS_ACKS],
-                         ids=["priority", "failing hub, resends, paper fallback", "standby, link cuts, ack timeouts"])
+#: The same, the hub failing after so much work (busy clock) rather than on the calendar.
+STANDBY_WEARING = {**STANDBY_LINKS_ACKS,
+                   "network.hub.failures": {"between": {"mean": "10min"}, "repair": {"mean": "10min"},
+                                            "interrupted": "restart", "clock": "busy"}}
+
+
+@pytest.mark.parametrize("changes", [{}, FAILING_HUB, STANDBY_LINKS_ACKS, STANDBY_WEARING],
+                         ids=["priority", "failing hub, resends, paper fallback", "standby, link cuts, ack timeouts",
+                              "hub failing on a busy clock, standby"])
 def test_a_traced_run_has_the_results_of_an_untraced_one(tmp_path: Path, changes: dict):
     """Tracing draws no random number and changes no result: same ledger, events and latencies."""
     scenario = load_scenario(SCENARIOS / "calibration-demo.toml")

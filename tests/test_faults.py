@@ -374,6 +374,19 @@ def test_too_frequent_failures_are_refused_naming_the_failures():
         simulator.run(load_scenario(text), seed=1)
 
 
+def test_a_busy_clock_fails_as_often_as_its_work_brings_and_is_not_refused_for_it():
+    """The same failures after 1 ms of work: one copy brings 1 s of work to the hub, so about a thousand failures,
+    not the six hundred million of the calendar; the run goes ahead, the copy delivered."""
+    import simulator
+
+    text = MICRO.format(horizon="7d", agency_extra="", more=_doc("0s"),
+                        hub_extra='failures = { between = { mean = "1ms" }, repair = { mean = "1ms" }, clock = "busy" }')
+    summary = simulator.run(load_scenario(text), seed=1).summary
+    assert summary["documents"]["delivered"] == 1
+    hub = next(s for s in summary["stations"] if s["id"] == "hub")
+    assert 500 < hub["outages"] < 2000
+
+
 # ---------------------------------------------------------------- standby
 
 def _standby(service: str = "2s", switchover: str = "3s", servers: int = 1) -> str:
@@ -525,6 +538,97 @@ def test_a_service_that_ends_before_the_next_failure_costs_no_event_of_its_own()
     assert far.events == plain.events + 1
 
 
+def _busy_failures(between: str, interrupted: str = "resume", clock: str = "busy") -> str:
+    return ('failures = { between = { distribution = "deterministic", mean = "%s" }, '
+            'repair = { distribution = "deterministic", mean = "10s" }, interrupted = "%s", clock = "%s" }'
+            % (between, interrupted, clock))
+
+
+@pytest.mark.parametrize("interrupted, latency, busy", [("resume", 16.0, 13.0), ("restart", 16.5, 13.5)])
+def test_a_busy_clock_fails_after_so_much_work_and_idle_time_does_not_count(interrupted: str, latency: float,
+                                                                           busy: float):
+    """The hub fails after 2.5 s of work (repair 10 s). Copies sent at 0, 5 and 10 s are served 2.5-3.5, 7.5-8.5
+    and from 12.5 s: the budget runs out half-way through the third service, at 13 s (the idle time between does
+    not count). resume: the remaining 0.5 s after the repair, ends 23.5 s; restart: served again 23-24 s; then
+    link 0.5 s and B 2 s. The next budget outlasts the work left: no other failure. The hub is held 10 s by the
+    interrupted copy. On the calendar the same hub fails at 2.5, 15 and 27.5 s."""
+    docs = _doc("0s") + _doc("5s") + _doc("10s")
+    out = _run(docs, _busy_failures("2.5s", interrupted), horizon="40s")
+    assert [6.0, 6.0, latency] == out.latencies
+    assert [(13.0, 23.0)] == [(r.start, r.end) for r in out.recoveries]
+    assert 10.0 == pytest.approx(out.outage_seconds[0])
+    assert busy == pytest.approx(out.window.busy_area[0])
+    calendar = _run(docs, _busy_failures("2.5s", interrupted, clock="calendar"), horizon="40s")
+    assert [2.5, 15.0, 27.5] == [r.start for r in calendar.recoveries]
+
+
+def test_a_busy_clock_wears_in_proportion_to_the_busy_servers():
+    """Two servers, a failure after 1.5 s of work (repair 10 s). A copy alone (A to B, hub 2.5-3.5 s) does 1 s
+    of work: no failure. Two copies at once (A to B and B to A) keep both servers busy from 2.5 s: the budget runs
+    out at 3.25 s, both resume after the repair, end at 13.5 s, and reach their recipients at 16 s."""
+    hub = "servers = 2\n" + _busy_failures("1.5s")
+    alone = _run(_doc("0s"), hub, horizon="40s")
+    assert ([6.0], []) == (alone.latencies, [r.start for r in alone.recoveries])
+    both = _run(_doc("0s") + _doc("0s", origin="B", recipients='["A"]'), hub, horizon="40s")
+    assert [16.0, 16.0] == both.latencies
+    assert [(3.25, 13.25)] == [(r.start, r.end) for r in both.recoveries]
+
+
+def test_a_busy_clock_that_does_not_run_out_costs_no_event():
+    """A budget the run's work never uses up: the events and latencies of a hub that never fails (the busy clock
+    has no process of its own, and a service it cannot interrupt goes on at once)."""
+    docs = _doc("0s") + _doc("2s") + _doc("3s")
+    far = _run(docs, _busy_failures("1000s"), horizon="40s")
+    plain = _run(docs, "", horizon="40s")
+    assert far.latencies == plain.latencies == [6.0, 6.0, 7.0]
+    assert far.events == plain.events
+
+
+def test_a_busy_clock_after_a_repair_counts_the_resumed_work():
+    """A failure after 1.25 s of work (repair 10 s). Copies sent at 0 and 1 s reach the hub at 2.5 and 4.5 s:
+    served 2.5-3.5 s, then from 4.5 s until the budget runs out at 4.75 s. Repaired at 14.75 s, the second
+    resumes its 0.75 s (ends 15.5 s, B 16-18 s) and wears the next budget to 0.5 s; a third, sent at 12 s, has
+    waited at the hub since 14.5 s: served from 15.5 s, it fails at 16 s and ends at 26.5 s (B 27-29 s)."""
+    out = _run(_doc("0s") + _doc("1s") + _doc("12s"), _busy_failures("1.25s"), horizon="40s")
+    assert [6.0, 17.0, 17.0] == out.latencies
+    assert [(4.75, 14.75), (16.0, 26.0)] == [(r.start, r.end) for r in out.recoveries]
+
+
+@pytest.mark.parametrize("clock, rate, up, stable", [("busy", 0.5, 0.9, True), ("calendar", 0.5, 10 / 12, True),
+                                                     ("busy", 0.9, 0.82, False)])
+def test_the_prediction_gives_a_busy_clock_the_availability_of_its_load(clock: str, rate: float, up: float,
+                                                                        stable: bool):
+    """An M/M/1 failing after 10 s of work (repair 2 s): at 0.5 it fails 0.05 times a second and is down 10 % of
+    the time, against 1/6 on the calendar; at 0.9 it is down 18 % and cannot keep up (0.9 > 0.82: each job's
+    completion time, 1.2 s on average, is more than the 1.11 s between arrivals)."""
+    from simulator.analytic import predict
+    from simulator.verification import _single_station
+
+    failures = (f'failures = {{ between = {{ mean = 10.0 }}, repair = {{ mean = 2.0 }}, clock = "{clock}" }}\n'
+                "[traffic.types]")
+    text = _single_station(1, 1.0, rate, 1000.0, 0.0).replace("[traffic.types]", failures)
+    scenario = load_scenario(text)
+    hub = next(s for s in predict(scenario, build_topology(scenario)).stations if s.kind == "hub")
+    assert (hub.availability, hub.stable) == (pytest.approx(up), stable)
+
+
+def test_a_busy_clock_on_a_link_is_an_error(tmp_path: Path, capsys):
+    """A backbone does no work: a busy clock would never cut it. Exit 2 naming the key."""
+    from simulator.cli import main
+
+    cuts = ('[network.backbone]\nfailures = { between = { mean = "1d" }, repair = { mean = "1h" }, '
+            'clock = "busy" }\n')
+    path = tmp_path / "busy-link.toml"
+    path.write_text(MICRO.format(horizon="60s", agency_extra="", hub_extra="", more=cuts), encoding="utf-8")
+    assert 2 == main(["check", str(path)])
+    captured = capsys.readouterr()
+    assert "network.backbone.failures" in captured.out + captured.err
+    assert 'clock = "calendar"' in captured.out + captured.err
+    with pytest.raises(ScenarioError, match=r"network\.backbone\.failures.*a link does none"):
+        load_scenario(path.read_text(encoding="utf-8"))
+    assert load_scenario(path.read_text(encoding="utf-8").replace('"busy"', '"calendar"'))
+
+
 def test_a_backbone_on_an_agency_behind_another_platform_is_an_error(tmp_path: Path, capsys):
     """Only a top-level agency's platform has a backbone: exit 2 naming the key."""
     from simulator.cli import main
@@ -646,6 +750,23 @@ def test_an_mm1_with_failures_agrees_with_the_completion_time_result():
     assert without_setup == pytest.approx(2.6667, abs=1e-4)
     assert not sojourn.interval.low <= without_setup <= sojourn.interval.high
     assert abs(sojourn.simulated - without_setup) > 0.0025 * without_setup
+
+
+def test_an_mm1_failing_only_while_busy_agrees_with_the_mg1_of_its_completion_time():
+    """verify's M/M/1 failing only while busy (10 s of work between failures, repair 2 s, resume), at its horizon
+    and 4 replications: the mean sojourn (3.5 s) and the availability (0.9) pass the suite's rule, and their 99 %
+    intervals exclude the same station failing on the calendar (3.83 s, 0.83), so the check can fail."""
+    from simulator.verification import busy_failing_mm1, failing_mm1, reference_cases, verify
+
+    (case,) = [c for c in reference_cases() if "only while busy" in c.name]
+    checks = verify(replications=4, cases=[case])
+    assert [c.figure for c in checks if c.passed] == ["mean sojourn (s)", "availability"]
+    assert [c.exact for c in checks] == pytest.approx([3.5, 0.9])
+    assert busy_failing_mm1(0.5, 1.0, 10.0, 2.0)["completion"] == pytest.approx(1.2)
+    calendar = failing_mm1(0.5, 1.0, 10.0, 2.0)
+    for check, other in zip(checks, (calendar["mean_sojourn"], calendar["availability"])):
+        assert not check.interval.low <= other <= check.interval.high
+        assert abs(check.simulated - other) > 0.0025 * other
 
 
 def test_failures_2025_switches_to_the_standby_and_balances():

@@ -50,8 +50,10 @@ def scenarios(draw: st.DrawFn, acks: bool = False) -> str:
         if draw(st.booleans()):
             down = True
             interrupted = draw(st.sampled_from(["resume", "restart"]))
+            clock = draw(st.sampled_from(["calendar", "busy"]))
             lines.append(f'failures = {{ between = {{ mean = "{draw(st.sampled_from(["5min", "1h"]))}" }}, '
-                         f'repair = {{ mean = "{draw(st.sampled_from(["30s", "10min"]))}" }}, interrupted = "{interrupted}" }}')
+                         f'repair = {{ mean = "{draw(st.sampled_from(["30s", "10min"]))}" }}, interrupted = "{interrupted}", '
+                         f'clock = "{clock}" }}')
         if draw(st.booleans()):
             lines.append('while_down = "reject"')
         if down and draw(st.booleans()):

@@ -21,10 +21,10 @@ from ..traffic import PAPER_REASONS, OpenClock, batch_drawer, build_document_str
 from .agenda import Agenda, run_until
 from .flow import Flow, Source
 from .observer import TIMESERIES_COLUMNS, Observer
-from .outages import Downtime, failures, outage
+from .outages import Downtime, failures, outage, wear_failures
 from .output import EngineOutput
 from .routes import RouteBook
-from .stations import FailingStation, FifoStation, PriorityStation, StationState
+from .stations import FailingStation, FifoStation, PriorityStation, StationState, WearingStation
 from .variates import Variates
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,11 +84,12 @@ class Model:
 
         With a tracer, the tracing variants of the same classes (they report to it, then do the same).
         """
-        failing, prioritised, fifo = FailingStation, PriorityStation, FifoStation
+        failing, wearing, prioritised, fifo = FailingStation, WearingStation, PriorityStation, FifoStation
         extra: tuple = ()
         if tracer is not None:
             tracing = _tracing()
-            failing, prioritised, fifo = tracing.TracingFailingStation, tracing.TracingPriorityStation, tracing.TracingFifoStation
+            failing, wearing = tracing.TracingFailingStation, tracing.TracingWearingStation
+            prioritised, fifo = tracing.TracingPriorityStation, tracing.TracingFifoStation
             extra = (tracer,)
         batch = max(64, min(4096, (1 << 20) // max(1, len(topology.stations))))  # pre-drawn variates: ~1M floats in all
         priority = _needs_priority(scenario)
@@ -97,8 +98,9 @@ class Model:
             service = Variates(batch_drawer(spec.service, stream(seed, "service", spec.node), batch))
             reject = spec.while_down == "reject"
             if spec.failures is not None:
-                stations.append(failing(index, spec.servers, service, agenda, spec.buffer, reject,
-                                        spec.failures.interrupted == "restart", *extra))
+                kind = wearing if spec.failures.clock == "busy" else failing
+                stations.append(kind(index, spec.servers, service, agenda, spec.buffer, reject,
+                                     spec.failures.interrupted == "restart", *extra))
             elif priority or spec.buffer is not None or spec.outages:
                 stations.append(prioritised(index, spec.servers, service, agenda, spec.buffer, reject, *extra))
             else:
@@ -123,7 +125,11 @@ class Model:
                 assert isinstance(station, FailingStation)
                 between = Variates(batch_drawer(spec.failures.between, stream(seed, "failures", spec.node), 64))
                 repair = Variates(batch_drawer(spec.failures.repair, stream(seed, "repairs", spec.node), 64))
-                env.process(failures(env, station, between, repair, self.downtime))
+                if spec.failures.clock == "busy":  # by the spec: compiled, the station classes share one
+                    assert isinstance(station, WearingStation)  # isinstance cache (ABC), so a FailingStation may pass
+                    wear_failures(env, station, between, repair, self.downtime)
+                else:
+                    env.process(failures(env, station, between, repair, self.downtime))
         env.process(self.observer.sampler(self.scenario.run.timeseries_interval))
         if self.warmup > 0:
             env.process(self.observer.warmup_mark())

@@ -5,7 +5,8 @@ finishes); outages of one station may overlap, and the station is down
 while any of them lasts. Failures by chance are one process per station:
 it runs for a random time, fails (the jobs in service are pushed back, see
 :class:`~simulator.engine.stations.FailingStation`) and is repaired after a
-random time.
+random time: on the calendar (:func:`failures`), or after a random amount of
+its servers' work (:func:`wear_failures`, ``failures.clock = "busy"``).
 """
 from __future__ import annotations
 
@@ -17,10 +18,10 @@ import simpy
 from ..scenario import Outage
 from .flow import Flow
 from .output import Recovery
-from .stations import FailingStation, PriorityStation
+from .stations import FailingStation, PriorityStation, WearingStation
 from .variates import Variates
 
-__all__ = ["DRAIN_STEP", "Downtime", "outage", "failures", "switchover"]
+__all__ = ["DRAIN_STEP", "Downtime", "outage", "failures", "wear_failures", "switchover"]
 
 #: How often the backlog of a station that came back up is read, seconds.
 DRAIN_STEP = 60.0
@@ -124,6 +125,45 @@ def failures(env: simpy.Environment, station: FailingStation, between: Variates,
         gap = between.next()  # drawn before the station serves again, so that it knows when it fails next
         station.next_failure = env.now + gap
         down.end(env, station, recovery)
+
+
+def wear_failures(env: simpy.Environment, station: WearingStation, between: Variates, repair: Variates,
+                  down: Downtime) -> None:
+    """Fail ``station`` each time its servers have worked a time drawn from ``between``, for a time from ``repair``.
+
+    The station foresees its failures itself (:class:`~simulator.engine.stations.WearingStation`) and its alarm
+    runs on the agenda, outside SimPy's step: the failure first brings SimPy's clock to its instant, so that the
+    records, the standby and the repair (a SimPy process) take their time from it. The draws come in the same
+    order as :func:`failures`: the first budget now, then each repair and the budget after it.
+
+    Parameters
+    ----------
+    env : simpy.Environment
+    station : WearingStation
+    between, repair : Variates
+        Work (busy server-seconds) from a repair (or the start) to the next failure, and the repair time, seconds.
+    down : Downtime
+        Where each failure is recorded.
+    """
+
+    def breakdown(now: float) -> None:
+        env._now = now  # what SimPy's step does for its own events
+        duration = repair.next()
+        recovery = down.begin(env, station)
+        station.fail(now, duration)
+        down.went_down(env, station)
+        env.process(_repaired(env, station, duration, between, down, recovery))
+
+    station.breakdown = breakdown
+    station.rearm(between.next(), env.now)
+
+
+def _repaired(env: simpy.Environment, station: WearingStation, duration: float, between: Variates,
+              down: Downtime, recovery: Recovery) -> Iterator[simpy.Event]:
+    """Repair ``station`` in ``duration``, then give it its next budget of work before it serves again."""
+    yield env.timeout(duration)
+    station.rearm(between.next(), env.now)
+    down.end(env, station, recovery)
 
 
 def switchover(env: simpy.Environment, station: PriorityStation, downs: int) -> Iterator[simpy.Event]:

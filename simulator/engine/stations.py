@@ -17,6 +17,8 @@ Two kinds of station share that core:
   optional buffer and outages. A job that finds no free server waits in one
   of two queues; the station schedules itself (it is its own SimPy event) for
   the moment a server frees, and starts the most urgent waiting job then.
+  :class:`FailingStation` also fails by chance, on the calendar, and
+  :class:`WearingStation` after a random amount of its servers' work.
 
 Both report the same snapshot (:class:`StationSnapshot`) from which the
 observer builds time integrals, so neither keeps per-job history.
@@ -34,10 +36,13 @@ from .variates import Variates
 if TYPE_CHECKING:  # pragma: no cover
     from .flow import Job
 
-__all__ = ["StationSnapshot", "StationState", "FifoStation", "PriorityStation", "FailingStation", "URGENT"]
+__all__ = ["StationSnapshot", "StationState", "FifoStation", "PriorityStation", "FailingStation", "WearingStation",
+           "Alarm", "URGENT"]
 
 #: Priority of urgent documents (and of their status messages); normal is 1.
 URGENT = 0
+#: A failure time when none is foreseen.
+INFINITY = float("inf")
 
 
 class StationSnapshot(NamedTuple):
@@ -471,6 +476,10 @@ class FailingStation(PriorityStation):
         if self.on_standby or end == start or end < self.next_failure:  # nothing a failure could interrupt
             self.send_on(job, end)
             return
+        self.hold(job, start, end)
+
+    def hold(self, job: "Job", start: float, end: float) -> None:
+        """``job``'s service from ``start`` may be interrupted: its end ``end`` is an event of its own."""
         job.due = end
         job.act = self.complete_act
         self.serving.append((start, job))
@@ -519,6 +528,123 @@ class FailingStation(PriorityStation):
         super().disconnect()
         self.serving.clear()
         self.complete_act = _unset
+
+
+class Alarm:
+    """An event of the agenda that calls ``act(alarm, now)``: a station's own timer beside its wake-up."""
+
+    __slots__ = ("act",)
+
+    def __init__(self, act: Callable[["Alarm", float], None]):
+        self.act = act
+
+
+class WearingStation(FailingStation):
+    """A failing station whose time between failures counts its servers' work, not the calendar.
+
+    ``budget`` is the work (server-seconds of service) left before the next
+    failure, as of ``worn_at``: each server busy wears it at rate 1, so with
+    one server the station fails only while busy and with several in
+    proportion to those busy. Nothing wears while the station is broken (under
+    repair), nor on the standby. The station's own servers' work ahead is
+    known (their ends, in ``free``, or ``spare_free`` while the standby
+    serves), and it changes only when a service is booked on them
+    (:meth:`begin`) or a failure pushes it back: so at each booking the
+    budget is brought up to date and the instant it runs out, were nothing
+    else to start, is foreseen (``next_failure``, infinite when the work ahead
+    does not use it up) and the ``alarm`` set for then. A later booking can
+    only bring the failure forward: the alarm set before is then superseded
+    (an alarm that goes off at another time than ``next_failure`` does
+    nothing). When it goes off, ``breakdown`` (the failure process's action)
+    fails the station; :meth:`rearm` gives it its next budget once repaired.
+
+    A service cannot be interrupted when all the servers working until its
+    end could not use up the budget: it goes on at once, without an event of
+    its own.
+    """
+
+    __slots__ = ("budget", "worn_at", "broken", "alarm", "breakdown")
+
+    def __init__(self, index: int, servers: int, service: Variates, agenda: Agenda, buffer: int | None,
+                 reject: bool, restart: bool):
+        super().__init__(index, servers, service, agenda, buffer, reject, restart)
+        self.budget = 0.0
+        self.worn_at = 0.0
+        self.broken = False
+        self.next_failure = INFINITY
+        self.alarm = Alarm(self.ring)
+        self.breakdown: Callable[[float], None] = _unset
+
+    def begin(self, job: "Job", start: float) -> None:
+        """Start ``job``'s service at ``start``, wearing the budget; an event for its end if a failure could move it."""
+        if self.on_standby:  # the standby does not fail
+            self.send_on(job, self.book(start))
+            return
+        self.wear(start)
+        end = self.book(start)
+        if end == start:
+            self.send_on(job, end)
+            return
+        self.foresee(start)
+        if self.servers * (end - start) < self.budget:  # all the servers until its end would not use up the budget
+            self.send_on(job, end)
+            return
+        self.hold(job, start, end)
+
+    def wear(self, now: float) -> None:
+        """Bring the budget up to ``now``: take off the work the station's own servers did since ``worn_at``."""
+        if not self.broken:
+            since = self.worn_at
+            worked = 0.0
+            for end in self.spare_free if self.on_standby else self.free:
+                if end > since:
+                    worked += (end if end < now else now) - since
+            self.budget -= worked
+        self.worn_at = now
+
+    def foresee(self, now: float) -> None:
+        """Foresee when the budget (up to date at ``now``) runs out if nothing else starts; set the alarm for then."""
+        ends = sorted([end for end in (self.spare_free if self.on_standby else self.free) if end > now])
+        left = self.budget
+        at = now
+        busy = len(ends)
+        failure = INFINITY
+        for end in ends:
+            work = busy * (end - at)
+            if left <= work:
+                failure = at + left / busy if left > 0.0 else now
+                break
+            left -= work
+            at = end
+            busy -= 1
+        if failure != self.next_failure:
+            self.next_failure = failure
+            if failure < INFINITY:
+                self.agenda.at(failure, self.alarm)
+
+    def ring(self, _: Alarm, now: float) -> None:
+        """The alarm goes off at ``now``: the station fails if this is still the foreseen instant."""
+        if now == self.next_failure:
+            self.breakdown(now)
+
+    def fail(self, now: float, repair: float) -> None:
+        """A failure at ``now`` lasting ``repair``: nothing wears until :meth:`rearm`."""
+        self.broken = True
+        self.next_failure = INFINITY
+        super().fail(now, repair)
+
+    def rearm(self, budget: float, now: float) -> None:
+        """Repaired (or starting) at ``now`` with ``budget`` seconds of work to the next failure: foresee it."""
+        self.broken = False
+        self.budget = budget
+        self.worn_at = now
+        self.foresee(now)
+
+    def disconnect(self) -> None:
+        """Forget the flow's actions, the jobs, and the failure process's action (after a run)."""
+        super().disconnect()
+        self.breakdown = _unset
+        self.alarm.act = _unset
 
 
 def _unset(*_: object) -> None:  # pragma: no cover - replaced when the flow is built

@@ -18,10 +18,11 @@ from typing import Any
 
 from .agenda import Agenda
 from .flow import Flow, Job, Source
-from .stations import FailingStation, FifoStation, PriorityStation
+from .stations import FailingStation, FifoStation, PriorityStation, WearingStation
 from .variates import Variates
 
-__all__ = ["TracingFlow", "TracingFifoStation", "TracingPriorityStation", "TracingFailingStation"]
+__all__ = ["TracingFlow", "TracingFifoStation", "TracingPriorityStation", "TracingFailingStation",
+           "TracingWearingStation"]
 
 
 class TracingFifoStation(FifoStation):
@@ -77,6 +78,32 @@ class TracingPriorityStation(PriorityStation):
 
 class TracingFailingStation(FailingStation):
     """A :class:`FailingStation` that reports arrivals, service starts and departures to ``tracer``."""
+
+    def __init__(self, index: int, servers: int, service: Variates, agenda: Agenda, buffer: int | None,
+                 reject: bool, restart: bool, tracer: Any):
+        super().__init__(index, servers, service, agenda, buffer, reject, restart)
+        self.tracer = tracer
+
+    def arrive(self, job: Job, now: float) -> None:
+        self.tracer.arrive(job, self.index, now)
+        super().arrive(job, now)
+
+    def begin(self, job: Job, start: float) -> None:
+        self.tracer.begin(job, start)
+        super().begin(job, start)
+
+    def send_on(self, job: Job, end: float) -> None:
+        self.tracer.depart(job, end)
+        super().send_on(job, end)
+
+    def pass_through(self, job: Job, at: float) -> None:
+        self.tracer.arrive(job, self.index, at)
+        self.tracer.begin(job, at)
+        super().pass_through(job, at)
+
+
+class TracingWearingStation(WearingStation):
+    """A :class:`WearingStation` that reports arrivals, service starts and departures to ``tracer``."""
 
     def __init__(self, index: int, servers: int, service: Variates, agenda: Agenda, buffer: int | None,
                  reject: bool, restart: bool, tracer: Any):
