@@ -36,7 +36,7 @@ class Agenda:
         Slot width, seconds.
     """
 
-    __slots__ = ("queue", "ids", "width", "slot", "open_until", "slots", "act")
+    __slots__ = ("queue", "ids", "width", "slot", "open_until", "slots", "act", "unread_until")
 
     def __init__(self, queue: list, ids: count, width: float = 600.0):
         self.queue = queue
@@ -45,6 +45,10 @@ class Agenda:
         self.slot = 0  # the open slot: [slot * width, open_until)
         self.open_until = width  # events before this go straight onto the heap
         self.slots: dict[int, list[tuple]] = {}
+        #: Nobody reads the run's counters before this instant (the observer's next sample, the end of the
+        #: warm-up or the horizon): a copy or status message that reaches the end of its route earlier may be
+        #: settled when its arrival there is known, without an event (0: nothing is settled early).
+        self.unread_until = 0.0
         self.act: Callable[[object, float], None] = self.tick
         heappush(queue, (self.open_until, _URGENT_EVENT, next(ids), self))
 

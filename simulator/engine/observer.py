@@ -66,14 +66,34 @@ class Observer:
         self.down_at_warmup: list[float] = [0.0] * len(stations)
         self.standby_at_warmup: list[float] = [0.0] * len(stations)
         self.switchovers_at_warmup: list[int] = [0] * len(stations)
+        self.next_sample = 0.0  # set by the sampler
 
     # ------------------------------------------------------------------ processes
 
     def sampler(self, interval: float) -> Iterator[simpy.Event]:
         """Record a row every ``interval``."""
+        self.next_sample = self.env.now + interval
+        self._unread_until(self.env.now)
         while True:
             yield self.env.timeout(interval)
+            self.next_sample = self.env.now + interval
             self.record(self.env.now)
+            self._unread_until(self.env.now)
+
+    def _unread_until(self, now: float) -> None:
+        """Tell the agenda when the counters are read next (the next sample, the end of the warm-up, the horizon).
+
+        Routes that end before then are settled without an event of their
+        own (:meth:`~simulator.engine.stations.StationState.send_on`). Not
+        when senders wait for acknowledgements: a copy sent again could then
+        overtake the one settled ahead of its time.
+        """
+        if self.flow.acking:
+            return
+        following = min(self.next_sample, self.horizon)
+        if now < self.warmup:
+            following = min(following, self.warmup)
+        self.flow.agenda.unread_until = following
 
     def warmup_mark(self) -> Iterator[simpy.Event]:
         """At the end of the warm-up, snapshot the stations and start the longest-line records afresh."""
@@ -89,6 +109,7 @@ class Observer:
         self.switchovers_at_warmup = [station.switchover_count() for station in self.stations]
         for station in self.stations:
             station.reset_max_queue(now)
+        self._unread_until(now)
 
     # ------------------------------------------------------------------ read-outs
 

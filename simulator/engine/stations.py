@@ -127,7 +127,15 @@ class StationState(ABC):
         return end
 
     def send_on(self, job: "Job", end: float) -> None:
-        """Schedule what follows ``job``'s service ending at ``end``: the link and the next station, or the end."""
+        """Schedule what follows ``job``'s service ending at ``end``: the link and the next station, or the end.
+
+        The end of a route is settled at once (the flow's ``finish`` called
+        with its time) when it comes before the agenda's ``unread_until``:
+        what it does (count the copy, keep its latency, schedule the
+        recipient's status messages) depends on nothing that happens in the
+        meantime, and nobody reads the counters before then. A delivery
+        tree's branches set out the same way (``branch``).
+        """
         route = job.route
         hop = job.hop + 1
         if route.has_links:
@@ -141,6 +149,9 @@ class StationState(ABC):
             job.act = station.arrival
         elif route.tails:
             self.branch(job, end)
+            return
+        elif end < self.agenda.unread_until:  # the end of its route, before anybody reads what it changes
+            self.finish(job, end)
             return
         else:
             job.act = self.finish
