@@ -1,21 +1,27 @@
-"""Agenda: SimPy's event queue with an annex for the far future, so the heap stays short.
+"""Agenda: the engine's event queue beside SimPy's, with an annex for the far future, so the heap stays short.
 
 Status messages are sent hours or days after a delivery (registration,
 assignment, completion), so most scheduled events lie far ahead: on the full
 2025 structure the heap would hold a hundred thousand of them and every pop
 would pay for its depth. The agenda keeps events beyond the current
 ``width``-second slot in per-slot lists, and a ticker moves a slot's events
-onto SimPy's heap when the slot begins. Every entry keeps the id it got when
-it was scheduled, so events run in exactly the order a single heap would give.
+onto the heap when the slot begins.
+
+The heap is the agenda's own: a binary heap of :class:`Entry` objects whose
+time, priority and sequence number are compared as machine numbers (SimPy's
+heap holds tuples, and comparing tuples of Python floats was a fifth of a
+run). SimPy's queue keeps only SimPy's own events (the outage, sampling and
+warm-up processes); :func:`run_until` takes the earlier of the two heads.
+Every entry keeps the id it got from SimPy's counter when it was scheduled,
+so events run in exactly the order one heap of all of them would give.
 """
 from __future__ import annotations
 
-from heapq import heappop, heappush
 from itertools import count
 from typing import Any, Callable, Iterator
 
 
-__all__ = ["Agenda", "NORMAL_EVENT", "run_until"]
+__all__ = ["Agenda", "Entry", "NORMAL_EVENT", "run_until"]
 
 #: SimPy event priority of everything the engine schedules (``simpy.core.NORMAL``).
 NORMAL_EVENT = 1
@@ -23,20 +29,87 @@ NORMAL_EVENT = 1
 _URGENT_EVENT = 0
 
 
+class Entry:
+    """One scheduled event: when, its priority and sequence number (SimPy's order), and the event (its ``act``)."""
+
+    __slots__ = ("time", "priority", "seq", "event")
+
+    def __init__(self, time: float, priority: int, seq: int, event: object):
+        self.time = time
+        self.priority = priority
+        self.seq = seq
+        self.event = event
+
+
+def _before(a: Entry, b: Entry) -> bool:
+    """Whether ``a`` runs before ``b``: earlier, or as early and more urgent, or scheduled first."""
+    if a.time != b.time:
+        return a.time < b.time
+    if a.priority != b.priority:
+        return a.priority < b.priority
+    return a.seq < b.seq
+
+
+def _push(heap: list[Entry], entry: Entry) -> None:
+    """Add ``entry`` to the heap (``heapq.heappush``'s algorithm)."""
+    heap.append(entry)
+    _sift_towards_root(heap, 0, len(heap) - 1)
+
+
+def _pop(heap: list[Entry]) -> Entry:
+    """Remove and return the earliest entry (``heapq.heappop``'s algorithm)."""
+    last = heap.pop()
+    if not heap:
+        return last
+    first = heap[0]
+    heap[0] = last
+    _sift_towards_leaves(heap, 0)
+    return first
+
+
+def _sift_towards_root(heap: list[Entry], root: int, position: int) -> None:
+    item = heap[position]
+    while position > root:
+        parent_position = (position - 1) >> 1
+        parent = heap[parent_position]
+        if not _before(item, parent):
+            break
+        heap[position] = parent
+        position = parent_position
+    heap[position] = item
+
+
+def _sift_towards_leaves(heap: list[Entry], position: int) -> None:
+    """Move the smaller child up until a leaf, then the item into place (fewer comparisons than the textbook way)."""
+    end = len(heap)
+    start = position
+    item = heap[position]
+    child = 2 * position + 1
+    while child < end:
+        right = child + 1
+        if right < end and not _before(heap[child], heap[right]):
+            child = right
+        heap[position] = heap[child]
+        position = child
+        child = 2 * position + 1
+    heap[position] = item
+    _sift_towards_root(heap, start, position)
+
+
 class Agenda:
-    """Schedules the engine's events on SimPy's queue, parking far ones until their slot opens.
+    """Schedules the engine's events on its own heap, parking far ones until their slot opens.
 
     Parameters
     ----------
     queue : list
-        SimPy's event heap (``Environment._queue``).
+        SimPy's event heap (``Environment._queue``), merged with the agenda's by :func:`run_until`.
     ids : itertools.count
-        SimPy's event-id counter (``Environment._eid``).
+        SimPy's event-id counter (``Environment._eid``): engine and SimPy events share one order.
     width : float
         Slot width, seconds.
     """
 
-    __slots__ = ("queue", "ids", "width", "slot", "open_until", "slots", "act", "unread_until")
+    __slots__ = ("queue", "ids", "width", "slot", "open_until", "slots", "act", "unread_until", "heap")
 
     def __init__(self, queue: list, ids: count, width: float = 600.0):
         self.queue = queue
@@ -44,19 +117,20 @@ class Agenda:
         self.width = width
         self.slot = 0  # the open slot: [slot * width, open_until)
         self.open_until = width  # events before this go straight onto the heap
-        self.slots: dict[int, list[tuple]] = {}
+        self.slots: dict[int, list[Entry]] = {}
         #: Nobody reads the run's counters before this instant (the observer's next sample, the end of the
         #: warm-up or the horizon): a copy or status message that reaches the end of its route earlier may be
         #: settled when its arrival there is known, without an event (0: nothing is settled early).
         self.unread_until = 0.0
         self.act: Callable[[object, float], None] = self.tick
-        heappush(queue, (self.open_until, _URGENT_EVENT, next(ids), self))
+        self.heap: list[Entry] = []
+        _push(self.heap, Entry(self.open_until, _URGENT_EVENT, next(ids), self))
 
     def at(self, time: float, event: object) -> None:
         """Schedule ``event`` (which carries its ``act``) at ``time``."""
-        entry = (time, NORMAL_EVENT, next(self.ids), event)
+        entry = Entry(time, NORMAL_EVENT, next(self.ids), event)
         if time < self.open_until:
-            heappush(self.queue, entry)
+            _push(self.heap, entry)
             return
         slot = int(time // self.width)
         if slot * self.width > time:  # floating-point edge: the slot must not begin after the event
@@ -71,45 +145,48 @@ class Agenda:
 
     def tick(self, _: object, now: float) -> None:
         """A slot begins: its parked events join the heap, and the next slot's tick is scheduled."""
-        queue = self.queue
+        heap = self.heap
         self.slot += 1
         for entry in self.slots.pop(self.slot, ()):
-            heappush(queue, entry)
+            _push(heap, entry)
         self.open_until = (self.slot + 1) * self.width
-        heappush(queue, (self.open_until, _URGENT_EVENT, next(self.ids), self))
+        _push(heap, Entry(self.open_until, _URGENT_EVENT, next(self.ids), self))
 
     def close(self) -> None:
-        """Forget the parked events and the ticker's action (after a run): no reference cycle keeps them alive."""
+        """Forget the scheduled events and the ticker's action (after a run): no reference cycle keeps them alive."""
+        self.heap.clear()
         self.slots.clear()
         self.act = _spent
 
     def events(self) -> Iterator[object]:
         """Every event scheduled and not yet run: on the heap or parked."""
-        for entry in self.queue:
-            yield entry[3]
+        for entry in self.heap:
+            yield entry.event
         for parked in self.slots.values():
             for entry in parked:
-                yield entry[3]
+                yield entry.event
 
 
 def _spent(*_: object) -> None:  # pragma: no cover - only an event left over from a finished run would call it
     raise AssertionError("the run is over")
 
 
-def run_until(env: Any, horizon: float) -> int:
+def run_until(env: Any, agenda: Agenda, horizon: float) -> int:
     """Process events until ``horizon`` (events at the horizon itself do not run, as with ``env.run``).
 
-    The loop pops SimPy's event queue itself: the engine's own events (jobs,
-    sources, stations waking, the agenda's ticker) carry their action in
-    ``act`` and are handled directly; any other event (the outage, sampling
-    and warm-up processes) is put back and processed by
-    ``Environment.step``, so SimPy's processes run unchanged next to the hot
-    path. This relies on SimPy 4's queue entries ``(time, priority, id,
-    event)``, pinned in setup.cfg.
+    The loop takes the earlier of the agenda's next entry and SimPy's next
+    event (SimPy's queue entries are ``(time, priority, id, event)`` in
+    SimPy 4, pinned in setup.cfg). The engine's own events (jobs, sources,
+    stations waking, the agenda's ticker) carry their action in ``act`` and
+    are run directly; SimPy's (the outage, sampling and warm-up processes)
+    are processed by ``Environment.step``, so SimPy's processes run
+    unchanged next to the hot path.
 
     Parameters
     ----------
     env : simpy.Environment
+    agenda : Agenda
+        The agenda built on ``env``'s queue and counter.
     horizon : float
 
     Returns
@@ -118,21 +195,35 @@ def run_until(env: Any, horizon: float) -> int:
         Events processed.
     """
     queue: list = env._queue
+    heap = agenda.heap
     processed = 0
-    while queue:
-        entry: tuple = heappop(queue)
-        now: float = entry[0]
-        if now >= horizon:
-            heappush(queue, entry)
-            break
-        event: Any = entry[3]
-        processed += 1
-        try:
-            act = event.act
-        except AttributeError:  # a SimPy event: SimPy processes it
-            heappush(queue, entry)
+    while heap or queue:
+        if queue and (not heap or _simpy_first(queue[0], heap[0])):
+            at: float = queue[0][0]
+            if at >= horizon:
+                break
+            processed += 1
             env.step()
             continue
-        act(event, now)
+        entry = heap[0]
+        now = entry.time
+        if now >= horizon:
+            break
+        _pop(heap)
+        processed += 1
+        event: Any = entry.event
+        event.act(event, now)
     env._now = horizon
     return processed
+
+
+def _simpy_first(head: tuple, entry: Entry) -> bool:
+    """Whether SimPy's next event ``head`` runs before the agenda's next ``entry`` (the same order as one heap)."""
+    at: float = head[0]
+    if at != entry.time:
+        return at < entry.time
+    priority: int = head[1]
+    if priority != entry.priority:
+        return priority < entry.priority
+    seq: int = head[2]
+    return seq < entry.seq

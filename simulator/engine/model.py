@@ -1,8 +1,9 @@
 """Model: one run's SimPy environment, stations, flow and observer, and the event loop that drives them.
 
-The event loop itself is :func:`~simulator.engine.agenda.run_until`: it pops
-SimPy's queue, runs the engine's own events directly and hands SimPy's
-processes (outages, sampling, warm-up) back to ``Environment.step``.
+The event loop itself is :func:`~simulator.engine.agenda.run_until`: it takes
+the earlier of the agenda's next event and SimPy's, runs the engine's own events
+directly and hands SimPy's processes (outages, sampling, warm-up) to
+``Environment.step``.
 """
 from __future__ import annotations
 
@@ -138,7 +139,7 @@ class Model:
 
     def _loop(self) -> int:
         """Process events until the horizon."""
-        return run_until(self.env, self.horizon)
+        return run_until(self.env, self.flow.agenda, self.horizon)
 
     def run(self) -> EngineOutput:
         """Simulate to the horizon and collect the output."""
