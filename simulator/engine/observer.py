@@ -84,12 +84,8 @@ class Observer:
         """Tell the agenda when the counters are read next (the next sample, the end of the warm-up, the horizon).
 
         Routes that end before then are settled without an event of their
-        own (:meth:`~simulator.engine.stations.StationState.send_on`). Not
-        when senders wait for acknowledgements: a copy sent again could then
-        overtake the one settled ahead of its time.
+        own (:meth:`~simulator.engine.stations.StationState.send_on`).
         """
-        if self.flow.acking:
-            return
         following = min(self.next_sample, self.horizon)
         if now < self.warmup:
             following = min(following, self.warmup)

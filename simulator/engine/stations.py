@@ -133,8 +133,11 @@ class StationState(ABC):
         with its time) when it comes before the agenda's ``unread_until``:
         what it does (count the copy, keep its latency, schedule the
         recipient's status messages) depends on nothing that happens in the
-        meantime, and nobody reads the counters before then. A delivery
-        tree's branches set out the same way (``branch``).
+        meantime, and nobody reads the counters before then. Not for what
+        senders wait to be acknowledged (a copy they track, or the status
+        message that acknowledges it): a copy sent again could overtake it,
+        or a timer go off, in the meantime. A delivery tree's branches set out
+        the same way (``branch``).
         """
         route = job.route
         hop = job.hop + 1
@@ -150,7 +153,7 @@ class StationState(ABC):
         elif route.tails:
             self.branch(job, end)
             return
-        elif end < self.agenda.unread_until:  # the end of its route, before anybody reads what it changes
+        elif end < self.agenda.unread_until and _settles_alone(job):  # before anybody reads what its end changes
             self.finish(job, end)
             return
         else:
@@ -656,6 +659,14 @@ class WearingStation(FailingStation):
         super().disconnect()
         self.breakdown = _unset
         self.alarm.act = _unset
+
+
+def _settles_alone(job: "Job") -> bool:
+    """Whether no acknowledgement timer or copy sent again depends on ``job``'s end (see :meth:`StationState.send_on`)."""
+    if job.copy is not None:
+        return False
+    doc = job.doc
+    return doc is None or doc.copies is None
 
 
 def _unset(*_: object) -> None:  # pragma: no cover - replaced when the flow is built
