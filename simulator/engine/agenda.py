@@ -30,15 +30,20 @@ _URGENT_EVENT = 0
 
 
 class Entry:
-    """One scheduled event: when, its priority and sequence number (SimPy's order), and the event (its ``act``)."""
+    """One scheduled event: when, its priority and sequence number (SimPy's order), and the event (its ``act``).
 
-    __slots__ = ("time", "priority", "seq", "event")
+    A ``cancelled`` entry (:meth:`Agenda.cancel`) keeps its place in the
+    order but is skipped: it neither runs nor counts as processed.
+    """
+
+    __slots__ = ("time", "priority", "seq", "event", "cancelled")
 
     def __init__(self, time: float, priority: int, seq: int, event: object):
         self.time = time
         self.priority = priority
         self.seq = seq
         self.event = event
+        self.cancelled = False
 
 
 def _before(a: Entry, b: Entry) -> bool:
@@ -126,12 +131,12 @@ class Agenda:
         self.heap: list[Entry] = []
         _push(self.heap, Entry(self.open_until, _URGENT_EVENT, next(ids), self))
 
-    def at(self, time: float, event: object) -> None:
-        """Schedule ``event`` (which carries its ``act``) at ``time``."""
+    def at(self, time: float, event: object) -> Entry:
+        """Schedule ``event`` (which carries its ``act``) at ``time``; the entry can be cancelled."""
         entry = Entry(time, NORMAL_EVENT, next(self.ids), event)
         if time < self.open_until:
             _push(self.heap, entry)
-            return
+            return entry
         slot = int(time // self.width)
         if slot * self.width > time:  # floating-point edge: the slot must not begin after the event
             slot -= 1
@@ -142,13 +147,20 @@ class Agenda:
             self.slots[slot] = [entry]
         else:
             parked.append(entry)
+        return entry
+
+    @staticmethod
+    def cancel(entry: Entry) -> None:
+        """The event of ``entry`` will not happen after all (a timer whose reason is gone): it is skipped."""
+        entry.cancelled = True
 
     def tick(self, _: object, now: float) -> None:
         """A slot begins: its parked events join the heap, and the next slot's tick is scheduled."""
         heap = self.heap
         self.slot += 1
         for entry in self.slots.pop(self.slot, ()):
-            _push(heap, entry)
+            if not entry.cancelled:
+                _push(heap, entry)
         self.open_until = (self.slot + 1) * self.width
         _push(heap, Entry(self.open_until, _URGENT_EVENT, next(self.ids), self))
 
@@ -161,10 +173,12 @@ class Agenda:
     def events(self) -> Iterator[object]:
         """Every event scheduled and not yet run: on the heap or parked."""
         for entry in self.heap:
-            yield entry.event
+            if not entry.cancelled:
+                yield entry.event
         for parked in self.slots.values():
             for entry in parked:
-                yield entry.event
+                if not entry.cancelled:
+                    yield entry.event
 
 
 def _spent(*_: object) -> None:  # pragma: no cover - only an event left over from a finished run would call it
@@ -210,6 +224,8 @@ def run_until(env: Any, agenda: Agenda, horizon: float) -> int:
         if now >= horizon:
             break
         _pop(heap)
+        if entry.cancelled:
+            continue
         processed += 1
         event: Any = entry.event
         event.act(event, now)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from ..metrics import Ledger
 from ..traffic import PAPER_REASONS
-from .agenda import Agenda
+from .agenda import Agenda, Entry
 from .routes import Path, RouteBook
 from .stations import URGENT
 from .variates import Variates
@@ -56,7 +56,7 @@ class Copy:
     """
 
     __slots__ = ("act", "state", "acked", "timeouts", "origin", "recipient", "doc", "prio", "size", "created",
-                 "measured", "in_outage")
+                 "measured", "in_outage", "timer")
     act: Callable[["Copy", float], None]
 
     def __init__(self, origin: int, recipient: int, doc: Fanout | None, prio: int, size: float, created: float,
@@ -72,6 +72,8 @@ class Copy:
         self.created = created
         self.measured = measured
         self.in_outage = in_outage
+        #: The timer's entry on the agenda (cancelled once the copy is acknowledged or has died).
+        self.timer: Entry | None = None
 
 
 #: Marks status messages in ``Job.doc`` (a fan-out of no copies, never counted down).
@@ -246,7 +248,7 @@ class Flow:
             if job.measured:
                 self.status_latencies.append(now - job.created)
             if job.copy is not None:
-                job.copy.acked = True
+                self._acknowledged(job.copy)
             return
         copy: Copy | None = None
         if self.acking:
@@ -378,6 +380,7 @@ class Flow:
             if not copy.state:
                 copy.state = 2
                 copy.doc = None
+                self._stop_timer(copy)
                 alive += 1
         return alive
 
@@ -385,10 +388,22 @@ class Flow:
 
     def _await(self, copy: Copy, now: float) -> None:
         copy.act = self.ack_act
-        self.agenda.at(now + self.ack_timeout, copy)
+        copy.timer = self.agenda.at(now + self.ack_timeout, copy)
+
+    def _acknowledged(self, copy: Copy) -> None:
+        """The copy's first status message reached its sender: nothing more to wait for."""
+        copy.acked = True
+        self._stop_timer(copy)
+
+    def _stop_timer(self, copy: Copy) -> None:
+        """The copy's timer has no reason left to go off (acknowledged, or died): it is cancelled, not run."""
+        if copy.timer is not None:
+            self.agenda.cancel(copy.timer)
+            copy.timer = None
 
     def ack_due(self, copy: Copy, now: float) -> None:
         """An acknowledgement timeout: unless the copy's "01" came back (or it died), the sender sends it again."""
+        copy.timer = None  # gone off (the entry and the copy must not keep each other)
         if copy.acked or copy.state == 2 or copy.timeouts >= self.retry_attempts:
             return
         copy.timeouts += 1
@@ -399,7 +414,7 @@ class Flow:
         again.duplicate = True
         again.in_outage = copy.in_outage
         self.launch(again, now)
-        self.agenda.at(now + self.ack_timeout, copy)
+        copy.timer = self.agenda.at(now + self.ack_timeout, copy)
 
     # ------------------------------------------------------------------ status messages
 
