@@ -152,7 +152,8 @@ def test_capacity_command(tmp_path: Path, capsys):
     saved = _capacity_json(out)
     evaluations = saved["evaluations"]
     assert len(evaluations) == sum(" -> " in line for line in lines)
-    assert {"value", "verdict", "simulated", "mean", "ci95", "unit"} == set(evaluations[0])
+    assert {"value", "verdict", "simulated", "mean", "ci95", "unit", "replications", "stage"} == set(evaluations[0])
+    assert {(e["replications"], e["stage"]) for e in evaluations} == {(2, "confirm")}  # analytic start: no exploration
     bracket = saved["bracket"]
     assert bracket["source"] == "analytic" and bracket["predicted"] == pytest.approx(2.0, rel=1e-3)
     assert [bracket["low"], bracket["high"]] == [e["value"] for e in evaluations[:2]] == pytest.approx([1.0, 2.4], rel=1e-3)
