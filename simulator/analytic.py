@@ -1319,17 +1319,24 @@ def lagged_pattern(pattern: np.ndarray, delays: list[float], step: float = FLUID
     >>> lagged_pattern(np.array([2.0, 0.0, 0.0]), [0.0, 0.0]).tolist()   # statuses at once: the documents' pattern
     [2.0, 0.0, 0.0]
     """
-    from scipy.signal import lfilter
-
     if not delays:
         return np.asarray(pattern, dtype=float)
     current, total = np.asarray(pattern, dtype=float), np.zeros(len(pattern))
     for delay in delays:
         if delay > 0:
-            keep = math.exp(-step / delay)
-            current = lfilter([1.0 - keep], [1.0, -keep], current)
+            current = _smoothed(current, math.exp(-step / delay))
         total = total + current
     return total / len(delays)
+
+
+def _smoothed(values: np.ndarray, keep: float) -> np.ndarray:
+    """Exponential smoothing from 0: ``out[k] = keep * out[k - 1] + (1 - keep) * values[k]``."""
+    out = np.empty(len(values))
+    level = 0.0
+    for k, value in enumerate(values.tolist()):
+        level = keep * level + (1.0 - keep) * value
+        out[k] = level
+    return out
 
 
 def _copy_visits(topology: Topology, flows: dict[str, Any]) -> np.ndarray:
