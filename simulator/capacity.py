@@ -15,20 +15,36 @@ Where to look first comes from the analytic prediction
 * a target the analytic module predicts (``utilization``,
   ``peak_utilization``, ``mean_queue``, ``latency_mean``): the value at
   which the predicted figure reaches the bound;
-* another load figure (``latency_p50|p95|p99``, ``dropped_share``,
-  ``same_day_share``): the value at which the bottleneck's open-hours
-  utilisation reaches 1 (saturation);
+* a latency percentile (``latency_p50|p95|p99``) in a scenario with a
+  working calendar: the value at which the fluid estimate of the percentile
+  (:func:`~simulator.analytic.fluid_latency_quantile`: the backlog a network
+  builds in office hours and drains at night) reaches the bound;
+* another load figure (those percentiles without a calendar,
+  ``dropped_share``, ``same_day_share``): the value at which the
+  bottleneck's open-hours utilisation reaches 1 (saturation);
 * otherwise, or with ``start``: the scenario's value (or ``start``).
 
 The search tries :data:`SPREAD` times the predicted value on either side (for
 the largest value ``[0.5, 1.2]`` of it: the conservative reading puts the
-answer below the prediction more often than above), widens by doubling or
+answer below the prediction more often than above; :data:`FLUID_SPREAD`
+around a fluid estimate), widens by doubling or
 halving while the two do not bracket the answer, then narrows the bracket to
 the tolerance (or one step, for an integer parameter). Narrowing interpolates
 the decisive edge of the interval between the bracket's ends and tries a point
 just past the interpolated crossing, so that a figure linear in the parameter
 (utilisation in the traffic multiplier) closes the bracket in two steps; when
 an interpolated step does not halve the bracket, the next one bisects.
+
+Unless the bracket comes from the analytic prediction of the figure itself
+(close enough for the full replications to decide from the first step), the
+search explores with :data:`EXPLORE_REPLICATIONS` replication per value (its
+figure alone decides), then confirms both ends of the explored bracket with
+the full count (replication 0 reused, the missing ones of both ends run at
+once); when a confirmed end changes side, it steps :data:`CONFIRM_GROWTH`
+tolerances away from it (twice as far each time) and narrows again with the
+full count. Only evaluations with the full count make the answer.
+Replication ``r`` of a value is the same whenever and wherever it runs, so a
+scenario and a seed give the same search serially or in parallel.
 
 The answer is a :class:`CapacityResult`: the target, the bracket the search
 started from, every evaluation with its 95 % interval, and the answer with the
@@ -889,7 +905,9 @@ def search(scenario: Scenario, path: str, target: Target, *, direction: Directio
         First value tried, doubling or halving from it (default: around the
         analytic prediction, see :func:`initial_bracket`).
     replications, seed, jobs
-        Per evaluation, as for :func:`simulator.run`.
+        As for :func:`simulator.run`: ``replications`` per evaluation that
+        decides (exploratory ones have :data:`EXPLORE_REPLICATIONS`, see
+        above); values evaluated together run at once on ``jobs`` processes.
     tolerance : float
         Relative width at which narrowing stops (integers stop at one step).
     max_evaluations : int
