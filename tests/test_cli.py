@@ -181,6 +181,7 @@ def test_capacity_prints_a_latency_answer_in_the_unit_of_the_target(tmp_path: Pa
     answer = next(line for line in printed.splitlines() if line.startswith("largest"))
     assert answer.startswith("largest traffic.multiplier meeting latency_p95 <= 0.25min: ")
     assert " min, 95% CI " in answer and "e+" not in printed and "e-" not in printed
+    assert "(exploring: 1 replication) -> " in printed  # no analytic prediction of p95: explore, then confirm
     saved = _capacity_json(out)
     assert {"bound": 0.25, "unit": "min"}.items() <= saved["target"].items()
     for evaluation in saved["evaluations"]:  # figures in minutes: the verdicts read against 0.25
@@ -188,7 +189,7 @@ def test_capacity_prints_a_latency_answer_in_the_unit_of_the_target(tmp_path: Pa
             assert evaluation["verdict"] == "fails" and evaluation["ci95"] == [None, None]
             continue
         low, high = evaluation["ci95"]
-        assert evaluation["unit"] == "min"
+        assert evaluation["unit"] == "min" and evaluation["replications"] == (1 if evaluation["stage"] == "explore" else 3)
         assert (high <= 0.25) == (evaluation["verdict"] == "meets"), evaluation
         assert (low > 0.25) == (evaluation["verdict"] == "fails"), evaluation
     assert 2.3 <= saved["answer"]["value"] <= 2.67 * 1.02
