@@ -133,3 +133,22 @@ def test_search_is_reproducible_serial_or_parallel():
         return result.to_dict()
 
     assert saved(1) == saved(2)
+
+
+def test_a_confirmed_end_that_changes_side_steps_away_by_the_growth(monkeypatch):
+    """A made-up figure p95 = m h x (0.9, 1.0, 1.1) for replications 0, 1, 2: replication 0 alone crosses 2 h at
+    m = 2.22, the upper end of the 3-replication interval (1 + 4.303 x 0.1 / sqrt 3 = 1.248 times the mean) at
+    m = 1.602. The explored end that met is uncertain when confirmed; the search steps 8 % (4 tolerances) below
+    it, then further, and narrows to the interval's crossing with the full count."""
+    def summaries(tasks, seed, jobs=1, limits=None):
+        return [{"latency_seconds": {"p95": 3600.0 * task.traffic.multiplier * (0.9, 1.0, 1.1)[r]}} for task, r in tasks]
+
+    monkeypatch.setattr(simulator.capacity, "replication_summaries", summaries)
+    result = search(small_rush(), "traffic.multiplier", parse_target("latency_p95 <= 2h"), replications=3, start=1.0,
+                    max_evaluations=20)
+    explored = [e for e in result.evaluations if e.stage == "explore"]
+    confirmed = [e for e in result.evaluations if e.stage == "confirm"]
+    assert max(e.value for e in explored if e.verdict == "meets") == confirmed[0].value
+    assert confirmed[0].value == pytest.approx(2.222, rel=0.02) and confirmed[0].verdict == "uncertain"
+    assert confirmed[1].value == pytest.approx(confirmed[0].value / 1.08)
+    assert result.reason == "converged" and 1.602 / 1.02 <= result.best <= 1.602 <= result.limit
