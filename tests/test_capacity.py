@@ -11,6 +11,7 @@ import simulator.capacity
 from simulator.analytic import calendar_pattern, fluid_backlog, fluid_latency_quantile, lagged_pattern
 from simulator.capacity import EXPLORE_REPLICATIONS, initial_bracket, parse_target, search
 from simulator.clock import OpenClock
+from simulator.experiment import replication_summaries
 from simulator.scenario import load_scenario
 from simulator.topology import build_topology
 
@@ -152,3 +153,15 @@ def test_a_confirmed_end_that_changes_side_steps_away_by_the_growth(monkeypatch)
     assert confirmed[0].value == pytest.approx(2.222, rel=0.02) and confirmed[0].verdict == "uncertain"
     assert confirmed[1].value == pytest.approx(confirmed[0].value / 1.08)
     assert result.reason == "converged" and 1.602 / 1.02 <= result.best <= 1.602 <= result.limit
+
+
+def test_replication_summaries_are_the_replications_of_run():
+    """Replication r run alone (or beside another scenario's) is replication r of run() with the same seed,
+    warm-up chosen by MSER-5 included: the search can add replications to those it has."""
+    scenario = load_scenario(hub_spoke_text(agencies=2, horizon="2h", warmup="auto"))
+    other = simulator.apply_parameters(scenario, {"traffic.multiplier": 1.1})
+    whole = simulator.run(scenario, seed=9, replications=3)
+    alone = replication_summaries([(scenario, 2), (other, 0), (scenario, 0)], seed=9, jobs=1)
+    assert json.dumps([alone[0], alone[2]], sort_keys=True, default=str) == json.dumps(
+        [whole.replications[2], whole.replications[0]], sort_keys=True, default=str)
+    assert alone[1]["documents"] != alone[2]["documents"]  # the other scenario ran as itself
