@@ -59,6 +59,10 @@ __all__ = [
     "station_arrival_rates",
     "predict",
     "require_finite",
+    "fluid_backlog",
+    "calendar_pattern",
+    "lagged_pattern",
+    "fluid_latency_quantile",
     "WEIGHT_RATIO_LIMIT",
 ]
 
@@ -1240,3 +1244,202 @@ def _latency(scenario: Scenario, topology: Topology, stations: list[StationPredi
     total = sum(float(np.where(weight > 0, weight * cost, 0.0).sum()) for weight, cost in parts)
     total += flows["hub_copies"] * hub_cost if flows["hub_copies"] > 0 else 0.0
     return total / copies
+
+
+# --------------------------------------------------------------------------- fluid backlog over the calendar
+
+#: Step of the fluid model's time grid, seconds (5 minutes: fine against hours of backlog).
+FLUID_STEP = 300.0
+
+
+def fluid_backlog(load: np.ndarray, step: float) -> np.ndarray:
+    r"""The backlog of a station fed as a fluid, at the end of each step of a load profile.
+
+    Over a step of length :math:`\Delta` at load :math:`u` (arrival rate
+    over the capacity :math:`c\mu`), the work waiting, in seconds of the
+    station at full capacity, moves by :math:`(u - 1)\Delta` and never falls
+    below 0: :math:`B_k = \max(0, B_{k-1} + (u_k - 1)\Delta)`, Lindley's
+    recursion for a deterministic flow, which is
+    :math:`S_k - \min(0, \min_{j \le k} S_j)` with :math:`S` the cumulative
+    sums. A document arriving when the backlog is :math:`B` waits :math:`B`
+    (first come, first served). While offices are open and the load exceeds 1
+    the backlog grows at :math:`u - 1`; once they close it drains at 1 (less
+    the load that still comes in).
+
+    Parameters
+    ----------
+    load : array
+        Load per step (last axis: time); several stations as rows.
+    step : float
+        Length of a step, seconds.
+
+    Returns
+    -------
+    array
+        The backlog after each step, seconds, shaped like ``load``.
+
+    Examples
+    --------
+    Twice the capacity for two hours, then closed: the last document of the
+    rush waits two hours, and the queue is empty two hours later.
+
+    >>> (fluid_backlog(np.array([2.0, 2.0, 0.0, 0.0, 0.0]), 3600.0) / 3600).tolist()
+    [1.0, 2.0, 1.0, 0.0, 0.0]
+    """
+    totals = np.cumsum((np.asarray(load, dtype=float) - 1.0) * step, axis=-1)
+    return totals - np.minimum(np.minimum.accumulate(totals, axis=-1), 0.0)
+
+
+def calendar_pattern(clock: OpenClock, step: float = FLUID_STEP) -> np.ndarray:
+    """Document creation per step of the horizon, relative to its mean over the horizon.
+
+    Read off the calendar the simulation uses (:class:`~simulator.clock.OpenClock`):
+    closed steps (nights, days off, holidays) are 0, open ones carry the
+    profile's hour, weekday and date factors.
+
+    Parameters
+    ----------
+    clock : OpenClock
+    step : float
+        Length of a step, seconds.
+
+    Returns
+    -------
+    array
+        One value per step (the last one may be shorter), mean 1 when there is open time.
+
+    Examples
+    --------
+    >>> from simulator.scenario import CalendarSpec
+    >>> clock = OpenClock(CalendarSpec(weekdays=("mon",), hours=((0.0, 43200.0),)), 86400.0)
+    >>> calendar_pattern(clock, 3 * 3600.0).tolist()   # open half of Monday: twice the mean rate then
+    [2.0, 2.0, 2.0, 2.0, 0.0, 0.0, 0.0, 0.0]
+    """
+    edges = np.append(np.arange(0.0, clock.horizon, step), clock.horizon)
+    rate = np.diff(clock.open_before(edges)) / np.diff(edges)
+    mean = clock.open_seconds / clock.horizon if clock.horizon > 0 else 0.0
+    return rate / mean if mean > 0 else rate
+
+
+def lagged_pattern(pattern: np.ndarray, delays: list[float], step: float = FLUID_STEP) -> np.ndarray:
+    r"""When status messages come, for documents created by ``pattern``: each status a delay after the previous one.
+
+    Status :math:`k` follows status :math:`k-1` (the first follows the
+    delivery) by an exponential delay of mean ``delays[k]`` (the mean of
+    whatever law the scenario gives; 0 means at once), so its rate is the
+    previous one smoothed by :math:`e^{-\Delta/d}` per step. The result is
+    the mean of the status patterns (each status is one message per copy).
+
+    Parameters
+    ----------
+    pattern : array
+        Document creation per step (:func:`calendar_pattern`).
+    delays : list of float
+        Mean delay of each status after the previous one, seconds.
+    step : float
+
+    Returns
+    -------
+    array
+        The mean status rate per step, on the scale of ``pattern`` (``pattern``
+        itself without delays).
+
+    Examples
+    --------
+    >>> lagged_pattern(np.array([2.0, 0.0, 0.0]), [0.0, 0.0]).tolist()   # statuses at once: the documents' pattern
+    [2.0, 0.0, 0.0]
+    """
+    if not delays:
+        return np.asarray(pattern, dtype=float)
+    current, total = np.asarray(pattern, dtype=float), np.zeros(len(pattern))
+    for delay in delays:
+        if delay > 0:
+            current = _smoothed(current, math.exp(-step / delay))
+        total = total + current
+    return total / len(delays)
+
+
+def _smoothed(values: np.ndarray, keep: float) -> np.ndarray:
+    """Exponential smoothing from 0: ``out[k] = keep * out[k - 1] + (1 - keep) * values[k]``."""
+    out = np.empty(len(values))
+    level = 0.0
+    for k, value in enumerate(values.tolist()):
+        level = keep * level + (1.0 - keep) * value
+        out[k] = level
+    return out
+
+
+def _copy_visits(topology: Topology, flows: dict[str, Any]) -> np.ndarray:
+    """Electronic copies passing each station per second, laid out like ``topology.stations`` (weighed as in :func:`_latency`)."""
+    platform_index = flows["platform_index"]
+    sent_by_platform = np.bincount(platform_index, weights=flows["sent_by_agency"], minlength=int(platform_index.max()) + 1)
+    return _station_values(topology, platform_index, flows["sent_by_agency"] + flows["copies_into"],
+                           sent_by_platform + flows["off_platform_into"], flows["hub_copies"])
+
+
+def fluid_latency_quantile(scenario: Scenario, topology: Topology, quantile: float) -> float:
+    r"""A fluid estimate of a quantile of the latency of electronic copies: the backlog built in office hours.
+
+    Every station is fed as a deterministic flow over the horizon, from
+    empty: documents at the calendar's rate (:func:`calendar_pattern`: open
+    hours, profile, holidays), status messages trailing them
+    (:func:`lagged_pattern`), each at its mean rate over the horizon. Where
+    the load passes the capacity in open hours, the backlog grows while
+    offices are open and drains at night (:func:`fluid_backlog`); a copy
+    arriving at time :math:`t` waits :math:`B(t)`. The share of the copies
+    created after the warm-up that wait more than :math:`L` somewhere is
+    bounded by the sum over stations of the copies passing each one when its
+    backlog exceeds :math:`L` (a copy late at two stations counts twice); the
+    estimate is the smallest :math:`L` at which that share falls to
+    :math:`1 - q`.
+
+    It leaves out the service times, link delays and the random (Poisson)
+    part of the queues (seconds against hours of backlog) and outages: it
+    places the latency a network reaches when it saturates in office hours,
+    it is not an exact figure (on the national scenario it comes out about
+    half the simulated 95th percentile, rising as steeply with the load).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    topology : Topology
+    quantile : float
+        Between 0 and 1 (0.95 for ``latency_p95``).
+
+    Returns
+    -------
+    float
+        Seconds: 0 when no station builds a backlog beyond the quantile's
+        share of the copies (without a calendar: while every station keeps
+        up), ``inf`` when a station that copies pass is overloaded on
+        average, NaN without electronic copies.
+    """
+    flows = _flows(scenario, topology)
+    copies = float(flows["copies"])
+    visits = _copy_visits(topology, flows)
+    capacity = np.array([s.servers / s.service.mean if s.service.mean > 0 else math.inf for s in topology.stations])
+    if copies <= 0:
+        return math.nan
+    if np.any((flows["total"] / capacity >= 1.0) & (visits > 0)):
+        return math.inf
+    if scenario.calendar is None:
+        return 0.0
+    documents = calendar_pattern(OpenClock(scenario.calendar, scenario.run.horizon))
+    statuses = lagged_pattern(documents, [s.after.mean for s in scenario.traffic.statuses])
+    used = visits > 0
+    load = (np.outer(flows["documents"][used] / capacity[used], documents)
+            + np.outer(flows["statuses"][used] / capacity[used], statuses))
+    after = fluid_backlog(load, FLUID_STEP)
+    backlog = (after + np.concatenate([np.zeros((len(after), 1)), after[:, :-1]], axis=1)) / 2  # mid-step
+    warmup = scenario.run.warmup if isinstance(scenario.run.warmup, float) else 0.0
+    measured = documents * (np.arange(len(documents)) * FLUID_STEP >= warmup)
+    if measured.sum() <= 0:
+        return 0.0
+    # the share of the copies each (station, step) holds: copies arrive with the documents' pattern
+    share = np.outer(visits[used] / copies, measured / measured.sum())
+    late = (backlog > 0) & (share > 0)
+    waits, weights = backlog[late], share[late]
+    order = np.argsort(-waits, kind="stable")
+    beyond = np.cumsum(weights[order])  # the share of copies waiting at least each wait, longest first
+    index = int(np.searchsorted(beyond, 1.0 - quantile, side="right"))
+    return float(waits[order][index]) if index < len(waits) else 0.0

@@ -15,20 +15,36 @@ Where to look first comes from the analytic prediction
 * a target the analytic module predicts (``utilization``,
   ``peak_utilization``, ``mean_queue``, ``latency_mean``): the value at
   which the predicted figure reaches the bound;
-* another load figure (``latency_p50|p95|p99``, ``dropped_share``,
-  ``same_day_share``): the value at which the bottleneck's open-hours
-  utilisation reaches 1 (saturation);
+* a latency percentile (``latency_p50|p95|p99``) in a scenario with a
+  working calendar: the value at which the fluid estimate of the percentile
+  (:func:`~simulator.analytic.fluid_latency_quantile`: the backlog a network
+  builds in office hours and drains at night) reaches the bound;
+* another load figure (those percentiles without a calendar,
+  ``dropped_share``, ``same_day_share``): the value at which the
+  bottleneck's open-hours utilisation reaches 1 (saturation);
 * otherwise, or with ``start``: the scenario's value (or ``start``).
 
 The search tries :data:`SPREAD` times the predicted value on either side (for
 the largest value ``[0.5, 1.2]`` of it: the conservative reading puts the
-answer below the prediction more often than above), widens by doubling or
+answer below the prediction more often than above; :data:`FLUID_SPREAD`
+around a fluid estimate), widens by doubling or
 halving while the two do not bracket the answer, then narrows the bracket to
 the tolerance (or one step, for an integer parameter). Narrowing interpolates
 the decisive edge of the interval between the bracket's ends and tries a point
 just past the interpolated crossing, so that a figure linear in the parameter
 (utilisation in the traffic multiplier) closes the bracket in two steps; when
 an interpolated step does not halve the bracket, the next one bisects.
+
+Unless the bracket comes from the analytic prediction of the figure itself
+(close enough for the full replications to decide from the first step), the
+search explores with :data:`EXPLORE_REPLICATIONS` replication per value (its
+figure alone decides), then confirms both ends of the explored bracket with
+the full count (replication 0 reused, the missing ones of both ends run at
+once); when a confirmed end changes side, it steps :data:`CONFIRM_GROWTH`
+tolerances away from it (twice as far each time) and narrows again with the
+full count. Only evaluations with the full count make the answer.
+Replication ``r`` of a value is the same whenever and wherever it runs, so a
+scenario and a seed give the same search serially or in parallel.
 
 The answer is a :class:`CapacityResult`: the target, the bracket the search
 started from, every evaluation with its 95 % interval, and the answer with the
@@ -48,9 +64,9 @@ from typing import Any, Callable, Literal
 import numpy as np
 
 from . import __version__
-from .analytic import Prediction, predict
+from .analytic import Prediction, fluid_latency_quantile, predict
 from .errors import ExperimentError, ScenarioError
-from .experiment import figure, run
+from .experiment import figure, replication_summaries
 from .folders import staged_folder, write_text
 from .results import confidence_interval
 from .scenario import Scenario, apply_parameters, dump_scenario
@@ -60,7 +76,8 @@ from .workload import Limits, WorkloadError
 
 __all__ = ["Target", "parse_target", "Evaluation", "Bracket", "CapacityResult", "search", "initial_bracket",
            "check_station", "parameter_unit", "METRICS", "STATION_METRICS", "OVERLOAD_FAILS", "SPREAD",
-           "DEFAULT_MAX_EVALUATIONS", "FREE_EVALUATIONS"]
+           "DEFAULT_MAX_EVALUATIONS", "FREE_EVALUATIONS", "FLUID_QUANTILES", "FLUID_SPREAD", "EXPLORE_REPLICATIONS",
+           "CONFIRM_GROWTH"]
 
 #: Target metrics: name -> (summary path, kind of value). Station figures are read from the summary's
 #: station list instead (see :data:`STATION_METRICS`); their path names the busiest station's figure.
@@ -92,6 +109,19 @@ SATURATION_GUIDED = frozenset({"latency_p50", "latency_p95", "latency_p99", "dro
 #: smallest value (mirrored: the conservative reading errs below the prediction for the largest, above it
 #: for the smallest).
 SPREAD: dict[str, tuple[float, float]] = {"largest": (0.5, 1.2), "smallest": (1 / 1.2, 2.0)}
+#: Latency percentiles the fluid model estimates (:func:`~simulator.analytic.fluid_latency_quantile`), with a
+#: working calendar: the search starts around the value at which the estimate reaches the bound.
+FLUID_QUANTILES: dict[str, float] = {"latency_p50": 0.5, "latency_p95": 0.95, "latency_p99": 0.99}
+#: Where the search starts around a fluid estimate v: (low, high) factors of v, for the largest value, mirrored
+#: for the smallest. The estimate is rougher than the analytic figures (on the national scenario about 20 % below
+#: the simulated answer) but closer than saturation, which lies at a third of it there.
+FLUID_SPREAD: dict[str, tuple[float, float]] = {"largest": (0.8, 1.25), "smallest": (0.8, 1.25)}
+#: Replications of an exploratory evaluation: the search brackets and narrows with them, then confirms the
+#: final bracket with the full count (see :func:`search`).
+EXPLORE_REPLICATIONS = 1
+#: When a confirmed end of the explored bracket turns out on the other side, the search steps away from it by
+#: this multiple of the tolerance (then twice as far, and so on) instead of doubling or halving.
+CONFIRM_GROWTH = 4.0
 #: Simulated evaluations a search makes at most, unless told otherwise.
 DEFAULT_MAX_EVALUATIONS = 14
 #: Values an analytically unstable network fails without being simulated cost nothing: a search evaluates
@@ -113,6 +143,7 @@ _TARGET = re.compile(r"^\s*([a-z_0-9]+)\s*(<=|>=)\s*(\S+)\s*$")
 
 Direction = Literal["largest", "smallest"]
 Verdict = Literal["meets", "fails", "uncertain"]
+Stage = Literal["explore", "confirm"]
 Reason = Literal["converged", "budget", "none_met", "all_met"]
 
 
@@ -271,8 +302,13 @@ class Evaluation:
     """One evaluated parameter value.
 
     ``mean``, ``low`` and ``high`` are the figure's mean over replications and
-    its 95 % interval, in SI units; ``simulated`` is false for a value not
-    simulated because its network is analytically unstable (figures ``inf``).
+    its 95 % interval, in SI units (with one replication the interval is the
+    value itself); ``simulated`` is false for a value not simulated because
+    its network is analytically unstable (figures ``inf``); ``replications``
+    is how many the figures come from (0 when not simulated); ``stage`` is
+    ``"explore"`` for an exploratory evaluation (:data:`EXPLORE_REPLICATIONS`)
+    and ``"confirm"`` for one with the search's full count, whose verdicts
+    alone make the answer.
     """
 
     value: float
@@ -281,13 +317,15 @@ class Evaluation:
     high: float
     verdict: Verdict
     simulated: bool = True
+    replications: int = 0
+    stage: Stage = "confirm"
 
     def to_dict(self, target: Target) -> dict[str, Any]:
         """The evaluation for ``capacity.json``, its figures in ``target``'s unit (``None`` when not finite)."""
         return {"value": self.value, "verdict": self.verdict, "simulated": self.simulated,
                 "mean": _finite(target.in_unit(self.mean)),
                 "ci95": [_finite(target.in_unit(self.low)), _finite(target.in_unit(self.high))],
-                "unit": target.unit}
+                "unit": target.unit, "replications": self.replications, "stage": self.stage}
 
 
 @dataclass(frozen=True)
@@ -299,8 +337,9 @@ class Bracket:
     low, high : float
         The values (``low <= high``; equal when the search starts from one
         value and widens by doubling or halving).
-    source : {"analytic", "saturation", "start", "scenario"}
-        The analytic prediction of the target's figure, the analytic
+    source : {"analytic", "fluid", "saturation", "start", "scenario"}
+        The analytic prediction of the target's figure, the fluid estimate
+        of a latency percentile (:data:`FLUID_QUANTILES`), the analytic
         saturation of the bottleneck, ``start`` as given, or the scenario's
         value.
     basis : str
@@ -311,7 +350,7 @@ class Bracket:
 
     low: float
     high: float
-    source: Literal["analytic", "saturation", "start", "scenario"]
+    source: Literal["analytic", "fluid", "saturation", "start", "scenario"]
     basis: str
     predicted: float | None = None
 
@@ -341,7 +380,10 @@ class CapacityResult:
     ``note`` the same in words with the values concerned (empty when the
     bracket narrowed to the tolerance); ``exhausted`` whether it stopped
     because the evaluations ran out (``max_evaluations`` simulated, or
-    :data:`FREE_EVALUATIONS` more not simulated).
+    :data:`FREE_EVALUATIONS` more not simulated). ``best`` and ``limit`` come
+    from evaluations with the full ``replications`` (stage ``"confirm"``);
+    ``explore_replications`` is the count of the exploratory ones (``None``:
+    the search did not explore, every evaluation had ``replications``).
     """
 
     path: str
@@ -361,6 +403,7 @@ class CapacityResult:
     max_evaluations: int = DEFAULT_MAX_EVALUATIONS
     exhausted: bool = False
     scenario: Scenario | None = field(default=None, repr=False, compare=False)
+    explore_replications: int | None = None
 
     @property
     def answer(self) -> Evaluation | None:
@@ -392,7 +435,9 @@ class CapacityResult:
             "bracket": None if self.bracket is None else self.bracket.to_dict(),
             "evaluations": [e.to_dict(self.target) for e in self.evaluations],
             "settings": {"replications": self.replications, "seed": self.seed, "tolerance": self.tolerance,
-                         "max_evaluations": self.max_evaluations, "confidence": 0.95},
+                         "max_evaluations": self.max_evaluations, "confidence": 0.95,
+                         "explore_replications": (self.replications if self.explore_replications is None
+                                                  else self.explore_replications)},
         }
 
     def save(self, folder: str | Path) -> Path:
@@ -507,11 +552,18 @@ class _Search:
 
     ``evaluate(value)`` returns an :class:`Evaluation`; values meeting the
     target lie below the answer when ``direction`` is ``largest``, above it
-    when ``smallest``.
+    when ``smallest``. ``growth``: widen by ``1 + growth``, then
+    ``1 + 2 growth``, ``1 + 4 growth``... times the end instead of doubling
+    or halving (for a bracket known to be near). ``prefetch(values)`` is told
+    both ends of a bracket before the first is tried (to run them at once).
+    ``spent``: evaluations made before this engine's, counted in its budget
+    (all of them) and its simulated evaluations.
     """
 
     def __init__(self, evaluate: Callable[[float], Evaluation], target: Target, direction: Direction,
-                 integer: bool, tolerance: float, max_evaluations: int, free: int = 0):
+                 integer: bool, tolerance: float, max_evaluations: int, free: int = 0, *,
+                 growth: float | None = None, prefetch: Callable[[list[float]], None] | None = None,
+                 spent: tuple[Evaluation, ...] = ()):
         self.evaluate = evaluate
         self.target = target
         self.up = direction == "largest"
@@ -519,10 +571,14 @@ class _Search:
         self.tolerance = tolerance
         self.max_evaluations = max_evaluations
         self.free = free
+        self.growth = growth
+        self.prefetch = prefetch
+        self.spent = spent
         self.evaluations: list[Evaluation] = []
         self.ok: Evaluation | None = None
         self.bad: Evaluation | None = None
         self.misses = 0  # interpolated steps in a row that did not halve the bracket
+        self.widenings = 0
 
     # -- bookkeeping
 
@@ -540,12 +596,13 @@ class _Search:
         return evaluation
 
     def simulated(self) -> int:
-        """Evaluations that were simulated."""
-        return sum(e.simulated for e in self.evaluations)
+        """Evaluations that were simulated (``spent`` included)."""
+        return sum(e.simulated for e in (*self.spent, *self.evaluations))
 
     def budget(self) -> bool:
         """Whether another evaluation may be made: ``max_evaluations`` simulated, ``free`` more that were not."""
-        return self.simulated() < self.max_evaluations and len(self.evaluations) < self.max_evaluations + self.free
+        made = len(self.spent) + len(self.evaluations)
+        return self.simulated() < self.max_evaluations and made < self.max_evaluations + self.free
 
     def _tried(self, value: float) -> bool:
         return any(e.value == value for e in self.evaluations)
@@ -555,7 +612,10 @@ class _Search:
     def bracket(self, low: float, high: float) -> None:
         """Try the end expected to meet the target, then (if it does) the other; widen until they bracket it."""
         first, second = (low, high) if self.up else (high, low)
-        for value in dict.fromkeys([self._settle(first), self._settle(second)]):
+        ends = list(dict.fromkeys([self._settle(first), self._settle(second)]))
+        if self.prefetch is not None and self.simulated() + len(ends) <= self.max_evaluations:
+            self.prefetch(ends)
+        for value in ends:
             if not self.budget():
                 return
             if self._try(value).verdict != "meets":
@@ -567,10 +627,15 @@ class _Search:
             self._try(value)
 
     def _widened(self) -> float:
-        if self.ok is not None:
-            return self.ok.value * 2 if self.up else self.ok.value / 2
-        assert self.bad is not None
-        return self.bad.value / 2 if self.up else self.bad.value * 2
+        factor = 2.0 if self.growth is None else 1.0 + self.growth * 2 ** self.widenings
+        self.widenings += 1
+        end = self.ok if self.ok is not None else self.bad
+        assert end is not None
+        outward = (self.ok is not None) == self.up  # toward larger values
+        value = end.value * factor if outward else end.value / factor
+        if self.integer:  # at least one whole step
+            value = max(value, end.value + 1) if outward else min(value, end.value - 1)
+        return value
 
     # -- narrowing
 
@@ -655,27 +720,68 @@ class _Search:
         return f"{REASONS[reason]}, {'up' if toward_failure else 'down'} to {extreme:.4g}{floor}"
 
 
-def _simulated_evaluation(scenario: Scenario, path: str, target: Target, integer: bool, replications: int,
-                          seed: int | None, jobs: int, limits: Limits | None) -> Callable[[float], Evaluation]:
-    """Evaluate a value by simulation: the target's figure over ``replications`` and its 95 % interval."""
-    def evaluate(value: float) -> Evaluation:
-        setting = int(round(value)) if integer else float(value)
-        variant = apply_parameters(scenario, {path: setting}, where="--param")
+class _Runs:
+    """Simulated evaluations of one search, keeping every replication run: a value evaluated again with more
+    replications runs only the ones it lacks (replication ``r`` of a value is the same whenever it runs), and
+    several values can run at once on ``jobs`` processes."""
+
+    def __init__(self, scenario: Scenario, path: str, target: Target, integer: bool, seed: int, jobs: int,
+                 limits: Limits | None):
+        self.scenario, self.path, self.target, self.integer = scenario, path, target, integer
+        self.seed, self.jobs, self.limits = seed, jobs, limits
+        self.summaries: dict[float, dict[int, dict[str, Any]]] = {}
+        self.variants: dict[float, Scenario] = {}
+        self.refused: set[float] = set()  # values whose network is unstable: not simulated
+
+    def _setting(self, value: float) -> int | float:
+        return int(round(value)) if self.integer else float(value)
+
+    def _variant(self, value: float) -> Scenario:
+        key = float(self._setting(value))
+        if key not in self.variants:
+            self.variants[key] = apply_parameters(self.scenario, {self.path: self._setting(value)}, where="--param")
+        return self.variants[key]
+
+    def _missing(self, value: float, replications: int) -> list[tuple[Scenario, int]]:
+        have = self.summaries.get(float(self._setting(value)), {})
+        return [(self._variant(value), r) for r in range(replications) if r not in have]
+
+    def _run(self, tasks: list[tuple[Scenario, int]]) -> None:
+        keys = {id(variant): key for key, variant in self.variants.items()}
+        for (variant, r), summary in zip(tasks, replication_summaries(tasks, self.seed, self.jobs, self.limits)):
+            self.summaries.setdefault(keys[id(variant)], {})[r] = summary
+
+    def prefetch(self, values: list[float], replications: int) -> None:
+        """Run the replications several values lack, all at once (nothing when one of them is refused: each
+        is then run, or refused, when evaluated)."""
+        tasks = [task for value in values if float(self._setting(value)) not in self.refused
+                 for task in self._missing(value, replications)]
+        if self.jobs == 1 or len(tasks) < 2:
+            return
         try:
-            result = run(variant, seed=seed, replications=replications, jobs=jobs, limits=limits)
+            self._run(tasks)
+        except WorkloadError:
+            return
+
+    def evaluate(self, value: float, replications: int, stage: Stage) -> Evaluation:
+        """The target's figure at ``value`` over replications ``0 .. replications - 1`` and its 95 % interval."""
+        setting = self._setting(value)
+        target = self.target
+        try:
+            self._run(self._missing(value, replications))
         except WorkloadError as refused:
             if not (refused.unstable_only and target.metric in OVERLOAD_FAILS and target.operator == "<="):
                 raise
             # not simulated: overload can only push the figure up
-            return Evaluation(float(setting), math.inf, math.inf, math.inf, "fails", simulated=False)
-        values = [_value(s, target) for s in result.replications]
+            self.refused.add(float(setting))
+            return Evaluation(float(setting), math.inf, math.inf, math.inf, "fails", simulated=False, stage=stage)
+        runs = self.summaries[float(setting)]
+        values = [_value(runs[r], target) for r in range(replications)]
         mean = float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
         low, high = confidence_interval(values) if replications > 1 else (mean, mean)
         verdict: Verdict = ("meets" if target.meets(low) and target.meets(high) else
                             "fails" if not target.meets(low) and not target.meets(high) else "uncertain")
-        return Evaluation(float(setting), mean, low, high, verdict)
-
-    return evaluate
+        return Evaluation(float(setting), mean, low, high, verdict, replications=replications, stage=stage)
 
 
 def _analytic_evaluation(scenario: Scenario, path: str, target: Target, integer: bool) -> Callable[[float], Evaluation]:
@@ -684,7 +790,10 @@ def _analytic_evaluation(scenario: Scenario, path: str, target: Target, integer:
         setting = int(round(value)) if integer else float(value)
         variant = apply_parameters(scenario, {path: setting}, where="--param")
         topology = build_topology(variant)
-        predicted = analytic_value(predict(variant, topology), topology, target)
+        if target.metric in FLUID_QUANTILES:
+            predicted: float | None = fluid_latency_quantile(variant, topology, FLUID_QUANTILES[target.metric])
+        else:
+            predicted = analytic_value(predict(variant, topology), topology, target)
         figure_value = math.nan if predicted is None else predicted
         return Evaluation(float(setting), figure_value, figure_value, figure_value,
                           "meets" if target.meets(figure_value) else "fails", simulated=False)
@@ -714,9 +823,10 @@ def _predicted_value(scenario: Scenario, path: str, target: Target, direction: D
     return (engine.ok.value + engine.bad.value) / 2 if crossing is None else crossing
 
 
-def _spread(predicted: float, direction: Direction, integer: bool) -> tuple[float, float]:
-    """The two values tried first around a predicted one (:data:`SPREAD`); integers a step apart at least."""
-    below, above = SPREAD[direction]
+def _spread(predicted: float, direction: Direction, integer: bool,
+            spread: dict[str, tuple[float, float]] = SPREAD) -> tuple[float, float]:
+    """The two values tried first around a predicted one (:data:`SPREAD`, or ``spread``); integers a step apart at least."""
+    below, above = spread[direction]
     low, high = predicted * below, predicted * above
     if integer:
         low = max(1.0, float(math.floor(low)))
@@ -756,6 +866,12 @@ def initial_bracket(scenario: Scenario, path: str, target: Target, *, direction:
             return Bracket(*_spread(predicted, direction, integer), "analytic",
                            f"the analytic prediction of {target.metric} reaches {target.format(target.bound)} "
                            f"at {path} = {predicted:.4g}", predicted)
+    if target.metric in FLUID_QUANTILES and scenario.calendar is not None and target.operator == "<=":
+        predicted = _predicted_value(scenario, path, target, direction, value, integer)
+        if predicted is not None:
+            return Bracket(*_spread(predicted, direction, integer, FLUID_SPREAD), "fluid",
+                           f"the fluid estimate of {target.metric} (the backlog built in office hours) reaches "
+                           f"{target.format(target.bound)} at {path} = {predicted:.4g}", predicted)
     if target.metric in SATURATION_GUIDED | OVERLOAD_FAILS:
         saturation = Target("peak_utilization", "<=", 1.0)
         predicted = _predicted_value(scenario, path, saturation, direction, value, integer)
@@ -789,7 +905,9 @@ def search(scenario: Scenario, path: str, target: Target, *, direction: Directio
         First value tried, doubling or halving from it (default: around the
         analytic prediction, see :func:`initial_bracket`).
     replications, seed, jobs
-        Per evaluation, as for :func:`simulator.run`.
+        As for :func:`simulator.run`: ``replications`` per evaluation that
+        decides (exploratory ones have :data:`EXPLORE_REPLICATIONS`, see
+        above); values evaluated together run at once on ``jobs`` processes.
     tolerance : float
         Relative width at which narrowing stops (integers stop at one step).
     max_evaluations : int
@@ -824,19 +942,61 @@ def search(scenario: Scenario, path: str, target: Target, *, direction: Directio
         raise ExperimentError(f"tolerance = {tolerance!r}: must be between 0 and 1")
     _, integer = _first_value(scenario, path, start)
     bracket = initial_bracket(scenario, path, target, direction=direction, start=start) if bracket is None else bracket
-    simulate = _simulated_evaluation(scenario, path, target, integer, replications, seed, jobs, limits)
+    seed = scenario.run.seed if seed is None else seed
+    runs = _Runs(scenario, path, target, integer, seed, jobs, limits)
 
-    def evaluate(value: float) -> Evaluation:
-        evaluation = simulate(value)
-        if progress is not None:
-            progress(evaluation)
-        return evaluation
+    def evaluator(replications_used: int, stage: Stage) -> Callable[[float], Evaluation]:
+        def evaluate(value: float) -> Evaluation:
+            evaluation = runs.evaluate(value, replications_used, stage)
+            if progress is not None:
+                progress(evaluation)
+            return evaluation
+        return evaluate
 
-    engine = _Search(evaluate, target, direction, integer, tolerance, max_evaluations, FREE_EVALUATIONS)
-    engine.bracket(bracket.low, bracket.high)
-    engine.narrow()
+    explore = _explores(bracket, replications, max_evaluations)
+    first = _Search(evaluator(EXPLORE_REPLICATIONS if explore else replications, "explore" if explore else "confirm"),
+                    target, direction, integer, tolerance, max_evaluations - 2 if explore else max_evaluations,
+                    FREE_EVALUATIONS, prefetch=lambda values: runs.prefetch(values, EXPLORE_REPLICATIONS if explore
+                                                                           else replications))
+    first.bracket(bracket.low, bracket.high)
+    first.narrow()
+    engine = first
+    if explore:
+        engine = _confirm(first, evaluator(replications, "confirm"), runs, replications)
+    evaluations = (*engine.spent, *engine.evaluations)
     return CapacityResult(
         path, target, direction, engine.ok.value if engine.ok else None, engine.bad.value if engine.bad else None,
-        tuple(engine.evaluations), engine.note(), engine.reason(), bracket, parameter_unit(path), scenario.name,
-        replications, scenario.run.seed if seed is None else seed, tolerance, max_evaluations, not engine.budget(),
-        scenario)
+        evaluations, engine.note(), engine.reason(), bracket, parameter_unit(path), scenario.name,
+        replications, seed, tolerance, max_evaluations, not engine.budget(), scenario,
+        EXPLORE_REPLICATIONS if explore else replications)
+
+
+def _explores(bracket: Bracket, replications: int, max_evaluations: int) -> bool:
+    """Whether a search explores with :data:`EXPLORE_REPLICATIONS` before confirming with ``replications``.
+
+    It does when that saves runs: more replications than an exploration's, room in the budget for the two
+    confirmations, and a start that is not the analytic prediction of the figure itself (which puts the
+    first bracket so close to the answer that it narrows in a step or two: those steps may as well decide).
+    """
+    return replications > EXPLORE_REPLICATIONS and max_evaluations >= 3 and bracket.source != "analytic"
+
+
+def _confirm(explored: _Search, evaluate: Callable[[float], Evaluation], runs: _Runs, replications: int) -> _Search:
+    """Evaluate the ends of the explored bracket with ``replications`` (at once), and go on from there.
+
+    The engine returned starts from the explored ends: when they keep their verdicts the search is done;
+    when one turns (an end that met is only uncertain with the full interval), it steps away from it by
+    :data:`CONFIRM_GROWTH` times the tolerance, twice as far each time, and narrows again, every evaluation
+    with the full count.
+    """
+    ends = [e.value for e in (explored.ok, explored.bad) if e is not None]
+    spent = tuple(explored.evaluations)
+    engine = _Search(evaluate, explored.target, "largest" if explored.up else "smallest", explored.integer,
+                     explored.tolerance, explored.max_evaluations + 2, explored.free, growth=CONFIRM_GROWTH *
+                     explored.tolerance, prefetch=lambda values: runs.prefetch(values, replications), spent=spent)
+    if not ends:
+        return engine
+    low, high = min(ends), max(ends)
+    engine.bracket(low, high)
+    engine.narrow()
+    return engine

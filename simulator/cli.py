@@ -673,6 +673,10 @@ def _capacity_evaluation(args: argparse.Namespace, target: Any, evaluation: Any)
     if not evaluation.simulated:
         return (f"  {args.param} = {evaluation.value:.4g}: not simulated, a station is overloaded on average "
                 f"(analytically unstable) -> {evaluation.verdict}")
+    if evaluation.stage == "explore":
+        count = f"{evaluation.replications} replication" + ("s" if evaluation.replications != 1 else "")
+        return (f"  {args.param} = {evaluation.value:.4g}: {target.metric} {target.format(evaluation.mean)} "
+                f"(exploring: {count}) -> {evaluation.verdict}")
     return (f"  {args.param} = {evaluation.value:.4g}: {target.metric} {target.format(evaluation.mean)} "
             f"(95% CI {target.format(evaluation.low)} .. {target.format(evaluation.high)}) -> {evaluation.verdict}")
 

@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover - pandas is imported where tables are buil
     import pandas as pd
     from .engine.tracelog import TraceOptions
 
-__all__ = ["Replication", "replicate", "replication_seed", "mser5", "run", "Point", "expand", "SweepResult", "sweep",
+__all__ = ["Replication", "replicate", "replication_seed", "mser5", "run", "replication_summaries", "Point", "expand", "SweepResult", "sweep",
            "FIGURES", "figure"]
 
 #: Spawn key of the pilot replication used to choose an automatic warm-up.
@@ -378,6 +378,65 @@ def run(scenario: Scenario, seed: int | None = None, replications: int | None = 
             "achieved": {f: _relative_half_width([figure(s, f) for s in summaries]) for f in precision.figures},
             "replications": len(summaries), "max_replications": precision.max_replications}
     return result
+
+
+def replication_summaries(tasks: Sequence[tuple[Scenario, int]], seed: int, jobs: int = 1,
+                          limits: Limits | None = None) -> list[dict[str, Any]]:
+    """The summaries of chosen replications of one or more scenarios, run together (in parallel with ``jobs``).
+
+    Replication ``r`` of a scenario here is replication ``r`` of
+    :func:`run` with the same seed (same warm-up, same summary), so a caller
+    can add replications to those it has, or run replications of several
+    scenarios at once, and get what one :func:`run` of each would have given.
+
+    Parameters
+    ----------
+    tasks : sequence of (Scenario, int)
+        A scenario and a replication number; a scenario object listed more
+        than once is prepared (prediction, warm-up, limits) once.
+    seed : int
+        Root seed, as for :func:`run`.
+    jobs : int
+        Worker processes; 1 runs in this process, 0 means one per CPU.
+    limits : Limits, optional
+        As for :func:`run`, checked for every scenario (with its number of
+        replications here) before anything runs.
+
+    Returns
+    -------
+    list of dict
+        One replication summary per task, in the order of ``tasks``.
+
+    Raises
+    ------
+    ExperimentError
+        If ``seed``, a replication number or ``jobs`` is out of range.
+    WorkloadError
+        If a scenario's estimated work passes ``limits`` (nothing runs).
+    """
+    jobs = _check_counts(seed, max(1, len(tasks)), jobs)
+    if any(isinstance(r, bool) or not isinstance(r, int) or r < 0 for _, r in tasks):
+        raise ExperimentError("replication numbers must be non-negative integers")
+    prepared: dict[int, tuple[Scenario, Prediction]] = {}
+    for scenario, _ in tasks:
+        if id(scenario) in prepared:
+            continue
+        topology = build_topology(scenario)
+        prediction = predict(scenario, topology)
+        count = sum(other is scenario for other, _ in tasks)
+        enforce(scenario, topology, estimate(scenario, topology, prediction, replications=count, workers=jobs),
+                API_LIMITS if limits is None else limits)
+        prepared[id(scenario)] = (scenario, prediction)
+    outputs: dict[int, Replication] = {}
+    with _executor(min(jobs, len(tasks)), None) as executor:
+        resolved = {key: (_resolve_warmup(scenario, seed, functools.partial(replicate, prediction=prediction))[0],
+                          prediction) for key, (scenario, prediction) in prepared.items()}
+        work = []
+        for i, (scenario, r) in enumerate(tasks):
+            ready, prediction = resolved[id(scenario)]
+            work.append((i, ready, replication_seed(seed, r), prediction))
+        _execute(work, executor, outputs.__setitem__)
+    return [outputs[i].summary for i in range(len(tasks))]
 
 
 def _trace_options(trace: "TraceOptions | str | Path") -> "TraceOptions":

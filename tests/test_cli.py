@@ -152,7 +152,8 @@ def test_capacity_command(tmp_path: Path, capsys):
     saved = _capacity_json(out)
     evaluations = saved["evaluations"]
     assert len(evaluations) == sum(" -> " in line for line in lines)
-    assert {"value", "verdict", "simulated", "mean", "ci95", "unit"} == set(evaluations[0])
+    assert {"value", "verdict", "simulated", "mean", "ci95", "unit", "replications", "stage"} == set(evaluations[0])
+    assert {(e["replications"], e["stage"]) for e in evaluations} == {(2, "confirm")}  # analytic start: no exploration
     bracket = saved["bracket"]
     assert bracket["source"] == "analytic" and bracket["predicted"] == pytest.approx(2.0, rel=1e-3)
     assert [bracket["low"], bracket["high"]] == [e["value"] for e in evaluations[:2]] == pytest.approx([1.0, 2.4], rel=1e-3)
@@ -180,6 +181,7 @@ def test_capacity_prints_a_latency_answer_in_the_unit_of_the_target(tmp_path: Pa
     answer = next(line for line in printed.splitlines() if line.startswith("largest"))
     assert answer.startswith("largest traffic.multiplier meeting latency_p95 <= 0.25min: ")
     assert " min, 95% CI " in answer and "e+" not in printed and "e-" not in printed
+    assert "(exploring: 1 replication) -> " in printed  # no analytic prediction of p95: explore, then confirm
     saved = _capacity_json(out)
     assert {"bound": 0.25, "unit": "min"}.items() <= saved["target"].items()
     for evaluation in saved["evaluations"]:  # figures in minutes: the verdicts read against 0.25
@@ -187,7 +189,7 @@ def test_capacity_prints_a_latency_answer_in_the_unit_of_the_target(tmp_path: Pa
             assert evaluation["verdict"] == "fails" and evaluation["ci95"] == [None, None]
             continue
         low, high = evaluation["ci95"]
-        assert evaluation["unit"] == "min"
+        assert evaluation["unit"] == "min" and evaluation["replications"] == (1 if evaluation["stage"] == "explore" else 3)
         assert (high <= 0.25) == (evaluation["verdict"] == "meets"), evaluation
         assert (low > 0.25) == (evaluation["verdict"] == "fails"), evaluation
     assert 2.3 <= saved["answer"]["value"] <= 2.67 * 1.02

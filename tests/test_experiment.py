@@ -337,7 +337,8 @@ def test_capacity_result_is_typed_and_serialisable():
     first = result.evaluations[0]
     assert saved["evaluations"][0]["mean"] == pytest.approx(first.mean / 60)
     assert saved["evaluations"][0]["ci95"] == [pytest.approx(first.low / 60), pytest.approx(first.high / 60)]
-    assert saved["settings"] == {"replications": 2, "seed": 3, "tolerance": 0.02, "max_evaluations": 3, "confidence": 0.95}
+    assert saved["settings"] == {"replications": 2, "seed": 3, "tolerance": 0.02, "max_evaluations": 3, "confidence": 0.95,
+                                 "explore_replications": 2}  # a bracket from the analytic prediction: no exploration
     assert saved["reason"] in ("converged", "budget", "none_met", "all_met")
     with pytest.raises(simulator.errors.ExperimentError, match="max_evaluations = 0"):
         search(mm1(), "traffic.multiplier", parse_target("utilization <= 0.5"), max_evaluations=0)
