@@ -164,11 +164,13 @@ class StationState(ABC):
         """``job`` crosses this station (of no service time, up until after ``at``) at ``at``, without an event.
 
         A link that is up and has nobody waiting serves an arrival at once in no time, so the crossing is
-        settled when the job is sent towards it: counted as started (taken back out of snapshots before ``at``,
-        :meth:`crossings_ahead`) and the job sent on to the station after. Only a failure could stop it, and
-        ``at`` is before the next one.
+        settled when the job is sent towards it: counted as started and the job sent on to the station after.
+        Only a failure could stop it, and ``at`` is before the next one. A crossing after the next reading of
+        the counters (the agenda's ``unread_until``) is also noted, to be taken back out of a snapshot taken
+        before it (:meth:`crossings_ahead`); one before it needs no note.
         """
-        heappush(self.passing, at)
+        if at >= self.agenda.unread_until:
+            heappush(self.passing, at)
         self.started += 1
         self.send_on(job, at)
 
