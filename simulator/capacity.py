@@ -30,10 +30,19 @@ answer below the prediction more often than above; :data:`FLUID_SPREAD`
 around a fluid estimate), widens by doubling or
 halving while the two do not bracket the answer, then narrows the bracket to
 the tolerance (or one step, for an integer parameter). Narrowing interpolates
-the decisive edge of the interval between the bracket's ends and tries a point
-just past the interpolated crossing, so that a figure linear in the parameter
-(utilisation in the traffic multiplier) closes the bracket in two steps; when
-an interpolated step does not halve the bracket, the next one bisects.
+the decisive edge of the interval between the bracket's ends and tries two
+values at once, one just past the interpolated crossing on each side (run
+side by side on two processes), so that a figure linear in the parameter
+(utilisation in the traffic multiplier) closes the bracket in one step. The
+first value of a step is where one step at a time would go (past the crossing,
+towards the end farther from it); the second is evaluated only if the first's
+verdict leaves it inside the bracket, so a serial search makes about as many
+evaluations as one value at a time would, and a parallel one makes them in
+fewer rounds. After a step that does not halve the bracket the second value
+hedges (halfway to the farther end) and the next step aims twice as far past
+the crossing; after :data:`ESCALATIONS` such steps the first value bisects. An
+integer parameter, and the last evaluation of the budget, narrow one value at
+a time.
 
 Unless the bracket comes from the analytic prediction of the figure itself
 (close enough for the full replications to decide from the first step), the
@@ -547,6 +556,16 @@ def _first_value(scenario: Scenario, path: str, start: float | None) -> tuple[fl
     return (float(value) if value else 1.0), integer
 
 
+@dataclass(frozen=True)
+class _Pair:
+    """Two values a narrowing step runs at once (the second evaluated only if still inside), and whether the
+    first was interpolated."""
+
+    first: float
+    second: float
+    interpolated: bool
+
+
 class _Search:
     """Bracketing and narrowing over one monotone verdict (the engine of :func:`search` and of the analytic guess).
 
@@ -640,15 +659,43 @@ class _Search:
     # -- narrowing
 
     def narrow(self) -> None:
-        """Narrow a bracket to the tolerance (integers: to neighbours) within the budget."""
+        """Narrow a bracket to the tolerance (integers: to neighbours) within the budget.
+
+        A non-integer key is narrowed two values at a time while the budget has room for both (see
+        :meth:`_next_pair`); an integer key, or the last evaluation of the budget, one at a time.
+        """
         while self.ok is not None and self.bad is not None and not self.narrow_enough() and self.budget():
             width = abs(self.bad.value - self.ok.value)
-            point, interpolated = self._next_point()
-            if point is None:
-                return
-            self._try(point)
+            pair = self._next_pair() if self._room(2) else None
+            if pair is not None:
+                self._try_pair(pair)
+                interpolated = pair.interpolated
+            else:
+                point, interpolated = self._next_point()
+                if point is None:
+                    return
+                self._try(point)
             shrunk = abs(self.bad.value - self.ok.value) <= width / 2
             self.misses = self.misses + 1 if interpolated and not shrunk else 0
+
+    def _room(self, evaluations: int) -> bool:
+        """Whether the budget has room for ``evaluations`` more simulated evaluations."""
+        return self.budget() and self.simulated() + evaluations <= self.max_evaluations
+
+    def _try_pair(self, pair: _Pair) -> None:
+        """Evaluate the two values of a step, run at once: the first, then the second if it is still inside.
+
+        The second is evaluated only when the first's verdict leaves it strictly inside the bracket (monotone:
+        otherwise its verdict is known); its runs, made beside the first's, stay for a later evaluation of
+        that value. A search without ``prefetch`` (or on one process) runs the second only when it is
+        evaluated: the evaluations recorded are the same serially or in parallel.
+        """
+        if self.prefetch is not None:
+            self.prefetch([pair.first, pair.second])
+        self._try(pair.first)
+        assert self.ok is not None and self.bad is not None
+        if min(self.ok.value, self.bad.value) < pair.second < max(self.ok.value, self.bad.value):
+            self._try(pair.second)
 
     def narrow_enough(self) -> bool:
         assert self.ok is not None and self.bad is not None
@@ -697,6 +744,35 @@ class _Search:
             if not low < point < high:
                 return None, False
         return point, crossing is not None
+
+    def _next_pair(self) -> _Pair | None:
+        """Two values to try at once strictly inside the bracket, or ``None`` (an integer key, or nothing left).
+
+        The first is the value one step would try (:meth:`_next_point`: just past the interpolated crossing,
+        towards the end farther from it). The second is the value the step after would try if the first
+        landed as expected and the crossing stayed where it is: as far past the crossing on the other side
+        (both landing as expected close the bracket to half the tolerance in one step instead of two). After
+        a step that did not halve the bracket (the interpolation is off), or without an interpolated crossing,
+        it is halfway between the first and the farther end instead: it halves what a miss would leave.
+        """
+        assert self.ok is not None and self.bad is not None
+        if self.integer:
+            return None
+        first, interpolated = self._next_point()
+        if first is None:
+            return None
+        ok, bad = self.ok.value, self.bad.value
+        crossing = self.crossing() if interpolated else None
+        if crossing is not None and self.misses == 0:
+            low, high = min(ok, bad), max(ok, bad)
+            margin = 0.02 * (high - low)
+            second = min(max(2 * crossing - first, low + margin), high - margin)
+        else:
+            farther = bad if abs(bad - first) >= abs(first - ok) else ok
+            second = (first + farther) / 2
+        if second == first:
+            return None
+        return _Pair(first, second, interpolated)
 
     # -- outcome
 

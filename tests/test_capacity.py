@@ -165,3 +165,34 @@ def test_replication_summaries_are_the_replications_of_run():
     assert json.dumps([alone[0], alone[2]], sort_keys=True, default=str) == json.dumps(
         [whole.replications[2], whole.replications[0]], sort_keys=True, default=str)
     assert alone[1]["documents"] != alone[2]["documents"]  # the other scenario ran as itself
+
+
+def test_narrowing_runs_two_values_at_once_and_records_the_same_serially(monkeypatch):
+    """A made-up figure p95 = m h x (0.9, 1.0, 1.1) for replications 0, 1, 2 (as above). On two processes each
+    narrowing step runs two values at once (the second past the crossing on the other side, evaluated only if
+    the first leaves it inside the bracket), so the search needs fewer rounds of runs; on one process it runs
+    them one after the other and records the same evaluations and answer."""
+    rounds: list[list[float]] = []
+
+    def summaries(tasks, seed, jobs=1, limits=None):
+        if tasks:
+            rounds.append(sorted({task.traffic.multiplier for task, _ in tasks}))
+        return [{"latency_seconds": {"p95": 3600.0 * task.traffic.multiplier * (0.9, 1.0, 1.1)[r]}} for task, r in tasks]
+
+    monkeypatch.setattr(simulator.capacity, "replication_summaries", summaries)
+
+    def searched(jobs: int) -> tuple[dict, list[list[float]]]:
+        rounds.clear()
+        result = search(small_rush(), "traffic.multiplier", parse_target("latency_p95 <= 2h"), replications=3,
+                        start=1.0, jobs=jobs, max_evaluations=20)
+        return result.to_dict(), list(rounds)
+
+    parallel, parallel_rounds = searched(2)
+    serial, serial_rounds = searched(1)
+    assert parallel == serial and parallel["reason"] == "converged"
+    assert 1.602 / 1.02 <= parallel["answer"]["value"] <= 1.602
+    assert all(len(values) == 1 for values in serial_rounds)
+    assert parallel_rounds[:3] == serial_rounds[:3] == [[1.0], [2.0], [4.0]]  # bracketing: doubling from 1
+    assert parallel_rounds[3] == [pytest.approx(2.388, abs=1e-3), pytest.approx(2.412, abs=1e-3)]  # narrowing
+    assert sum(len(values) == 2 for values in parallel_rounds) >= 3  # narrowing steps and confirmation in pairs
+    assert len(parallel_rounds) < len(serial_rounds)
