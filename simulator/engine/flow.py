@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from ..metrics import Ledger
 from ..traffic import PAPER_REASONS
-from .agenda import Agenda, Entry
+from .agenda import Agenda, Entry, Event
 from .routes import Path, RouteBook
 from .stations import URGENT
 from .variates import Variates
@@ -45,7 +45,7 @@ class Fanout:
         self.copies: dict[int, Copy] | None = None
 
 
-class Copy:
+class Copy(Event):
     """One electronic copy as its sender knows it, when senders wait for acknowledgements; its own timer event.
 
     However many times the copy is sent (the original and each resend after
@@ -55,9 +55,8 @@ class Copy:
     When the timer fires (``act``) unacknowledged, the sender sends it again.
     """
 
-    __slots__ = ("act", "state", "acked", "timeouts", "origin", "recipient", "doc", "prio", "size", "created",
+    __slots__ = ("state", "acked", "timeouts", "origin", "recipient", "doc", "prio", "size", "created",
                  "measured", "in_outage", "timer")
-    act: Callable[["Copy", float], None]
 
     def __init__(self, origin: int, recipient: int, doc: Fanout | None, prio: int, size: float, created: float,
                  measured: bool, in_outage: bool):
@@ -80,7 +79,7 @@ class Copy:
 STATUS = Fanout(0)
 
 
-class Job:
+class Job(Event):
     """A document copy (or several, before a fan-out point) or a status message in transit; its own event.
 
     ``doc`` is ``None`` for a document with one electronic copy, a shared
@@ -93,9 +92,8 @@ class Job:
     it acknowledges; ``duplicate`` marks a copy sent again after a timeout.
     """
 
-    __slots__ = ("act", "route", "hop", "doc", "prio", "size", "created", "origin", "measured", "t_in", "step",
+    __slots__ = ("route", "hop", "doc", "prio", "size", "created", "origin", "measured", "t_in", "step",
                  "resends", "due", "in_outage", "copy", "duplicate")
-    act: Callable[["Job", float], None]
     t_in: float
     step: int
     due: float
@@ -115,11 +113,10 @@ class Job:
         self.duplicate = False
 
 
-class Source:
+class Source(Event):
     """An agency's next document, as an event: ``document`` is created when its time comes."""
 
-    __slots__ = ("act", "agency", "documents", "document")
-    act: Callable[["Source", float], None]
+    __slots__ = ("agency", "documents", "document")
 
     def __init__(self, agency: int, documents: Iterator[tuple]):
         self.agency = agency

@@ -30,7 +30,7 @@ from collections import deque
 from heapq import heapify, heappop, heappush, heapreplace
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
-from .agenda import Agenda
+from .agenda import Agenda, Event
 from .variates import Variates
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,7 +58,7 @@ class StationSnapshot(NamedTuple):
     in_system: int
 
 
-class StationState(ABC):
+class StationState(Event, ABC):
     """What every station keeps: its servers' free times, the service sampler and running sums.
 
     ``service_sum`` adds up every service begun, so the busy server-time up
@@ -300,7 +300,7 @@ class PriorityStation(StationState):
     """
 
     __slots__ = ("urgent", "normal", "limit", "reject", "down", "halted", "down_since", "outage_seconds", "wake_pending",
-                 "act", "drop", "has_standby", "switchover", "on_standby", "spare_free", "spare_service",
+                 "drop", "has_standby", "switchover", "on_standby", "spare_free", "spare_service",
                  "spare_servers", "switchovers", "standby_since", "standby_time", "downs")
 
     def __init__(self, index: int, servers: int, service: Variates, agenda: Agenda, buffer: int | None,
@@ -316,7 +316,7 @@ class PriorityStation(StationState):
         self.down_since = 0.0
         self.outage_seconds = 0.0
         self.wake_pending = False
-        self.act: Callable[[object, float], None] = self.wake
+        self.act = self.wake
         self.drop: Callable[[Job, float], None] = _unset
         self.has_standby = False
         self.switchover = 0.0
@@ -546,10 +546,10 @@ class FailingStation(PriorityStation):
         self.complete_act = _unset
 
 
-class Alarm:
+class Alarm(Event):
     """An event of the agenda that calls ``act(alarm, now)``: a station's own timer beside its wake-up."""
 
-    __slots__ = ("act",)
+    __slots__ = ()
 
     def __init__(self, act: Callable[["Alarm", float], None]):
         self.act = act
