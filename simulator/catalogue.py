@@ -17,8 +17,8 @@ from typing import Any, Literal, Mapping, get_args
 
 from .errors import ExperimentError
 
-__all__ = ["Language", "LANGUAGES", "THIN_SPACE", "Locale", "messages", "parameter_label", "format_number",
-           "format_percent", "scenario_language"]
+__all__ = ["Language", "LANGUAGES", "THIN_SPACE", "MISSING", "Locale", "messages", "parameter_label", "format_number",
+           "format_percent", "scenario_language", "is_finite"]
 
 Language = Literal["en", "vi"]
 #: The languages of the message catalogue.
@@ -70,12 +70,20 @@ def scenario_language(scenario: Any) -> str:
     return lang if lang in LANGUAGES else "en"
 
 
-_MISSING = "–"
+#: What a page shows for a missing or non-finite figure (an en dash).
+MISSING = "–"
 #: Vietnamese thousands separator: NARROW NO-BREAK SPACE (a thin space that does not break a line).
 THIN_SPACE = "\u202f"
 
 
-def _finite(value: Any) -> bool:
+def is_finite(value: Any) -> bool:
+    """Whether ``value`` is a finite number (not a bool, None, NaN or text).
+
+    Examples
+    --------
+    >>> is_finite(1.5), is_finite(float("nan")), is_finite(True), is_finite(None)
+    (True, False, False, False)
+    """
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -93,8 +101,8 @@ def format_number(value: float | None, lang: str, digits: int = 0) -> str:
     >>> format_number(None, "vi"), format_number(-0.5, "vi", 2)
     ('–', '-0,50')
     """
-    if not _finite(value):
-        return _MISSING
+    if not is_finite(value):
+        return MISSING
     text = f"{value:,.{digits}f}"
     if lang == "vi":
         text = text.replace(",", THIN_SPACE).replace(".", ",")
@@ -109,7 +117,7 @@ def format_percent(share: float | None, lang: str, digits: int = 1) -> str:
     >>> format_percent(0.865, "en"), format_percent(0.865, "vi"), format_percent(None, "en")
     ('86.5%', '86,5%', '–')
     """
-    return f"{format_number(share * 100, lang, digits)}%" if _finite(share) else _MISSING
+    return f"{format_number(share * 100, lang, digits)}%" if is_finite(share) else MISSING
 
 
 @dataclass(frozen=True)
@@ -125,7 +133,7 @@ class Locale:
     def number(self, value: float | None, digits: int | None = None) -> str:
         """A count or rate: no decimals from 100 up, two below."""
         if digits is None:
-            digits = 0 if not _finite(value) or abs(value) >= 100 or float(value).is_integer() else 2
+            digits = 0 if not is_finite(value) or abs(value) >= 100 or float(value).is_integer() else 2
         return format_number(value, self.lang, digits)
 
     def percent(self, share: float | None) -> str:
@@ -134,17 +142,17 @@ class Locale:
 
     def factor(self, value: float | None) -> str:
         """A growth factor (``3.1×``, ``3,1 lần``)."""
-        return self.text("times", value=format_number(value, self.lang, 1)) if _finite(value) else _MISSING
+        return self.text("times", value=format_number(value, self.lang, 1)) if is_finite(value) else MISSING
 
     def duration(self, seconds: float | None) -> str:
         """A duration in the unit that reads best (seconds, minutes, hours, days)."""
-        if not _finite(seconds):
-            return _MISSING
+        if not is_finite(seconds):
+            return MISSING
         for limit, scale, unit in ((60, 1, "unit_s"), (3600, 60, "unit_min"), (86400, 3600, "unit_h"), (math.inf, 86400, "unit_d")):
             if abs(seconds) < limit:
                 value = round(seconds / scale, 1)
                 return self.text(unit, value=format_number(value, self.lang, 0 if value.is_integer() else 1))
-        return _MISSING  # pragma: no cover - the last limit is infinite
+        return MISSING  # pragma: no cover - the last limit is infinite
 
     def figure(self, kind: str, value: float | None) -> str:
         """A figure by its kind: ``"percent"`` (a share), ``"duration"`` (seconds), ``"factor"``, else a number."""

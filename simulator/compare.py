@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from . import __version__
+from .catalogue import MISSING, Locale, format_number, is_finite, messages
 from .errors import ExperimentError
-from .report import (_MISSING, Locale, RunFolder, _environment, _finite, _interval, _lookup, format_number,
-                     load_run_folder, messages)
+from .report import RunFolder, load_run_folder, lookup, summary_interval, template_environment
 
 __all__ = ["Estimate", "Difference", "welch_difference", "paired_difference", "replication_values", "load_comparison",
            "ComparedFigure", "ComparedStation", "Comparison", "compared_figures", "compared_stations",
@@ -58,9 +58,9 @@ class Estimate:
         """The standard error of the mean, from the interval's half-width; None without an interval."""
         if self.interval is None or self.replications < 2:
             return None
-        from .results import _t_quantile
+        from scipy import stats
 
-        return (self.interval[1] - self.interval[0]) / 2 / _t_quantile(0.95, self.replications - 1)
+        return (self.interval[1] - self.interval[0]) / 2 / float(stats.t.ppf(0.975, self.replications - 1))
 
 
 @dataclass(frozen=True)
@@ -153,12 +153,12 @@ _BOTTLENECKS = {"bottleneck.utilization": ("utilization", "bottleneck.id"),
 
 def _estimate(node: Mapping[str, Any], key: str, replications: int,
               values: Mapping[tuple[str, str], tuple[float, ...]] | None = None, station: str = "") -> Estimate:
-    value = _lookup(node, key)
+    value = lookup(node, key)
     where = (key, station)
     if key in _BOTTLENECKS:
-        where = (_BOTTLENECKS[key][0], str(_lookup(node, _BOTTLENECKS[key][1])))
+        where = (_BOTTLENECKS[key][0], str(lookup(node, _BOTTLENECKS[key][1])))
     kept = values.get(where) if values is not None else None
-    return Estimate(float(value) if _finite(value) else None, _interval(node, key), replications, kept)
+    return Estimate(float(value) if is_finite(value) else None, summary_interval(node, key), replications, kept)
 
 
 def replication_values(folder: RunFolder) -> dict[tuple[str, str], tuple[float, ...]] | None:
@@ -184,7 +184,7 @@ def replication_values(folder: RunFolder) -> dict[tuple[str, str], tuple[float, 
 
 def _replications(folder: RunFolder) -> int:
     count = folder.summary.get("replications", 1)
-    return int(count) if _finite(count) else 1
+    return int(count) if is_finite(count) else 1
 
 
 def _check_sweep(path: Path) -> None:
@@ -279,8 +279,8 @@ _FIGURES: tuple[tuple[str, str, str], ...] = (
 
 def _signed(locale: Locale, how: str, value: float | None) -> str:
     """A difference with its sign: ``+3.2 pp``, ``-12 s``, ``+1,234``."""
-    if value is None or not _finite(value):
-        return _MISSING
+    if value is None or not is_finite(value):
+        return MISSING
     sign = "+" if value > 0 else "−" if value < 0 else ""
     if how == "percent":
         points = abs(value) * 100
@@ -415,15 +415,15 @@ def _bottleneck_sentence(locale: Locale, folders: Sequence[RunFolder], label: st
     first, other = folders[0].summary, folders[index].summary
 
     def where(summary: Mapping[str, Any]) -> Any:
-        return _lookup(summary, "bottleneck.id") or _lookup(summary, "bottleneck.name")
+        return lookup(summary, "bottleneck.id") or lookup(summary, "bottleneck.name")
 
     def name(summary: Mapping[str, Any]) -> str:
-        return locale.station(str(_lookup(summary, "bottleneck.name") or _MISSING))
+        return locale.station(str(lookup(summary, "bottleneck.name") or MISSING))
 
     key = "cmp_answer_bottleneck_same" if where(first) == where(other) else "cmp_answer_bottleneck_moves"
     return locale.text(key, label=label, before=name(first), after=name(other),
-                       utilization_before=locale.percent(_lookup(first, "bottleneck.utilization")),
-                       utilization_after=locale.percent(_lookup(other, "bottleneck.utilization")))
+                       utilization_before=locale.percent(lookup(first, "bottleneck.utilization")),
+                       utilization_after=locale.percent(lookup(other, "bottleneck.utilization")))
 
 
 def comparison_answer(folders: Sequence[RunFolder], figures: Sequence[ComparedFigure],
@@ -511,7 +511,7 @@ def build_comparison(folders: Sequence[RunFolder], lang: str, top: int = 10) -> 
 
 def render_comparison(comparison: Comparison) -> str:
     """The HTML page of a :class:`Comparison` (autoescaped: names show as text, never as markup)."""
-    return _environment().get_template("compare.html.j2").render(report=comparison, t=comparison.text,
+    return template_environment().get_template("compare.html.j2").render(report=comparison, t=comparison.text,
                                                                   version=__version__)
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, Mapping
 
 from . import __version__
-from .catalogue import (_MISSING, LANGUAGES, THIN_SPACE, Language, Locale, _finite, format_number, format_percent,
+from .catalogue import (LANGUAGES, MISSING, THIN_SPACE, Language, Locale, format_number, format_percent, is_finite,
                         messages, scenario_language)
 from .errors import ExperimentError
 from .folders import write_text
@@ -35,7 +35,8 @@ from .results import bounded_interval
 
 __all__ = ["Language", "LANGUAGES", "Locale", "THIN_SPACE", "messages", "format_number", "format_percent", "RunFolder",
            "load_run_folder", "Figure", "Cell", "StationRow", "Chart", "ScenarioFacts", "RunReport",
-           "build_run_report", "render_run_report", "write_report", "default_language", "headline_figures"]
+           "build_run_report", "render_run_report", "write_report", "default_language", "headline_figures", "lookup",
+           "summary_interval", "template_environment"]
 
 @dataclass(frozen=True)
 class RunFolder:
@@ -148,8 +149,14 @@ class Figure:
 _FigureKind = Literal["percent", "count", "duration", "factor"]
 
 
-def _lookup(summary: Mapping[str, Any], key: str) -> Any:
-    """The value at a dotted key path (``latency_seconds.p95``), or None."""
+def lookup(summary: Mapping[str, Any], key: str) -> Any:
+    """The value at a dotted key path of a summary (``latency_seconds.p95``), or None when a part is missing.
+
+    Examples
+    --------
+    >>> lookup({"latency_seconds": {"p95": 12.0}}, "latency_seconds.p95"), lookup({}, "a.b")
+    (12.0, None)
+    """
     node: Any = summary
     for part in key.split("."):
         if not isinstance(node, Mapping) or part not in node:
@@ -158,26 +165,33 @@ def _lookup(summary: Mapping[str, Any], key: str) -> Any:
     return node
 
 
-def _interval(summary: Mapping[str, Any], key: str) -> tuple[float, float] | None:
+def summary_interval(summary: Mapping[str, Any], key: str) -> tuple[float, float] | None:
+    """The 95 % interval of a figure (``<key>_ci`` beside it in the summary) when both ends are finite, else None.
+
+    Examples
+    --------
+    >>> summary_interval({"a": {"b": 1.0, "b_ci": [0.5, 1.5]}}, "a.b"), summary_interval({"c": 1.0}, "c")
+    ((0.5, 1.5), None)
+    """
     parent, _, last = key.rpartition(".")
-    interval = _lookup(summary, f"{parent}.{last}_ci" if parent else f"{last}_ci")
-    if isinstance(interval, list) and len(interval) == 2 and all(_finite(v) for v in interval):
+    interval = lookup(summary, f"{parent}.{last}_ci" if parent else f"{last}_ci")
+    if isinstance(interval, list) and len(interval) == 2 and all(is_finite(v) for v in interval):
         return float(interval[0]), float(interval[1])
     return None
 
 
 def _figure(summary: Mapping[str, Any], locale: Locale, key: str, label: str, kind: _FigureKind,
             analytic_key: str | None = None) -> Figure:
-    value = _lookup(summary, key)
-    interval = _interval(summary, key)
-    if interval is not None and _finite(value):  # in the figure's range by construction (no negative times, no 104 %)
+    value = lookup(summary, key)
+    interval = summary_interval(summary, key)
+    if interval is not None and is_finite(value):  # in the figure's range by construction (no negative times, no 104 %)
         interval = tuple(bounded_interval(float(value), *interval, "share" if kind == "percent" else "positive"))
-    analytic = _lookup(summary, analytic_key) if analytic_key else None
+    analytic = lookup(summary, analytic_key) if analytic_key else None
     return Figure(
-        key=key, label=label, value=float(value) if _finite(value) else None, text=locale.figure(kind, value),
+        key=key, label=label, value=float(value) if is_finite(value) else None, text=locale.figure(kind, value),
         interval_text=(f"{locale.figure(kind, interval[0])} – {locale.figure(kind, interval[1])}" if interval else ""),
-        analytic_key=analytic_key if _finite(analytic) else None, analytic=float(analytic) if _finite(analytic) else None,
-        analytic_text=locale.figure(kind, analytic) if _finite(analytic) else "")
+        analytic_key=analytic_key if is_finite(analytic) else None, analytic=float(analytic) if is_finite(analytic) else None,
+        analytic_text=locale.figure(kind, analytic) if is_finite(analytic) else "")
 
 
 def headline_figures(summary: Mapping[str, Any], locale: Locale) -> list[Figure]:
@@ -194,9 +208,9 @@ def headline_figures(summary: Mapping[str, Any], locale: Locale) -> list[Figure]
     list of Figure
     """
     t = locale.text
-    bottleneck = locale.station(_lookup(summary, "bottleneck.name") or _MISSING)
-    peak = locale.station(_lookup(summary, "peak_bottleneck.name") or _MISSING)
-    interval = locale.duration(_lookup(summary, "peak_bottleneck.interval_seconds"))
+    bottleneck = locale.station(lookup(summary, "bottleneck.name") or MISSING)
+    peak = locale.station(lookup(summary, "peak_bottleneck.name") or MISSING)
+    interval = locale.duration(lookup(summary, "peak_bottleneck.interval_seconds"))
     figures = [
         _figure(summary, locale, "electronic_share", t("fig_electronic_share"), "percent"),
         _figure(summary, locale, "documents_per_working_day", t("fig_documents_per_working_day"), "count"),
@@ -208,7 +222,7 @@ def headline_figures(summary: Mapping[str, Any], locale: Locale) -> list[Figure]
                 "analytic.bottleneck_utilization"),
         _figure(summary, locale, "peak_bottleneck.utilization", t("fig_peak", interval=interval, station=peak), "percent"),
     ]
-    if _finite(_lookup(summary, "analytic.headroom")):
+    if is_finite(lookup(summary, "analytic.headroom")):
         figures.append(_figure(summary, locale, "analytic.headroom", t("fig_headroom"), "factor"))
     return figures
 
@@ -217,21 +231,21 @@ def answer_sentences(summary: Mapping[str, Any], locale: Locale) -> list[str]:
     """The answer in a few sentences generated from the figures: what saturates first, volume, delivery time, peak."""
     t = locale.text
     sentences = []
-    headroom = _lookup(summary, "analytic.headroom")
-    station = _lookup(summary, "analytic.bottleneck")
-    if _finite(headroom) and station:
+    headroom = lookup(summary, "analytic.headroom")
+    station = lookup(summary, "analytic.bottleneck")
+    if is_finite(headroom) and station:
         sentences.append(t("answer_saturates" if headroom >= 1 else "answer_overloaded", station=locale.station(station),
                            factor=locale.factor(headroom)))
-    sentences.append(t("answer_volume", documents=locale.number(_lookup(summary, "documents_per_working_day")),
-                       share=locale.percent(_lookup(summary, "electronic_share"))))
-    sentences.append(t("answer_latency", mean=locale.duration(_lookup(summary, "latency_seconds.mean")),
-                       p95=locale.duration(_lookup(summary, "latency_seconds.p95")),
-                       same_day=locale.percent(_lookup(summary, "same_day_share"))))
-    peak = _lookup(summary, "peak_bottleneck.utilization")
-    if _finite(peak):
+    sentences.append(t("answer_volume", documents=locale.number(lookup(summary, "documents_per_working_day")),
+                       share=locale.percent(lookup(summary, "electronic_share"))))
+    sentences.append(t("answer_latency", mean=locale.duration(lookup(summary, "latency_seconds.mean")),
+                       p95=locale.duration(lookup(summary, "latency_seconds.p95")),
+                       same_day=locale.percent(lookup(summary, "same_day_share"))))
+    peak = lookup(summary, "peak_bottleneck.utilization")
+    if is_finite(peak):
         sentences.append(t("answer_peak_high" if peak >= 0.8 else "answer_peak",
-                           interval=locale.duration(_lookup(summary, "peak_bottleneck.interval_seconds")),
-                           station=locale.station(str(_lookup(summary, "peak_bottleneck.name"))),
+                           interval=locale.duration(lookup(summary, "peak_bottleneck.interval_seconds")),
+                           station=locale.station(str(lookup(summary, "peak_bottleneck.name"))),
                            utilization=locale.percent(peak)))
     disagreements = summary.get("theory_disagreements") or []
     if disagreements:
@@ -269,16 +283,16 @@ _COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 def _cell(locale: Locale, how: str, value: Any) -> Cell:
     if how in ("text", "kind", "station"):
-        text = str(value if value is not None else _MISSING)
+        text = str(value if value is not None else MISSING)
         text = locale.kind(text) if how == "kind" else locale.station(text) if how == "station" else text
         return Cell(text, text, False)
     shown = {"percent": locale.percent, "duration": locale.duration}.get(how, locale.number)(value)
-    return Cell(shown, repr(float(value)) if _finite(value) else "", True)
+    return Cell(shown, repr(float(value)) if is_finite(value) else "", True)
 
 
 def station_rows(summary: Mapping[str, Any], locale: Locale) -> list[StationRow]:
     """The station table, busiest first (mean utilisation)."""
-    stations = sorted(summary.get("stations", []), key=lambda s: s.get("utilization") if _finite(s.get("utilization"))
+    stations = sorted(summary.get("stations", []), key=lambda s: s.get("utilization") if is_finite(s.get("utilization"))
                       else -1.0, reverse=True)
     return [StationRow(str(s.get("id")), str(s.get("kind")), tuple(_cell(locale, how, s.get(key)) for _, key, how in _COLUMNS))
             for s in stations]
@@ -315,7 +329,7 @@ def _structure(folder: RunFolder, locale: Locale) -> str:
     where = f"{dataset}" if dataset and dataset != "none" else locale.text("structure_custom")
     if network.get("reform") and f"reform_{network['reform']}" in messages(locale.lang):
         where += f" ({locale.text('reform_' + network['reform'])})"
-    return locale.text("structure_text", dataset=where, level=level or _MISSING, stations=locale.number(len(kinds)),
+    return locale.text("structure_text", dataset=where, level=level or MISSING, stations=locale.number(len(kinds)),
                        hubs=kinds.count("hub"), platforms=locale.number(kinds.count("platform")),
                        agencies=locale.number(kinds.count("agency")))
 
@@ -330,11 +344,11 @@ def scenario_facts(folder: RunFolder, locale: Locale) -> ScenarioFacts:
         structure=_structure(folder, locale),
         horizon=(locale.text("horizon_text", horizon=locale.duration(summary.get("horizon_seconds")),
                              warmup=locale.duration(summary.get("warmup_seconds")))
-                 if _finite(summary.get("warmup_seconds")) and summary["warmup_seconds"] > 0
+                 if is_finite(summary.get("warmup_seconds")) and summary["warmup_seconds"] > 0
                  else locale.text("horizon_no_warmup", horizon=locale.duration(summary.get("horizon_seconds")))),
-        replications=(locale.text("replications_text", count=replications) if _finite(replications) and replications > 1
+        replications=(locale.text("replications_text", count=replications) if is_finite(replications) and replications > 1
                       else locale.text("replications_single")),
-        seed=str(summary.get("seed", _MISSING)), version=str(summary.get("version", _MISSING)), folder=str(folder.path))
+        seed=str(summary.get("seed", MISSING)), version=str(summary.get("version", MISSING)), folder=str(folder.path))
 
 
 @dataclass(frozen=True)
@@ -358,7 +372,7 @@ def _run_charts(folder: RunFolder, locale: Locale) -> tuple[Chart, ...]:
 
     t = locale.text
     busiest = sorted(({**s, "name": locale.station(str(s.get("name")))} for s in folder.summary["stations"]
-                      if _finite(s.get("utilization"))), key=lambda s: s["utilization"], reverse=True)
+                      if is_finite(s.get("utilization"))), key=lambda s: s["utilization"], reverse=True)
     drawn = [Chart("utilization", t("chart_utilization_title"), charts.svg_markup(charts.plot_utilization_bars(
         busiest, title=t("chart_utilization_title"), xlabel=t("chart_utilization_x"), simulated=t("chart_simulated"),
         analytic=t("chart_analytic")), "utilization"))]
@@ -404,7 +418,8 @@ def build_run_report(folder: RunFolder, lang: str) -> RunReport:
 
 
 @functools.cache
-def _environment() -> Any:
+def template_environment() -> Any:
+    """The Jinja2 environment of the report templates (``simulator/templates/``), autoescaping on."""
     import jinja2
 
     return jinja2.Environment(loader=jinja2.PackageLoader("simulator", "templates"), autoescape=True,
@@ -416,7 +431,7 @@ def render_run_report(report: RunReport) -> str:
     from markupsafe import Markup
 
     charts = [(chart, Markup(chart.svg)) for chart in report.charts]  # noqa: S704 - matplotlib's own SVG, text escaped
-    return _environment().get_template("report.html.j2").render(report=report, charts=charts, t=report.text,
+    return template_environment().get_template("report.html.j2").render(report=report, charts=charts, t=report.text,
                                                                  version=__version__)
 
 
