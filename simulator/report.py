@@ -24,7 +24,7 @@ import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal, Mapping, Sequence
 
 from . import __version__
 from .catalogue import (LANGUAGES, MISSING, THIN_SPACE, Language, Locale, format_number, format_percent, is_finite,
@@ -36,7 +36,7 @@ from .results import bounded_interval
 __all__ = ["Language", "LANGUAGES", "Locale", "THIN_SPACE", "messages", "format_number", "format_percent", "RunFolder",
            "load_run_folder", "Figure", "Cell", "StationRow", "Chart", "ScenarioFacts", "RunReport",
            "build_run_report", "render_run_report", "write_report", "default_language", "headline_figures", "lookup",
-           "summary_interval", "template_environment"]
+           "summary_interval", "template_environment", "TheoryNotes", "theory_notes", "caveat_text", "CAVEATS"]
 
 @dataclass(frozen=True)
 class RunFolder:
@@ -134,6 +134,9 @@ class Figure:
 
     ``value`` is the number of summary.json exactly (the page carries it in
     ``data-value``); the ``*_text`` fields are the formatted texts.
+    ``outside`` is True when the analytic value lies outside the simulated
+    95 % interval, False inside, None when it cannot be judged (no interval,
+    no analytic value, or the analytic value is another station's).
     """
 
     key: str
@@ -144,6 +147,8 @@ class Figure:
     analytic_key: str | None
     analytic: float | None
     analytic_text: str
+    outside: bool | None = None
+    verdict: str = ""
 
 
 _FigureKind = Literal["percent", "count", "duration", "factor"]
@@ -181,17 +186,33 @@ def summary_interval(summary: Mapping[str, Any], key: str) -> tuple[float, float
 
 
 def _figure(summary: Mapping[str, Any], locale: Locale, key: str, label: str, kind: _FigureKind,
-            analytic_key: str | None = None) -> Figure:
+            analytic_key: str | None = None, judged: bool = True) -> Figure:
+    """One figure; ``judged``: the analytic value is of the same station, so it can be set against the interval."""
     value = lookup(summary, key)
     interval = summary_interval(summary, key)
     if interval is not None and is_finite(value):  # in the figure's range by construction (no negative times, no 104 %)
         interval = tuple(bounded_interval(float(value), *interval, "share" if kind == "percent" else "positive"))
     analytic = lookup(summary, analytic_key) if analytic_key else None
+    outside = None
+    if judged and interval is not None and is_finite(analytic):
+        outside = not interval[0] <= analytic <= interval[1]
     return Figure(
         key=key, label=label, value=float(value) if is_finite(value) else None, text=locale.figure(kind, value),
         interval_text=(f"{locale.figure(kind, interval[0])} – {locale.figure(kind, interval[1])}" if interval else ""),
         analytic_key=analytic_key if is_finite(analytic) else None, analytic=float(analytic) if is_finite(analytic) else None,
-        analytic_text=locale.figure(kind, analytic) if is_finite(analytic) else "")
+        analytic_text=locale.figure(kind, analytic) if is_finite(analytic) else "", outside=outside,
+        verdict="" if outside is None else locale.text("theory_outside" if outside else "theory_within"))
+
+
+def _same_bottleneck(summary: Mapping[str, Any]) -> bool:
+    """Whether the analytic bottleneck is the simulated one (then its analytic utilisation can be judged)."""
+    return lookup(summary, "analytic.bottleneck_id") == lookup(summary, "bottleneck.id") is not None
+
+
+def _same_busiest_hour(summary: Mapping[str, Any]) -> bool:
+    """Whether the analytic busiest hour is of the station the simulation found busiest over hour-long intervals."""
+    return (lookup(summary, "peak_bottleneck.interval_seconds") == 3600
+            and lookup(summary, "analytic.busiest_hour_bottleneck") == lookup(summary, "peak_bottleneck.name") is not None)
 
 
 def headline_figures(summary: Mapping[str, Any], locale: Locale) -> list[Figure]:
@@ -219,8 +240,9 @@ def headline_figures(summary: Mapping[str, Any], locale: Locale) -> list[Figure]
         _figure(summary, locale, "latency_seconds.p95", t("fig_latency_p95"), "duration"),
         _figure(summary, locale, "same_day_share", t("fig_same_day_share"), "percent"),
         _figure(summary, locale, "bottleneck.utilization", t("fig_bottleneck", station=bottleneck), "percent",
-                "analytic.bottleneck_utilization"),
-        _figure(summary, locale, "peak_bottleneck.utilization", t("fig_peak", interval=interval, station=peak), "percent"),
+                "analytic.bottleneck_utilization", judged=_same_bottleneck(summary)),
+        _figure(summary, locale, "peak_bottleneck.utilization", t("fig_peak", interval=interval, station=peak), "percent",
+                "analytic.busiest_hour_utilization" if _same_busiest_hour(summary) else None),
     ]
     if is_finite(lookup(summary, "analytic.headroom")):
         figures.append(_figure(summary, locale, "analytic.headroom", t("fig_headroom"), "factor"))
@@ -234,8 +256,9 @@ def answer_sentences(summary: Mapping[str, Any], locale: Locale) -> list[str]:
     headroom = lookup(summary, "analytic.headroom")
     station = lookup(summary, "analytic.bottleneck")
     if is_finite(headroom) and station:
+        # utilisation grows with the traffic in the analytic model, so 80 % is reached at 0.8 times the growth to 100 %
         sentences.append(t("answer_saturates" if headroom >= 1 else "answer_overloaded", station=locale.station(station),
-                           factor=locale.factor(headroom)))
+                           factor=locale.factor(headroom), factor80=locale.factor(0.8 * headroom)))
     sentences.append(t("answer_volume", documents=locale.number(lookup(summary, "documents_per_working_day")),
                        share=locale.percent(lookup(summary, "electronic_share"))))
     sentences.append(t("answer_latency", mean=locale.duration(lookup(summary, "latency_seconds.mean")),
@@ -251,6 +274,74 @@ def answer_sentences(summary: Mapping[str, Any], locale: Locale) -> list[str]:
     if disagreements:
         sentences.append(t("answer_disagree", count=len(disagreements)))
     return sentences
+
+
+#: The caveats of :func:`simulator.analytic.predict` (English, in summary.json) by how each begins, and the
+#: catalogue key of each in the reader's language.
+CAVEATS: tuple[tuple[str, str], ...] = (
+    ("working-hours calendar", "caveat_calendar"), ("time profile", "caveat_profile"),
+    ("non-exponential service", "caveat_service"), ("finite buffers", "caveat_buffers"),
+    ("outages and failures", "caveat_outages"), ("status messages are not Poisson", "caveat_statuses"),
+    ("fan-out documents", "caveat_fanout"), ("urgent priority", "caveat_urgent"),
+    ("scripted documents", "caveat_script"))
+
+
+def caveat_text(caveat: str, locale: Locale) -> str:
+    """An analytic caveat of summary.json in the reader's language (as written when the catalogue has no text for it).
+
+    Examples
+    --------
+    >>> caveat_text("finite buffers: losses are ignored", Locale("vi"))
+    'Bộ đệm hữu hạn: công thức bỏ qua các văn bản bị mất khi bộ đệm đầy.'
+    """
+    key = next((key for start, key in CAVEATS if caveat.startswith(start)), None)
+    return locale.text(key) if key else caveat
+
+
+@dataclass(frozen=True)
+class TheoryNotes:
+    """Simulated next to analytic, in words: whether the model is exact, where the two disagree, and why.
+
+    Attributes
+    ----------
+    intro : str
+        Exact, or an approximation (followed by ``caveats``).
+    findings : tuple of str
+        The figures whose analytic value lies outside the simulated 95 % interval (or that all lie inside it),
+        a different bottleneck, the stations where exact theory and simulation disagree.
+    caveats : tuple of str
+        Why the analytic model is approximate here, one sentence each.
+    """
+
+    intro: str
+    findings: tuple[str, ...]
+    caveats: tuple[str, ...]
+
+
+def _bottleneck_finding(summary: Mapping[str, Any], locale: Locale) -> list[str]:
+    if _same_bottleneck(summary) or not lookup(summary, "analytic.bottleneck"):
+        return []
+    return [locale.text("theory_other_bottleneck", analytic=locale.station(str(lookup(summary, "analytic.bottleneck"))),
+                        analytic_utilization=locale.percent(lookup(summary, "analytic.bottleneck_utilization")),
+                        simulated=locale.station(str(lookup(summary, "bottleneck.name"))),
+                        simulated_utilization=locale.percent(lookup(summary, "bottleneck.utilization")))]
+
+
+def theory_notes(summary: Mapping[str, Any], figures: Sequence[Figure], locale: Locale) -> TheoryNotes:
+    """What the page says under "Simulated and analytic", from summary.json's ``analytic`` and ``theory_disagreements``."""
+    t = locale.text
+    judged = [f for f in figures if f.outside is not None]
+    outside = [f.label for f in judged if f.outside]
+    findings = ([t("theory_outside_list", figures="; ".join(outside))] if outside else
+                [t("theory_all_within")] if judged else [t("theory_no_interval")])
+    findings += _bottleneck_finding(summary, locale)
+    names = {str(s.get("id")): locale.station(str(s.get("name"))) for s in summary.get("stations", [])}
+    disagreements = summary.get("theory_disagreements") or []
+    if disagreements:
+        findings.append(t("theory_disagree_stations", stations=", ".join(names.get(str(i), str(i)) for i in disagreements)))
+    caveats = tuple(caveat_text(str(c), locale) for c in lookup(summary, "analytic.caveats") or [])
+    exact = lookup(summary, "analytic.exact") is True
+    return TheoryNotes(t("theory_exact" if exact else "theory_approximate"), tuple(findings), () if exact else caveats)
 
 
 @dataclass(frozen=True)
@@ -300,11 +391,16 @@ def station_rows(summary: Mapping[str, Any], locale: Locale) -> list[StationRow]
 
 @dataclass(frozen=True)
 class Chart:
-    """A chart as inline SVG markup (drawn by :mod:`simulator.charts`)."""
+    """A chart as inline SVG markup (drawn by :mod:`simulator.charts`) and its reading in one sentence.
+
+    ``reading`` says what the chart shows in figures (the busiest station,
+    the longest queue and when): the page prints it under the chart.
+    """
 
     key: str
     title: str
     svg: str
+    reading: str = ""
 
 
 @dataclass(frozen=True)
@@ -360,6 +456,7 @@ class RunReport:
     facts: ScenarioFacts
     answer: tuple[str, ...]
     figures: tuple[Figure, ...]
+    theory: TheoryNotes
     columns: tuple[str, ...]
     kinds: tuple[tuple[str, str], ...]
     stations: tuple[StationRow, ...]
@@ -367,30 +464,68 @@ class RunReport:
     text: Mapping[str, str]
 
 
-def _run_charts(folder: RunFolder, locale: Locale) -> tuple[Chart, ...]:
+def _utilization_chart(busiest: list[dict[str, Any]], locale: Locale) -> Chart:
     from . import charts  # matplotlib: loaded when a report is drawn
 
     t = locale.text
+    svg = charts.svg_markup(charts.plot_utilization_bars(
+        busiest, title=t("chart_utilization_title"), xlabel=t("chart_utilization_x"), simulated=t("chart_simulated"),
+        analytic=t("chart_analytic")), "utilization")
+    reading = t("reading_utilization", station=busiest[0]["name"], utilization=locale.percent(busiest[0]["utilization"]),
+                over=locale.number(sum(1 for s in busiest if s["utilization"] >= 0.8)),
+                total=locale.number(len(busiest))) if busiest else ""
+    return Chart("utilization", t("chart_utilization_title"), svg, reading)
+
+
+def _peak(hours: list[float], series: Mapping[str, list[float]]) -> tuple[str, float, float]:
+    """The series and the hour of the highest finite value over all series: ``(name, hour, value)``."""
+    return max(((name, hour, value) for name, values in series.items() for hour, value in zip(hours, values)
+                if is_finite(value)), key=lambda found: found[2], default=("", math.nan, math.nan))
+
+
+def _queues_chart(hours: list[float], queues: Mapping[str, list[float]], locale: Locale) -> Chart:
+    from . import charts
+
+    t = locale.text
+    svg = charts.svg_markup(charts.plot_series(
+        hours, queues, title=t("chart_queues_title"), xlabel=t("chart_time_x"), ylabel=t("chart_queues_y"),
+        hour_text=locale.clock, tick_text=locale.tick), "queues")
+    station, hour, peak = _peak(hours, queues)
+    reading = t("reading_queues", peak=locale.number(peak), station=station, time=locale.clock(hour)) if station else ""
+    return Chart("queues", t("chart_queues_title"), svg, reading)
+
+
+def _documents_chart(hours: list[float], electronic: list[float], paper: list[float], locale: Locale) -> Chart:
+    from . import charts
+
+    t = locale.text
+    created = {t("chart_electronic"): electronic, t("chart_paper"): paper}
+    svg = charts.svg_markup(charts.plot_series(
+        hours, created, title=t("chart_documents_title"), xlabel=t("chart_time_x"), ylabel=t("chart_documents_y"),
+        stacked=True, hour_text=locale.clock, tick_text=locale.tick), "documents")
+    totals = {"": [e + p for e, p in zip(electronic, paper)]}
+    _, hour, peak = _peak(hours, totals)
+    busiest = next((i for i, h in enumerate(hours) if h == hour), None)
+    reading = t("reading_documents", peak=locale.number(peak), time=locale.clock(hours[busiest - 1] if busiest else 0.0),
+                until=locale.clock(hour), electronic=locale.number(electronic[busiest])) if busiest is not None else ""
+    return Chart("documents", t("chart_documents_title"), svg, reading)
+
+
+def _run_charts(folder: RunFolder, locale: Locale) -> tuple[Chart, ...]:
+    """The run's charts as inline SVG, each with its reading: utilisation bars, queues and documents over time."""
     busiest = sorted(({**s, "name": locale.station(str(s.get("name")))} for s in folder.summary["stations"]
                       if is_finite(s.get("utilization"))), key=lambda s: s["utilization"], reverse=True)
-    drawn = [Chart("utilization", t("chart_utilization_title"), charts.svg_markup(charts.plot_utilization_bars(
-        busiest, title=t("chart_utilization_title"), xlabel=t("chart_utilization_x"), simulated=t("chart_simulated"),
-        analytic=t("chart_analytic")), "utilization"))]
+    drawn = [_utilization_chart(busiest, locale)]
     series = folder.timeseries
     hours = series.get("time_hours")
     if hours:
         queues = {s["name"]: series[f"in_system: {s['id']}"] for s in busiest[:5] if f"in_system: {s['id']}" in series}
         if queues:
-            drawn.append(Chart("queues", t("chart_queues_title"), charts.svg_markup(charts.plot_series(
-                hours, queues, title=t("chart_queues_title"), xlabel=t("chart_time_x"), ylabel=t("chart_queues_y"),
-                hour_text=locale.clock, tick_text=locale.tick), "queues")))
-        created = {t("chart_electronic"): series.get("documents_electronic_in_interval", []),
-                   t("chart_paper"): series.get("documents_paper_in_interval", [])}
-        if all(created.values()):
-            drawn.append(Chart("documents", t("chart_documents_title"), charts.svg_markup(charts.plot_series(
-                hours, created, title=t("chart_documents_title"), xlabel=t("chart_time_x"),
-                ylabel=t("chart_documents_y"), stacked=True, hour_text=locale.clock, tick_text=locale.tick),
-                "documents")))
+            drawn.append(_queues_chart(hours, queues, locale))
+        electronic = series.get("documents_electronic_in_interval", [])
+        paper = series.get("documents_paper_in_interval", [])
+        if electronic and paper:
+            drawn.append(_documents_chart(hours, electronic, paper, locale))
     return tuple(drawn)
 
 
@@ -410,9 +545,11 @@ def build_run_report(folder: RunFolder, lang: str) -> RunReport:
     locale = Locale(lang)
     rows = station_rows(folder.summary, locale)
     kinds = sorted({row.kind for row in rows})
+    figures = tuple(headline_figures(folder.summary, locale))
     return RunReport(
         lang=lang, title=locale.text("title", name=folder.summary.get("scenario")), facts=scenario_facts(folder, locale),
-        answer=tuple(answer_sentences(folder.summary, locale)), figures=tuple(headline_figures(folder.summary, locale)),
+        answer=tuple(answer_sentences(folder.summary, locale)), figures=figures,
+        theory=theory_notes(folder.summary, figures, locale),
         columns=tuple(locale.text(key) for key, _, _ in _COLUMNS), kinds=tuple((k, locale.kind(k)) for k in kinds),
         stations=tuple(rows), charts=_run_charts(folder, locale), text=messages(lang))
 

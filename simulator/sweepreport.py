@@ -196,6 +196,7 @@ def sweep_answer(folder: SweepFolder, found: Sequence[Crossing], locale: Locale)
                                  last=locale.duration(last.get("latency_p95_seconds"))))
     if is_finite(first.get("headroom")) and first.get("predicted_bottleneck"):
         sentences.append(locale.text("sweep_answer_headroom", point=first["point"], factor=locale.factor(first["headroom"]),
+                                     factor80=locale.factor(0.8 * first["headroom"]),
                                      station=locale.station(str(first["predicted_bottleneck"]))))
     return sentences
 
@@ -266,8 +267,40 @@ def _time_scale(folder: SweepFolder, column: str) -> tuple[float, str]:
     return (3600.0, "axis_hours") if top >= 2 * 3600 else (60.0, "axis_minutes") if top >= 120 else (1.0, "axis_seconds")
 
 
-def sweep_charts(folder: SweepFolder, locale: Locale) -> tuple[Chart, ...]:
-    """The capacity curves as inline SVG: peak utilisation (with the threshold), copies delivered, 95 % delivery time."""
+def _extremes(folder: SweepFolder, column: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The points with the lowest and the highest finite value of ``column``, or None when no point has one."""
+    rows = [r for r in folder.points if is_finite(r.get(column))]
+    if not rows:
+        return None
+    return min(rows, key=lambda r: r[column]), max(rows, key=lambda r: r[column])
+
+
+def _range_reading(folder: SweepFolder, locale: Locale, column: str, key: str, shown: Any) -> str:
+    """A chart's reading: the lowest and the highest value of ``column`` over the points, and where."""
+    found = _extremes(folder, column)
+    if found is None:
+        return ""
+    low, high = found
+    return locale.text(key, low=shown(low[column]), low_point=low["point"], high=shown(high[column]),
+                       high_point=high["point"])
+
+
+def _peak_reading(folder: SweepFolder, found: Sequence[Crossing], locale: Locale) -> str:
+    threshold = locale.percent(folder.threshold)
+    first = next((c for c in found if c.point is not None), None)
+    if first is not None:
+        return locale.text("reading_sweep_peak_crossed", threshold=threshold, point=first.point, setting=first.setting)
+    extremes = _extremes(folder, "peak_utilization")
+    if extremes is None:
+        return ""
+    top = extremes[1]
+    return locale.text("reading_sweep_peak_none", threshold=threshold, point=top["point"],
+                       utilization=locale.percent(top["peak_utilization"]))
+
+
+def sweep_charts(folder: SweepFolder, locale: Locale, found: Sequence[Crossing] = ()) -> tuple[Chart, ...]:
+    """The capacity curves as inline SVG, each with its reading: peak utilisation (with the threshold), copies
+    delivered, 95 % delivery time. ``found``: the threshold crossings (:func:`crossings`) the first reading names."""
     from . import charts  # matplotlib: loaded when a report is drawn
 
     t = locale.text
@@ -275,18 +308,21 @@ def sweep_charts(folder: SweepFolder, locale: Locale) -> tuple[Chart, ...]:
     xlabel = locale.parameter(x) if x else t("chart_sweep_x")
     scale, unit = _time_scale(folder, "latency_p95_seconds")
     specs = (
-        ("peak", "peak_utilization", 1.0, t("sweep_chart_peak_title"), t("chart_utilization_x"), True),
-        ("throughput", "throughput_per_day", 1.0, t("sweep_chart_throughput_title"), t("sweep_chart_throughput_y"), False),
+        ("peak", "peak_utilization", 1.0, t("sweep_chart_peak_title"), t("chart_utilization_x"), True,
+         _peak_reading(folder, found, locale)),
+        ("throughput", "throughput_per_day", 1.0, t("sweep_chart_throughput_title"), t("sweep_chart_throughput_y"), False,
+         _range_reading(folder, locale, "throughput_per_day", "reading_sweep_throughput", locale.number)),
         ("latency", "latency_p95_seconds", scale, t("sweep_chart_latency_title"),
-         t("sweep_chart_latency_y", unit=t(unit)), False))
+         t("sweep_chart_latency_y", unit=t(unit)), False,
+         _range_reading(folder, locale, "latency_p95_seconds", "reading_sweep_latency", locale.duration)))
     drawn = []
-    for key, column, divide, title, ylabel, percent in specs:
+    for key, column, divide, title, ylabel, percent, reading in specs:
         threshold = folder.threshold if percent else None
         ax = charts.plot_sweep_lines(_lines(folder, locale, column, divide), title=title, xlabel=xlabel, ylabel=ylabel,
                                      percent=percent, threshold=threshold,
                                      threshold_label=t("sweep_threshold", threshold=locale.percent(threshold))
                                      if threshold is not None else "", tick_text=locale.tick)
-        drawn.append(Chart(key, title, charts.svg_markup(ax, f"sweep-{key}")))
+        drawn.append(Chart(key, title, charts.svg_markup(ax, f"sweep-{key}"), reading))
     return tuple(drawn)
 
 
@@ -341,7 +377,7 @@ def build_sweep_report(folder: SweepFolder, lang: str) -> SweepReport:
         lang=lang, title=locale.text("sweep_title", name=folder.manifest.get("scenario", MISSING)),
         facts=_facts(folder, locale), answer=tuple(sweep_answer(folder, found, locale)), crossings=tuple(found),
         columns=columns, numeric=tuple(cell.numeric for cell in rows[0].cells), points=tuple(rows),
-        charts=sweep_charts(folder, locale), text=messages(lang))
+        charts=sweep_charts(folder, locale, found), text=messages(lang))
 
 
 def render_sweep_report(report: SweepReport) -> str:

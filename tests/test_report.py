@@ -349,3 +349,58 @@ def test_the_scenario_language_key_chooses_the_language_of_reports_and_charts(tm
     assert "vi" == scenario_language(load_scenario('language = "vi"\n' + base))
     with pytest.raises(ScenarioError, match="language"):
         load_scenario('language = "fr"\n' + base)
+
+
+def test_every_chart_has_a_title_and_a_one_line_reading(run_folder: Path):
+    """Each chart of the run report carries a title and one sentence that reads it in figures (the busiest station and
+    its utilisation, the longest queue, the busiest interval), in each language; the page prints it under the chart."""
+    from simulator.report import build_run_report, load_run_folder, render_run_report
+
+    folder = load_run_folder(run_folder)
+    busiest = max(folder.summary["stations"], key=lambda s: s["utilization"])
+    for lang in LANGUAGES:
+        report = build_run_report(folder, lang)
+        assert ["utilization", "queues", "documents"] == [chart.key for chart in report.charts]
+        for chart in report.charts:
+            assert chart.title and chart.reading.endswith(".") and 1 == len(chart.reading.splitlines()), chart.key
+        assert Locale(lang).station(busiest["name"]) in report.charts[0].reading
+        assert Locale(lang).percent(busiest["utilization"]) in report.charts[0].reading
+        html = render_run_report(report)
+        assert len(report.charts) == html.count('<figcaption class="reading">')
+
+
+def test_analytic_values_outside_the_interval_are_flagged_and_the_caveats_say_why():
+    """An analytic value outside the simulated 95 % interval is marked as such and listed; the analytic model's caveats
+    are shown in the reader's language; a different analytic bottleneck is named; the 80 % growth is in the answer."""
+    from simulator.report import build_run_report, RunFolder, render_run_report
+
+    summary = {"scenario": "s", "stations": [], "latency_seconds": {"mean": 5.0, "mean_ci": [4.5, 5.5]},
+               "bottleneck": {"id": "a", "name": "Bộ Tài chính", "utilization": 0.5, "utilization_ci": [0.4, 0.6]},
+               "analytic": {"latency_mean_seconds": 7.0, "bottleneck_id": "b", "bottleneck": "Tỉnh Thanh Hóa (platform)",
+                            "bottleneck_utilization": 0.55, "headroom": 3.0, "exact": False,
+                            "caveats": ["finite buffers: losses are ignored"]}}
+    for lang, outside, caveat in (("en", "outside the 95% interval", "Finite buffers"),
+                                  ("vi", "nằm ngoài khoảng tin cậy 95%", "Bộ đệm hữu hạn")):
+        report = build_run_report(RunFolder(Path("x"), summary, {}, {}), lang)
+        figures = {f.key: f for f in report.figures}
+        assert figures["latency_seconds.mean"].outside and outside == figures["latency_seconds.mean"].verdict
+        assert figures["bottleneck.utilization"].outside is None  # the analytic value is another station's
+        assert figures["latency_seconds.mean"].label in report.theory.findings[0]
+        assert any(Locale(lang).station("Tỉnh Thanh Hóa (platform)") in f for f in report.theory.findings)
+        assert [caveat] == [c.split(":")[0] for c in report.theory.caveats]
+        assert Locale(lang).factor(2.4) in report.answer[0] and Locale(lang).factor(3.0) in report.answer[0]
+        html = render_run_report(report)
+        assert outside in html and caveat in html
+
+
+def test_every_caveat_the_analytic_model_writes_has_a_text_in_the_catalogue():
+    """Each caveat simulator/analytic.py can write begins as one of report.CAVEATS, whose texts are in both languages."""
+    from simulator.report import CAVEATS, caveat_text
+
+    source = (ROOT / "simulator" / "analytic.py").read_text(encoding="utf-8")
+    written = re.findall(r'notes\.append\("([^"]+)"', source)
+    assert len(written) >= 9
+    for caveat in written:
+        for lang in LANGUAGES:
+            assert caveat_text(caveat, Locale(lang)) != caveat, caveat
+    assert all(key in messages(lang) for _, key in CAVEATS for lang in LANGUAGES)

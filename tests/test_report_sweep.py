@@ -177,3 +177,19 @@ def test_a_hostile_scenario_name_is_text_in_the_sweep_report(browser: Any, sweep
         assert [] == opened.dialogs and [] == opened.errors
     finally:
         opened.page.close()
+
+
+def test_every_sweep_chart_has_a_one_line_reading(sweep_folder: Path):
+    """The capacity curves each carry one sentence: the first point over the threshold, the range of copies per day
+    and of the 95 % delivery time, with the points named (from points.csv)."""
+    from simulator.report import Locale
+    from simulator.sweepreport import build_sweep_report, load_sweep_folder
+
+    rows = _points(sweep_folder)
+    for lang in LANGUAGES:
+        report = build_sweep_report(load_sweep_folder(sweep_folder), lang)
+        readings = {chart.key: chart.reading for chart in report.charts}
+        assert all(reading.endswith(".") and 1 == len(reading.splitlines()) for reading in readings.values()), readings
+        assert _first_over(rows, 0.8) in readings["peak"]
+        top = max(rows, key=lambda r: float(r["throughput_per_day"]))
+        assert Locale(lang).number(float(top["throughput_per_day"])) in readings["throughput"] and top["point"] in readings["throughput"]
