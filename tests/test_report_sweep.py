@@ -193,3 +193,22 @@ def test_every_sweep_chart_has_a_one_line_reading(sweep_folder: Path):
         assert _first_over(rows, 0.8) in readings["peak"]
         top = max(rows, key=lambda r: float(r["throughput_per_day"]))
         assert Locale(lang).number(float(top["throughput_per_day"])) in readings["throughput"] and top["point"] in readings["throughput"]
+
+
+def test_the_sweep_folder_has_tables_xlsx_with_the_points_as_numbers(sweep_folder: Path):
+    """tables.xlsx of a sweep folder: sheet "points", the header of points.csv, numbers as numbers, Vietnamese names
+    intact, header row frozen; each point folder keeps its own summary, stations and timeseries sheets."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(sweep_folder / "tables.xlsx")
+    assert ["points"] == book.sheetnames
+    sheet = book["points"]
+    rows = _points(sweep_folder)
+    assert list(rows[0]) == [c.value for c in sheet[1]] and len(rows) + 1 == sheet.max_row
+    assert "A2" == sheet.freeze_panes
+    for row, cells in zip(rows, sheet.iter_rows(min_row=2, values_only=True)):
+        shown = dict(zip(rows[0], cells))
+        assert isinstance(shown["peak_utilization"], float)
+        assert float(row["peak_utilization"]) == pytest.approx(shown["peak_utilization"], rel=1e-15)
+        assert row["peak_bottleneck"] == shown["peak_bottleneck"] and unicodedata.is_normalized("NFC", row["peak_bottleneck"])
+    assert ["summary", "stations", "timeseries"] == load_workbook(sweep_folder / "points" / "p000" / "tables.xlsx").sheetnames
