@@ -18,7 +18,7 @@ from typing import Any, Literal, Mapping, get_args
 from .errors import ExperimentError
 
 __all__ = ["Language", "LANGUAGES", "THIN_SPACE", "MISSING", "Locale", "messages", "parameter_label", "format_number",
-           "format_percent", "scenario_language", "is_finite"]
+           "format_percent", "scenario_language", "is_finite", "parameter_axis_label"]
 
 Language = Literal["en", "vi"]
 #: The languages of the message catalogue.
@@ -54,7 +54,7 @@ def messages(lang: str) -> Mapping[str, str]:
 
 
 def parameter_label(path: str, lang: str = "en") -> str:
-    """A swept parameter in words (``traffic multiplier (× the scenario's volume)``), else its key path.
+    """A swept parameter in words (``traffic multiplier``), else its key path (the unit: :func:`parameter_axis_label`).
 
     Examples
     --------
@@ -62,6 +62,18 @@ def parameter_label(path: str, lang: str = "en") -> str:
     ('hub servers', 'run.seed')
     """
     return messages(lang).get(f"param_{path}", path)
+
+
+def parameter_axis_label(path: str, lang: str = "en") -> str:
+    """A swept parameter in words with its unit, for an axis (``traffic multiplier (× the scenario's volume)``).
+
+    Examples
+    --------
+    >>> parameter_axis_label("traffic.multiplier"), parameter_axis_label("network.hub.servers", "vi")
+    ("traffic multiplier (× the scenario's volume)", 'số máy chủ của trục')
+    """
+    unit = messages(lang).get(f"param_unit_{path}")
+    return f"{parameter_label(path, lang)} ({unit})" if unit else parameter_label(path, lang)
 
 
 def scenario_language(scenario: Any) -> str:
@@ -187,6 +199,10 @@ class Locale:
     def parameter(self, path: str) -> str:
         """A swept parameter in words (``traffic multiplier``), else its key path as written in the scenario."""
         return parameter_label(path, self.lang)
+
+    def parameter_axis(self, path: str) -> str:
+        """A swept parameter in words with its unit, for an axis (:func:`parameter_axis_label`)."""
+        return parameter_axis_label(path, self.lang)
 
     def clock(self, hours: float) -> str:
         """An instant of simulated time as day and clock time (``day 2 06:00``, ``ngày 2 06:00``).

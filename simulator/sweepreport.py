@@ -305,7 +305,7 @@ def sweep_charts(folder: SweepFolder, locale: Locale, found: Sequence[Crossing] 
 
     t = locale.text
     x, _ = _axes(folder)
-    xlabel = locale.parameter(x) if x else t("chart_sweep_x")
+    xlabel = locale.parameter_axis(x) if x else t("chart_sweep_x")
     scale, unit = _time_scale(folder, "latency_p95_seconds")
     specs = (
         ("peak", "peak_utilization", 1.0, t("sweep_chart_peak_title"), t("chart_utilization_x"), True,
