@@ -115,7 +115,8 @@ def plot_latency_cdf(result: RunResult, *, ax: "Axes | None" = None, lang: str =
     ax.set_ylim(0, 100)
     _number_ticks(ax.yaxis, locale)
     ax.set_title(locale.text("png_latency_title", scenario=result.summary["scenario"]))
-    ax.legend(loc="lower right")
+    if ax.get_legend_handles_labels()[0]:  # no quantile lines when no copy was delivered
+        ax.legend(loc="lower right")
     ax.grid(True, which="both", alpha=0.3)
     return ax
 

@@ -200,8 +200,9 @@ def load_comparison(paths: Sequence[str | Path]) -> list[RunFolder]:
     ------
     ExperimentError
         Fewer than two folders; a folder that is missing, a sweep folder or no
-        run folder; a folder that shares no station id with the first (the
-        message names the folder and says why).
+        run folder; a folder whose structure shares no station set with the
+        first: no station id, or only the national hub, in common (the message
+        names the folder and says which).
     """
     if len(paths) < 2:
         raise ExperimentError(f"compare needs two or more run folders, got {len(paths)}; give RESULT_DIR_A RESULT_DIR_B ...")
@@ -209,14 +210,25 @@ def load_comparison(paths: Sequence[str | Path]) -> list[RunFolder]:
     for path in paths:
         _check_sweep(Path(path))
         folders.append(load_run_folder(path))
-    first = {str(s.get("id")) for s in folders[0].summary["stations"]}
     for folder in folders[1:]:
-        ids = {str(s.get("id")) for s in folder.summary["stations"]}
-        if not first & ids:
-            raise ExperimentError(
-                f"{folder.path}: cannot be compared with {folders[0].path}: no station id in common (different "
-                f"structures: {len(ids)} stations against {len(first)}); compare runs of the same network")
+        _check_common_stations(folders[0], folder)
     return folders
+
+
+def _check_common_stations(first: RunFolder, other: RunFolder) -> None:
+    """Refuse two runs whose structures share no station set: no station id, or only the national hub, in common.
+
+    Every structure has the hub; a comparison needs platforms or agency systems in common as well.
+    """
+    ids = [{str(s.get("id")): str(s.get("kind")) for s in f.summary["stations"]} for f in (first, other)]
+    common = ids[0].keys() & ids[1].keys()
+    if any(ids[0][i] != "hub" for i in common):
+        return
+    shared = "only the national hub" if common else "no station id"
+    raise ExperimentError(
+        f"{other.path}: cannot be compared with {first.path}: different structures with {shared} in common "
+        f"({len(ids[1])} stations against {len(ids[0])}, matched by id); compare runs of the same network, or of "
+        "networks with platforms or agencies in common")
 
 
 @dataclass(frozen=True)
@@ -278,18 +290,27 @@ _FIGURES: tuple[tuple[str, str, str], ...] = (
 
 
 def _signed(locale: Locale, how: str, value: float | None) -> str:
-    """A difference with its sign: ``+3.2 pp``, ``-12 s``, ``+1,234``."""
+    """A difference with its sign: ``+3.2 pp``, ``-12 s``, ``+1,234``; none when it rounds to zero.
+
+    Examples
+    --------
+    >>> _signed(Locale("vi"), "percent", -0.00001), _signed(Locale("en"), "percent", 0.032), _signed(Locale("en"), "count", -42)
+    ('0,00 điểm %', '+3.2 pp', '−42')
+    """
     if value is None or not is_finite(value):
         return MISSING
-    sign = "+" if value > 0 else "−" if value < 0 else ""
     if how == "percent":
         points = abs(value) * 100
-        return sign + locale.text("unit_pp", value=format_number(points, locale.lang, 2 if points < 1 else 1))
-    if how == "factor":
-        return sign + format_number(abs(value), locale.lang, 2)
-    if how == "count":
-        return sign + format_number(abs(value), locale.lang, 0 if abs(value) >= 10 or value == 0 else 2)
-    return sign + locale.figure(how, abs(value))
+        shown = locale.text("unit_pp", value=format_number(points, locale.lang, 2 if points < 1 else 1))
+    elif how == "factor":
+        shown = format_number(abs(value), locale.lang, 2)
+    elif how == "count":
+        shown = format_number(abs(value), locale.lang, 0 if abs(value) >= 10 or value == 0 else 2)
+    else:
+        shown = locale.figure(how, abs(value))
+    if not any(c in "123456789" for c in shown):  # rounds to zero: no sign (never "−0.00 pp")
+        return shown
+    return ("+" if value > 0 else "−" if value < 0 else "") + shown
 
 
 def _difference_text(locale: Locale, how: str, difference: Difference | None) -> str:

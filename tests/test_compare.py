@@ -140,6 +140,7 @@ def test_stations_are_matched_by_id_not_by_name_or_order(runs: tuple[Path, Path]
     (["{base}", "{empty}"], ["empty", "not a result folder"]),
     (["{base}", "{sweep}"], ["sweep", "is a sweep folder", "points"]),
     (["{base}", "{other}"], ["other", "no station id in common", "different structures"]),
+    (["{base}", "{hubonly}"], ["hubonly", "only the national hub in common", "different structures"]),
     (["{base}", "{double}", "--lang", "fr"], ["--lang fr", "unknown language"]),
 ])
 def test_compare_refuses_what_it_cannot_compare_with_exit_2(runs: tuple[Path, Path], tmp_path: Path, capsys: Any,
@@ -155,7 +156,14 @@ def test_compare_refuses_what_it_cannot_compare_with_exit_2(runs: tuple[Path, Pa
     for station in summary["stations"]:
         station["id"] = "elsewhere:" + station["id"]
     (other / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
-    places = {"base": runs[0], "double": runs[1], "empty": tmp_path / "empty", "sweep": sweep, "other": other}
+    hubonly = tmp_path / "hubonly"  # another structure: every station but the hub has an id of its own
+    shutil.copytree(runs[1], hubonly)
+    summary = _summary(hubonly)
+    for station in summary["stations"]:
+        station["id"] = station["id"] if station["kind"] == "hub" else "elsewhere:" + station["id"]
+    (hubonly / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
+    places = {"base": runs[0], "double": runs[1], "empty": tmp_path / "empty", "sweep": sweep, "other": other,
+              "hubonly": hubonly}
     assert 2 == main(["compare", *(a.format(**places) for a in arguments), "-o", str(tmp_path / "c.html")])
     err = capsys.readouterr().err
     assert 1 == len(err.strip().splitlines()) and "Traceback" not in err, err
