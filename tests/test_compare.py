@@ -19,7 +19,7 @@ from simulator.compare import Estimate, paired_difference, welch_difference
 from simulator.report import LANGUAGES
 from simulator.results import confidence_interval
 
-from .test_report import HOSTILE, Opened, browser  # noqa: F401 - the module-scoped Chromium fixture
+from .test_report import HOSTILE, Opened, browser, check_print  # noqa: F401 - the module-scoped Chromium fixture
 
 ROOT = Path(__file__).parents[1]
 HEADLINE = ("electronic_share", "documents_per_working_day", "throughput_per_day", "latency_seconds.mean",
@@ -312,3 +312,8 @@ def test_a_hostile_scenario_name_is_text_in_the_comparison(browser: Any, runs: t
         assert 1 == opened.page.locator("script").count()
     finally:
         opened.page.close()
+
+
+def test_the_comparison_prints_to_a4_with_sections_on_new_pages_and_no_cut_table(compared: Opened):
+    """Print media at the width of an A4 page (tests/test_report.py's check_print)."""
+    check_print(compared.page)

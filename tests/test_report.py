@@ -404,3 +404,34 @@ def test_every_caveat_the_analytic_model_writes_has_a_text_in_the_catalogue():
         for lang in LANGUAGES:
             assert caveat_text(caveat, Locale(lang)) != caveat, caveat
     assert all(key in messages(lang) for _, key in CAVEATS for lang in LANGUAGES)
+
+
+#: The width an A4 page leaves for the text (210 mm less the 12 mm margins of report.css) in CSS pixels (96 per inch).
+A4_TEXT_WIDTH = round((210 - 2 * 12) / 25.4 * 96)
+
+
+def check_print(page: Any) -> None:
+    """The page as printed on A4: each section after the first two starts a page, every table fits the text width
+    (nothing cut at the right edge), a table's heading row repeats on each page with its text (the sort buttons,
+    which Chromium leaves blank in a repeated heading, print as their text), and the PDF is A4."""
+    page.set_viewport_size({"width": A4_TEXT_WIDTH, "height": 1000})
+    page.emulate_media(media="print")
+    try:
+        breaks = page.eval_on_selector_all("section.page", "s => s.map(e => getComputedStyle(e).breakBefore)")
+        assert breaks and {"page"} == set(breaks)
+        widths = page.eval_on_selector_all("table", "ts => ts.map(t => [t.id || t.className, t.scrollWidth, "
+                                           "t.parentElement.clientWidth])")
+        assert widths and all(inner <= outer for _, inner, outer in widths), widths
+        assert {"table-header-group"} == set(page.eval_on_selector_all("table thead", "h => h.map(e => getComputedStyle(e).display)"))
+        assert {"contents"} == set(page.eval_on_selector_all("thead th button", "b => b.map(e => getComputedStyle(e).display)"))
+        pdf = page.pdf(format="A4")
+        size = re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+        assert size and abs(float(size.group(1)) - 595.3) < 2 and abs(float(size.group(2)) - 841.9) < 2, size  # A4 in pt
+    finally:
+        page.emulate_media(media="screen")
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_the_run_report_prints_to_a4_with_sections_on_new_pages_and_no_cut_table(opened: Opened):
+    """Print media at the width of an A4 page: see :func:`check_print`."""
+    check_print(opened.page)

@@ -18,7 +18,7 @@ import pytest
 from simulator.cli import main
 from simulator.report import LANGUAGES, load_run_folder
 
-from .test_report import Opened, browser  # noqa: F401 - the module-scoped Chromium fixture
+from .test_report import Opened, browser, check_print  # noqa: F401 - the module-scoped Chromium fixture
 
 ROOT = Path(__file__).parents[1]
 SCENARIO = """extends = "{base}"
@@ -212,3 +212,8 @@ def test_the_sweep_folder_has_tables_xlsx_with_the_points_as_numbers(sweep_folde
         assert float(row["peak_utilization"]) == pytest.approx(shown["peak_utilization"], rel=1e-15)
         assert row["peak_bottleneck"] == shown["peak_bottleneck"] and unicodedata.is_normalized("NFC", row["peak_bottleneck"])
     assert ["summary", "stations", "timeseries"] == load_workbook(sweep_folder / "points" / "p000" / "tables.xlsx").sheetnames
+
+
+def test_the_sweep_report_prints_to_a4_with_sections_on_new_pages_and_no_cut_table(opened: Opened):
+    """Print media at the width of an A4 page (tests/test_report.py's check_print)."""
+    check_print(opened.page)
