@@ -422,7 +422,8 @@ def _structure(folder: RunFolder, locale: Locale) -> str:
     kinds = [str(s.get("kind")) for s in folder.summary.get("stations", [])]
     dataset = network.get("dataset")
     level = locale.text(f"level_{network.get('level')}") if f"level_{network.get('level')}" in messages(locale.lang) else ""
-    where = f"{dataset}" if dataset and dataset != "none" else locale.text("structure_custom")
+    where = (messages(locale.lang).get(f"dataset_{dataset}", str(dataset)) if dataset and dataset != "none"
+             else locale.text("structure_custom"))
     if network.get("reform") and f"reform_{network['reform']}" in messages(locale.lang):
         where += f" ({locale.text('reform_' + network['reform'])})"
     return locale.text("structure_text", dataset=where, level=level or MISSING, stations=locale.number(len(kinds)),

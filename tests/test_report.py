@@ -435,3 +435,13 @@ def check_print(page: Any) -> None:
 def test_the_run_report_prints_to_a4_with_sections_on_new_pages_and_no_cut_table(opened: Opened):
     """Print media at the width of an A4 page: see :func:`check_print`."""
     check_print(opened.page)
+
+
+def test_the_structure_is_named_in_words_in_each_language(run_folder: Path):
+    """The question names the built-in structure in the reader's language, not by its dataset key."""
+    from simulator.report import build_run_report, load_run_folder
+
+    folder = load_run_folder(run_folder)
+    for lang in LANGUAGES:
+        structure = build_run_report(folder, lang).facts.structure
+        assert structure.startswith(messages(lang)["dataset_national-2020"]) and "national-2020" not in structure
