@@ -110,7 +110,10 @@ def plot_latency_cdf(result: RunResult, *, ax: "Axes | None" = None, lang: str =
                        label=locale.text("png_quantile", share=key[1:], value=locale.duration(value)))
     if len(edges) and edges[0] > 0:
         ax.set_xscale("log")
-    ax.set_xlabel(locale.text("png_latency_x", unit=locale.text(unit)))
+        _duration_ticks(ax, float(edges[0]), float(edges[-1]), scale, locale)
+        ax.set_xlabel(locale.text("png_latency_x_log"))
+    else:
+        ax.set_xlabel(locale.text("png_latency_x", unit=locale.text(unit)))
     ax.set_ylabel(locale.text("png_latency_y"))
     ax.set_ylim(0, 100)
     _number_ticks(ax.yaxis, locale)
@@ -119,6 +122,24 @@ def plot_latency_cdf(result: RunResult, *, ax: "Axes | None" = None, lang: str =
         ax.legend(loc="lower right")
     ax.grid(True, which="both", alpha=0.3)
     return ax
+
+
+#: Durations a log-scale time axis may mark, in seconds: 1 s ... 1 week, as a planner counts them.
+_DURATION_TICKS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, 2 * 3600, 4 * 3600,
+                   8 * 3600, 86400, 2 * 86400, 7 * 86400)
+
+
+def _duration_ticks(ax: "Axes", low: float, high: float, scale: float, locale: Locale, most: int = 9) -> None:
+    """Mark a log-scale x axis (values in seconds / ``scale``) at round durations written as the reader does
+    (``30 s``, ``10 min``, ``4 h``; ``10 phút`` in Vietnamese), not as powers of ten."""
+    from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter, NullLocator
+
+    seconds = [s for s in _DURATION_TICKS if low <= s <= high] or [low, high]
+    seconds = seconds[:: math.ceil(len(seconds) / most)]
+    ax.xaxis.set_major_locator(FixedLocator([s / scale for s in seconds]))
+    ax.xaxis.set_major_formatter(FixedFormatter([locale.duration(s) for s in seconds]))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def plot_occupancy(result: RunResult, *, top: int = 5, ax: "Axes | None" = None, lang: str = "en") -> "Axes":
