@@ -298,14 +298,16 @@ def test_the_comparison_table_sorts_and_the_first_screen_is_not_blank(compared: 
     assert [] == compared.errors
 
 
-def test_a_hostile_scenario_name_is_text_in_the_comparison(browser: Any, runs: tuple[Path, Path], tmp_path: Path):  # noqa: F811
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_hostile_scenario_name_is_text_in_the_comparison(browser: Any, runs: tuple[Path, Path], tmp_path: Path,  # noqa: F811
+                                                           lang: str):
     """<script>alert(1)</script> as the scenario name of B shows as those characters; no dialog opens."""
     hostile = tmp_path / "hostile"
     shutil.copytree(runs[1], hostile)
     summary = _summary(hostile)
     summary["scenario"] = HOSTILE
     (hostile / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
-    opened = Opened(browser, _written((runs[0], hostile), tmp_path, "vi"))
+    opened = Opened(browser, _written((runs[0], hostile), tmp_path, lang))
     try:
         assert HOSTILE in opened.page.inner_text("#title")
         assert [] == opened.dialogs and [] == opened.errors

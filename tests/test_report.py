@@ -293,9 +293,10 @@ def test_the_first_screen_is_not_blank(browser: Any, run_folder: Path, lang: str
     assert sum(1 for count in image.histogram() if count) > 50  # grey levels in use
 
 
-def test_a_hostile_scenario_name_renders_as_text(browser: Any, hostile_folder: Path):
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_hostile_scenario_name_renders_as_text(browser: Any, hostile_folder: Path, lang: str):
     """<script>alert(1)</script> as the scenario and a station name shows as those characters; nothing runs."""
-    opened = Opened(browser, _report(hostile_folder, "vi", "hostile-vi.html"))
+    opened = Opened(browser, _report(hostile_folder, lang, f"hostile-{lang}.html"))
     try:
         assert HOSTILE in opened.page.inner_text("#title")
         assert HOSTILE == opened.page.inner_text("#scenario-name")

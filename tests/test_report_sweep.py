@@ -157,8 +157,9 @@ def test_the_first_screen_of_the_sweep_report_is_not_blank(opened: Opened):
     assert [] == opened.errors
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_a_hostile_scenario_name_is_text_in_the_sweep_report(browser: Any, sweep_folder: Path,  # noqa: F811
-                                                              tmp_path: Path):
+                                                              tmp_path: Path, lang: str):
     """<script>alert(1)</script> as the sweep's scenario name shows as those characters; no dialog opens."""
     import shutil
 
@@ -170,7 +171,7 @@ def test_a_hostile_scenario_name_is_text_in_the_sweep_report(browser: Any, sweep
     manifest["scenario"] = HOSTILE
     (hostile / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     output = tmp_path / "report.html"
-    assert 0 == main(["report", str(hostile), "-o", str(output), "--lang", "vi"])
+    assert 0 == main(["report", str(hostile), "-o", str(output), "--lang", lang])
     opened = Opened(browser, output)
     try:
         assert HOSTILE == opened.page.inner_text("#scenario-name")
