@@ -338,6 +338,17 @@ def _same_seed(folders: Sequence[RunFolder]) -> tuple[bool, ...]:
     return tuple(f.summary.get("seed") == seed and seed is not None for f in folders)
 
 
+def _shown_interval(locale: Locale, how: str, estimate: Estimate) -> str:
+    """A run's 95 % interval as shown, inside the figure's range (no 100.2 % share, no negative time: logit- or
+    log-scale, :func:`simulator.results.bounded_interval`); the differences keep the plain intervals."""
+    from .results import bounded_interval
+
+    if estimate.interval is None or estimate.mean is None:
+        return ""
+    low, high = bounded_interval(estimate.mean, *estimate.interval, "share" if how == "percent" else "positive")
+    return f"{locale.figure(how, low)} – {locale.figure(how, high)}"
+
+
 def compared_figures(folders: Sequence[RunFolder], locale: Locale) -> list[ComparedFigure]:
     """Every headline figure of every run, with the difference to the first run (Welch, 95 %)."""
     figures = []
@@ -351,8 +362,7 @@ def compared_figures(folders: Sequence[RunFolder], locale: Locale) -> list[Compa
         figures.append(ComparedFigure(
             key=key, label=locale.text(label), values=tuple(e.mean for e in estimates),
             texts=tuple(locale.figure(how, e.mean) for e in estimates),
-            intervals=tuple(f"{locale.figure(how, e.interval[0])} – {locale.figure(how, e.interval[1])}"
-                            if e.interval else "" for e in estimates),
+            intervals=tuple(_shown_interval(locale, how, e) for e in estimates),
             differences=differences, difference_texts=tuple(_difference_text(locale, how, d) for d in differences),
             difference_intervals=tuple(_difference_interval(locale, how, d) for d in differences)))
     return figures
@@ -459,8 +469,8 @@ def comparison_answer(folders: Sequence[RunFolder], figures: Sequence[ComparedFi
         sentences.append(_bottleneck_sentence(locale, folders, labels[index], index))
         for attribute in ("utilization", "wait"):
             moved = max(changed, key=lambda s: s.change(attribute, index), default=None)
-            if moved is not None and moved.change(attribute, index)[1] > 0:  # no sentence when nothing changed
-                texts = getattr(moved, f"{attribute}_texts")
+            texts = getattr(moved, f"{attribute}_texts") if moved is not None else ()
+            if moved is not None and texts[0] != texts[index]:  # no sentence when no change shows ("3.8% → 3.8%")
                 sentences.append(locale.text(f"cmp_answer_station_{attribute}", label=labels[index], station=moved.name,
                                              before=texts[0], after=texts[index],
                                              verdict=_verdict(locale, getattr(moved, f"{attribute}_differences")[index])))

@@ -319,3 +319,27 @@ def test_a_hostile_scenario_name_is_text_in_the_comparison(browser: Any, runs: t
 def test_the_comparison_prints_to_a4_with_sections_on_new_pages_and_no_cut_table(compared: Opened):
     """Print media at the width of an A4 page (tests/test_report.py's check_print)."""
     check_print(compared.page)
+
+
+def test_each_runs_interval_is_shown_inside_the_figures_range():
+    """A share of 99.8 % whose plain interval reaches 100.2 % is shown with its logit-scale interval (never above
+    100 %), a time's never below 0; a station change that does not show in the figures ("3.8% → 3.8%") makes no
+    sentence."""
+    from simulator.compare import build_comparison
+    from simulator.report import RunFolder
+
+    def folder(name: str, share: float, use: float) -> RunFolder:
+        summary = {"scenario": name, "seed": 1, "replications": 3, "same_day_share": share,
+                   "same_day_share_ci": [share - 0.004, share + 0.004],
+                   "latency_seconds": {"mean": 2.0, "mean_ci": [-1.0, 5.0]},
+                   "stations": [{"id": "hub", "kind": "hub", "name": "Trục (hub)", "utilization": use,
+                                 "utilization_ci": [use - 0.0001, use + 0.0001]}]}
+        return RunFolder(Path(name), summary, {}, {})
+
+    for lang in LANGUAGES:
+        comparison = build_comparison([folder("a", 1.0, 0.0381), folder("b", 0.998, 0.0379)], lang)
+        figures = {f.key: f for f in comparison.figures}
+        shown = figures["same_day_share"].intervals[1]
+        assert shown and "100,2" not in shown and "100.2" not in shown, shown
+        assert "-" not in figures["latency_seconds.mean"].intervals[0].replace(" – ", ""), figures["latency_seconds.mean"]
+        assert not any("3.8% → 3.8%" in s or "3,8% → 3,8%" in s for s in comparison.answer), comparison.answer
