@@ -17,8 +17,8 @@ from typing import Any, Literal, Mapping, get_args
 
 from .errors import ExperimentError
 
-__all__ = ["Language", "LANGUAGES", "THIN_SPACE", "Locale", "messages", "parameter_label", "format_number",
-           "format_percent", "scenario_language"]
+__all__ = ["Language", "LANGUAGES", "THIN_SPACE", "MISSING", "Locale", "messages", "parameter_label", "format_number",
+           "format_percent", "scenario_language", "is_finite", "parameter_axis_label"]
 
 Language = Literal["en", "vi"]
 #: The languages of the message catalogue.
@@ -54,7 +54,7 @@ def messages(lang: str) -> Mapping[str, str]:
 
 
 def parameter_label(path: str, lang: str = "en") -> str:
-    """A swept parameter in words (``traffic multiplier (× the scenario's volume)``), else its key path.
+    """A swept parameter in words (``traffic multiplier``), else its key path (the unit: :func:`parameter_axis_label`).
 
     Examples
     --------
@@ -64,18 +64,38 @@ def parameter_label(path: str, lang: str = "en") -> str:
     return messages(lang).get(f"param_{path}", path)
 
 
+def parameter_axis_label(path: str, lang: str = "en") -> str:
+    """A swept parameter in words with its unit, for an axis (``traffic multiplier (× the scenario's volume)``).
+
+    Examples
+    --------
+    >>> parameter_axis_label("traffic.multiplier"), parameter_axis_label("network.hub.servers", "vi")
+    ("traffic multiplier (× the scenario's volume)", 'số máy chủ của trục')
+    """
+    unit = messages(lang).get(f"param_unit_{path}")
+    return f"{parameter_label(path, lang)} ({unit})" if unit else parameter_label(path, lang)
+
+
 def scenario_language(scenario: Any) -> str:
     """The language of a scenario's texts: its ``language`` key when it names a catalogue language, else English."""
     lang = getattr(scenario, "language", None) if not isinstance(scenario, Mapping) else scenario.get("language")
     return lang if lang in LANGUAGES else "en"
 
 
-_MISSING = "–"
+#: What a page shows for a missing or non-finite figure (an en dash).
+MISSING = "–"
 #: Vietnamese thousands separator: NARROW NO-BREAK SPACE (a thin space that does not break a line).
 THIN_SPACE = "\u202f"
 
 
-def _finite(value: Any) -> bool:
+def is_finite(value: Any) -> bool:
+    """Whether ``value`` is a finite number (not a bool, None, NaN or text).
+
+    Examples
+    --------
+    >>> is_finite(1.5), is_finite(float("nan")), is_finite(True), is_finite(None)
+    (True, False, False, False)
+    """
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
@@ -93,8 +113,8 @@ def format_number(value: float | None, lang: str, digits: int = 0) -> str:
     >>> format_number(None, "vi"), format_number(-0.5, "vi", 2)
     ('–', '-0,50')
     """
-    if not _finite(value):
-        return _MISSING
+    if not is_finite(value):
+        return MISSING
     text = f"{value:,.{digits}f}"
     if lang == "vi":
         text = text.replace(",", THIN_SPACE).replace(".", ",")
@@ -109,7 +129,7 @@ def format_percent(share: float | None, lang: str, digits: int = 1) -> str:
     >>> format_percent(0.865, "en"), format_percent(0.865, "vi"), format_percent(None, "en")
     ('86.5%', '86,5%', '–')
     """
-    return f"{format_number(share * 100, lang, digits)}%" if _finite(share) else _MISSING
+    return f"{format_number(share * 100, lang, digits)}%" if is_finite(share) else MISSING
 
 
 @dataclass(frozen=True)
@@ -125,7 +145,7 @@ class Locale:
     def number(self, value: float | None, digits: int | None = None) -> str:
         """A count or rate: no decimals from 100 up, two below."""
         if digits is None:
-            digits = 0 if not _finite(value) or abs(value) >= 100 or float(value).is_integer() else 2
+            digits = 0 if not is_finite(value) or abs(value) >= 100 or float(value).is_integer() else 2
         return format_number(value, self.lang, digits)
 
     def percent(self, share: float | None) -> str:
@@ -134,17 +154,17 @@ class Locale:
 
     def factor(self, value: float | None) -> str:
         """A growth factor (``3.1×``, ``3,1 lần``)."""
-        return self.text("times", value=format_number(value, self.lang, 1)) if _finite(value) else _MISSING
+        return self.text("times", value=format_number(value, self.lang, 1)) if is_finite(value) else MISSING
 
     def duration(self, seconds: float | None) -> str:
         """A duration in the unit that reads best (seconds, minutes, hours, days)."""
-        if not _finite(seconds):
-            return _MISSING
+        if not is_finite(seconds):
+            return MISSING
         for limit, scale, unit in ((60, 1, "unit_s"), (3600, 60, "unit_min"), (86400, 3600, "unit_h"), (math.inf, 86400, "unit_d")):
             if abs(seconds) < limit:
                 value = round(seconds / scale, 1)
                 return self.text(unit, value=format_number(value, self.lang, 0 if value.is_integer() else 1))
-        return _MISSING  # pragma: no cover - the last limit is infinite
+        return MISSING  # pragma: no cover - the last limit is infinite
 
     def figure(self, kind: str, value: float | None) -> str:
         """A figure by its kind: ``"percent"`` (a share), ``"duration"`` (seconds), ``"factor"``, else a number."""
@@ -179,6 +199,10 @@ class Locale:
     def parameter(self, path: str) -> str:
         """A swept parameter in words (``traffic multiplier``), else its key path as written in the scenario."""
         return parameter_label(path, self.lang)
+
+    def parameter_axis(self, path: str) -> str:
+        """A swept parameter in words with its unit, for an axis (:func:`parameter_axis_label`)."""
+        return parameter_axis_label(path, self.lang)
 
     def clock(self, hours: float) -> str:
         """An instant of simulated time as day and clock time (``day 2 06:00``, ``ngày 2 06:00``).

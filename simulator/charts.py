@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .catalogue import Locale, format_percent, messages, parameter_label
+from .catalogue import Locale, format_percent, messages, parameter_axis_label, parameter_label
 from .results import RunResult, bounded_interval
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -110,14 +110,36 @@ def plot_latency_cdf(result: RunResult, *, ax: "Axes | None" = None, lang: str =
                        label=locale.text("png_quantile", share=key[1:], value=locale.duration(value)))
     if len(edges) and edges[0] > 0:
         ax.set_xscale("log")
-    ax.set_xlabel(locale.text("png_latency_x", unit=locale.text(unit)))
+        _duration_ticks(ax, float(edges[0]), float(edges[-1]), scale, locale)
+        ax.set_xlabel(locale.text("png_latency_x_log"))
+    else:
+        ax.set_xlabel(locale.text("png_latency_x", unit=locale.text(unit)))
     ax.set_ylabel(locale.text("png_latency_y"))
     ax.set_ylim(0, 100)
     _number_ticks(ax.yaxis, locale)
     ax.set_title(locale.text("png_latency_title", scenario=result.summary["scenario"]))
-    ax.legend(loc="lower right")
+    if ax.get_legend_handles_labels()[0]:  # no quantile lines when no copy was delivered
+        ax.legend(loc="lower right")
     ax.grid(True, which="both", alpha=0.3)
     return ax
+
+
+#: Durations a log-scale time axis may mark, in seconds: 1 s ... 1 week, as a planner counts them.
+_DURATION_TICKS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, 2 * 3600, 4 * 3600,
+                   8 * 3600, 86400, 2 * 86400, 7 * 86400)
+
+
+def _duration_ticks(ax: "Axes", low: float, high: float, scale: float, locale: Locale, most: int = 9) -> None:
+    """Mark a log-scale x axis (values in seconds / ``scale``) at round durations written as the reader does
+    (``30 s``, ``10 min``, ``4 h``; ``10 phút`` in Vietnamese), not as powers of ten."""
+    from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter, NullLocator
+
+    seconds = [s for s in _DURATION_TICKS if low <= s <= high] or [low, high]
+    seconds = seconds[:: math.ceil(len(seconds) / most)]
+    ax.xaxis.set_major_locator(FixedLocator([s / scale for s in seconds]))
+    ax.xaxis.set_major_formatter(FixedFormatter([locale.duration(s) for s in seconds]))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def plot_occupancy(result: RunResult, *, top: int = 5, ax: "Axes | None" = None, lang: str = "en") -> "Axes":
@@ -296,9 +318,33 @@ def _series(result: "SweepResult", x: str, group: str | None, lang: str = "en") 
 
 
 def _axis_label(path: str, lang: str = "en") -> str:
-    """A swept key path for an axis: its words and the key (``traffic multiplier (...) [traffic.multiplier]``)."""
-    words = parameter_label(path, lang)
-    return path if words == path else f"{words} [{path}]"
+    """A swept key path for an axis: its words and unit (``traffic multiplier (× the scenario's volume)``), else the key."""
+    return parameter_axis_label(path, lang)
+
+
+#: A 95 % band reaching higher than this many times the highest line is cut at the top of the plot.
+_BAND_REACH = 2.5
+
+
+def _keep_lines_readable(ax: "Axes") -> None:
+    """Cut the y axis at 1.5 times the highest line when a band reaches beyond :data:`_BAND_REACH` times it.
+
+    With few replications a log-scale interval of a time can be many times
+    the value (two replications: Student's t with one degree of freedom is
+    12.7); drawn in full it flattens every line to the floor. The band then
+    runs off the top of the plot; its ends are in ``points.csv``.
+    """
+    highest = max((float(np.nanmax(y)) for line in ax.get_lines() if len(y := np.asarray(line.get_ydata(), dtype=float))
+                   and np.isfinite(y).any()), default=0.0)
+    if highest > 0 and ax.get_ylim()[1] > _BAND_REACH * highest:
+        ax.set_ylim(0, 1.5 * highest)
+
+
+def _title(ax: "Axes", text: str, width: int = 64) -> None:
+    """A title wrapped to lines of at most ``width`` characters, so that a long one is not cut at the figure's edge."""
+    import textwrap
+
+    ax.set_title("\n".join(textwrap.wrap(text, width)) if text else "")
 
 
 def _number_ticks(axis: Any, locale: Locale) -> None:
@@ -319,7 +365,7 @@ def plot_sweep_figure(result: "SweepResult", column: str, *, ax: "Axes | None" =
     (:func:`simulator.catalogue.parameter_label`); texts in ``lang``.
     """
     locale = Locale(lang)
-    ax = _axes(ax, (8, 4.8))
+    ax = _axes(ax, (10, 5))
     x, group = _sweep_axes(result)
     scale, unit = 1.0, ""
     if column.endswith("_seconds"):
@@ -338,15 +384,17 @@ def plot_sweep_figure(result: "SweepResult", column: str, *, ax: "Axes | None" =
             ax.fill_between(xs, low / scale, high / scale, color=line.get_color(), alpha=0.2)
         if analytic and analytic in frame:
             ax.plot(xs, frame[analytic].astype(float) / scale, linestyle="--", color=line.get_color(), alpha=0.8,
-                    label=locale.text("png_analytic_line", label=label).strip())
+                    label=locale.text("png_analytic_line", label=label) if label else locale.text("chart_analytic"))
     ax.set_xlabel(_axis_label(x, lang))
     figure = _label(column, lang)
     ax.set_ylabel(locale.text("png_sweep_unit", label=figure, unit=locale.text(unit)) if unit else figure)
     ax.set_ylim(bottom=0)
+    if not share:
+        _keep_lines_readable(ax)
     _number_ticks(ax.xaxis, locale)
     _number_ticks(ax.yaxis, locale)
-    ax.set_title(locale.text("png_sweep_title", figure=figure[:1].upper() + figure[1:], parameter=parameter_label(x, lang),
-                             scenario=result.points[0].scenario.name))
+    _title(ax, locale.text("png_sweep_title", figure=figure[:1].upper() + figure[1:], parameter=parameter_label(x, lang),
+                           scenario=result.points[0].scenario.name))
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return ax
@@ -355,7 +403,7 @@ def plot_sweep_figure(result: "SweepResult", column: str, *, ax: "Axes | None" =
 def plot_capacity_curve(result: "SweepResult", *, ax: "Axes | None" = None, lang: str = "en") -> "Axes":
     """Capacity curve: throughput (left axis) and latency p95 (right axis) against the swept parameter, 95 % bands."""
     locale = Locale(lang)
-    ax = _axes(ax, (9, 5))
+    ax = _axes(ax, (11, 5))
     plot_sweep_figure(result, "throughput_per_day", ax=ax, lang=lang)
     ax.set_title("")
     right = ax.twinx()
@@ -363,12 +411,13 @@ def plot_capacity_curve(result: "SweepResult", *, ax: "Axes | None" = None, lang
     for line in right.get_lines():
         line.set_linestyle(":")
     right.set_title("")
-    # both legends to the right of the second axis, outside the data
-    right.legend(loc="lower left", bbox_to_anchor=(1.12, 0.0), fontsize="small", title=locale.text("png_capacity_latency"),
-                 frameon=False)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1.0), fontsize="small", title=locale.text("png_capacity_throughput"),
-              frameon=False)
-    ax.set_title(locale.text("png_capacity_title", scenario=result.points[0].scenario.name))
+    # both legends in the figure's margin right of the second axis and its label (the layout makes room for them)
+    for axes, where, key in ((ax, "outside right upper", "png_capacity_throughput"),
+                             (right, "outside right lower", "png_capacity_latency")):
+        handles, labels = axes.get_legend_handles_labels()
+        axes.get_legend().remove()
+        ax.figure.legend(handles, labels, loc=where, fontsize="small", title=locale.text(key), frameon=False)
+    _title(ax, locale.text("png_capacity_title", scenario=result.points[0].scenario.name))
     return ax
 
 
@@ -521,6 +570,8 @@ def plot_sweep_lines(lines: Sequence[SweepLine], *, title: str, xlabel: str, yla
     if threshold is not None:
         ax.axhline(threshold * scale, color="#c0392b", linestyle="--", linewidth=1, label=threshold_label or None)
     ax.set_ylim(bottom=0, top=max(100.0, ax.get_ylim()[1]) if percent else None)
+    if not percent:
+        _keep_lines_readable(ax)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

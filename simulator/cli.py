@@ -621,7 +621,7 @@ def _sweep(args: argparse.Namespace) -> int:
         print(_first_saturation(table, parameters, scenario.analysis.threshold))
         print(f"\n{len(result.points)} points x {result.results[0].summary['replications']} replications: "
               f"{result.ran} run now, {result.reused} reused from {result.folder / 'runs.sqlite'}")
-        print(f"Results written to {result.folder}/ (points.csv, manifest.json, points/, charts/)")
+        print(f"Results written to {result.folder}/ (points.csv, tables.xlsx, manifest.json, points/, charts/)")
     return 0
 
 

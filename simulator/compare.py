@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from . import __version__
+from .catalogue import MISSING, Locale, format_number, is_finite, messages
 from .errors import ExperimentError
-from .report import (_MISSING, Locale, RunFolder, _environment, _finite, _interval, _lookup, format_number,
-                     load_run_folder, messages)
+from .report import RunFolder, load_run_folder, lookup, summary_interval, template_environment
 
 __all__ = ["Estimate", "Difference", "welch_difference", "paired_difference", "replication_values", "load_comparison",
            "ComparedFigure", "ComparedStation", "Comparison", "compared_figures", "compared_stations",
@@ -58,9 +58,9 @@ class Estimate:
         """The standard error of the mean, from the interval's half-width; None without an interval."""
         if self.interval is None or self.replications < 2:
             return None
-        from .results import _t_quantile
+        from scipy import stats
 
-        return (self.interval[1] - self.interval[0]) / 2 / _t_quantile(0.95, self.replications - 1)
+        return (self.interval[1] - self.interval[0]) / 2 / float(stats.t.ppf(0.975, self.replications - 1))
 
 
 @dataclass(frozen=True)
@@ -153,12 +153,12 @@ _BOTTLENECKS = {"bottleneck.utilization": ("utilization", "bottleneck.id"),
 
 def _estimate(node: Mapping[str, Any], key: str, replications: int,
               values: Mapping[tuple[str, str], tuple[float, ...]] | None = None, station: str = "") -> Estimate:
-    value = _lookup(node, key)
+    value = lookup(node, key)
     where = (key, station)
     if key in _BOTTLENECKS:
-        where = (_BOTTLENECKS[key][0], str(_lookup(node, _BOTTLENECKS[key][1])))
+        where = (_BOTTLENECKS[key][0], str(lookup(node, _BOTTLENECKS[key][1])))
     kept = values.get(where) if values is not None else None
-    return Estimate(float(value) if _finite(value) else None, _interval(node, key), replications, kept)
+    return Estimate(float(value) if is_finite(value) else None, summary_interval(node, key), replications, kept)
 
 
 def replication_values(folder: RunFolder) -> dict[tuple[str, str], tuple[float, ...]] | None:
@@ -184,7 +184,7 @@ def replication_values(folder: RunFolder) -> dict[tuple[str, str], tuple[float, 
 
 def _replications(folder: RunFolder) -> int:
     count = folder.summary.get("replications", 1)
-    return int(count) if _finite(count) else 1
+    return int(count) if is_finite(count) else 1
 
 
 def _check_sweep(path: Path) -> None:
@@ -200,8 +200,9 @@ def load_comparison(paths: Sequence[str | Path]) -> list[RunFolder]:
     ------
     ExperimentError
         Fewer than two folders; a folder that is missing, a sweep folder or no
-        run folder; a folder that shares no station id with the first (the
-        message names the folder and says why).
+        run folder; a folder whose structure shares no station set with the
+        first: no station id, or only the national hub, in common (the message
+        names the folder and says which).
     """
     if len(paths) < 2:
         raise ExperimentError(f"compare needs two or more run folders, got {len(paths)}; give RESULT_DIR_A RESULT_DIR_B ...")
@@ -209,14 +210,25 @@ def load_comparison(paths: Sequence[str | Path]) -> list[RunFolder]:
     for path in paths:
         _check_sweep(Path(path))
         folders.append(load_run_folder(path))
-    first = {str(s.get("id")) for s in folders[0].summary["stations"]}
     for folder in folders[1:]:
-        ids = {str(s.get("id")) for s in folder.summary["stations"]}
-        if not first & ids:
-            raise ExperimentError(
-                f"{folder.path}: cannot be compared with {folders[0].path}: no station id in common (different "
-                f"structures: {len(ids)} stations against {len(first)}); compare runs of the same network")
+        _check_common_stations(folders[0], folder)
     return folders
+
+
+def _check_common_stations(first: RunFolder, other: RunFolder) -> None:
+    """Refuse two runs whose structures share no station set: no station id, or only the national hub, in common.
+
+    Every structure has the hub; a comparison needs platforms or agency systems in common as well.
+    """
+    ids = [{str(s.get("id")): str(s.get("kind")) for s in f.summary["stations"]} for f in (first, other)]
+    common = ids[0].keys() & ids[1].keys()
+    if any(ids[0][i] != "hub" for i in common):
+        return
+    shared = "only the national hub" if common else "no station id"
+    raise ExperimentError(
+        f"{other.path}: cannot be compared with {first.path}: different structures with {shared} in common "
+        f"({len(ids[1])} stations against {len(ids[0])}, matched by id); compare runs of the same network, or of "
+        "networks with platforms or agencies in common")
 
 
 @dataclass(frozen=True)
@@ -278,18 +290,27 @@ _FIGURES: tuple[tuple[str, str, str], ...] = (
 
 
 def _signed(locale: Locale, how: str, value: float | None) -> str:
-    """A difference with its sign: ``+3.2 pp``, ``-12 s``, ``+1,234``."""
-    if value is None or not _finite(value):
-        return _MISSING
-    sign = "+" if value > 0 else "−" if value < 0 else ""
+    """A difference with its sign: ``+3.2 pp``, ``-12 s``, ``+1,234``; none when it rounds to zero.
+
+    Examples
+    --------
+    >>> _signed(Locale("vi"), "percent", -0.00001), _signed(Locale("en"), "percent", 0.032), _signed(Locale("en"), "count", -42)
+    ('0,00 điểm %', '+3.2 pp', '−42')
+    """
+    if value is None or not is_finite(value):
+        return MISSING
     if how == "percent":
         points = abs(value) * 100
-        return sign + locale.text("unit_pp", value=format_number(points, locale.lang, 2 if points < 1 else 1))
-    if how == "factor":
-        return sign + format_number(abs(value), locale.lang, 2)
-    if how == "count":
-        return sign + format_number(abs(value), locale.lang, 0 if abs(value) >= 10 or value == 0 else 2)
-    return sign + locale.figure(how, abs(value))
+        shown = locale.text("unit_pp", value=format_number(points, locale.lang, 2 if points < 1 else 1))
+    elif how == "factor":
+        shown = format_number(abs(value), locale.lang, 2)
+    elif how == "count":
+        shown = format_number(abs(value), locale.lang, 0 if abs(value) >= 10 or value == 0 else 2)
+    else:
+        shown = locale.figure(how, abs(value))
+    if not any(c in "123456789" for c in shown):  # rounds to zero: no sign (never "−0.00 pp")
+        return shown
+    return ("+" if value > 0 else "−" if value < 0 else "") + shown
 
 
 def _difference_text(locale: Locale, how: str, difference: Difference | None) -> str:
@@ -317,6 +338,17 @@ def _same_seed(folders: Sequence[RunFolder]) -> tuple[bool, ...]:
     return tuple(f.summary.get("seed") == seed and seed is not None for f in folders)
 
 
+def _shown_interval(locale: Locale, how: str, estimate: Estimate) -> str:
+    """A run's 95 % interval as shown, inside the figure's range (no 100.2 % share, no negative time: logit- or
+    log-scale, :func:`simulator.results.bounded_interval`); the differences keep the plain intervals."""
+    from .results import bounded_interval
+
+    if estimate.interval is None or estimate.mean is None:
+        return ""
+    low, high = bounded_interval(estimate.mean, *estimate.interval, "share" if how == "percent" else "positive")
+    return f"{locale.figure(how, low)} – {locale.figure(how, high)}"
+
+
 def compared_figures(folders: Sequence[RunFolder], locale: Locale) -> list[ComparedFigure]:
     """Every headline figure of every run, with the difference to the first run (Welch, 95 %)."""
     figures = []
@@ -330,8 +362,7 @@ def compared_figures(folders: Sequence[RunFolder], locale: Locale) -> list[Compa
         figures.append(ComparedFigure(
             key=key, label=locale.text(label), values=tuple(e.mean for e in estimates),
             texts=tuple(locale.figure(how, e.mean) for e in estimates),
-            intervals=tuple(f"{locale.figure(how, e.interval[0])} – {locale.figure(how, e.interval[1])}"
-                            if e.interval else "" for e in estimates),
+            intervals=tuple(_shown_interval(locale, how, e) for e in estimates),
             differences=differences, difference_texts=tuple(_difference_text(locale, how, d) for d in differences),
             difference_intervals=tuple(_difference_interval(locale, how, d) for d in differences)))
     return figures
@@ -415,15 +446,15 @@ def _bottleneck_sentence(locale: Locale, folders: Sequence[RunFolder], label: st
     first, other = folders[0].summary, folders[index].summary
 
     def where(summary: Mapping[str, Any]) -> Any:
-        return _lookup(summary, "bottleneck.id") or _lookup(summary, "bottleneck.name")
+        return lookup(summary, "bottleneck.id") or lookup(summary, "bottleneck.name")
 
     def name(summary: Mapping[str, Any]) -> str:
-        return locale.station(str(_lookup(summary, "bottleneck.name") or _MISSING))
+        return locale.station(str(lookup(summary, "bottleneck.name") or MISSING))
 
     key = "cmp_answer_bottleneck_same" if where(first) == where(other) else "cmp_answer_bottleneck_moves"
     return locale.text(key, label=label, before=name(first), after=name(other),
-                       utilization_before=locale.percent(_lookup(first, "bottleneck.utilization")),
-                       utilization_after=locale.percent(_lookup(other, "bottleneck.utilization")))
+                       utilization_before=locale.percent(lookup(first, "bottleneck.utilization")),
+                       utilization_after=locale.percent(lookup(other, "bottleneck.utilization")))
 
 
 def comparison_answer(folders: Sequence[RunFolder], figures: Sequence[ComparedFigure],
@@ -438,8 +469,8 @@ def comparison_answer(folders: Sequence[RunFolder], figures: Sequence[ComparedFi
         sentences.append(_bottleneck_sentence(locale, folders, labels[index], index))
         for attribute in ("utilization", "wait"):
             moved = max(changed, key=lambda s: s.change(attribute, index), default=None)
-            if moved is not None and moved.change(attribute, index)[1] > 0:  # no sentence when nothing changed
-                texts = getattr(moved, f"{attribute}_texts")
+            texts = getattr(moved, f"{attribute}_texts") if moved is not None else ()
+            if moved is not None and texts[0] != texts[index]:  # no sentence when no change shows ("3.8% → 3.8%")
                 sentences.append(locale.text(f"cmp_answer_station_{attribute}", label=labels[index], station=moved.name,
                                              before=texts[0], after=texts[index],
                                              verdict=_verdict(locale, getattr(moved, f"{attribute}_differences")[index])))
@@ -511,7 +542,7 @@ def build_comparison(folders: Sequence[RunFolder], lang: str, top: int = 10) -> 
 
 def render_comparison(comparison: Comparison) -> str:
     """The HTML page of a :class:`Comparison` (autoescaped: names show as text, never as markup)."""
-    return _environment().get_template("compare.html.j2").render(report=comparison, t=comparison.text,
+    return template_environment().get_template("compare.html.j2").render(report=comparison, t=comparison.text,
                                                                   version=__version__)
 
 

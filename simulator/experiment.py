@@ -41,7 +41,8 @@ from .analytic import Prediction, predict
 from .errors import ExperimentError, ScenarioError
 from .folders import check_output, clean_stale, describe, make_folder, publish, temporary_path, write_text
 from .metrics import Histogram
-from .results import RunResult, combine, confidence_interval, csv_encoding, jsonable, stations_frame, summarize
+from .results import (RunResult, combine, confidence_interval, csv_encoding, jsonable, stations_frame, summarize,
+                      write_points_workbook)
 from .scenario import Scenario, apply_parameters, dump_scenario
 from .store import RunStore, fingerprint
 from .topology import build_topology
@@ -714,7 +715,7 @@ def sweep(scenario: Scenario, output: str | Path, seed: int | None = None, repli
         With a ``[sweep]`` section (without one, the sweep has one point).
     output : str or pathlib.Path
         The sweep folder: ``runs.sqlite`` (finished runs), ``manifest.json``,
-        ``points.csv``, ``points/pNNN/`` (each point's result folder).
+        ``points.csv`` (and ``tables.xlsx``, its sheet ``points``), ``points/pNNN/`` (each point's result folder).
     seed, replications, jobs, scheduler, progress
         As for :func:`run` (``replications`` per point).
     charts : callable, optional
@@ -832,6 +833,8 @@ def _sweep_into(folder: Path, staging: Path, scenario: Scenario, points: list[Po
         outcome = SweepResult(points, results, table, folder, reused=reused, ran=ran)
         step = "points.csv"
         write_text(staging / "points.csv", table.to_csv(index=False), encoding=csv_encoding(excel))
+        step = "tables.xlsx"
+        write_points_workbook(table, staging / "tables.xlsx")
         manifest = {
             "scenario": scenario.name, "scenario_fingerprint": fingerprint(dump_scenario(scenario), seed),
             "seed": seed, "replications": replications, "version": __version__, "mode": scenario.sweep.mode,
@@ -846,7 +849,7 @@ def _sweep_into(folder: Path, staging: Path, scenario: Scenario, points: list[Po
             step = "the sweep charts (charts/)"
             charts(outcome, staging)
         step = "the finished outputs into place"
-        for name in ("points", "points.csv", "scenario.toml", "charts", "manifest.json"):
+        for name in ("points", "points.csv", "tables.xlsx", "scenario.toml", "charts", "manifest.json"):
             if (staging / name).exists():
                 publish(staging / name, folder / name)
     except OSError as err:

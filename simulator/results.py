@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover - results sits beside analytic and does no
     from .engine.output import Recovery
 
 __all__ = ["ConfidenceInterval", "RunResult", "summarize", "combine", "confidence_interval", "bounded_interval", "load_result",
-           "outage_seconds_between", "summary_rows", "write_workbook"]
+           "outage_seconds_between", "summary_rows", "write_workbook", "write_points_workbook"]
 
 _DAY = 86400.0
 
@@ -636,6 +636,34 @@ def write_workbook(summary: dict[str, Any], stations: pd.DataFrame, timeseries: 
     _sheet(book, "summary", ["figure", "value", "ci_low", "ci_high"], summary_rows(summary))
     for title, frame in (("stations", stations), ("timeseries", timeseries)):
         _sheet(book, title, [str(c) for c in frame.columns], frame.itertuples(index=False, name=None))
+    book.save(path)
+    return path
+
+
+def write_points_workbook(points: pd.DataFrame, path: Path) -> Path:
+    """Write a sweep folder's ``tables.xlsx``: one sheet ``points`` (the table of ``points.csv``), header row frozen.
+
+    Numbers are stored as numbers (a missing value as an empty cell), the
+    busiest station's Vietnamese name as UTF-8 text; each point folder has
+    its own ``tables.xlsx`` with its summary, stations and timeseries
+    (:func:`write_workbook`).
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        The sweep's table of points, one row per point.
+    path : Path
+        The file to write.
+
+    Returns
+    -------
+    Path
+    """
+    from openpyxl import Workbook  # imported here: only writing a result folder needs it
+
+    book = Workbook()
+    book.remove(book.active)
+    _sheet(book, "points", [str(c) for c in points.columns], points.itertuples(index=False, name=None))
     book.save(path)
     return path
 

@@ -23,7 +23,8 @@ from typing import Any, Mapping, Sequence
 
 from . import __version__
 from .errors import ExperimentError
-from .report import _MISSING, LANGUAGES, Cell, Chart, Locale, _environment, _finite, messages
+from .catalogue import MISSING, Locale, is_finite, messages, scenario_language
+from .report import Cell, Chart, template_environment
 
 __all__ = ["is_sweep_folder", "SweepFolder", "load_sweep_folder", "default_sweep_language", "Crossing", "crossings",
            "sweep_answer", "PointRow", "point_rows", "sweep_charts", "SweepReport", "build_sweep_report",
@@ -72,7 +73,7 @@ class SweepFolder:
     def threshold(self) -> float:
         """The scenario's ``analysis.threshold`` (default 0.8)."""
         value = self.scenario.get("analysis", {}).get("threshold", 0.8)
-        return float(value) if _finite(value) else 0.8
+        return float(value) if is_finite(value) else 0.8
 
 
 def _cell_value(text: str) -> Any:
@@ -118,8 +119,7 @@ def load_sweep_folder(path: str | Path) -> SweepFolder:
 
 def default_sweep_language(folder: SweepFolder) -> str:
     """The scenario's ``language`` key when it names a catalogue language, else English."""
-    lang = folder.scenario.get("language")
-    return lang if lang in LANGUAGES else "en"
+    return scenario_language(folder.scenario)
 
 
 def _axes(folder: SweepFolder) -> tuple[str | None, tuple[str, ...]]:
@@ -128,7 +128,7 @@ def _axes(folder: SweepFolder) -> tuple[str | None, tuple[str, ...]]:
     The x axis is the last numeric swept parameter: the one that varies fastest in a grid, usually the load
     (``traffic.multiplier`` in ``connect-ministries``), as in the first-saturation lines ``axis-sim sweep`` prints.
     """
-    numeric = [p for p in folder.parameters if all(_finite(row.get(p)) for row in folder.points)]
+    numeric = [p for p in folder.parameters if all(is_finite(row.get(p)) for row in folder.points)]
     x = numeric[-1] if numeric else None
     return x, tuple(p for p in folder.parameters if p != x)
 
@@ -143,7 +143,7 @@ def _groups(folder: SweepFolder) -> list[tuple[tuple[Any, ...], list[dict[str, A
 
 
 def _value(locale: Locale, value: Any) -> str:
-    return locale.number(value) if _finite(value) else str(value if value is not None else _MISSING)
+    return locale.number(value) if is_finite(value) else str(value if value is not None else MISSING)
 
 
 def _group_label(locale: Locale, others: Sequence[str], key: Sequence[Any]) -> str:
@@ -166,7 +166,7 @@ def crossings(folder: SweepFolder, locale: Locale) -> list[Crossing]:
     x, others = _axes(folder)
     found = []
     for key, rows in _groups(folder):
-        first = next((r for r in rows if _finite(r.get("peak_utilization")) and r["peak_utilization"] >= folder.threshold),
+        first = next((r for r in rows if is_finite(r.get("peak_utilization")) and r["peak_utilization"] >= folder.threshold),
                      None)
         setting = f"{locale.parameter(x)} = {_value(locale, first[x])}" if first and x else ""
         found.append(Crossing(_group_label(locale, others, key), first["point"] if first else None, setting,
@@ -186,7 +186,7 @@ def sweep_answer(folder: SweepFolder, found: Sequence[Crossing], locale: Locale)
                                                   setting=crossing.setting, station=crossing.station,
                                                   utilization=locale.percent(crossing.utilization)))
     if not any(c.point for c in found):
-        top = max(folder.points, key=lambda r: r["peak_utilization"] if _finite(r.get("peak_utilization")) else -1.0)
+        top = max(folder.points, key=lambda r: r["peak_utilization"] if is_finite(r.get("peak_utilization")) else -1.0)
         sentences.append(locale.text("sweep_answer_none", threshold=threshold, point=top["point"],
                                      station=locale.station(str(top.get("peak_bottleneck"))),
                                      utilization=locale.percent(top.get("peak_utilization"))))
@@ -194,8 +194,9 @@ def sweep_answer(folder: SweepFolder, found: Sequence[Crossing], locale: Locale)
     sentences.append(locale.text("sweep_answer_latency", first_point=first["point"], last_point=last["point"],
                                  first=locale.duration(first.get("latency_p95_seconds")),
                                  last=locale.duration(last.get("latency_p95_seconds"))))
-    if _finite(first.get("headroom")) and first.get("predicted_bottleneck"):
+    if is_finite(first.get("headroom")) and first.get("predicted_bottleneck"):
         sentences.append(locale.text("sweep_answer_headroom", point=first["point"], factor=locale.factor(first["headroom"]),
+                                     factor80=locale.factor(0.8 * first["headroom"]),
                                      station=locale.station(str(first["predicted_bottleneck"]))))
     return sentences
 
@@ -225,10 +226,10 @@ class PointRow:
 
 def _point_cell(locale: Locale, how: str, value: Any) -> Cell:
     if how == "station":
-        text = locale.station(str(value)) if value is not None else _MISSING
+        text = locale.station(str(value)) if value is not None else MISSING
         return Cell(text, text, False)
     shown = {"percent": locale.percent, "duration": locale.duration, "factor": locale.factor}.get(how, locale.number)(value)
-    return Cell(shown, repr(float(value)) if _finite(value) else "", True)
+    return Cell(shown, repr(float(value)) if is_finite(value) else "", True)
 
 
 def point_rows(folder: SweepFolder, found: Sequence[Crossing], locale: Locale) -> list[PointRow]:
@@ -237,9 +238,9 @@ def point_rows(folder: SweepFolder, found: Sequence[Crossing], locale: Locale) -
     rows = []
     for row in folder.points:
         cells = [Cell(str(row["point"]), str(row["point"]), False)]
-        cells += [_point_cell(locale, "count" if _finite(row.get(p)) else "station", row.get(p)) for p in folder.parameters]
+        cells += [_point_cell(locale, "count" if is_finite(row.get(p)) else "station", row.get(p)) for p in folder.parameters]
         cells += [_point_cell(locale, how, row.get(column)) for _, column, how in _POINT_COLUMNS]
-        values = tuple((column, float(row[column]) if _finite(row.get(column)) else None)
+        values = tuple((column, float(row[column]) if is_finite(row.get(column)) else None)
                        for _, column, how in _POINT_COLUMNS if how != "station")
         rows.append(PointRow(str(row["point"]), row["point"] in crossed, tuple(cells), values))
     return rows
@@ -254,7 +255,7 @@ def _lines(folder: SweepFolder, locale: Locale, column: str, scale: float = 1.0)
         xs = [r[x] if x else i for i, r in enumerate(rows)]
 
         def values(name: str) -> list[float]:
-            return [float(r[name]) / scale if _finite(r.get(name)) else math.nan for r in rows]  # noqa: B023
+            return [float(r[name]) / scale if is_finite(r.get(name)) else math.nan for r in rows]  # noqa: B023
 
         lines.append(SweepLine(_group_label(locale, others, key), xs, values(column), values(f"{column}_ci_low"),
                                values(f"{column}_ci_high")))
@@ -262,31 +263,66 @@ def _lines(folder: SweepFolder, locale: Locale, column: str, scale: float = 1.0)
 
 
 def _time_scale(folder: SweepFolder, column: str) -> tuple[float, str]:
-    top = max((r[column] for r in folder.points if _finite(r.get(column))), default=0.0)
+    top = max((r[column] for r in folder.points if is_finite(r.get(column))), default=0.0)
     return (3600.0, "axis_hours") if top >= 2 * 3600 else (60.0, "axis_minutes") if top >= 120 else (1.0, "axis_seconds")
 
 
-def sweep_charts(folder: SweepFolder, locale: Locale) -> tuple[Chart, ...]:
-    """The capacity curves as inline SVG: peak utilisation (with the threshold), copies delivered, 95 % delivery time."""
+def _extremes(folder: SweepFolder, column: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The points with the lowest and the highest finite value of ``column``, or None when no point has one."""
+    rows = [r for r in folder.points if is_finite(r.get(column))]
+    if not rows:
+        return None
+    return min(rows, key=lambda r: r[column]), max(rows, key=lambda r: r[column])
+
+
+def _range_reading(folder: SweepFolder, locale: Locale, column: str, key: str, shown: Any) -> str:
+    """A chart's reading: the lowest and the highest value of ``column`` over the points, and where."""
+    found = _extremes(folder, column)
+    if found is None:
+        return ""
+    low, high = found
+    return locale.text(key, low=shown(low[column]), low_point=low["point"], high=shown(high[column]),
+                       high_point=high["point"])
+
+
+def _peak_reading(folder: SweepFolder, found: Sequence[Crossing], locale: Locale) -> str:
+    threshold = locale.percent(folder.threshold)
+    first = next((c for c in found if c.point is not None), None)
+    if first is not None:
+        return locale.text("reading_sweep_peak_crossed", threshold=threshold, point=first.point, setting=first.setting)
+    extremes = _extremes(folder, "peak_utilization")
+    if extremes is None:
+        return ""
+    top = extremes[1]
+    return locale.text("reading_sweep_peak_none", threshold=threshold, point=top["point"],
+                       utilization=locale.percent(top["peak_utilization"]))
+
+
+def sweep_charts(folder: SweepFolder, locale: Locale, found: Sequence[Crossing] = ()) -> tuple[Chart, ...]:
+    """The capacity curves as inline SVG, each with its reading: peak utilisation (with the threshold), copies
+    delivered, 95 % delivery time. ``found``: the threshold crossings (:func:`crossings`) the first reading names."""
     from . import charts  # matplotlib: loaded when a report is drawn
 
     t = locale.text
     x, _ = _axes(folder)
-    xlabel = locale.parameter(x) if x else t("chart_sweep_x")
+    xlabel = locale.parameter_axis(x) if x else t("chart_sweep_x")
     scale, unit = _time_scale(folder, "latency_p95_seconds")
     specs = (
-        ("peak", "peak_utilization", 1.0, t("sweep_chart_peak_title"), t("chart_utilization_x"), True),
-        ("throughput", "throughput_per_day", 1.0, t("sweep_chart_throughput_title"), t("sweep_chart_throughput_y"), False),
+        ("peak", "peak_utilization", 1.0, t("sweep_chart_peak_title"), t("chart_utilization_x"), True,
+         _peak_reading(folder, found, locale)),
+        ("throughput", "throughput_per_day", 1.0, t("sweep_chart_throughput_title"), t("sweep_chart_throughput_y"), False,
+         _range_reading(folder, locale, "throughput_per_day", "reading_sweep_throughput", locale.number)),
         ("latency", "latency_p95_seconds", scale, t("sweep_chart_latency_title"),
-         t("sweep_chart_latency_y", unit=t(unit)), False))
+         t("sweep_chart_latency_y", unit=t(unit)), False,
+         _range_reading(folder, locale, "latency_p95_seconds", "reading_sweep_latency", locale.duration)))
     drawn = []
-    for key, column, divide, title, ylabel, percent in specs:
+    for key, column, divide, title, ylabel, percent, reading in specs:
         threshold = folder.threshold if percent else None
         ax = charts.plot_sweep_lines(_lines(folder, locale, column, divide), title=title, xlabel=xlabel, ylabel=ylabel,
                                      percent=percent, threshold=threshold,
                                      threshold_label=t("sweep_threshold", threshold=locale.percent(threshold))
                                      if threshold is not None else "", tick_text=locale.tick)
-        drawn.append(Chart(key, title, charts.svg_markup(ax, f"sweep-{key}")))
+        drawn.append(Chart(key, title, charts.svg_markup(ax, f"sweep-{key}"), reading))
     return tuple(drawn)
 
 
@@ -310,13 +346,13 @@ def _facts(folder: SweepFolder, locale: Locale) -> tuple[tuple[str, str], ...]:
     t = locale.text
     swept = "; ".join(f"{locale.parameter(p)} ({p}): " + ", ".join(dict.fromkeys(_value(locale, r.get(p)) for r in folder.points))
                       for p in folder.parameters)
-    return ((t("field_scenario"), str(folder.manifest.get("scenario", _MISSING))),
+    return ((t("field_scenario"), str(folder.manifest.get("scenario", MISSING))),
             (t("field_description"), str(folder.scenario.get("description") or t("no_description"))),
-            (t("field_swept"), swept or _MISSING), (t("field_points"), locale.number(len(folder.points))),
-            (t("field_replications"), t("sweep_replications", count=folder.manifest.get("replications", _MISSING))),
+            (t("field_swept"), swept or MISSING), (t("field_points"), locale.number(len(folder.points))),
+            (t("field_replications"), t("sweep_replications", count=folder.manifest.get("replications", MISSING))),
             (t("field_threshold"), locale.percent(folder.threshold)),
-            (t("field_seed"), str(folder.manifest.get("seed", _MISSING))),
-            (t("field_version"), str(folder.manifest.get("version", _MISSING))), (t("field_folder"), str(folder.path)))
+            (t("field_seed"), str(folder.manifest.get("seed", MISSING))),
+            (t("field_version"), str(folder.manifest.get("version", MISSING))), (t("field_folder"), str(folder.path)))
 
 
 def build_sweep_report(folder: SweepFolder, lang: str) -> SweepReport:
@@ -338,10 +374,10 @@ def build_sweep_report(folder: SweepFolder, lang: str) -> SweepReport:
     columns = (locale.text("col_point"), *(locale.parameter(p) for p in folder.parameters),
                *(locale.text(key) for key, _, _ in _POINT_COLUMNS))
     return SweepReport(
-        lang=lang, title=locale.text("sweep_title", name=folder.manifest.get("scenario", _MISSING)),
+        lang=lang, title=locale.text("sweep_title", name=folder.manifest.get("scenario", MISSING)),
         facts=_facts(folder, locale), answer=tuple(sweep_answer(folder, found, locale)), crossings=tuple(found),
         columns=columns, numeric=tuple(cell.numeric for cell in rows[0].cells), points=tuple(rows),
-        charts=sweep_charts(folder, locale), text=messages(lang))
+        charts=sweep_charts(folder, locale, found), text=messages(lang))
 
 
 def render_sweep_report(report: SweepReport) -> str:
@@ -349,5 +385,5 @@ def render_sweep_report(report: SweepReport) -> str:
     from markupsafe import Markup
 
     charts = [(chart, Markup(chart.svg)) for chart in report.charts]  # noqa: S704 - matplotlib's own SVG, text escaped
-    return _environment().get_template("sweep.html.j2").render(report=report, charts=charts, t=report.text,
+    return template_environment().get_template("sweep.html.j2").render(report=report, charts=charts, t=report.text,
                                                                 version=__version__)

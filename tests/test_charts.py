@@ -74,7 +74,7 @@ def test_sweep_charts(tmp_path: Path):
         "[[sweep.parameters]]\npath = \"network.hub.servers\"\nvalues = [2, 3]\n")
     outcome = sweep(load_scenario(text), tmp_path / "s", replications=2)
     ax = charts.plot_sweep_figure(outcome, "bottleneck_utilization", analytic="predicted_bottleneck_utilization")
-    assert "traffic multiplier (× the scenario's volume) [traffic.multiplier]" == ax.get_xlabel()
+    assert "traffic multiplier (× the scenario's volume)" == ax.get_xlabel()  # words and unit, no raw key
     assert {"hub servers = 2", "hub servers = 3"} <= {t.get_text() for t in ax.get_legend().get_texts()}
     assert ax.get_ylim()[0] == 0 and all(0 <= y <= 100 for c in ax.collections for p in c.get_paths()
                                          for _, y in p.vertices)  # bands inside [0, 100] %
@@ -84,10 +84,12 @@ def test_sweep_charts(tmp_path: Path):
     assert ax.get_xlabel().startswith(messages("vi")["param_traffic.multiplier"])
     assert {"số máy chủ của trục = 2", "số máy chủ của trục = 3"} == {t.get_text() for t in ax.get_legend().get_texts()}
     assert ax.get_ylabel().startswith(messages("vi")["png_sweep_latency_mean_seconds"])
-    assert ax.get_title().startswith(vi.text("png_sweep_title", figure="Thời gian chuyển trung bình",
-                                             parameter=messages("vi")["param_traffic.multiplier"], scenario=""))
+    assert ax.get_title().replace("\n", " ").startswith(vi.text("png_sweep_title", figure="Thời gian chuyển trung bình",
+                                                                 parameter=messages("vi")["param_traffic.multiplier"], scenario=""))
+    assert all(len(line) <= 64 for line in ax.get_title().splitlines())  # wrapped, not cut at the figure's edge
     ax = charts.plot_capacity_curve(outcome, lang="vi")
     assert vi.text("png_capacity_title", scenario=outcome.points[0].scenario.name) == ax.get_title()
+    assert 2 == len(ax.figure.legends) and all(a.get_legend() is None for a in ax.figure.axes)  # in the margin
     written = charts.save_sweep_charts(outcome, tmp_path / "s", lang="vi")
     assert all(path.stat().st_size > 10_000 for path in written)
 
@@ -128,7 +130,10 @@ def test_chart_texts_come_from_the_catalogue(result, lang: str):
     assert {locale.text("chart_simulated"), locale.text("chart_analytic")} == {t.get_text() for t in ax.get_legend().get_texts()}
     ax = charts.plot_latency_cdf(result, lang=lang)
     assert locale.text("png_latency_title", scenario=name) == ax.get_title()
-    assert ax.get_xlabel() in {locale.text("png_latency_x", unit=locale.text(u)) for u in ("axis_seconds", "axis_minutes", "axis_hours")}
+    assert locale.text("png_latency_x_log") == ax.get_xlabel()  # log scale: the ticks carry their units
+    ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert ticks and locale.duration(60) in ticks and not any("^" in t or "10" == t for t in ticks), ticks
     assert locale.text("png_latency_y") == ax.get_ylabel()
     p95 = result.summary["latency_seconds"]["p95"]
     assert locale.text("png_quantile", share=95, value=locale.duration(p95)) in {t.get_text() for t in ax.get_legend().get_texts()}
@@ -240,3 +245,14 @@ def test_run_draws_its_png_charts_in_the_language_asked_for(tmp_path: Path, monk
     name = json.loads((tmp_path / "vi" / "summary.json").read_text(encoding="utf-8"))["scenario"]
     assert {vi.text(key, scenario=name) for key in ("png_utilization_title", "png_latency_title", "png_queues_title",
                                                           "png_share_title", "png_map_title")} == set(titles)
+
+
+def test_a_band_many_times_the_line_is_cut_so_the_lines_stay_readable():
+    """Two replications give a log-scale band of a time many times its value: the y axis stops at 1.5 times the
+    highest line (the band runs off the top) instead of flattening the lines; a modest band is drawn in full."""
+    wide = charts.SweepLine("", [1.0, 2.0], [10.0, 20.0], [5.0, 0.0], [15.0, 40.0])  # log-scale band up to 54
+    ax = charts.plot_sweep_lines([wide], title="t", xlabel="x", ylabel="y")
+    assert pytest.approx(30.0) == ax.get_ylim()[1]
+    modest = charts.SweepLine("", [1.0, 2.0], [10.0, 20.0], [8.0, 16.0], [12.0, 25.0])
+    ax = charts.plot_sweep_lines([modest], title="t", xlabel="x", ylabel="y")
+    assert ax.get_ylim()[1] >= 25.0

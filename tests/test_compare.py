@@ -19,7 +19,7 @@ from simulator.compare import Estimate, paired_difference, welch_difference
 from simulator.report import LANGUAGES
 from simulator.results import confidence_interval
 
-from .test_report import HOSTILE, Opened, browser  # noqa: F401 - the module-scoped Chromium fixture
+from .test_report import HOSTILE, Opened, browser, check_print  # noqa: F401 - the module-scoped Chromium fixture
 
 ROOT = Path(__file__).parents[1]
 HEADLINE = ("electronic_share", "documents_per_working_day", "throughput_per_day", "latency_seconds.mean",
@@ -140,6 +140,7 @@ def test_stations_are_matched_by_id_not_by_name_or_order(runs: tuple[Path, Path]
     (["{base}", "{empty}"], ["empty", "not a result folder"]),
     (["{base}", "{sweep}"], ["sweep", "is a sweep folder", "points"]),
     (["{base}", "{other}"], ["other", "no station id in common", "different structures"]),
+    (["{base}", "{hubonly}"], ["hubonly", "only the national hub in common", "different structures"]),
     (["{base}", "{double}", "--lang", "fr"], ["--lang fr", "unknown language"]),
 ])
 def test_compare_refuses_what_it_cannot_compare_with_exit_2(runs: tuple[Path, Path], tmp_path: Path, capsys: Any,
@@ -155,7 +156,14 @@ def test_compare_refuses_what_it_cannot_compare_with_exit_2(runs: tuple[Path, Pa
     for station in summary["stations"]:
         station["id"] = "elsewhere:" + station["id"]
     (other / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
-    places = {"base": runs[0], "double": runs[1], "empty": tmp_path / "empty", "sweep": sweep, "other": other}
+    hubonly = tmp_path / "hubonly"  # another structure: every station but the hub has an id of its own
+    shutil.copytree(runs[1], hubonly)
+    summary = _summary(hubonly)
+    for station in summary["stations"]:
+        station["id"] = station["id"] if station["kind"] == "hub" else "elsewhere:" + station["id"]
+    (hubonly / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
+    places = {"base": runs[0], "double": runs[1], "empty": tmp_path / "empty", "sweep": sweep, "other": other,
+              "hubonly": hubonly}
     assert 2 == main(["compare", *(a.format(**places) for a in arguments), "-o", str(tmp_path / "c.html")])
     err = capsys.readouterr().err
     assert 1 == len(err.strip().splitlines()) and "Traceback" not in err, err
@@ -290,17 +298,48 @@ def test_the_comparison_table_sorts_and_the_first_screen_is_not_blank(compared: 
     assert [] == compared.errors
 
 
-def test_a_hostile_scenario_name_is_text_in_the_comparison(browser: Any, runs: tuple[Path, Path], tmp_path: Path):  # noqa: F811
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_hostile_scenario_name_is_text_in_the_comparison(browser: Any, runs: tuple[Path, Path], tmp_path: Path,  # noqa: F811
+                                                           lang: str):
     """<script>alert(1)</script> as the scenario name of B shows as those characters; no dialog opens."""
     hostile = tmp_path / "hostile"
     shutil.copytree(runs[1], hostile)
     summary = _summary(hostile)
     summary["scenario"] = HOSTILE
     (hostile / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
-    opened = Opened(browser, _written((runs[0], hostile), tmp_path, "vi"))
+    opened = Opened(browser, _written((runs[0], hostile), tmp_path, lang))
     try:
         assert HOSTILE in opened.page.inner_text("#title")
         assert [] == opened.dialogs and [] == opened.errors
         assert 1 == opened.page.locator("script").count()
     finally:
         opened.page.close()
+
+
+def test_the_comparison_prints_to_a4_with_sections_on_new_pages_and_no_cut_table(compared: Opened):
+    """Print media at the width of an A4 page (tests/test_report.py's check_print)."""
+    check_print(compared.page)
+
+
+def test_each_runs_interval_is_shown_inside_the_figures_range():
+    """A share of 99.8 % whose plain interval reaches 100.2 % is shown with its logit-scale interval (never above
+    100 %), a time's never below 0; a station change that does not show in the figures ("3.8% → 3.8%") makes no
+    sentence."""
+    from simulator.compare import build_comparison
+    from simulator.report import RunFolder
+
+    def folder(name: str, share: float, use: float) -> RunFolder:
+        summary = {"scenario": name, "seed": 1, "replications": 3, "same_day_share": share,
+                   "same_day_share_ci": [share - 0.004, share + 0.004],
+                   "latency_seconds": {"mean": 2.0, "mean_ci": [-1.0, 5.0]},
+                   "stations": [{"id": "hub", "kind": "hub", "name": "Trục (hub)", "utilization": use,
+                                 "utilization_ci": [use - 0.0001, use + 0.0001]}]}
+        return RunFolder(Path(name), summary, {}, {})
+
+    for lang in LANGUAGES:
+        comparison = build_comparison([folder("a", 1.0, 0.0381), folder("b", 0.998, 0.0379)], lang)
+        figures = {f.key: f for f in comparison.figures}
+        shown = figures["same_day_share"].intervals[1]
+        assert shown and "100,2" not in shown and "100.2" not in shown, shown
+        assert "-" not in figures["latency_seconds.mean"].intervals[0].replace(" – ", ""), figures["latency_seconds.mean"]
+        assert not any("3.8% → 3.8%" in s or "3,8% → 3,8%" in s for s in comparison.answer), comparison.answer

@@ -293,9 +293,10 @@ def test_the_first_screen_is_not_blank(browser: Any, run_folder: Path, lang: str
     assert sum(1 for count in image.histogram() if count) > 50  # grey levels in use
 
 
-def test_a_hostile_scenario_name_renders_as_text(browser: Any, hostile_folder: Path):
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_hostile_scenario_name_renders_as_text(browser: Any, hostile_folder: Path, lang: str):
     """<script>alert(1)</script> as the scenario and a station name shows as those characters; nothing runs."""
-    opened = Opened(browser, _report(hostile_folder, "vi", "hostile-vi.html"))
+    opened = Opened(browser, _report(hostile_folder, lang, f"hostile-{lang}.html"))
     try:
         assert HOSTILE in opened.page.inner_text("#title")
         assert HOSTILE == opened.page.inner_text("#scenario-name")
@@ -349,3 +350,99 @@ def test_the_scenario_language_key_chooses_the_language_of_reports_and_charts(tm
     assert "vi" == scenario_language(load_scenario('language = "vi"\n' + base))
     with pytest.raises(ScenarioError, match="language"):
         load_scenario('language = "fr"\n' + base)
+
+
+def test_every_chart_has_a_title_and_a_one_line_reading(run_folder: Path):
+    """Each chart of the run report carries a title and one sentence that reads it in figures (the busiest station and
+    its utilisation, the longest queue, the busiest interval), in each language; the page prints it under the chart."""
+    from simulator.report import build_run_report, load_run_folder, render_run_report
+
+    folder = load_run_folder(run_folder)
+    busiest = max(folder.summary["stations"], key=lambda s: s["utilization"])
+    for lang in LANGUAGES:
+        report = build_run_report(folder, lang)
+        assert ["utilization", "queues", "documents"] == [chart.key for chart in report.charts]
+        for chart in report.charts:
+            assert chart.title and chart.reading.endswith(".") and 1 == len(chart.reading.splitlines()), chart.key
+        assert Locale(lang).station(busiest["name"]) in report.charts[0].reading
+        assert Locale(lang).percent(busiest["utilization"]) in report.charts[0].reading
+        html = render_run_report(report)
+        assert len(report.charts) == html.count('<figcaption class="reading">')
+
+
+def test_analytic_values_outside_the_interval_are_flagged_and_the_caveats_say_why():
+    """An analytic value outside the simulated 95 % interval is marked as such and listed; the analytic model's caveats
+    are shown in the reader's language; a different analytic bottleneck is named; the 80 % growth is in the answer."""
+    from simulator.report import build_run_report, RunFolder, render_run_report
+
+    summary = {"scenario": "s", "stations": [], "latency_seconds": {"mean": 5.0, "mean_ci": [4.5, 5.5]},
+               "bottleneck": {"id": "a", "name": "Bộ Tài chính", "utilization": 0.5, "utilization_ci": [0.4, 0.6]},
+               "analytic": {"latency_mean_seconds": 7.0, "bottleneck_id": "b", "bottleneck": "Tỉnh Thanh Hóa (platform)",
+                            "bottleneck_utilization": 0.55, "headroom": 3.0, "exact": False,
+                            "caveats": ["finite buffers: losses are ignored"]}}
+    for lang, outside, caveat in (("en", "outside the 95% interval", "Finite buffers"),
+                                  ("vi", "nằm ngoài khoảng tin cậy 95%", "Bộ đệm hữu hạn")):
+        report = build_run_report(RunFolder(Path("x"), summary, {}, {}), lang)
+        figures = {f.key: f for f in report.figures}
+        assert figures["latency_seconds.mean"].outside and outside == figures["latency_seconds.mean"].verdict
+        assert figures["bottleneck.utilization"].outside is None  # the analytic value is another station's
+        assert figures["latency_seconds.mean"].label in report.theory.findings[0]
+        assert any(Locale(lang).station("Tỉnh Thanh Hóa (platform)") in f for f in report.theory.findings)
+        assert [caveat] == [c.split(":")[0] for c in report.theory.caveats]
+        assert Locale(lang).factor(2.4) in report.answer[0] and Locale(lang).factor(3.0) in report.answer[0]
+        html = render_run_report(report)
+        assert outside in html and caveat in html
+
+
+def test_every_caveat_the_analytic_model_writes_has_a_text_in_the_catalogue():
+    """Each caveat simulator/analytic.py can write begins as one of report.CAVEATS, whose texts are in both languages."""
+    from simulator.report import CAVEATS, caveat_text
+
+    source = (ROOT / "simulator" / "analytic.py").read_text(encoding="utf-8")
+    written = re.findall(r'notes\.append\("([^"]+)"', source)
+    assert len(written) >= 9
+    for caveat in written:
+        for lang in LANGUAGES:
+            assert caveat_text(caveat, Locale(lang)) != caveat, caveat
+    assert all(key in messages(lang) for _, key in CAVEATS for lang in LANGUAGES)
+
+
+#: The width an A4 page leaves for the text (210 mm less the 12 mm margins of report.css) in CSS pixels (96 per inch).
+A4_TEXT_WIDTH = round((210 - 2 * 12) / 25.4 * 96)
+
+
+def check_print(page: Any) -> None:
+    """The page as printed on A4: each section after the first two starts a page, every table fits the text width
+    (nothing cut at the right edge), a table's heading row repeats on each page with its text (the sort buttons,
+    which Chromium leaves blank in a repeated heading, print as their text), and the PDF is A4."""
+    page.set_viewport_size({"width": A4_TEXT_WIDTH, "height": 1000})
+    page.emulate_media(media="print")
+    try:
+        breaks = page.eval_on_selector_all("section.page", "s => s.map(e => getComputedStyle(e).breakBefore)")
+        assert breaks and {"page"} == set(breaks)
+        widths = page.eval_on_selector_all("table", "ts => ts.map(t => [t.id || t.className, t.scrollWidth, "
+                                           "t.parentElement.clientWidth])")
+        assert widths and all(inner <= outer for _, inner, outer in widths), widths
+        assert {"table-header-group"} == set(page.eval_on_selector_all("table thead", "h => h.map(e => getComputedStyle(e).display)"))
+        assert {"contents"} == set(page.eval_on_selector_all("thead th button", "b => b.map(e => getComputedStyle(e).display)"))
+        pdf = page.pdf(format="A4")
+        size = re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+        assert size and abs(float(size.group(1)) - 595.3) < 2 and abs(float(size.group(2)) - 841.9) < 2, size  # A4 in pt
+    finally:
+        page.emulate_media(media="screen")
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_the_run_report_prints_to_a4_with_sections_on_new_pages_and_no_cut_table(opened: Opened):
+    """Print media at the width of an A4 page: see :func:`check_print`."""
+    check_print(opened.page)
+
+
+def test_the_structure_is_named_in_words_in_each_language(run_folder: Path):
+    """The question names the built-in structure in the reader's language, not by its dataset key."""
+    from simulator.report import build_run_report, load_run_folder
+
+    folder = load_run_folder(run_folder)
+    for lang in LANGUAGES:
+        structure = build_run_report(folder, lang).facts.structure
+        assert structure.startswith(messages(lang)["dataset_national-2020"]) and "national-2020" not in structure

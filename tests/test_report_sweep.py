@@ -18,7 +18,7 @@ import pytest
 from simulator.cli import main
 from simulator.report import LANGUAGES, load_run_folder
 
-from .test_report import Opened, browser  # noqa: F401 - the module-scoped Chromium fixture
+from .test_report import Opened, browser, check_print  # noqa: F401 - the module-scoped Chromium fixture
 
 ROOT = Path(__file__).parents[1]
 SCENARIO = """extends = "{base}"
@@ -157,8 +157,9 @@ def test_the_first_screen_of_the_sweep_report_is_not_blank(opened: Opened):
     assert [] == opened.errors
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_a_hostile_scenario_name_is_text_in_the_sweep_report(browser: Any, sweep_folder: Path,  # noqa: F811
-                                                              tmp_path: Path):
+                                                              tmp_path: Path, lang: str):
     """<script>alert(1)</script> as the sweep's scenario name shows as those characters; no dialog opens."""
     import shutil
 
@@ -170,10 +171,50 @@ def test_a_hostile_scenario_name_is_text_in_the_sweep_report(browser: Any, sweep
     manifest["scenario"] = HOSTILE
     (hostile / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     output = tmp_path / "report.html"
-    assert 0 == main(["report", str(hostile), "-o", str(output), "--lang", "vi"])
+    assert 0 == main(["report", str(hostile), "-o", str(output), "--lang", lang])
     opened = Opened(browser, output)
     try:
         assert HOSTILE == opened.page.inner_text("#scenario-name")
         assert [] == opened.dialogs and [] == opened.errors
     finally:
         opened.page.close()
+
+
+def test_every_sweep_chart_has_a_one_line_reading(sweep_folder: Path):
+    """The capacity curves each carry one sentence: the first point over the threshold, the range of copies per day
+    and of the 95 % delivery time, with the points named (from points.csv)."""
+    from simulator.report import Locale
+    from simulator.sweepreport import build_sweep_report, load_sweep_folder
+
+    rows = _points(sweep_folder)
+    for lang in LANGUAGES:
+        report = build_sweep_report(load_sweep_folder(sweep_folder), lang)
+        readings = {chart.key: chart.reading for chart in report.charts}
+        assert all(reading.endswith(".") and 1 == len(reading.splitlines()) for reading in readings.values()), readings
+        assert _first_over(rows, 0.8) in readings["peak"]
+        top = max(rows, key=lambda r: float(r["throughput_per_day"]))
+        assert Locale(lang).number(float(top["throughput_per_day"])) in readings["throughput"] and top["point"] in readings["throughput"]
+
+
+def test_the_sweep_folder_has_tables_xlsx_with_the_points_as_numbers(sweep_folder: Path):
+    """tables.xlsx of a sweep folder: sheet "points", the header of points.csv, numbers as numbers, Vietnamese names
+    intact, header row frozen; each point folder keeps its own summary, stations and timeseries sheets."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(sweep_folder / "tables.xlsx")
+    assert ["points"] == book.sheetnames
+    sheet = book["points"]
+    rows = _points(sweep_folder)
+    assert list(rows[0]) == [c.value for c in sheet[1]] and len(rows) + 1 == sheet.max_row
+    assert "A2" == sheet.freeze_panes
+    for row, cells in zip(rows, sheet.iter_rows(min_row=2, values_only=True)):
+        shown = dict(zip(rows[0], cells))
+        assert isinstance(shown["peak_utilization"], float)
+        assert float(row["peak_utilization"]) == pytest.approx(shown["peak_utilization"], rel=1e-15)
+        assert row["peak_bottleneck"] == shown["peak_bottleneck"] and unicodedata.is_normalized("NFC", row["peak_bottleneck"])
+    assert ["summary", "stations", "timeseries"] == load_workbook(sweep_folder / "points" / "p000" / "tables.xlsx").sheetnames
+
+
+def test_the_sweep_report_prints_to_a4_with_sections_on_new_pages_and_no_cut_table(opened: Opened):
+    """Print media at the width of an A4 page (tests/test_report.py's check_print)."""
+    check_print(opened.page)
