@@ -597,17 +597,35 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:
     return rows
 
 
-def _sheet(book: Any, title: str, header: Sequence[str], rows: Any) -> None:
-    sheet = book.create_sheet(title)
-    sheet.append(list(header))
-    for row in rows:
-        values = [jsonable(value) for value in row]
-        sheet.append(values)
-        if any(isinstance(v, str) and v.startswith("=") for v in values):  # text, never a formula
-            for cell in sheet[sheet.max_row]:
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"
-    sheet.freeze_panes = "A2"
+def _write_book(path: Path, sheets: list[tuple[str, Sequence[str], Any]]) -> Path:
+    """Write an XLSX workbook of ``sheets`` (title, header, rows), header rows frozen.
+
+    Written as it goes (openpyxl's write-only mode: no cell objects kept, a
+    few times faster on a long timeseries); numbers stay numbers, a text
+    that begins with ``=`` stays text, never a formula.
+    """
+    from openpyxl import Workbook  # imported here: only writing a result folder needs it
+
+    book = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        sheet = book.create_sheet(title)
+        sheet.freeze_panes = "A2"
+        sheet.append(list(header))
+        for row in rows:
+            sheet.append([_cell(sheet, jsonable(value)) for value in row])
+    book.save(path)
+    return path
+
+
+def _cell(sheet: Any, value: Any) -> Any:
+    """``value`` as written to ``sheet``: a text that begins with ``=`` as a text cell, anything else as it is."""
+    if not (isinstance(value, str) and value.startswith("=")):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 def write_workbook(summary: dict[str, Any], stations: pd.DataFrame, timeseries: pd.DataFrame, path: Path) -> Path:
@@ -629,15 +647,9 @@ def write_workbook(summary: dict[str, Any], stations: pd.DataFrame, timeseries: 
     -------
     Path
     """
-    from openpyxl import Workbook  # imported here: only writing a result folder needs it
-
-    book = Workbook()
-    book.remove(book.active)
-    _sheet(book, "summary", ["figure", "value", "ci_low", "ci_high"], summary_rows(summary))
-    for title, frame in (("stations", stations), ("timeseries", timeseries)):
-        _sheet(book, title, [str(c) for c in frame.columns], frame.itertuples(index=False, name=None))
-    book.save(path)
-    return path
+    return _write_book(path, [("summary", ["figure", "value", "ci_low", "ci_high"], summary_rows(summary))] + [
+        (title, [str(c) for c in frame.columns], frame.itertuples(index=False, name=None))
+        for title, frame in (("stations", stations), ("timeseries", timeseries))])
 
 
 def write_points_workbook(points: pd.DataFrame, path: Path) -> Path:
@@ -659,13 +671,7 @@ def write_points_workbook(points: pd.DataFrame, path: Path) -> Path:
     -------
     Path
     """
-    from openpyxl import Workbook  # imported here: only writing a result folder needs it
-
-    book = Workbook()
-    book.remove(book.active)
-    _sheet(book, "points", [str(c) for c in points.columns], points.itertuples(index=False, name=None))
-    book.save(path)
-    return path
+    return _write_book(path, [("points", [str(c) for c in points.columns], points.itertuples(index=False, name=None))])
 
 
 def stations_frame(summary: dict[str, Any]) -> pd.DataFrame:

@@ -512,3 +512,24 @@ def test_station_ids_in_the_full_2025_structure(tmp_path: Path):
         rows = list(csv.DictReader(handle))
     assert ids == [row["id"] for row in rows] and all(row["id"] for row in rows)
     assert summary["bottleneck"]["id"] in ids and summary["documents"]["generated"] > 0
+
+
+def test_a_name_that_looks_like_a_formula_is_written_to_tables_xlsx_as_text(tmp_path):
+    """A station named "=HYPERLINK(...)" (or any text that begins with "=") arrives in the workbook as text, never
+    as a formula a spreadsheet would run; numbers stay numbers, Vietnamese names intact, the header frozen."""
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from simulator.results import write_workbook
+
+    stations = pd.DataFrame({"id": ["platform:a", "platform:b"], "name": ['=HYPERLINK("http://x","y")', "Tỉnh Kiên Giang"],
+                             "utilization": [0.25, 0.5]})
+    timeseries = pd.DataFrame({"time_seconds": [0.0, 3600.0], "delivered_total": [0, 12]})
+    path = write_workbook({"documents": {"generated": 3}}, stations, timeseries, tmp_path / "tables.xlsx")
+    book = load_workbook(path)
+    sheet = book["stations"]
+    formula_like, vietnamese = sheet["B2"], sheet["B3"]
+    assert (formula_like.value, formula_like.data_type) == ('=HYPERLINK("http://x","y")', "s")
+    assert vietnamese.value == "Tỉnh Kiên Giang" and sheet["C3"].value == 0.5 and sheet["C3"].data_type == "n"
+    assert [book[name].freeze_panes for name in ("summary", "stations", "timeseries")] == ["A2", "A2", "A2"]
+    assert book["timeseries"]["B3"].value == 12
