@@ -66,6 +66,8 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Smallest profile factor written (an open hour or weekday without documents in the log).
 _LEAST_FACTOR = 1e-3
 _FAMILIES = ("exponential", "lognormal", "gamma", "deterministic")
+#: Words of the ``urgent`` column (any case).
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
 @dataclass(frozen=True)
@@ -162,20 +164,23 @@ def read_log(path: str | Path, base: Scenario | None = None) -> "pd.DataFrame":
     frame = _read_table(path)
     problems = [f"column {c!r}: missing (required: {', '.join(REQUIRED_COLUMNS)}; created may be created_at)"
                 for c in REQUIRED_COLUMNS if c not in frame.columns and not (c == "created" and "created_at" in frame)]
+    if frame.empty:
+        raise LogError(str(path), ["no rows: a log has one row per document copy and per status message"])
     if problems:
         raise LogError(str(path), problems)
     frame = frame.reset_index(drop=True)
+    problems += _check_blanks(frame)
     if "created" not in frame.columns:
         problems += _seconds_from_stamps(frame, base)
     for column in ("created", "delivered", *(f"{f}_{k}" for k in range(1, _HOPS + 1)
                                              for f in ("arrival", "start", "departure"))):
-        if column in frame.columns and not (column == "created" and problems):
+        if column in frame.columns and not (column == "created" and "created_at" in frame.columns and problems):
             problems += _numeric(frame, column)
-    problems += _check_rows(frame, base)
+    problems += _check_optional(frame) + _check_rows(frame, base)
     if problems:
         raise LogError(str(path), problems)
     frame["document"] = frame["document"].astype(str)
-    frame["urgent"] = (frame["urgent"].astype(str).str.lower().isin(("true", "1", "yes"))
+    frame["urgent"] = (frame["urgent"].astype(str).str.strip().str.lower().isin(_TRUE)
                        if "urgent" in frame.columns else False)
     if "status" in frame.columns:
         frame["status"] = frame["status"].map(lambda v: None if pd.isna(v) else str(v).zfill(2))
@@ -211,7 +216,44 @@ def _seconds_from_stamps(frame: "pd.DataFrame", base: Scenario | None) -> list[s
     midnight = pd.Timestamp(day0).tz_localize("Asia/Ho_Chi_Minh")
     frame["created"] = (parsed - midnight).dt.total_seconds()
     return [f"row {i + 1}, column created_at = {raw[i]!r}: is not a timestamp (ISO 8601, e.g. 2020-03-23T08:00:00+07:00)"
-            for i in np.flatnonzero(parsed.isna().to_numpy())]
+            for i in np.flatnonzero((parsed.isna() & raw.notna()).to_numpy())]
+
+
+def _blank(values: "pd.Series") -> np.ndarray:
+    """Which cells are empty (missing, or only spaces)."""
+    return (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
+
+
+def _check_blanks(frame: "pd.DataFrame") -> list[str]:
+    """A problem per empty cell of a column every row needs (and of ``status`` in a status row)."""
+    problems = []
+    for column in ("document", "type", "sender", "created" if "created" in frame.columns else "created_at"):
+        problems += [f"row {i + 1}, column {column} is empty: every row needs a {column}"
+                     for i in np.flatnonzero(_blank(frame[column]))]
+    if "status" in frame.columns:
+        rows = np.flatnonzero(_blank(frame["status"]) & (frame["type"] == "status").to_numpy())
+        problems += [f"row {i + 1}, column status is empty: a status row needs its edXML code (01, 03, ...)" for i in rows]
+    return problems
+
+
+def _check_optional(frame: "pd.DataFrame") -> list[str]:
+    """``urgent`` must be true or false and ``size_bytes`` a positive number where given (empty cells are allowed)."""
+    import pandas as pd
+
+    problems = []
+    if "urgent" in frame.columns:
+        raw = frame["urgent"]
+        words = raw.astype(str).str.strip().str.lower()
+        problems += [f"row {i + 1}, column urgent = {raw[i]!r}: must be true or false (or 1 / 0, yes / no)"
+                     for i in np.flatnonzero((~_blank(raw)) & ~words.isin(_TRUE + _FALSE).to_numpy())]
+    if "size_bytes" in frame.columns:
+        raw = frame["size_bytes"]
+        sizes = pd.to_numeric(raw, errors="coerce").astype(float)
+        frame["size_bytes"] = sizes
+        bad = ~_blank(raw) & ~(sizes.to_numpy() > 0)
+        problems += [f"row {i + 1}, column size_bytes = {raw[i]!r}: must be a positive number of bytes"
+                     for i in np.flatnonzero(bad)]
+    return problems
 
 
 def _numeric(frame: "pd.DataFrame", column: str) -> list[str]:
@@ -228,7 +270,7 @@ def _numeric(frame: "pd.DataFrame", column: str) -> list[str]:
 def _check_rows(frame: "pd.DataFrame", base: Scenario | None) -> list[str]:
     """Row types, negative times and durations, agencies unknown to the base."""
     problems = [f"row {i + 1}, column type = {frame['type'][i]!r}: must be 'document' or 'status'"
-                for i in np.flatnonzero(~frame["type"].isin(("document", "status")).to_numpy())]
+                for i in np.flatnonzero(~_blank(frame["type"]) & ~frame["type"].isin(("document", "status")).to_numpy())]
     created = frame["created"].to_numpy(dtype=float)
     problems += [f"row {i + 1}, column created = {float(created[i])!r}: must not be negative (before day 0)"
                  for i in np.flatnonzero(created < 0)]
@@ -622,8 +664,11 @@ def _fit_size(docs: "pd.DataFrame") -> tuple[FittedValue | None, FittedValue | N
     """Lognormal size: median exp(mean log) and sigma (standard deviation of the log), with standard errors."""
     if "size" not in docs:
         return None, None
-    logs = np.log(docs["size"].to_numpy(dtype=float))
+    sizes = docs["size"].to_numpy(dtype=float)
+    logs = np.log(sizes[~np.isnan(sizes)])  # a size left empty in the log is not observed
     n = len(logs)
+    if n < 2:  # no spread to estimate: the base's size stays
+        return None, None
     mu, sigma = float(logs.mean()), float(logs.std(ddof=1))
     median = math.exp(mu)
     return FittedValue(median, median * sigma / math.sqrt(n), n), FittedValue(sigma, sigma / math.sqrt(2 * (n - 1)), n)

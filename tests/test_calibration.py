@@ -201,10 +201,11 @@ def good_log(tmp_path_factory) -> Path:
 
 def _broken(good: Path, tmp_path: Path, edit) -> Path:
     rows = _rows(good)
+    columns = list(rows[0])
     edit(rows)
     path = tmp_path / "bad.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else columns)
         writer.writeheader()
         writer.writerows(rows)
     return path
@@ -233,10 +234,16 @@ def _first_hop_backwards(rows):
                                   "did you mean 'ha-noi'?"),
     (_first_hop_backwards, "before start_2"),
     (_set(0, "type", "package"), "bad.csv: row 1, column type = 'package': must be 'document' or 'status'"),
+    (_set(1, "document", ""), "bad.csv: row 2, column document is empty: every row needs a document"),
+    (_set(3, "urgent", "maybe"), "bad.csv: row 4, column urgent = 'maybe': must be true or false"),
+    (_set(5, "size_bytes", "-3"), "bad.csv: row 6, column size_bytes = '-3': must be a positive number of bytes"),
+    (_set(6, "size_bytes", "big"), "bad.csv: row 7, column size_bytes = 'big': must be a positive number of bytes"),
+    (lambda rows: rows.clear(), "bad.csv: no rows: a log has one row per document copy and per status message"),
 ])
 def test_a_bad_log_is_refused_with_one_line_per_problem_and_nothing_written(good_log: Path, tmp_path: Path, capsys,
                                                                             edit, expected):
-    """Missing column, unparsable time, unknown agency, negative duration, unknown type: exit 2, no output file."""
+    """Missing column, unparsable time, unknown agency, negative duration, unknown type, an empty required cell,
+    a bad optional value, no rows: exit 2, one line naming file, row or column, value and rule, no output file."""
     bad = _broken(good_log, tmp_path, edit)
     out = tmp_path / "fitted.toml"
     assert 2 == main(["fit", str(bad), "-o", str(out), "--base", str(SCENARIOS / "calibration-demo.toml")])
