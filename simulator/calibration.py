@@ -180,8 +180,8 @@ def read_log(path: str | Path, base: Scenario | None = None) -> "pd.DataFrame":
     if problems:
         raise LogError(str(path), problems)
     frame["document"] = frame["document"].astype(str)
-    frame["urgent"] = (frame["urgent"].astype(str).str.strip().str.lower().isin(_TRUE)
-                       if "urgent" in frame.columns else False)
+    if "urgent" in frame.columns:  # absent, the urgent share is not fitted (the base's stays)
+        frame["urgent"] = frame["urgent"].astype(str).str.strip().str.lower().isin(_TRUE)
     if "status" in frame.columns:
         frame["status"] = frame["status"].map(lambda v: None if pd.isna(v) else str(v).zfill(2))
     return frame

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.calibration import MIN_SAMPLES, _exposure, fit_duration, fit_log
+from simulator.calibration import MIN_SAMPLES, REQUIRED_COLUMNS, _exposure, fit_duration, fit_log
 from simulator.cli import main
 from simulator.engine import simulate
 from simulator.engine.tracelog import TRACE_COLUMNS, TraceOptions
@@ -261,6 +261,23 @@ def test_too_few_samples_for_a_fit_is_refused(good_log: Path, tmp_path: Path, ca
     err = capsys.readouterr().err
     assert f"a fit needs at least {MIN_SAMPLES}" in err and "station kind 'hub'" in err
     assert not (tmp_path / "f.toml").exists()
+
+
+def test_a_log_with_only_the_required_columns_is_fitted(good_log: Path, tmp_path: Path):
+    """Columns the fit does not need may be absent: rates, profile, weights and fan-out are fitted from the
+    required five; status delays, service times, the urgent share and the size stay the base's, and no Q-Q chart."""
+    minimal = tmp_path / "minimal.csv"
+    with minimal.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(REQUIRED_COLUMNS), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(_rows(good_log))
+    out = tmp_path / "fitted.toml"
+    assert 0 == main(["fit", str(minimal), "-o", str(out), "--quiet", "--base", str(SCENARIOS / "calibration-demo.toml")])
+    base, fitted = load_scenario(SCENARIOS / "calibration-demo.toml"), load_scenario(out)
+    assert (base.traffic.statuses, base.traffic.types, base.traffic.size, base.network.hub) == \
+        (fitted.traffic.statuses, fitted.traffic.types, fitted.traffic.size, fitted.network.hub)
+    assert fitted.agencies[0].rate != base.agencies[0].rate and fitted.calendar.profile.weekdays
+    assert [out] == list(tmp_path.glob("fitted*"))
 
 
 def test_fit_writes_a_commented_scenario_and_qq_charts(good_log: Path, tmp_path: Path, capsys):
