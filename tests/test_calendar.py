@@ -213,6 +213,26 @@ def test_busiest_hour_is_named_with_its_factor():
     assert 1.0 == OpenClock(flat.calendar, flat.run.horizon).busiest_hour.factor
 
 
+def test_check_gives_the_utilisation_of_the_busiest_hour(tmp_path: Path, capsys):
+    """Without status messages every station's busiest-hour load is its open-hours load times the hour's factor
+    (09:00 at 2 against a mean open hour of 9/8: x16/9); check prints the busiest station's, with its name."""
+    from simulator.analytic import predict
+
+    text = ('[run]\nhorizon = "7d"\n[calendar.profile]\nhours = { "09" = 2.0 }\n[network.hub]\nservice = { mean = "2s" }\n'
+            f'[network.platform]\nservice = {{ mean = "1s" }}\n{AGENCIES.format(rate="300/h")}')
+    s = simulator.apply_parameters(load_scenario(text), {"traffic.statuses": []})
+    prediction = predict(s, build_topology(s))
+    assert prediction.busiest_hour.factor == pytest.approx(16 / 9) and len(prediction.stations) == 3
+    for station in prediction.stations:
+        assert station.busiest_hour_utilization == pytest.approx(station.peak_utilization * 16 / 9)
+    path = tmp_path / "peak.toml"
+    path.write_text(dump_scenario(s), encoding="utf-8")
+    assert 0 == main(["check", str(path)])
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("Busiest hour of the profile"))
+    assert f"{prediction.busiest_hour_station.name} at {prediction.busiest_hour_utilization:.1%}" in line
+    assert "Mon 09:00-10:00, documents at x1.78" in line
+
+
 # --------------------------------------------------------------------------- holidays
 
 
