@@ -54,7 +54,8 @@ from .units import format_duration
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["REQUIRED_COLUMNS", "MIN_SAMPLES", "FittedValue", "DistributionFit", "Calibration", "read_log", "fit_log"]
+__all__ = ["REQUIRED_COLUMNS", "MIN_SAMPLES", "FittedValue", "DistributionFit", "ProfileCheck", "Calibration", "read_log",
+           "fit_log"]
 
 #: Columns a log must have (``created`` may be replaced by ``created_at``).
 REQUIRED_COLUMNS = ("document", "type", "sender", "recipient", "created")
@@ -131,6 +132,34 @@ class DistributionFit:
         if self.family in ("lognormal", "gamma"):
             table["cv"] = round(self.cv.estimate, 4)
         return table
+
+
+@dataclass(frozen=True)
+class ProfileCheck:
+    """How well hour factors times weekday factors explain the documents of each hour of the week.
+
+    The fitted profile is separable (an hour's factor is the same every
+    weekday); a small p-value says the hours' shape differs between weekdays,
+    which a scenario's profile cannot express.
+
+    Attributes
+    ----------
+    chi_square : float
+        Pearson's statistic over the open (weekday, hour) cells: sum of
+        (observed - expected)^2 / expected.
+    dof : int
+        Degrees of freedom: cells - (open hours + open weekdays - 1).
+    p_value : float
+        Upper tail of the chi-square distribution (approximate where cells
+        expect fewer than about 5 documents).
+    cells : int
+        Open (weekday, hour) cells compared.
+    """
+
+    chi_square: float
+    dof: int
+    p_value: float
+    cells: int
 
 
 # --------------------------------------------------------------------------- reading and checking a log
@@ -443,6 +472,9 @@ class Calibration:
         Service time by station kind (``hub``, ``platform``, ``agency``).
     by_hour : dict
         Hour of the day -> (documents observed, documents the fitted profile expects).
+    profile_check : ProfileCheck or None
+        Observed against fitted documents in every (weekday, hour) cell; None
+        when there are too few cells to test (a single open weekday).
     """
 
     source: str
@@ -461,6 +493,7 @@ class Calibration:
     statuses: dict[str, DistributionFit]
     services: dict[str, DistributionFit]
     by_hour: dict[str, tuple[int, float]]
+    profile_check: ProfileCheck | None = None
 
     def to_toml(self) -> str:
         """The fitted scenario as TOML: the base with the fitted values, each commented (estimate, s.e., n)."""
@@ -511,14 +544,15 @@ def fit_log(path: str | Path, base: Scenario | None = None) -> Calibration:
     services = _fit_services(frame, problems)
     if problems:
         raise LogError(str(path), problems)
-    hours, weekdays, by_hour = _fit_profile(docs, base, horizon) if base.calendar is not None else ({}, {}, {})
+    hours, weekdays, by_hour, check = _fit_profile(docs, base, horizon) if base.calendar is not None else ({}, {}, {}, None)
     size_median, size_sigma = _fit_size(docs)
     return Calibration(
         source=str(path), base=base, horizon_seconds=horizon, open_seconds=open_seconds, documents=len(docs),
         rates=_fit_rates(docs, topology.agencies.ids, open_seconds), hours=hours, weekdays=weekdays,
         weights=_fit_weights(frame, docs, topology.agencies.ids), fanout=_fit_fanout(docs, base, topology),
         urgent=_share(docs["urgent"].to_numpy(dtype=bool)) if "urgent" in frame else None,
-        size_median=size_median, size_sigma=size_sigma, statuses=statuses, services=services, by_hour=by_hour)
+        size_median=size_median, size_sigma=size_sigma, statuses=statuses, services=services, by_hour=by_hour,
+        profile_check=check)
 
 
 def _base_from_log(frame: "pd.DataFrame") -> Scenario:
@@ -585,8 +619,8 @@ def _exposure(base: Scenario, horizon: float) -> np.ndarray:
     return np.diff(OpenClock(calendar, horizon).open_before(edges)).reshape(days, 24)
 
 
-def _fit_profile(docs: "pd.DataFrame", base: Scenario, horizon: float
-                 ) -> tuple[dict[str, FittedValue], dict[str, FittedValue], dict[str, tuple[int, float]]]:
+def _fit_profile(docs: "pd.DataFrame", base: Scenario, horizon: float) -> tuple[
+        dict[str, FittedValue], dict[str, FittedValue], dict[str, tuple[int, float]], ProfileCheck | None]:
     """Hour and weekday factors of a multiplicative Poisson model, by iterative proportional fitting."""
     exposure = _exposure(base, horizon)
     days = exposure.shape[0]
@@ -615,14 +649,29 @@ def _fit_profile(docs: "pd.DataFrame", base: Scenario, horizon: float
     expected = g[:, None] * f[None, :] * by_weekday
     expected *= observed.sum() / expected.sum()
     by_hour = {f"{h:02d}": (int(n_hour[h]), float(expected[:, h].sum())) for h in np.flatnonzero(hours_open)}
-    return hours, weekdays, by_hour
+    return hours, weekdays, by_hour, _profile_check(observed, expected, int(hours_open.sum() + days_open.sum() - 1))
+
+
+def _profile_check(observed: np.ndarray, expected: np.ndarray, parameters: int) -> ProfileCheck | None:
+    """Pearson's chi-square of the (weekday, hour) cells against the fitted separable profile."""
+    from scipy import stats
+
+    cells = expected > 0
+    dof = int(cells.sum()) - parameters
+    if dof < 1:
+        return None
+    chi_square = float((((observed - expected) ** 2)[cells] / expected[cells]).sum())
+    return ProfileCheck(chi_square, dof, float(stats.chi2.sf(chi_square, dof)), int(cells.sum()))
 
 
 def _fit_weights(frame: "pd.DataFrame", docs: "pd.DataFrame", agencies: tuple[str, ...]) -> dict[str, FittedValue]:
     """Recipient weights from single-recipient copies, by maximum likelihood (a sender never receives its own).
 
     P(recipient j | sender i) = w_j / (W - w_i): the fixed point of
-    w_j = n_j / sum_{i != j} N_i / (W - w_i), scaled to a mean of 1.
+    w_j = n_j / sum_{i != j} N_i / (W - w_i), scaled to a mean of 1. An
+    agency to which no other agency sent a single-recipient copy (the only
+    sender of the log) has no likelihood: it gets the mean of the others,
+    with an infinite standard error and n = 0.
     """
     singles = docs.index[docs["copies"] == 1]
     copies = frame[(frame["type"] == "document") & frame["document"].isin(singles) & frame["recipient"].notna()]
@@ -630,12 +679,15 @@ def _fit_weights(frame: "pd.DataFrame", docs: "pd.DataFrame", agencies: tuple[st
     received = np.bincount(copies["recipient"].map(index).to_numpy(dtype=np.int64), minlength=len(agencies))
     sent = np.bincount(copies["sender"].map(index).to_numpy(dtype=np.int64), minlength=len(agencies))
     w = np.maximum(received, 0.5).astype(float)
+    known = np.ones(len(w), dtype=bool)
     for _ in range(100):
         denominator = (sent / (w.sum() - w)).sum() - sent / (w.sum() - w)
-        w = np.maximum(received, 0.5) / denominator
+        known = denominator > 0
+        w = np.maximum(received, 0.5) / np.where(known, denominator, 1.0)
+        w[~known] = w[known].mean() if known.any() else 1.0
         w *= len(w) / w.sum()
-    return {a: FittedValue(float(w[i]), float(w[i]) / math.sqrt(max(received[i], 1)), int(received[i]))
-            for i, a in enumerate(agencies)}
+    return {a: FittedValue(float(w[i]), float(w[i]) / math.sqrt(max(received[i], 1)) if known[i] else math.inf,
+                           int(received[i])) for i, a in enumerate(agencies)}
 
 
 def _fit_fanout(docs: "pd.DataFrame", base: Scenario, topology: Any) -> tuple[tuple[Any, str | None, FittedValue], ...]:

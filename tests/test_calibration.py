@@ -186,6 +186,38 @@ def test_fit_duration_picks_the_law_and_covers_the_truth():
     assert "exponential" == censored.family and censored.mean.covers(100.0) and censored.censored > 500
 
 
+def _synthetic_log(path: Path, counts: dict[tuple[int, int], int]) -> Path:
+    """A log of the required columns only: ``counts[(day, hour)]`` documents from A to B spread over that hour."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REQUIRED_COLUMNS)
+        number = 0
+        for (day, hour), n in counts.items():
+            for i in range(n):
+                writer.writerow([number, "document", "A", "B", 86400 * day + 3600 * hour + 3600 * (i + 0.5) / n])
+                number += 1
+    return path
+
+
+def test_the_fit_report_tests_the_profile_on_every_hour_of_the_week(tmp_path: Path):
+    """Hour x weekday factors fit a log whose days have the same shape (p = 1), not one whose Monday peaks at
+    08:00 and whose Tuesday peaks at 16:00 (the hour-of-day table matches either way: it is what was fitted)."""
+    from simulator.cli import format_fit
+
+    hours = (8, 9, 10, 11, 13, 14, 15, 16)
+    same = fit_log(_synthetic_log(tmp_path / "same.csv", {(d, h): 30 + 10 * (h == 9) for d in (0, 1) for h in hours}))
+    assert same.profile_check is not None and same.profile_check.p_value > 0.99
+    assert (16, 16 - 9) == (same.profile_check.cells, same.profile_check.dof)
+    shifted = {(d, h): 60 if (d, h) in ((0, 8), (1, 16)) else 5 for d in (0, 1) for h in hours}
+    differs = fit_log(_synthetic_log(tmp_path / "differs.csv", shifted))
+    assert differs.profile_check.p_value < 1e-6
+    assert "differs between weekdays" in format_fit(differs) and "differs between" not in format_fit(same)
+    assert all(abs(observed - fitted) < 1e-6 for observed, fitted in differs.by_hour.values())
+    # B never sends: A's recipient weight has no likelihood (the mean, an infinite s.e.) and the scenario loads
+    assert (1.0, math.inf) == (same.weights["A"].estimate, same.weights["A"].standard_error)
+    assert 2 == len(same.scenario().agencies)
+
+
 # ------------------------------------------------------------------ bad logs
 
 
