@@ -305,6 +305,7 @@ def _check_rows(frame: "pd.DataFrame", base: Scenario | None) -> list[str]:
                  for i in np.flatnonzero(created < 0)]
     pairs = [("created", "delivered")] + [(f"{a}_{k}", f"{b}_{k}") for k in range(1, _HOPS + 1)
                                           for a, b in (("arrival", "start"), ("start", "departure"))]
+    pairs += [(f"departure_{k}", f"arrival_{k + 1}") for k in range(1, _HOPS)]  # the link between two stations
     for first, then in pairs:
         if first in frame.columns and then in frame.columns:
             a, b = frame[first].to_numpy(dtype=float), frame[then].to_numpy(dtype=float)

@@ -259,12 +259,18 @@ def _first_hop_backwards(rows):
     row["departure_2"] = str(float(row["start_2"]) - 1.0)
 
 
+def _link_backwards(rows):
+    row = next(r for r in rows if r["hops"] == "5")
+    row["arrival_3"] = row["start_3"] = str(float(row["departure_2"]) - 1.0)
+
+
 @pytest.mark.parametrize("edit, expected", [
     (_drop_sender, "bad.csv: column 'sender': missing (required: document, type, sender, recipient, created"),
     (_set(4, "created", "9h"), "bad.csv: row 5, column created = '9h': is not a time (seconds from day 0)"),
     (_set(2, "sender", "ha-nol"), "bad.csv: row 3, column sender = 'ha-nol': not an agency of the base scenario; "
                                   "did you mean 'ha-noi'?"),
     (_first_hop_backwards, "before start_2"),
+    (_link_backwards, "before departure_2"),
     (_set(0, "type", "package"), "bad.csv: row 1, column type = 'package': must be 'document' or 'status'"),
     (_set(1, "document", ""), "bad.csv: row 2, column document is empty: every row needs a document"),
     (_set(3, "urgent", "maybe"), "bad.csv: row 4, column urgent = 'maybe': must be true or false"),
