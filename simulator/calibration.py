@@ -184,8 +184,11 @@ def read_log(path: str | Path, base: Scenario | None = None) -> "pd.DataFrame":
     Raises
     ------
     LogError
-        One line per problem: a required column missing, a time that is no
-        time, an unknown agency, a negative duration, an unknown row type.
+        One line per problem: no rows, a required column missing or one of
+        its cells empty, a time that is no time, an unknown agency, a
+        negative duration (a wait, service, link or delivery that ends before
+        it starts), an unknown row type, an ``urgent`` that is no yes or no, a
+        ``size_bytes`` that is no positive number.
     """
     import pandas as pd
 
