@@ -202,11 +202,12 @@ def read_log(path: str | Path, base: Scenario | None = None) -> "pd.DataFrame":
         raise LogError(str(path), problems)
     frame = frame.reset_index(drop=True)
     problems += _check_blanks(frame)
-    if "created" not in frame.columns:
+    stamped = "created" not in frame.columns  # created comes from created_at, in seconds already
+    if stamped:
         problems += _seconds_from_stamps(frame, base)
     for column in ("created", "delivered", *(f"{f}_{k}" for k in range(1, _HOPS + 1)
                                              for f in ("arrival", "start", "departure"))):
-        if column in frame.columns and not (column == "created" and "created_at" in frame.columns and problems):
+        if column in frame.columns and not (column == "created" and stamped):
             problems += _numeric(frame, column)
     problems += _check_optional(frame) + _check_rows(frame, base)
     if problems:

@@ -277,6 +277,8 @@ def _link_backwards(rows):
     (_set(5, "size_bytes", "-3"), "bad.csv: row 6, column size_bytes = '-3': must be a positive number of bytes"),
     (_set(6, "size_bytes", "big"), "bad.csv: row 7, column size_bytes = 'big': must be a positive number of bytes"),
     (lambda rows: rows.clear(), "bad.csv: no rows: a log has one row per document copy and per status message"),
+    (lambda rows: (_set(1, "document", "")(rows), _set(4, "created", "9h")(rows)),  # a time checked after another problem
+     "bad.csv: row 5, column created = '9h': is not a time (seconds from day 0)"),
 ])
 def test_a_bad_log_is_refused_with_one_line_per_problem_and_nothing_written(good_log: Path, tmp_path: Path, capsys,
                                                                             edit, expected):
