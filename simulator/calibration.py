@@ -67,6 +67,8 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Smallest profile factor written (an open hour or weekday without documents in the log).
 _LEAST_FACTOR = 1e-3
 _FAMILIES = ("exponential", "lognormal", "gamma", "deterministic")
+#: Longest stretch of a log without a creation or delivery (longer is taken for a typo, or two logs joined).
+_MAX_GAP_DAYS = 31
 #: Words of the ``urgent`` column (any case).
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
@@ -185,7 +187,9 @@ def read_log(path: str | Path, base: Scenario | None = None) -> "pd.DataFrame":
     ------
     LogError
         One line per problem: no rows, a required column missing or one of
-        its cells empty, a time that is no time, an unknown agency, a
+        its cells empty, a time that is no finite number, a log that starts
+        more than 31 days after day 0 or has a gap of more than 31 days
+        between two times, an unknown agency, a
         negative duration (a wait, service, link or delivery that ends before
         it starts), an unknown row type, an ``urgent`` that is no yes or no, a
         ``size_bytes`` that is no positive number.
@@ -210,6 +214,8 @@ def read_log(path: str | Path, base: Scenario | None = None) -> "pd.DataFrame":
         if column in frame.columns and not (column == "created" and stamped):
             problems += _numeric(frame, column)
     problems += _check_optional(frame) + _check_rows(frame, base)
+    if not problems:
+        problems += _check_gaps(frame)
     if problems:
         raise LogError(str(path), problems)
     frame["document"] = frame["document"].astype(str)
@@ -294,10 +300,35 @@ def _numeric(frame: "pd.DataFrame", column: str) -> list[str]:
     import pandas as pd
 
     raw = frame[column]
-    values = pd.to_numeric(raw, errors="coerce")
-    frame[column] = values.astype(float)
+    values = pd.to_numeric(raw, errors="coerce").astype(float)
+    frame[column] = values
     return [f"row {i + 1}, column {column} = {raw[i]!r}: is not a time (seconds from day 0)"
-            for i in np.flatnonzero((values.isna() & raw.notna()).to_numpy())]
+            for i in np.flatnonzero((~np.isfinite(values.to_numpy()) & raw.notna().to_numpy()))]
+
+
+def _check_gaps(frame: "pd.DataFrame") -> list[str]:
+    """A problem for each stretch of more than :data:`_MAX_GAP_DAYS` without a creation or delivery (a typo?),
+    from day 0 to the first one included."""
+    columns = [c for c in ("created", "delivered") if c in frame.columns]
+    times = np.concatenate([frame[c].to_numpy(dtype=float) for c in columns])
+    where = np.concatenate([np.stack([np.arange(len(frame)), np.full(len(frame), i)]) for i in range(len(columns))],
+                           axis=1)
+    keep = np.isfinite(times)
+    times, where = times[keep], where[:, keep]
+    order = np.argsort(times, kind="stable")
+    problems = []
+    if len(times) and times[order[0]] > _MAX_GAP_DAYS * _DAY:
+        (row, col), first = where[:, order[0]], float(times[order[0]])
+        problems.append(f"row {row + 1}, column {columns[col]} = {first!r}: the log's first time, {first / _DAY:.0f} days "
+                        f"after day 0; a log starts within {_MAX_GAP_DAYS} days of day 0 (with created_at, day 0 is "
+                        "run.start of --base: give a base that starts when the log does)")
+    for j in np.flatnonzero(np.diff(times[order]) > _MAX_GAP_DAYS * _DAY):
+        (row, col), (before, col_before) = where[:, order[j + 1]], where[:, order[j]]
+        after, last = float(times[order[j + 1]]), float(times[order[j]])
+        problems.append(f"row {row + 1}, column {columns[col]} = {after!r}: {(after - last) / _DAY:.0f} days after the "
+                        f"time before it (row {before + 1}, {columns[col_before]} = {last!r}); a log has no gap of more than "
+                        f"{_MAX_GAP_DAYS} days (a typo, or two logs joined?)")
+    return problems
 
 
 def _check_rows(frame: "pd.DataFrame", base: Scenario | None) -> list[str]:
@@ -313,7 +344,7 @@ def _check_rows(frame: "pd.DataFrame", base: Scenario | None) -> list[str]:
     for first, then in pairs:
         if first in frame.columns and then in frame.columns:
             a, b = frame[first].to_numpy(dtype=float), frame[then].to_numpy(dtype=float)
-            for i in np.flatnonzero(b < a - 1e-6):
+            for i in np.flatnonzero(np.isfinite(a) & (b < a - 1e-6)):
                 problems.append(f"row {i + 1}, column {then} = {float(b[i])!r}: before {first} ({float(a[i])!r}); "
                                 "durations must not be negative")
     if base is not None:

@@ -259,6 +259,15 @@ def _first_hop_backwards(rows):
     row["departure_2"] = str(float(row["start_2"]) - 1.0)
 
 
+def _later(days: float):
+    def edit(rows):
+        for row in rows:
+            for column, value in row.items():
+                if value and (column in ("created", "delivered") or column.split("_")[0] in ("arrival", "start", "departure")):
+                    row[column] = str(float(value) + 86400 * days)
+    return edit
+
+
 def _link_backwards(rows):
     row = next(r for r in rows if r["hops"] == "5")
     row["arrival_3"] = row["start_3"] = str(float(row["departure_2"]) - 1.0)
@@ -277,6 +286,10 @@ def _link_backwards(rows):
     (_set(5, "size_bytes", "-3"), "bad.csv: row 6, column size_bytes = '-3': must be a positive number of bytes"),
     (_set(6, "size_bytes", "big"), "bad.csv: row 7, column size_bytes = 'big': must be a positive number of bytes"),
     (lambda rows: rows.clear(), "bad.csv: no rows: a log has one row per document copy and per status message"),
+    (lambda rows: (_set(3, "created", "1e10")(rows), _set(3, "delivered", "1e10")(rows)),  # a typo far ahead
+     "bad.csv: row 4, column created = 10000000000.0: 115739 days after the time before it"),
+    (_later(40), "days after day 0; a log starts within 31 days of day 0"),
+    (_set(3, "delivered", "inf"), "bad.csv: row 4, column delivered = 'inf': is not a time"),
     (lambda rows: (_set(1, "document", "")(rows), _set(4, "created", "9h")(rows)),  # a time checked after another problem
      "bad.csv: row 5, column created = '9h': is not a time (seconds from day 0)"),
 ])
