@@ -189,7 +189,7 @@ def read_log(path: str | Path, base: Scenario | None = None) -> "pd.DataFrame":
         One line per problem: no rows, a required column missing or one of
         its cells empty, a time that is no finite number, a log that starts
         more than 31 days after day 0 or has a gap of more than 31 days
-        between two times, an unknown agency, a
+        between two times, an unknown agency or status code, a
         negative duration (a wait, service, link or delivery that ends before
         it starts), an unknown row type, an ``urgent`` that is no yes or no, a
         ``size_bytes`` that is no positive number.
@@ -356,7 +356,20 @@ def _check_rows(frame: "pd.DataFrame", base: Scenario | None) -> list[str]:
                 hint = difflib.get_close_matches(value, sorted(known), n=1)
                 problems.append(f"row {row + 1}, column {column} = {value!r}: not an agency of the base scenario"
                                 + (f"; did you mean {hint[0]!r}?" if hint else ""))
+        problems += _check_codes(frame, base)
     return problems
+
+
+def _check_codes(frame: "pd.DataFrame", base: Scenario) -> list[str]:
+    """A problem for each status row whose code the base's ``traffic.statuses`` does not have (its delay would be lost)."""
+    codes = [s.code for s in base.traffic.statuses]
+    if not codes or "status" not in frame.columns:
+        return []
+    raw = frame["status"]
+    given = raw.map(lambda v: None if v is None or v != v else str(v).strip().zfill(2))
+    rows = np.flatnonzero((given.notna() & ~given.isin(codes) & (frame["type"] == "status")).to_numpy())
+    return [f"row {i + 1}, column status = {raw[i]!r}: not a status code of the base scenario ({', '.join(codes)}); "
+            "add it to the base's traffic.statuses, or leave its rows out" for i in rows]
 
 
 # --------------------------------------------------------------------------- fitting durations

@@ -290,6 +290,8 @@ def _link_backwards(rows):
      "bad.csv: row 4, column created = 10000000000.0: 115739 days after the time before it"),
     (_later(40), "days after day 0; a log starts within 31 days of day 0"),
     (_set(3, "delivered", "inf"), "bad.csv: row 4, column delivered = 'inf': is not a time"),
+    (lambda rows: next(r for r in rows if r["type"] == "status").update(status="07"),
+     "column status = '07': not a status code of the base scenario (01, 03, 04); add it to the base's traffic.statuses"),
     (lambda rows: (_set(1, "document", "")(rows), _set(4, "created", "9h")(rows)),  # a time checked after another problem
      "bad.csv: row 5, column created = '9h': is not a time (seconds from day 0)"),
 ])
