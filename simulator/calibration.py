@@ -54,7 +54,8 @@ from .units import format_duration
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["REQUIRED_COLUMNS", "MIN_SAMPLES", "FittedValue", "DistributionFit", "Calibration", "read_log", "fit_log"]
+__all__ = ["REQUIRED_COLUMNS", "MIN_SAMPLES", "FittedValue", "DistributionFit", "ProfileCheck", "Calibration", "read_log",
+           "fit_log"]
 
 #: Columns a log must have (``created`` may be replaced by ``created_at``).
 REQUIRED_COLUMNS = ("document", "type", "sender", "recipient", "created")
@@ -66,6 +67,10 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Smallest profile factor written (an open hour or weekday without documents in the log).
 _LEAST_FACTOR = 1e-3
 _FAMILIES = ("exponential", "lognormal", "gamma", "deterministic")
+#: Longest stretch of a log without a creation or delivery (longer is taken for a typo, or two logs joined).
+_MAX_GAP_DAYS = 31
+#: Words of the ``urgent`` column (any case).
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,34 @@ class DistributionFit:
         return table
 
 
+@dataclass(frozen=True)
+class ProfileCheck:
+    """How well hour factors times weekday factors explain the documents of each hour of the week.
+
+    The fitted profile is separable (an hour's factor is the same every
+    weekday); a small p-value says the hours' shape differs between weekdays,
+    which a scenario's profile cannot express.
+
+    Attributes
+    ----------
+    chi_square : float
+        Pearson's statistic over the open (weekday, hour) cells: sum of
+        (observed - expected)^2 / expected.
+    dof : int
+        Degrees of freedom: cells - (open hours + open weekdays - 1).
+    p_value : float
+        Upper tail of the chi-square distribution (approximate where cells
+        expect fewer than about 5 documents).
+    cells : int
+        Open (weekday, hour) cells compared.
+    """
+
+    chi_square: float
+    dof: int
+    p_value: float
+    cells: int
+
+
 # --------------------------------------------------------------------------- reading and checking a log
 
 
@@ -153,8 +186,13 @@ def read_log(path: str | Path, base: Scenario | None = None) -> "pd.DataFrame":
     Raises
     ------
     LogError
-        One line per problem: a required column missing, a time that is no
-        time, an unknown agency, a negative duration, an unknown row type.
+        One line per problem: no rows, a required column missing or one of
+        its cells empty, a time that is no finite number, a log that starts
+        more than 31 days after day 0 or has a gap of more than 31 days
+        between two times, an unknown agency or status code, a
+        negative duration (a wait, service, link or delivery that ends before
+        it starts), an unknown row type, an ``urgent`` that is no yes or no, a
+        ``size_bytes`` that is no positive number.
     """
     import pandas as pd
 
@@ -162,21 +200,27 @@ def read_log(path: str | Path, base: Scenario | None = None) -> "pd.DataFrame":
     frame = _read_table(path)
     problems = [f"column {c!r}: missing (required: {', '.join(REQUIRED_COLUMNS)}; created may be created_at)"
                 for c in REQUIRED_COLUMNS if c not in frame.columns and not (c == "created" and "created_at" in frame)]
+    if frame.empty:
+        raise LogError(str(path), ["no rows: a log has one row per document copy and per status message"])
     if problems:
         raise LogError(str(path), problems)
     frame = frame.reset_index(drop=True)
-    if "created" not in frame.columns:
+    problems += _check_blanks(frame)
+    stamped = "created" not in frame.columns  # created comes from created_at, in seconds already
+    if stamped:
         problems += _seconds_from_stamps(frame, base)
     for column in ("created", "delivered", *(f"{f}_{k}" for k in range(1, _HOPS + 1)
                                              for f in ("arrival", "start", "departure"))):
-        if column in frame.columns and not (column == "created" and problems):
+        if column in frame.columns and not (column == "created" and stamped):
             problems += _numeric(frame, column)
-    problems += _check_rows(frame, base)
+    problems += _check_optional(frame) + _check_rows(frame, base)
+    if not problems:
+        problems += _check_gaps(frame)
     if problems:
         raise LogError(str(path), problems)
     frame["document"] = frame["document"].astype(str)
-    frame["urgent"] = (frame["urgent"].astype(str).str.lower().isin(("true", "1", "yes"))
-                       if "urgent" in frame.columns else False)
+    if "urgent" in frame.columns:  # absent, the urgent share is not fitted (the base's stays)
+        frame["urgent"] = frame["urgent"].astype(str).str.strip().str.lower().isin(_TRUE)
     if "status" in frame.columns:
         frame["status"] = frame["status"].map(lambda v: None if pd.isna(v) else str(v).zfill(2))
     return frame
@@ -211,7 +255,44 @@ def _seconds_from_stamps(frame: "pd.DataFrame", base: Scenario | None) -> list[s
     midnight = pd.Timestamp(day0).tz_localize("Asia/Ho_Chi_Minh")
     frame["created"] = (parsed - midnight).dt.total_seconds()
     return [f"row {i + 1}, column created_at = {raw[i]!r}: is not a timestamp (ISO 8601, e.g. 2020-03-23T08:00:00+07:00)"
-            for i in np.flatnonzero(parsed.isna().to_numpy())]
+            for i in np.flatnonzero((parsed.isna() & raw.notna()).to_numpy())]
+
+
+def _blank(values: "pd.Series") -> np.ndarray:
+    """Which cells are empty (missing, or only spaces)."""
+    return (values.isna() | (values.astype(str).str.strip() == "")).to_numpy()
+
+
+def _check_blanks(frame: "pd.DataFrame") -> list[str]:
+    """A problem per empty cell of a column every row needs (and of ``status`` in a status row)."""
+    problems = []
+    for column in ("document", "type", "sender", "created" if "created" in frame.columns else "created_at"):
+        problems += [f"row {i + 1}, column {column} is empty: every row needs a {column}"
+                     for i in np.flatnonzero(_blank(frame[column]))]
+    if "status" in frame.columns:
+        rows = np.flatnonzero(_blank(frame["status"]) & (frame["type"] == "status").to_numpy())
+        problems += [f"row {i + 1}, column status is empty: a status row needs its edXML code (01, 03, ...)" for i in rows]
+    return problems
+
+
+def _check_optional(frame: "pd.DataFrame") -> list[str]:
+    """``urgent`` must be true or false and ``size_bytes`` a positive number where given (empty cells are allowed)."""
+    import pandas as pd
+
+    problems = []
+    if "urgent" in frame.columns:
+        raw = frame["urgent"]
+        words = raw.astype(str).str.strip().str.lower()
+        problems += [f"row {i + 1}, column urgent = {raw[i]!r}: must be true or false (or 1 / 0, yes / no)"
+                     for i in np.flatnonzero((~_blank(raw)) & ~words.isin(_TRUE + _FALSE).to_numpy())]
+    if "size_bytes" in frame.columns:
+        raw = frame["size_bytes"]
+        sizes = pd.to_numeric(raw, errors="coerce").astype(float)
+        frame["size_bytes"] = sizes
+        bad = ~_blank(raw) & ~(sizes.to_numpy() > 0)
+        problems += [f"row {i + 1}, column size_bytes = {raw[i]!r}: must be a positive number of bytes"
+                     for i in np.flatnonzero(bad)]
+    return problems
 
 
 def _numeric(frame: "pd.DataFrame", column: str) -> list[str]:
@@ -219,25 +300,51 @@ def _numeric(frame: "pd.DataFrame", column: str) -> list[str]:
     import pandas as pd
 
     raw = frame[column]
-    values = pd.to_numeric(raw, errors="coerce")
-    frame[column] = values.astype(float)
+    values = pd.to_numeric(raw, errors="coerce").astype(float)
+    frame[column] = values
     return [f"row {i + 1}, column {column} = {raw[i]!r}: is not a time (seconds from day 0)"
-            for i in np.flatnonzero((values.isna() & raw.notna()).to_numpy())]
+            for i in np.flatnonzero((~np.isfinite(values.to_numpy()) & raw.notna().to_numpy()))]
+
+
+def _check_gaps(frame: "pd.DataFrame") -> list[str]:
+    """A problem for each stretch of more than :data:`_MAX_GAP_DAYS` without a creation or delivery (a typo?),
+    from day 0 to the first one included."""
+    columns = [c for c in ("created", "delivered") if c in frame.columns]
+    times = np.concatenate([frame[c].to_numpy(dtype=float) for c in columns])
+    where = np.concatenate([np.stack([np.arange(len(frame)), np.full(len(frame), i)]) for i in range(len(columns))],
+                           axis=1)
+    keep = np.isfinite(times)
+    times, where = times[keep], where[:, keep]
+    order = np.argsort(times, kind="stable")
+    problems = []
+    if len(times) and times[order[0]] > _MAX_GAP_DAYS * _DAY:
+        (row, col), first = where[:, order[0]], float(times[order[0]])
+        problems.append(f"row {row + 1}, column {columns[col]} = {first!r}: the log's first time, {first / _DAY:.0f} days "
+                        f"after day 0; a log starts within {_MAX_GAP_DAYS} days of day 0 (with created_at, day 0 is "
+                        "run.start of --base: give a base that starts when the log does)")
+    for j in np.flatnonzero(np.diff(times[order]) > _MAX_GAP_DAYS * _DAY):
+        (row, col), (before, col_before) = where[:, order[j + 1]], where[:, order[j]]
+        after, last = float(times[order[j + 1]]), float(times[order[j]])
+        problems.append(f"row {row + 1}, column {columns[col]} = {after!r}: {(after - last) / _DAY:.0f} days after the "
+                        f"time before it (row {before + 1}, {columns[col_before]} = {last!r}); a log has no gap of more than "
+                        f"{_MAX_GAP_DAYS} days (a typo, or two logs joined?)")
+    return problems
 
 
 def _check_rows(frame: "pd.DataFrame", base: Scenario | None) -> list[str]:
     """Row types, negative times and durations, agencies unknown to the base."""
     problems = [f"row {i + 1}, column type = {frame['type'][i]!r}: must be 'document' or 'status'"
-                for i in np.flatnonzero(~frame["type"].isin(("document", "status")).to_numpy())]
+                for i in np.flatnonzero(~_blank(frame["type"]) & ~frame["type"].isin(("document", "status")).to_numpy())]
     created = frame["created"].to_numpy(dtype=float)
     problems += [f"row {i + 1}, column created = {float(created[i])!r}: must not be negative (before day 0)"
                  for i in np.flatnonzero(created < 0)]
     pairs = [("created", "delivered")] + [(f"{a}_{k}", f"{b}_{k}") for k in range(1, _HOPS + 1)
                                           for a, b in (("arrival", "start"), ("start", "departure"))]
+    pairs += [(f"departure_{k}", f"arrival_{k + 1}") for k in range(1, _HOPS)]  # the link between two stations
     for first, then in pairs:
         if first in frame.columns and then in frame.columns:
             a, b = frame[first].to_numpy(dtype=float), frame[then].to_numpy(dtype=float)
-            for i in np.flatnonzero(b < a - 1e-6):
+            for i in np.flatnonzero(np.isfinite(a) & (b < a - 1e-6)):
                 problems.append(f"row {i + 1}, column {then} = {float(b[i])!r}: before {first} ({float(a[i])!r}); "
                                 "durations must not be negative")
     if base is not None:
@@ -249,7 +356,20 @@ def _check_rows(frame: "pd.DataFrame", base: Scenario | None) -> list[str]:
                 hint = difflib.get_close_matches(value, sorted(known), n=1)
                 problems.append(f"row {row + 1}, column {column} = {value!r}: not an agency of the base scenario"
                                 + (f"; did you mean {hint[0]!r}?" if hint else ""))
+        problems += _check_codes(frame, base)
     return problems
+
+
+def _check_codes(frame: "pd.DataFrame", base: Scenario) -> list[str]:
+    """A problem for each status row whose code the base's ``traffic.statuses`` does not have (its delay would be lost)."""
+    codes = [s.code for s in base.traffic.statuses]
+    if not codes or "status" not in frame.columns:
+        return []
+    raw = frame["status"]
+    given = raw.map(lambda v: None if v is None or v != v else str(v).strip().zfill(2))
+    rows = np.flatnonzero((given.notna() & ~given.isin(codes) & (frame["type"] == "status")).to_numpy())
+    return [f"row {i + 1}, column status = {raw[i]!r}: not a status code of the base scenario ({', '.join(codes)}); "
+            "add it to the base's traffic.statuses, or leave its rows out" for i in rows]
 
 
 # --------------------------------------------------------------------------- fitting durations
@@ -401,6 +521,9 @@ class Calibration:
         Service time by station kind (``hub``, ``platform``, ``agency``).
     by_hour : dict
         Hour of the day -> (documents observed, documents the fitted profile expects).
+    profile_check : ProfileCheck or None
+        Observed against fitted documents in every (weekday, hour) cell; None
+        when there are too few cells to test (a single open weekday).
     """
 
     source: str
@@ -419,6 +542,7 @@ class Calibration:
     statuses: dict[str, DistributionFit]
     services: dict[str, DistributionFit]
     by_hour: dict[str, tuple[int, float]]
+    profile_check: ProfileCheck | None = None
 
     def to_toml(self) -> str:
         """The fitted scenario as TOML: the base with the fitted values, each commented (estimate, s.e., n)."""
@@ -469,14 +593,15 @@ def fit_log(path: str | Path, base: Scenario | None = None) -> Calibration:
     services = _fit_services(frame, problems)
     if problems:
         raise LogError(str(path), problems)
-    hours, weekdays, by_hour = _fit_profile(docs, base, horizon) if base.calendar is not None else ({}, {}, {})
+    hours, weekdays, by_hour, check = _fit_profile(docs, base, horizon) if base.calendar is not None else ({}, {}, {}, None)
     size_median, size_sigma = _fit_size(docs)
     return Calibration(
         source=str(path), base=base, horizon_seconds=horizon, open_seconds=open_seconds, documents=len(docs),
         rates=_fit_rates(docs, topology.agencies.ids, open_seconds), hours=hours, weekdays=weekdays,
         weights=_fit_weights(frame, docs, topology.agencies.ids), fanout=_fit_fanout(docs, base, topology),
         urgent=_share(docs["urgent"].to_numpy(dtype=bool)) if "urgent" in frame else None,
-        size_median=size_median, size_sigma=size_sigma, statuses=statuses, services=services, by_hour=by_hour)
+        size_median=size_median, size_sigma=size_sigma, statuses=statuses, services=services, by_hour=by_hour,
+        profile_check=check)
 
 
 def _base_from_log(frame: "pd.DataFrame") -> Scenario:
@@ -543,8 +668,8 @@ def _exposure(base: Scenario, horizon: float) -> np.ndarray:
     return np.diff(OpenClock(calendar, horizon).open_before(edges)).reshape(days, 24)
 
 
-def _fit_profile(docs: "pd.DataFrame", base: Scenario, horizon: float
-                 ) -> tuple[dict[str, FittedValue], dict[str, FittedValue], dict[str, tuple[int, float]]]:
+def _fit_profile(docs: "pd.DataFrame", base: Scenario, horizon: float) -> tuple[
+        dict[str, FittedValue], dict[str, FittedValue], dict[str, tuple[int, float]], ProfileCheck | None]:
     """Hour and weekday factors of a multiplicative Poisson model, by iterative proportional fitting."""
     exposure = _exposure(base, horizon)
     days = exposure.shape[0]
@@ -573,14 +698,29 @@ def _fit_profile(docs: "pd.DataFrame", base: Scenario, horizon: float
     expected = g[:, None] * f[None, :] * by_weekday
     expected *= observed.sum() / expected.sum()
     by_hour = {f"{h:02d}": (int(n_hour[h]), float(expected[:, h].sum())) for h in np.flatnonzero(hours_open)}
-    return hours, weekdays, by_hour
+    return hours, weekdays, by_hour, _profile_check(observed, expected, int(hours_open.sum() + days_open.sum() - 1))
+
+
+def _profile_check(observed: np.ndarray, expected: np.ndarray, parameters: int) -> ProfileCheck | None:
+    """Pearson's chi-square of the (weekday, hour) cells against the fitted separable profile."""
+    from scipy import stats
+
+    cells = expected > 0
+    dof = int(cells.sum()) - parameters
+    if dof < 1:
+        return None
+    chi_square = float((((observed - expected) ** 2)[cells] / expected[cells]).sum())
+    return ProfileCheck(chi_square, dof, float(stats.chi2.sf(chi_square, dof)), int(cells.sum()))
 
 
 def _fit_weights(frame: "pd.DataFrame", docs: "pd.DataFrame", agencies: tuple[str, ...]) -> dict[str, FittedValue]:
     """Recipient weights from single-recipient copies, by maximum likelihood (a sender never receives its own).
 
     P(recipient j | sender i) = w_j / (W - w_i): the fixed point of
-    w_j = n_j / sum_{i != j} N_i / (W - w_i), scaled to a mean of 1.
+    w_j = n_j / sum_{i != j} N_i / (W - w_i), scaled to a mean of 1. An
+    agency to which no other agency sent a single-recipient copy (the only
+    sender of the log) has no likelihood: it gets the mean of the others,
+    with an infinite standard error and n = 0.
     """
     singles = docs.index[docs["copies"] == 1]
     copies = frame[(frame["type"] == "document") & frame["document"].isin(singles) & frame["recipient"].notna()]
@@ -588,12 +728,15 @@ def _fit_weights(frame: "pd.DataFrame", docs: "pd.DataFrame", agencies: tuple[st
     received = np.bincount(copies["recipient"].map(index).to_numpy(dtype=np.int64), minlength=len(agencies))
     sent = np.bincount(copies["sender"].map(index).to_numpy(dtype=np.int64), minlength=len(agencies))
     w = np.maximum(received, 0.5).astype(float)
+    known = np.ones(len(w), dtype=bool)
     for _ in range(100):
         denominator = (sent / (w.sum() - w)).sum() - sent / (w.sum() - w)
-        w = np.maximum(received, 0.5) / denominator
+        known = denominator > 0
+        w = np.maximum(received, 0.5) / np.where(known, denominator, 1.0)
+        w[~known] = w[known].mean() if known.any() else 1.0
         w *= len(w) / w.sum()
-    return {a: FittedValue(float(w[i]), float(w[i]) / math.sqrt(max(received[i], 1)), int(received[i]))
-            for i, a in enumerate(agencies)}
+    return {a: FittedValue(float(w[i]), float(w[i]) / math.sqrt(max(received[i], 1)) if known[i] else math.inf,
+                           int(received[i])) for i, a in enumerate(agencies)}
 
 
 def _fit_fanout(docs: "pd.DataFrame", base: Scenario, topology: Any) -> tuple[tuple[Any, str | None, FittedValue], ...]:
@@ -622,8 +765,11 @@ def _fit_size(docs: "pd.DataFrame") -> tuple[FittedValue | None, FittedValue | N
     """Lognormal size: median exp(mean log) and sigma (standard deviation of the log), with standard errors."""
     if "size" not in docs:
         return None, None
-    logs = np.log(docs["size"].to_numpy(dtype=float))
+    sizes = docs["size"].to_numpy(dtype=float)
+    logs = np.log(sizes[~np.isnan(sizes)])  # a size left empty in the log is not observed
     n = len(logs)
+    if n < 2:  # no spread to estimate: the base's size stays
+        return None, None
     mu, sigma = float(logs.mean()), float(logs.std(ddof=1))
     median = math.exp(mu)
     return FittedValue(median, median * sigma / math.sqrt(n), n), FittedValue(sigma, sigma / math.sqrt(2 * (n - 1)), n)

@@ -418,7 +418,7 @@ def _parser() -> argparse.ArgumentParser:
     _limit_options(check)
     commands.add_parser("schema", help="print the JSON Schema of the scenario format")
     fit = commands.add_parser("fit", help="fit a scenario to an exchange log (the trace of run --trace, or a real log)")
-    fit.add_argument("log", metavar="LOG", help="the log: Parquet, or CSV (by its .csv suffix); columns in README")
+    fit.add_argument("log", metavar="LOG", help="the log: Parquet, or CSV (by its .csv suffix); columns in docs/background/traces.md")
     fit.add_argument("-o", "--output", default="fitted.toml",
                      help="the scenario to write (default fitted.toml); Q-Q charts go beside it")
     fit.add_argument("--base", metavar="SCENARIO",
@@ -872,6 +872,12 @@ def format_fit(calibration: Any, top: int = 10) -> str:
              f"{cal.hours[hour].estimate:.3f} +- {1.96 * cal.hours[hour].standard_error:.3f}"]
             for hour, (observed, expected) in cal.by_hour.items()]
     lines.append(_table(rows, ["hour", "observed", "fitted", "obs/fit", "factor (95 %)"], {1, 2, 3}))
+    if cal.profile_check is not None:
+        check = cal.profile_check
+        lines.append(f"Hour of the week ({check.cells} weekday x hour cells), observed against hour x weekday factors: "
+                     f"chi-square {check.chi_square:.1f} on {check.dof} d.f., p = {check.p_value:.3g}"
+                     + (" (the hours' shape differs between weekdays: a profile cannot express that)"
+                        if check.p_value < 0.01 else ""))
     busiest = sorted(cal.rates.items(), key=lambda kv: -kv[1].estimate)[:top]
     rows = [[agency, str(rate.samples), f"{rate.estimate * cal.open_seconds:.1f}",
              f"{rate.estimate * 3600:.3f} +- {1.96 * rate.standard_error * 3600:.3f}",

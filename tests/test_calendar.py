@@ -169,6 +169,29 @@ def test_month_end_factor_is_visible():
     assert counts[month_end].mean() / counts[working].mean() == pytest.approx(2.0, rel=0.06)
 
 
+def test_quarter_end_and_a_period_are_visible_and_keep_the_volume():
+    """March 2020: its last three working days (27, 30, 31 March) at x2 for the quarter's end, 10-12 March at x1.5.
+
+    Per-day counts are about 4,000 (s.d. 63): each ratio of means within +- 6 % (over 4 standard deviations of
+    the ratio); the total within 4 Poisson standard deviations of the rate times the open time (25 working
+    days, 2 March - 3 April): the factors move documents, they add none.
+    """
+    start = "2020-03-02"
+    s = scenario('[calendar.profile]\nquarter_end = { days = 3, factor = 2 }\n'
+                 'periods = [{ name = "campaign", start = "2020-03-10", end = "2020-03-12", factor = 1.5 }]\n',
+                 horizon="35d", start=start, rate="250/h")
+    times = creation_times(s)
+    counts = per_day(times, s)
+    closing = [day_of(start, f"2020-03-{d}") for d in (27, 30, 31)]
+    campaign = [day_of(start, f"2020-03-{d}") for d in (10, 11, 12)]
+    plain = [d for d in range(len(counts)) if d % 7 < 5 and d not in closing + campaign]
+    assert counts[closing].mean() / counts[plain].mean() == pytest.approx(2.0, rel=0.06)
+    assert counts[campaign].mean() / counts[plain].mean() == pytest.approx(1.5, rel=0.06)
+    expected = 2 * 250 / 3600 * OpenClock(s.calendar, s.run.horizon).open_seconds
+    assert 25 * 8 * 3600.0 == OpenClock(s.calendar, s.run.horizon).open_seconds
+    assert abs(len(times) - expected) < 4 * np.sqrt(expected), (len(times), expected)
+
+
 def test_month_end_skips_holidays():
     """April 2020 ends with two holidays (30 April, 1 May): its last two working days are 28 and 29 April."""
     start = "2020-04-20"
@@ -190,6 +213,26 @@ def test_busiest_hour_is_named_with_its_factor():
     assert 1.0 == OpenClock(flat.calendar, flat.run.horizon).busiest_hour.factor
 
 
+def test_check_gives_the_utilisation_of_the_busiest_hour(tmp_path: Path, capsys):
+    """Without status messages every station's busiest-hour load is its open-hours load times the hour's factor
+    (09:00 at 2 against a mean open hour of 9/8: x16/9); check prints the busiest station's, with its name."""
+    from simulator.analytic import predict
+
+    text = ('[run]\nhorizon = "7d"\n[calendar.profile]\nhours = { "09" = 2.0 }\n[network.hub]\nservice = { mean = "2s" }\n'
+            f'[network.platform]\nservice = {{ mean = "1s" }}\n{AGENCIES.format(rate="300/h")}')
+    s = simulator.apply_parameters(load_scenario(text), {"traffic.statuses": []})
+    prediction = predict(s, build_topology(s))
+    assert prediction.busiest_hour.factor == pytest.approx(16 / 9) and len(prediction.stations) == 3
+    for station in prediction.stations:
+        assert station.busiest_hour_utilization == pytest.approx(station.peak_utilization * 16 / 9)
+    path = tmp_path / "peak.toml"
+    path.write_text(dump_scenario(s), encoding="utf-8")
+    assert 0 == main(["check", str(path)])
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("Busiest hour of the profile"))
+    assert f"{prediction.busiest_hour_station.name} at {prediction.busiest_hour_utilization:.1%}" in line
+    assert "Mon 09:00-10:00, documents at x1.78" in line
+
+
 # --------------------------------------------------------------------------- holidays
 
 
@@ -208,6 +251,17 @@ def test_vietnamese_holidays_have_no_documents():
     counts = per_day(creation_times(s), s)
     assert [c > 0 for c in counts[:5]] == [True, True, True, False, False]  # Mon-Wed open, 30 Apr and 1 May closed
     assert (datetime.date(2020, 4, 30), datetime.date(2020, 5, 1)) == OpenClock(s.calendar, s.run.horizon).holidays
+
+
+def test_compensatory_days_off_are_closed_across_a_new_year():
+    """1 January 2022 is a Saturday: Monday 3 January is its compensatory day off (nghỉ bù, from the holidays
+    package), in a horizon that starts in 2021 (both years' holidays are taken); the days around it are open."""
+    start = "2021-12-27"
+    s = scenario('holidays = "VN"\n', horizon="14d", start=start, rate="20/h")
+    counts = per_day(creation_times(s), s)
+    assert 0 == counts[day_of(start, "2022-01-03")]
+    assert all(counts[day_of(start, d)] > 0 for d in ("2021-12-31", "2022-01-04", "2022-01-05"))
+    assert (datetime.date(2022, 1, 1), datetime.date(2022, 1, 3)) == OpenClock(s.calendar, s.run.horizon).holidays
 
 
 def test_extra_holidays_close_their_days():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.calibration import MIN_SAMPLES, _exposure, fit_duration, fit_log
+from simulator.calibration import MIN_SAMPLES, REQUIRED_COLUMNS, _exposure, fit_duration, fit_log
 from simulator.cli import main
 from simulator.engine import simulate
 from simulator.engine.tracelog import TRACE_COLUMNS, TraceOptions
@@ -186,6 +186,38 @@ def test_fit_duration_picks_the_law_and_covers_the_truth():
     assert "exponential" == censored.family and censored.mean.covers(100.0) and censored.censored > 500
 
 
+def _synthetic_log(path: Path, counts: dict[tuple[int, int], int]) -> Path:
+    """A log of the required columns only: ``counts[(day, hour)]`` documents from A to B spread over that hour."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REQUIRED_COLUMNS)
+        number = 0
+        for (day, hour), n in counts.items():
+            for i in range(n):
+                writer.writerow([number, "document", "A", "B", 86400 * day + 3600 * hour + 3600 * (i + 0.5) / n])
+                number += 1
+    return path
+
+
+def test_the_fit_report_tests_the_profile_on_every_hour_of_the_week(tmp_path: Path):
+    """Hour x weekday factors fit a log whose days have the same shape (p = 1), not one whose Monday peaks at
+    08:00 and whose Tuesday peaks at 16:00 (the hour-of-day table matches either way: it is what was fitted)."""
+    from simulator.cli import format_fit
+
+    hours = (8, 9, 10, 11, 13, 14, 15, 16)
+    same = fit_log(_synthetic_log(tmp_path / "same.csv", {(d, h): 30 + 10 * (h == 9) for d in (0, 1) for h in hours}))
+    assert same.profile_check is not None and same.profile_check.p_value > 0.99
+    assert (16, 16 - 9) == (same.profile_check.cells, same.profile_check.dof)
+    shifted = {(d, h): 60 if (d, h) in ((0, 8), (1, 16)) else 5 for d in (0, 1) for h in hours}
+    differs = fit_log(_synthetic_log(tmp_path / "differs.csv", shifted))
+    assert differs.profile_check.p_value < 1e-6
+    assert "differs between weekdays" in format_fit(differs) and "differs between" not in format_fit(same)
+    assert all(abs(observed - fitted) < 1e-6 for observed, fitted in differs.by_hour.values())
+    # B never sends: A's recipient weight has no likelihood (the mean, an infinite s.e.) and the scenario loads
+    assert (1.0, math.inf) == (same.weights["A"].estimate, same.weights["A"].standard_error)
+    assert 2 == len(same.scenario().agencies)
+
+
 # ------------------------------------------------------------------ bad logs
 
 
@@ -201,10 +233,11 @@ def good_log(tmp_path_factory) -> Path:
 
 def _broken(good: Path, tmp_path: Path, edit) -> Path:
     rows = _rows(good)
+    columns = list(rows[0])
     edit(rows)
     path = tmp_path / "bad.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else columns)
         writer.writeheader()
         writer.writerows(rows)
     return path
@@ -226,17 +259,46 @@ def _first_hop_backwards(rows):
     row["departure_2"] = str(float(row["start_2"]) - 1.0)
 
 
+def _later(days: float):
+    def edit(rows):
+        for row in rows:
+            for column, value in row.items():
+                if value and (column in ("created", "delivered") or column.split("_")[0] in ("arrival", "start", "departure")):
+                    row[column] = str(float(value) + 86400 * days)
+    return edit
+
+
+def _link_backwards(rows):
+    row = next(r for r in rows if r["hops"] == "5")
+    row["arrival_3"] = row["start_3"] = str(float(row["departure_2"]) - 1.0)
+
+
 @pytest.mark.parametrize("edit, expected", [
     (_drop_sender, "bad.csv: column 'sender': missing (required: document, type, sender, recipient, created"),
     (_set(4, "created", "9h"), "bad.csv: row 5, column created = '9h': is not a time (seconds from day 0)"),
     (_set(2, "sender", "ha-nol"), "bad.csv: row 3, column sender = 'ha-nol': not an agency of the base scenario; "
                                   "did you mean 'ha-noi'?"),
     (_first_hop_backwards, "before start_2"),
+    (_link_backwards, "before departure_2"),
     (_set(0, "type", "package"), "bad.csv: row 1, column type = 'package': must be 'document' or 'status'"),
+    (_set(1, "document", ""), "bad.csv: row 2, column document is empty: every row needs a document"),
+    (_set(3, "urgent", "maybe"), "bad.csv: row 4, column urgent = 'maybe': must be true or false"),
+    (_set(5, "size_bytes", "-3"), "bad.csv: row 6, column size_bytes = '-3': must be a positive number of bytes"),
+    (_set(6, "size_bytes", "big"), "bad.csv: row 7, column size_bytes = 'big': must be a positive number of bytes"),
+    (lambda rows: rows.clear(), "bad.csv: no rows: a log has one row per document copy and per status message"),
+    (lambda rows: (_set(3, "created", "1e10")(rows), _set(3, "delivered", "1e10")(rows)),  # a typo far ahead
+     "bad.csv: row 4, column created = 10000000000.0: 115739 days after the time before it"),
+    (_later(40), "days after day 0; a log starts within 31 days of day 0"),
+    (_set(3, "delivered", "inf"), "bad.csv: row 4, column delivered = 'inf': is not a time"),
+    (lambda rows: next(r for r in rows if r["type"] == "status").update(status="07"),
+     "column status = '07': not a status code of the base scenario (01, 03, 04); add it to the base's traffic.statuses"),
+    (lambda rows: (_set(1, "document", "")(rows), _set(4, "created", "9h")(rows)),  # a time checked after another problem
+     "bad.csv: row 5, column created = '9h': is not a time (seconds from day 0)"),
 ])
 def test_a_bad_log_is_refused_with_one_line_per_problem_and_nothing_written(good_log: Path, tmp_path: Path, capsys,
                                                                             edit, expected):
-    """Missing column, unparsable time, unknown agency, negative duration, unknown type: exit 2, no output file."""
+    """Missing column, unparsable time, unknown agency, negative duration, unknown type, an empty required cell,
+    a bad optional value, no rows: exit 2, one line naming file, row or column, value and rule, no output file."""
     bad = _broken(good_log, tmp_path, edit)
     out = tmp_path / "fitted.toml"
     assert 2 == main(["fit", str(bad), "-o", str(out), "--base", str(SCENARIOS / "calibration-demo.toml")])
@@ -254,6 +316,23 @@ def test_too_few_samples_for_a_fit_is_refused(good_log: Path, tmp_path: Path, ca
     err = capsys.readouterr().err
     assert f"a fit needs at least {MIN_SAMPLES}" in err and "station kind 'hub'" in err
     assert not (tmp_path / "f.toml").exists()
+
+
+def test_a_log_with_only_the_required_columns_is_fitted(good_log: Path, tmp_path: Path):
+    """Columns the fit does not need may be absent: rates, profile, weights and fan-out are fitted from the
+    required five; status delays, service times, the urgent share and the size stay the base's, and no Q-Q chart."""
+    minimal = tmp_path / "minimal.csv"
+    with minimal.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(REQUIRED_COLUMNS), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(_rows(good_log))
+    out = tmp_path / "fitted.toml"
+    assert 0 == main(["fit", str(minimal), "-o", str(out), "--quiet", "--base", str(SCENARIOS / "calibration-demo.toml")])
+    base, fitted = load_scenario(SCENARIOS / "calibration-demo.toml"), load_scenario(out)
+    assert (base.traffic.statuses, base.traffic.types, base.traffic.size, base.network.hub) == \
+        (fitted.traffic.statuses, fitted.traffic.types, fitted.traffic.size, fitted.network.hub)
+    assert fitted.agencies[0].rate != base.agencies[0].rate and fitted.calendar.profile.weekdays
+    assert [out] == list(tmp_path.glob("fitted*"))
 
 
 def test_fit_writes_a_commented_scenario_and_qq_charts(good_log: Path, tmp_path: Path, capsys):
