@@ -845,6 +845,19 @@ def electronic_share(scenario: Scenario, topology: Topology) -> float:
     times the probability that at least one of its recipients is connected;
     the share weighs agencies by their document rates.
 
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario: connections, adoption, the classified share and the
+        document rates.
+    topology : Topology
+        ``build_topology(scenario)``.
+
+    Returns
+    -------
+    float
+        The expected electronic share of documents, between 0 and 1.
+
     Examples
     --------
     >>> from simulator.scenario import load_scenario
@@ -939,6 +952,18 @@ def reform_load_change(scenario: Scenario) -> list[PlatformChange]:
     "Before" is the same scenario without the reform (one platform per
     pre-merger province): the sum of its predecessors' arrivals and the
     highest of their utilisations. Both sides are analytic predictions.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A scenario on the 2025 structure with ``reform = "merge-2025"``.
+
+    Returns
+    -------
+    list of PlatformChange
+        One entry per 2025 province platform, busiest first: its arrivals per
+        second and open-hours utilisation after the merger, and before it
+        (the predecessors' summed arrivals and highest utilisation).
     """
     from .structures import province_successors
     from .topology import build_topology

@@ -221,6 +221,19 @@ class Target:
 def parse_target(text: str) -> Target:
     """Parse ``"latency_p95 <= 4h"`` and the like.
 
+    Parameters
+    ----------
+    text : str
+        ``METRIC <= VALUE`` or ``METRIC >= VALUE``: a metric of
+        :data:`METRICS`, the bound in the metric's unit (a duration such as
+        ``4h`` for a latency, a number for a utilisation or a share).
+
+    Returns
+    -------
+    Target
+        The target, for the busiest station; ``Target.at(station)`` moves it
+        to one station.
+
     Raises
     ------
     ValueError

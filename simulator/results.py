@@ -473,6 +473,22 @@ class RunResult:
         ``excel=True`` writes the CSV files with a UTF-8 byte-order mark
         (:func:`csv_encoding`), so Excel shows Vietnamese names intact.
 
+        Parameters
+        ----------
+        folder : str or Path
+            The result folder to write (created; an earlier result there is
+            replaced).
+        extra : callable, optional
+            Called with the temporary folder before it is renamed, to add
+            files (``charts/``).
+        excel : bool, optional
+            Write the CSV files with a UTF-8 byte-order mark.
+
+        Returns
+        -------
+        Path
+            ``folder``.
+
         Raises
         ------
         ExperimentError
@@ -570,7 +586,7 @@ def jsonable(value: Any) -> Any:
 def summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:
     """The summary as rows ``(dotted key, value, 95 % CI low, high)``, the station and outage lists left out.
 
-    Lists of plain values (caveats, station ids) become one text joined by ``; ``;
+    Lists of plain values (caveats, station ids) become one text joined by ``"; "``;
     NaN becomes None.
 
     Examples
@@ -657,5 +673,16 @@ def stations_frame(summary: dict[str, Any]) -> pd.DataFrame:
 
 
 def load_result(folder: str | Path) -> dict[str, Any]:
-    """Read ``summary.json`` of a result folder."""
+    """Read ``summary.json`` of a result folder.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A result folder written by ``axis-sim run`` or :meth:`RunResult.save`.
+
+    Returns
+    -------
+    dict
+        The summary, as :attr:`RunResult.summary` holds it.
+    """
     return json.loads((Path(folder) / "summary.json").read_text(encoding="utf-8"))

@@ -1505,6 +1505,22 @@ def apply_parameters(scenario: Scenario, parameters: dict[str, Any], *, where: s
     ``traffic.statuses[0].after.mean``; ``agencies[<id>]`` selects (or adds)
     the agency with that id. Values are written as in the file (``"20/h"``).
 
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario to start from; it is not changed.
+    parameters : dict of str to object
+        Dotted key path to its new value, written as in a scenario file
+        (``{"traffic.multiplier": 2.0, "network.hub.service.mean": "4s"}``).
+    where : str, optional
+        What the message of a :class:`ScenarioError` names as the source of
+        the values (``"--set"``, ``"sweep point p003"``).
+
+    Returns
+    -------
+    Scenario
+        A new, validated scenario with the values set.
+
     Raises
     ------
     ScenarioError
