@@ -33,6 +33,10 @@ root_doc = "index"
 exclude_patterns = ["_build", "_generated", "Thumbs.db", ".DS_Store"]
 language = "en"
 
+# No typographic quotes or dashes: the option help of the CLI reference and the key descriptions of the scenario
+# reference are plain text from the program, and "--set" must not become "–set" nor "auto" become “auto”.
+smartquotes = False
+
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 
@@ -52,6 +56,8 @@ html_math_renderer = "mathml"
 
 html_theme = "alabaster"
 html_title = f"axis-simulator {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["axis.css"]  # fonts with the Vietnamese letters, the reference tables at the page's width
+html_theme_options = {"page_width": "1180px", "sidebar_width": "240px"}
 templates_path = ["_templates"]
 suppress_warnings = ["myst.header", "ref.citation"]  # numpydoc References a module docstring lists without citing
