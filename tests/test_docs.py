@@ -13,8 +13,16 @@ from :func:`simulator.scenario.json_schema`). These tests
   capacity search one evaluation; ``axis-sim`` lines run in this process (``simulator.cli.main``); a ``toml`` block whose first line is ``# file: NAME`` is written
   to that file first (the scenarios the how-to guides write); in Python, ``simulator.load_scenario`` returns the scenario
   with the same changes. ``pip install`` lines are skipped (the package is installed), and so is a
-  block whose first line says ``not run by the tests`` (one that needs a cluster);
-* check that every key and column the tutorial's run writes is named in ``docs/reference/outputs.md``.
+  block whose first line says ``(not run by the tests: REASON)``, with a REASON of :data:`NOT_RUN`
+  (one that needs a cluster, or runs the whole suite): such a block is checked instead (its
+  commands parse with the program's own argument parser, its Python compiles and calls existing
+  arguments, the command it defers to runs elsewhere);
+* check that every module of the package but the engine and the command line has a page in the API
+  reference, and that the functions the pages tell a reader to call have numpydoc Parameters and
+  Returns sections;
+* check that every file, key and column a run, a sweep and a capacity search write (those of the
+  tutorial and the how-to guides) is named in ``docs/reference/outputs.md``, and every column of a
+  traced run's exchange log in ``docs/background/traces.md``.
 
 Without Sphinx (the ``docs`` extra) the build test skips and says why; with the environment variable
 ``CI`` set (``.ci/run`` sets it) it fails instead, as the report's browser tests do.
@@ -108,6 +116,13 @@ def test_docs_build_with_warnings_as_errors(site: Path) -> None:
     cli_page = (site / "reference" / "cli.html").read_text(encoding="utf-8")
     for command in ("run", "sweep", "capacity", "check", "schema", "fit", "verify", "report", "compare"):
         assert f'id="axis-sim-{command}"' in cli_page, f"the CLI reference does not show the command {command}"
+    # options as typed: no typographic dash or quote made of the program's help text ("--set", not an en dash)
+    assert "--set run.horizon=365d" in cli_page and "\u2013set" not in cli_page and "\u201c" not in scenario_page
+    # the API reference is autodoc/autosummary rendered by numpydoc: a function's page has its sections as field lists
+    for function in ("load_scenario", "apply_parameters", "run", "sweep"):
+        api_page = (site / "reference" / "generated" / f"simulator.{function}.html").read_text(encoding="utf-8")
+        for section in ("Parameters", "Returns"):
+            assert re.search(rf'<dt class="field-\w+">{section}<', api_page), f"simulator.{function}: no {section} rendered"
     # no page of the site loads a script, style sheet or font from the network (MathJax from a CDN did)
     remote = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)=[\"'](?:https?:)?//", re.I)
     for html in site.rglob("*.html"):
@@ -128,9 +143,12 @@ BROWSED = {
     "vi/tutorial.html": ("Hướng dẫn nhập môn: điểm nghẽn và dư địa của Trục năm 2020",
                          "Hướng dẫn nhập môn: điểm nghẽn và dư địa của Trục năm 2020",
                          "nền tảng tích hợp của tỉnh Thanh Hóa"),
+    "vi/howto/province.html": ("Viết kịch bản cho một tỉnh", "Viết kịch bản cho một tỉnh", "Thanh Hóa"),
 }
 #: Screenshots of these pages go to the folder named by AXIS_DOCS_SCREENSHOTS, when it is set (to look at them).
-SCREENSHOTS = {"index.html": "index.png", "background/analytic.html": "analytic.png", "tutorial.html": "tutorial.png", "vi/index.html": "vi-index.png"}
+SCREENSHOTS = {"index.html": "index.png", "background/analytic.html": "analytic.png", "tutorial.html": "tutorial.png",
+               "reference/scenario.html": "scenario.png", "vi/index.html": "vi-index.png", "vi/tutorial.html": "vi-tutorial.png",
+               "vi/howto/province.html": "vi-province.png"}
 
 
 @pytest.mark.parametrize("name", list(BROWSED))
@@ -310,6 +328,96 @@ def test_code_blocks_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
             _run_python(code, tmp_path, monkeypatch)
 
 
+#: Why a block may be left out of the runs, and what is checked instead. A block marked ``(not run by the tests:
+#: REASON)`` must give one of these reasons (its start), so a block cannot be switched off without saying why here.
+NOT_RUN = {
+    "starts a long-running scheduler": "the `dask` command is installed with the `dask` extra",
+    "needs a scheduler at that address": "the `dask` command is installed with the `dask` extra",
+    "needs a running cluster": "its commands parse; its Python compiles and passes only arguments the functions take",
+    "about 30 s": "tests/test_theory.py::test_verification_suite_passes runs the same reference cases",
+    "the tutorial has the same": "the commands are in the tutorial's blocks, which run",
+    "a summary with placeholders": "every line parses with the program's own argument parser",
+    "runs the whole test suite": "this is the suite; the command is .ci/run's",
+    "the build test runs it": "test_docs_build_with_warnings_as_errors runs the same build",
+}
+_NOT_RUN_MARK = re.compile(r"^#\s*\(not run by the tests:\s*(?P<reason>[^)]*)")
+#: What the capitalised words of a summary block stand for when its commands are parsed.
+_PLACEHOLDERS = {"SCENARIO": "scenarios/national-2020.toml", "RESULT_DIR_A": "results/a", "RESULT_DIR_B": "results/b",
+                 "RESULT_DIR": "results/a", "OUT": "results/out", "LOG": "trace.parquet", "FILE": "scenarios/national-2020.toml"}
+
+
+def _not_run_blocks(page: Path) -> list[tuple[str, str, str]]:
+    """(language, reason, code) of every block of ``page`` marked as not run by the tests."""
+    found = []
+    for match in _FENCE.finditer(page.read_text(encoding="utf-8")):
+        language, body = match["info"].strip(), match["body"]
+        mark = _NOT_RUN_MARK.match(body)
+        if language in {"bash", "python"} and mark:
+            found.append((language, mark["reason"].strip(), body))
+    return found
+
+
+def _check_call_keywords(code: str) -> None:
+    """The block compiles, and every keyword it passes to a function of ``simulator`` is one that function takes."""
+    import inspect
+
+    import simulator
+
+    compile(code, "<docs block>", "exec")
+    for function, arguments in re.findall(r"simulator\.(\w+)\((.*?)\)\s*$", code, flags=re.S | re.M):
+        parameters = inspect.signature(getattr(simulator, function)).parameters
+        for keyword in re.findall(r"(?:^|[,(]\s*)(\w+)=", arguments):
+            assert keyword in parameters, f"simulator.{function} has no argument {keyword}"
+
+
+def _check_command_line(line: str) -> None:
+    """An ``axis-sim`` line parses with the program's parser (placeholders replaced by real paths)."""
+    from simulator.cli import _parser
+
+    code = line.split(" #", 1)[0].strip()
+    if not code or code.startswith("#") or "..." in code:
+        return
+    words = [_PLACEHOLDERS.get(word, word) for word in shlex.split(code)]
+    if ">" in words:  # a redirection of the output
+        words = words[:words.index(">")]
+    if words[0] in {"pip", "python"} and words[1:3] in (["install", "."], ["-m", "pytest"], ["-m", "sphinx"]) or words[:2] == ["pip", "install"]:
+        return
+    if words[0] == "dask":
+        assert (Path(sys.executable).parent / "dask").exists() or shutil.which("dask"), "the dask command is not installed"
+        assert words[1] in {"scheduler", "worker"}, code
+        return
+    assert words[0] == "axis-sim" or words[:3] == ["python", "-m", "simulator"], f"not a command this test knows: {code}"
+    arguments = words[1:] if words[0] == "axis-sim" else words[3:]
+    try:
+        _parser().parse_args(arguments)
+    except SystemExit as exit:
+        pytest.fail(f"{code}: the parser refuses it (exit {exit.code})")
+
+
+def _pages_not_run() -> list[Path]:
+    return [page for page in _pages() if _not_run_blocks(page)]
+
+
+@pytest.mark.parametrize("page", _pages_not_run(), ids=lambda p: str(p.relative_to(DOCS)))
+def test_blocks_not_run_give_a_checked_reason(page: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A code block marked ``(not run by the tests: REASON)`` gives a reason of :data:`NOT_RUN`, and is checked
+    instead of run: its commands parse with ``axis-sim``'s own parser, its Python compiles and passes only
+    arguments the functions take, and a block that defers to the tutorial finds its commands there."""
+    for language, reason, code in _not_run_blocks(page):
+        known = [key for key in NOT_RUN if reason.startswith(key)]
+        assert known, f"{page.relative_to(DOCS)}: a block is not run for a reason tests/test_docs.py does not know: {reason!r}"
+        if language == "python":
+            _check_call_keywords(code)
+            continue
+        for line in code.splitlines():
+            _check_command_line(line)
+        if known[0] == "the tutorial has the same":
+            tutorial = [line for _, block in _blocks(DOCS / "tutorial.md") for line in block.splitlines()]
+            for line in code.splitlines()[1:]:
+                assert not line.strip() or line.strip() in tutorial, f"not in the tutorial's blocks: {line}"
+    capsys.readouterr()  # --help output of a parser, if any
+
+
 def _commands(page: Path) -> list[str]:
     """The code of a page's blocks without comments, to compare a translation with its original."""
     return [re.sub(r"\s+#.*$", "", line, flags=re.M).strip() for _, code in _blocks(page) for line in code.splitlines()
@@ -342,16 +450,136 @@ def test_outputs_page_names_every_column(tmp_path: Path) -> None:
     assert missing == [], f"docs/reference/outputs.md does not name: {missing}"
 
 
+def _keys(value: Any, prefix: str = "") -> set[str]:
+    """Every key of a JSON value, at any depth (the keys of the items of a list too)."""
+    if isinstance(value, dict):
+        return {str(k) for k in value} | {n for v in value.values() for n in _keys(v)}
+    if isinstance(value, list):
+        return {n for v in value for n in _keys(v)}
+    return set()
+
+
+def _undocumented(names: set[str], page: str) -> list[str]:
+    return sorted(name for name in names if f"`{name}`" not in page)
+
+
+def _produced(page: str, folder: str, command: str, tmp_path: Path) -> Path:
+    """The folder a page's blocks wrote when they ran in this session, else one written here at the reduced scale."""
+    produced = _FOLDERS.get(page, tmp_path) / folder
+    if not produced.exists():
+        if not (tmp_path / "scenarios").exists():
+            shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+        _run_shell(_reduced(command, tmp_path), tmp_path)
+        produced = tmp_path / folder
+    return produced
+
+
+def test_outputs_page_names_every_sweep_and_capacity_output(tmp_path: Path) -> None:
+    """Every file of a sweep folder (but the points' run folders), every column of ``points.csv``, every key
+    of ``manifest.json``, and every file and key (at any depth) of a capacity folder's ``capacity.json`` is
+    named in the outputs page. Read from the folders the how-to guides' blocks wrote when they ran in this
+    session, else from a sweep and a search of their own at the reduced scale."""
+    page = (DOCS / "reference" / "outputs.md").read_text(encoding="utf-8")
+    sweep = _produced("howto/connect.md", "results/connect-ministries-sweep",
+                      "axis-sim sweep scenarios/connect-ministries.toml --quiet", tmp_path)
+    names = {path.relative_to(sweep).as_posix() for path in sweep.rglob("*") if path.is_file()
+             and path.relative_to(sweep).parts[0] != "points"} | {"report.html"}
+    names |= set((sweep / "points.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(","))
+    names |= _keys(json.loads((sweep / "manifest.json").read_text(encoding="utf-8")))
+    names -= {name for name in names if name.startswith(("connection.", "traffic."))}  # the swept keys: "one column per swept key"
+    parameters = json.loads((sweep / "manifest.json").read_text(encoding="utf-8"))["points"][0]["parameters"]
+    names -= set(parameters)
+    # a figure's interval columns are named once, as <figure>_ci_low and <figure>_ci_high
+    names = {re.sub(r"^(\w+)_ci_(low|high)$", r"<figure>_ci_\2", name) if re.sub(r"_ci_(low|high)$", "", name) in names else name
+             for name in names}
+    capacity = _produced("howto/capacity.md", "results/national-2020-capacity",
+                         'axis-sim capacity scenarios/national-2020.toml --quiet --target "peak_utilization <= 0.8"', tmp_path)
+    names |= {path.relative_to(capacity).as_posix() for path in capacity.rglob("*") if path.is_file()}
+    names |= _keys(json.loads((capacity / "capacity.json").read_text(encoding="utf-8")))
+    assert _undocumented(names, page) == [], f"docs/reference/outputs.md does not name: {_undocumented(names, page)}"
+
+
+def test_trace_page_names_every_column_of_the_exchange_log(tmp_path: Path) -> None:
+    """Every column of the exchange log a traced run writes (CSV, the same columns as Parquet) is named in the
+    traces page (``station_k`` and the like once, for every k)."""
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    _run_shell(_reduced("axis-sim run scenarios/calibration-demo.toml --quiet --trace trace.csv -o traced", tmp_path), tmp_path)
+    import csv
+
+    with open(tmp_path / "trace.csv", encoding="utf-8", newline="") as log:
+        columns = set(next(csv.reader(log)))
+    assert {"document", "station_1"} <= columns
+    names = {re.sub(r"_\d+$", "_k", column) for column in columns}
+    page = (DOCS / "background" / "traces.md").read_text(encoding="utf-8")
+    assert _undocumented(names, page) == [], f"docs/background/traces.md does not name: {_undocumented(names, page)}"
+
+
+#: Modules left out of the API reference, and why (the page says so too).
+NOT_IN_API = {"simulator.cli": "the axis-sim command, in the CLI reference", "simulator.__main__": "python -m simulator",
+              "simulator.engine": "internal, reached through simulator.run", "simulator.data": "the structures' tables"}
+#: The functions the pages and notebooks tell a reader to call: full numpydoc Parameters and Returns sections.
+FRONT_DOOR = ["simulator.scenario.load_scenario", "simulator.scenario.apply_parameters", "simulator.scenario.json_schema",
+              "simulator.experiment.run", "simulator.experiment.sweep", "simulator.results.RunResult.save",
+              "simulator.results.load_result", "simulator.capacity.parse_target", "simulator.capacity.search",
+              "simulator.analytic.predict", "simulator.analytic.electronic_share", "simulator.analytic.connect_headroom",
+              "simulator.analytic.reform_load_change", "simulator.analytic.erlang_c", "simulator.topology.build_topology",
+              "simulator.verification.verify", "simulator.calibration.fit_log"]
+
+
+def test_api_reference_has_every_module() -> None:
+    """Every module of the package has a generated page in the API reference (an autosummary entry of
+    ``docs/reference/api.md``), but those of :data:`NOT_IN_API`, which the page names as left out."""
+    import pkgutil
+
+    import simulator
+
+    page = (DOCS / "reference" / "api.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^   (simulator\.\w+)\s*$", page, flags=re.M))
+    modules = {f"simulator.{info.name}" for info in pkgutil.iter_modules(simulator.__path__)}
+    assert NOT_IN_API.keys() - {"simulator.__main__"} <= modules
+    missing = sorted(modules - listed - NOT_IN_API.keys())
+    assert missing == [], f"docs/reference/api.md has no autosummary entry for {missing}"
+    for left_out in NOT_IN_API.keys() - {"simulator.__main__", "simulator.data"}:
+        assert f"`{left_out}`" in page, f"docs/reference/api.md does not say why {left_out} is left out"
+
+
+@pytest.mark.parametrize("name", FRONT_DOOR)
+def test_front_door_functions_have_numpydoc_sections(name: str) -> None:
+    """A function the pages tell a reader to call documents every parameter and what it returns (numpydoc)."""
+    numpydoc_validate = pytest.importorskip("numpydoc.validate")
+    errors = [f"{code}: {message}" for code, message in numpydoc_validate.validate(name)["errors"]
+              if code in {"GL08", "PR01", "PR02", "RT01"}]
+    assert errors == [], f"{name}: {errors}"
+
+
+#: A reference to notes kept outside the repository, or to a path above it.
+OUTSIDE = re.compile(r"\bshared/|DOMAIN\.md|DESIGN\.md|PERF-ANCHORS|STYLE\.md|(?<![\w.])\.\./\.\./\.\.|/work/|/home/|file:///")
+
+
 def test_pages_are_nfc_and_cite_nothing_outside_the_project() -> None:
     """Every page is UTF-8 in Unicode NFC (Vietnamese as typed, one code point per letter where one exists),
-    and no page, nor the README, points to notes kept outside the repository."""
+    and no page, nor the README, a scenario, a notebook, the package's code or data, the build configuration
+    or the CI script, points to notes kept outside the repository; no scenario ``extends`` a file above
+    ``scenarios/``."""
     import unicodedata
 
-    outside = re.compile(r"shared/|DOMAIN\.md|DESIGN\.md")
     for page in [*_pages(), ROOT / "README.md"]:
         text = page.read_text(encoding="utf-8")
         assert unicodedata.normalize("NFC", text) == text, f"{page} is not in NFC"
-        assert not outside.search(text), f"{page} cites a file outside the project: {outside.search(text)[0]}"
+    files = [*_pages(), ROOT / "README.md", *(ROOT / "scenarios").rglob("*.toml"), *(ROOT / "notebooks").glob("*.ipynb"),
+             *(ROOT / "notebooks").glob("*.md"), *(ROOT / "simulator").rglob("*.py"), *(ROOT / "simulator").rglob("*.md"),
+             *(ROOT / "simulator" / "messages").glob("*.json"), *(ROOT / "benchmarks").rglob("*.py"),
+             *(ROOT / "scripts").rglob("*"), DOCS / "conf.py", DOCS / "_ext" / "axisdocs.py", ROOT / "setup.cfg",
+             ROOT / "setup.py", ROOT / "pyproject.toml", ROOT / ".ci" / "run"]
+    for file in files:
+        if file.is_file():
+            found = OUTSIDE.search(file.read_text(encoding="utf-8", errors="replace"))
+            assert found is None, f"{file.relative_to(ROOT)} cites a file outside the project: {found[0]}"
+    for scenario in (ROOT / "scenarios").rglob("*.toml"):
+        extends = re.findall(r'^extends\s*=\s*"([^"]*)"', scenario.read_text(encoding="utf-8"), flags=re.M)
+        for target in extends:
+            resolved = (scenario.parent / target).resolve()
+            assert resolved.is_relative_to(ROOT / "scenarios"), f"{scenario.name} extends {target}, outside scenarios/"
 
 
 def test_every_source_has_an_address_and_a_date() -> None:
