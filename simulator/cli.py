@@ -418,7 +418,7 @@ def _parser() -> argparse.ArgumentParser:
     _limit_options(check)
     commands.add_parser("schema", help="print the JSON Schema of the scenario format")
     fit = commands.add_parser("fit", help="fit a scenario to an exchange log (the trace of run --trace, or a real log)")
-    fit.add_argument("log", metavar="LOG", help="the log: Parquet, or CSV (by its .csv suffix); columns in README")
+    fit.add_argument("log", metavar="LOG", help="the log: Parquet, or CSV (by its .csv suffix); columns in docs/background/traces.md")
     fit.add_argument("-o", "--output", default="fitted.toml",
                      help="the scenario to write (default fitted.toml); Q-Q charts go beside it")
     fit.add_argument("--base", metavar="SCENARIO",
