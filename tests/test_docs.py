@@ -450,6 +450,28 @@ def test_outputs_page_names_every_column(tmp_path: Path) -> None:
     assert missing == [], f"docs/reference/outputs.md does not name: {missing}"
 
 
+def test_readme_is_a_landing_page_whose_commands_run(tmp_path: Path) -> None:
+    """The README is short and has three commands: install and run the main job on a shipped scenario (run
+    here at the reduced scale), install and run the tests (what ``.ci/run`` does), install and build the
+    documentation (what the build test does)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 70, "the README is a landing page: what it is, the quickstart, where the docs are"
+    blocks = [match["body"].strip() for match in _FENCE.finditer(readme) if match["info"].strip() == "bash"]
+    assert len(blocks) == 3, blocks
+    run, tests, docs = blocks
+    install, command = (part.strip() for part in run.split("&&"))
+    assert install == "pip install ." and re.fullmatch(r"axis-sim run scenarios/[\w.-]+\.toml", command), run
+    assert tests == 'pip install ".[test,docs]" && python -m pytest'
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert 'pip install --quiet ".[test,docs]"' in ci and "\npython -m pytest\n" in ci
+    assert docs == 'pip install ".[docs]" && python -m sphinx -W -b html docs docs/_build/html'
+    assert "Why Sphinx" in readme and "docs/" in readme
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    _run_shell(command + " --quiet", tmp_path)  # at the reduced scale, as every block
+    name = Path(command.split()[-1]).stem
+    assert (tmp_path / "results" / name / "summary.json").exists()
+
+
 def _keys(value: Any, prefix: str = "") -> set[str]:
     """Every key of a JSON value, at any depth (the keys of the items of a list too)."""
     if isinstance(value, dict):
@@ -469,7 +491,7 @@ def _produced(page: str, folder: str, command: str, tmp_path: Path) -> Path:
     if not produced.exists():
         if not (tmp_path / "scenarios").exists():
             shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
-        _run_shell(_reduced(command, tmp_path), tmp_path)
+        _run_shell(command, tmp_path)  # at the reduced scale
         produced = tmp_path / folder
     return produced
 
@@ -503,7 +525,7 @@ def test_trace_page_names_every_column_of_the_exchange_log(tmp_path: Path) -> No
     """Every column of the exchange log a traced run writes (CSV, the same columns as Parquet) is named in the
     traces page (``station_k`` and the like once, for every k)."""
     shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
-    _run_shell(_reduced("axis-sim run scenarios/calibration-demo.toml --quiet --trace trace.csv -o traced", tmp_path), tmp_path)
+    _run_shell("axis-sim run scenarios/calibration-demo.toml --quiet --trace trace.csv -o traced", tmp_path)
     import csv
 
     with open(tmp_path / "trace.csv", encoding="utf-8", newline="") as log:
