@@ -17,6 +17,8 @@ from :func:`simulator.scenario.json_schema`). These tests
   (one that needs a cluster, or runs the whole suite): such a block is checked instead (its
   commands parse with the program's own argument parser, its Python compiles and calls existing
   arguments, the command it defers to runs elsewhere);
+* check that every other ``toml`` block is valid TOML, and a valid scenario on top of ``national-2020.toml``
+  when it is a scenario fragment;
 * check that every module of the package but the engine and the command line has a page in the API
   reference, and that the functions the pages tell a reader to call have numpydoc Parameters and
   Returns sections;
@@ -416,6 +418,31 @@ def test_blocks_not_run_give_a_checked_reason(page: Path, capsys: pytest.Capture
             for line in code.splitlines()[1:]:
                 assert not line.strip() or line.strip() in tutorial, f"not in the tutorial's blocks: {line}"
     capsys.readouterr()  # --help output of a parser, if any
+
+
+def _toml_examples() -> list[tuple[str, str]]:
+    """(page, text) of every ``toml`` block that is not written to a file by the runs (``# file:``)."""
+    return [(str(page.relative_to(DOCS)), match["body"]) for page in _pages()
+            for match in _FENCE.finditer(page.read_text(encoding="utf-8"))
+            if match["info"].strip() == "toml" and not _FILE.match(match["body"])]
+
+
+@pytest.mark.parametrize("page, text", _toml_examples(), ids=[f"{page}:{index}" for index, (page, _) in enumerate(_toml_examples())])
+def test_toml_examples_are_valid(page: str, text: str, tmp_path: Path) -> None:
+    """A TOML example of the pages is valid TOML, and a scenario fragment (every one but taplo's ``[[rule]]``
+    configuration) is a valid scenario on top of ``national-2020.toml``: its keys exist and its values pass
+    the loader's rules."""
+    import tomllib
+
+    from simulator.scenario import load_scenario
+
+    tomllib.loads(text)
+    if "[[rule]]" in text:  # .taplo.toml, the editor's configuration
+        return
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    fragment = tmp_path / "scenarios" / "example.toml"
+    fragment.write_text('extends = "national-2020.toml"\n' + text, encoding="utf-8")
+    load_scenario(fragment)
 
 
 def _commands(page: Path) -> list[str]:
