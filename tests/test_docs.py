@@ -132,6 +132,31 @@ def test_docs_build_with_warnings_as_errors(site: Path) -> None:
         assert found is None, f"{html.relative_to(site)} loads {found[0]}"
 
 
+def test_scenario_reference_is_the_validators_schema(site: Path) -> None:
+    """The scenario reference is generated from ``simulator.scenario.json_schema()`` at build time: every key of
+    every table of the schema is on the built page, and every row gives a type (with its unit), a default
+    (or "required" / "unset"), an example and a description."""
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        from axisdocs import scenario_reference
+    finally:
+        sys.path.remove(str(DOCS / "_ext"))
+    from simulator.scenario import json_schema
+
+    schema = json_schema()
+    text = scenario_reference(schema)
+    page = (site / "reference" / "scenario.html").read_text(encoding="utf-8")
+    models = [schema, *(model for name, model in schema["$defs"].items() if not name.endswith("Override"))]
+    for model in models:
+        for key in model["properties"]:
+            assert f"<code class=\"docutils literal notranslate\"><span class=\"pre\">{key}</span></code>" in page, key
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert len(rows) >= sum(len(model["properties"]) for model in models) > 100
+    for row in rows:
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", row.strip().strip("|"))]
+        assert len(cells) == 5 and all(cells), f"an empty cell: {row}"
+
+
 # ---- the built site in a real browser ----
 
 #: page -> (start of its <title>, its first heading, a string that must be in its text)
