@@ -445,6 +445,22 @@ def test_blocks_not_run_give_a_checked_reason(page: Path, capsys: pytest.Capture
     capsys.readouterr()  # --help output of a parser, if any
 
 
+def test_no_command_hides_in_a_block_that_is_not_run() -> None:
+    """A command is written in a ``bash`` block (run, or checked with a known reason), never in a ``text``,
+    ``console``, ``sh`` or unlabelled block, which the runs would pass over: no line of those starts with
+    ``axis-sim COMMAND``, ``python -m``, ``pip install`` or a ``$`` prompt."""
+    from simulator.cli import _parser
+
+    commands = "|".join(sorted(next(action for action in _parser()._actions if action.choices and isinstance(action.choices, dict)).choices))
+    command_line = re.compile(rf"^\s*(\$ |axis-sim ({commands})\b|python3? -m |pip3? install\b)")
+    for page in [*_pages(), ROOT / "README.md"]:
+        for match in _FENCE.finditer(page.read_text(encoding="utf-8")):
+            language = match["info"].strip().split(" ")[0] if match["info"].strip() else ""
+            if language in {"", "text", "console", "sh", "shell", "none"}:
+                for line in match["body"].splitlines():
+                    assert not command_line.match(line), f"{page.relative_to(ROOT)}: a command in a {language or 'plain'} block: {line}"
+
+
 def _toml_examples() -> list[tuple[str, str]]:
     """(page, text) of every ``toml`` block that is not written to a file by the runs (``# file:``)."""
     return [(str(page.relative_to(DOCS)), match["body"]) for page in _pages()
