@@ -613,7 +613,16 @@ FRONT_DOOR = ["simulator.scenario.load_scenario", "simulator.scenario.apply_para
               "simulator.results.load_result", "simulator.capacity.parse_target", "simulator.capacity.search",
               "simulator.analytic.predict", "simulator.analytic.electronic_share", "simulator.analytic.connect_headroom",
               "simulator.analytic.reform_load_change", "simulator.analytic.erlang_c", "simulator.topology.build_topology",
-              "simulator.verification.verify", "simulator.calibration.fit_log"]
+              "simulator.verification.verify", "simulator.calibration.fit_log",
+              # the queueing formulas of the analytic module (background/analytic.md), the units of the scenario format,
+              # the seeds and the warm-up rule (background/checking.md)
+              *(f"simulator.analytic.{name}" for name in ("erlang_b", "mmc_wait", "mgc_wait", "mmck", "priority_waits",
+                                                          "availability", "failure_rate", "standby_share", "mean_excess")),
+              *(f"simulator.units.{name}" for name in ("parse_duration", "parse_rate", "parse_size", "parse_bandwidth",
+                                                       "parse_clock", "parse_moment", "format_duration", "format_rate",
+                                                       "format_size")),
+              "simulator.experiment.replication_seed", "simulator.experiment.mser5", "simulator.experiment.expand",
+              "simulator.experiment.figure", "simulator.experiment.replicate"]
 
 
 def test_api_reference_has_every_module() -> None:
