@@ -275,6 +275,15 @@ def _nearest(name: str, candidates: list[str], count: int = 3) -> list[str]:
 def check_station(scenario: Scenario, station: str, option: str = "--station") -> None:
     """Refuse a station id the scenario does not model.
 
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario searched.
+    station : str
+        The station id to check.
+    option : str, optional
+        The option the id came from, for the message.
+
     Raises
     ------
     ScenarioError
@@ -292,6 +301,16 @@ def check_station(scenario: Scenario, station: str, option: str = "--station") -
 
 def parameter_unit(path: str) -> str:
     """The unit a searched value is stated in: ``x`` for the traffic multiplier, ``servers``, else none.
+
+    Parameters
+    ----------
+    path : str
+        Dotted key path of the searched parameter.
+
+    Returns
+    -------
+    str
+        ``"x"``, ``"servers"`` or ``""``.
 
     Examples
     --------

@@ -241,10 +241,18 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
     Parameters
     ----------
     output : simulator.engine.EngineOutput
+        What the engine measured in the replication.
     scenario : Scenario
+        The scenario simulated.
     topology : simulator.topology.Topology
+        Its network, ``build_topology(scenario)``.
     prediction : Prediction or None
         The analytic prediction, shown next to the simulated figures.
+
+    Returns
+    -------
+    dict
+        The replication's summary, the keys of ``summary.json``.
     """
     ledger = output.ledger
     window = output.window
@@ -407,6 +415,16 @@ def combine(summaries: list[dict[str, Any]]) -> dict[str, Any]:
 
     Counts become means over replications; names and flags are kept from the
     first replication. A single replication is returned unchanged.
+
+    Parameters
+    ----------
+    summaries : list of dict
+        One summary per replication (:func:`summarize`), in replication order.
+
+    Returns
+    -------
+    dict
+        The summary of the run, as ``summary.json`` holds it.
     """
     if len(summaries) == 1:
         return summaries[0]
@@ -588,6 +606,17 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:
 
     Lists of plain values (caveats, station ids) become one text joined by ``"; "``;
     NaN becomes None.
+
+    Parameters
+    ----------
+    summary : dict
+        A run's summary (``summary.json``).
+
+    Returns
+    -------
+    list of tuple
+        ``(dotted key, value, low, high)``, in the order of the summary; low
+        and high are None without an interval.
 
     Examples
     --------

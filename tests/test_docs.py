@@ -20,8 +20,8 @@ from :func:`simulator.scenario.json_schema`). These tests
 * check that every other ``toml`` block is valid TOML, and a valid scenario on top of ``national-2020.toml``
   when it is a scenario fragment;
 * check that every module of the package but the engine and the command line has a page in the API
-  reference, and that the functions the pages tell a reader to call have numpydoc Parameters and
-  Returns sections;
+  reference, and that its public functions (but those of :data:`NUMPYDOC_PENDING`) have numpydoc
+  Parameters and Returns sections;
 * check that every file, key and column a run, a sweep and a capacity search write (those of the
   tutorial and the how-to guides) is named in ``docs/reference/outputs.md``, and every column of a
   traced run's exchange log in ``docs/background/traces.md``.
@@ -642,9 +642,36 @@ def test_api_reference_has_every_module() -> None:
         assert f"`{left_out}`" in page, f"docs/reference/api.md does not say why {left_out} is left out"
 
 
-@pytest.mark.parametrize("name", FRONT_DOOR)
-def test_front_door_functions_have_numpydoc_sections(name: str) -> None:
-    """A function the pages tell a reader to call documents every parameter and what it returns (numpydoc)."""
+#: Modules whose public functions do not all have numpydoc Parameters and Returns sections yet (the report, the
+#: comparison and the sweep report are being reworked; their charts and message catalogue with them).
+NUMPYDOC_PENDING = {"simulator.report", "simulator.compare", "simulator.sweepreport", "simulator.catalogue", "simulator.charts"}
+
+
+def _public_functions() -> list[str]:
+    """Every function of a documented module's ``__all__`` defined in that module, and :data:`FRONT_DOOR`."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import simulator
+
+    names = list(FRONT_DOOR)
+    for info in sorted(pkgutil.iter_modules(simulator.__path__), key=lambda i: i.name):
+        module_name = f"simulator.{info.name}"
+        if module_name in NOT_IN_API or module_name in NUMPYDOC_PENDING:
+            continue
+        module = importlib.import_module(module_name)
+        for name in getattr(module, "__all__", []):
+            value = getattr(module, name)
+            if inspect.isfunction(value) and value.__module__ == module_name and f"{module_name}.{name}" not in names:
+                names.append(f"{module_name}.{name}")
+    return names
+
+
+@pytest.mark.parametrize("name", _public_functions())
+def test_public_functions_have_numpydoc_sections(name: str) -> None:
+    """A public function (and a method the pages tell a reader to call) documents every parameter and what it
+    returns (numpydoc)."""
     numpydoc_validate = pytest.importorskip("numpydoc.validate")
     errors = [f"{code}: {message}" for code, message in numpydoc_validate.validate(name)["errors"]
               if code in {"GL08", "PR01", "PR02", "RT01"}]
