@@ -17,6 +17,8 @@ from :func:`simulator.scenario.json_schema`). These tests
   (one that needs a cluster, or runs the whole suite): such a block is checked instead (its
   commands parse with the program's own argument parser, its Python compiles and calls existing
   arguments, the command it defers to runs elsewhere);
+* check that the output of ``axis-sim check`` shown on a page is what it prints today (the analytic model
+  is deterministic and quick at full scale);
 * check that every other ``toml`` block is valid TOML, and a valid scenario on top of ``national-2020.toml``
   when it is a scenario fragment;
 * check that every module of the package but the engine and the command line has a page in the API
@@ -459,6 +461,43 @@ def test_no_command_hides_in_a_block_that_is_not_run() -> None:
             if language in {"", "text", "console", "sh", "shell", "none"}:
                 for line in match["body"].splitlines():
                     assert not command_line.match(line), f"{page.relative_to(ROOT)}: a command in a {language or 'plain'} block: {line}"
+
+
+def _check_outputs(page: Path) -> list[tuple[str, str]]:
+    """(command, printed output) of every ``axis-sim check`` block of ``page`` followed by a ``text`` block."""
+    fences = list(_FENCE.finditer(page.read_text(encoding="utf-8")))
+    pairs = []
+    for block, after in zip(fences, fences[1:]):
+        lines = [line for line in block["body"].splitlines() if line.strip()]
+        if (block["info"].strip() == "bash" and len(lines) == 1 and lines[0].startswith("axis-sim check ")
+                and after["info"].strip() == "text"):
+            pairs.append((lines[0], after["body"]))
+    return pairs
+
+
+@pytest.mark.parametrize("page", [page for page in _pages() if _check_outputs(page)], ids=lambda p: str(p.relative_to(DOCS)))
+def test_check_outputs_on_the_pages_are_what_check_prints(page: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The output of ``axis-sim check`` pasted on a page (whole, or an excerpt of consecutive lines) is what the
+    command prints today, exactly (the analytic
+    model is deterministic and takes about a second at full scale), so a change of the model or of the shipped
+    scenarios cannot leave a page showing old figures."""
+    from simulator.cli import main
+
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    for language, code in _blocks(page):
+        if language == "toml":
+            (tmp_path / _FILE.match(code)["name"]).write_text(code, encoding="utf-8")
+    previous = Path.cwd()
+    for command, shown in _check_outputs(page):
+        capsys.readouterr()
+        os.chdir(tmp_path)
+        try:
+            assert main(shlex.split(command)[1:]) == 0
+        finally:
+            os.chdir(previous)
+        printed = capsys.readouterr().out
+        # the whole output, or an excerpt of consecutive lines ("the end of the output")
+        assert shown.strip("\n") in printed, f"{page.relative_to(DOCS)}: `{command}` prints today:\n{printed}"
 
 
 def _toml_examples() -> list[tuple[str, str]]:
