@@ -17,6 +17,8 @@ from :func:`simulator.scenario.json_schema`). These tests
   (one that needs a cluster, or runs the whole suite): such a block is checked instead (its
   commands parse with the program's own argument parser, its Python compiles and calls existing
   arguments, the command it defers to runs elsewhere);
+* run the README's quickstart command the same way, and check that its other two commands are those of
+  ``.ci/run`` and of the build;
 * check that the output of ``axis-sim check`` shown on a page is what it prints today (the analytic model
   is deterministic and quick at full scale);
 * check that every other ``toml`` block is valid TOML, and a valid scenario on top of ``national-2020.toml``
