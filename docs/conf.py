@@ -41,7 +41,11 @@ myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "show-inheritance": False}
+# pydantic's class attributes (model_config, ...) are machinery, not the scenario format; members in the order
+# of the source, which goes from the smallest parts to the whole
+autodoc_default_options = {"members": True,
+                           "exclude-members": "model_config, model_fields, model_computed_fields, model_post_init"}
+autodoc_member_order = "bysource"
 autodoc_typehints = "none"  # numpydoc states the types in the Parameters section
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
