@@ -33,11 +33,19 @@ root_doc = "index"
 exclude_patterns = ["_build", "_generated", "Thumbs.db", ".DS_Store"]
 language = "en"
 
+# No typographic quotes or dashes: the option help of the CLI reference and the key descriptions of the scenario
+# reference are plain text from the program, and "--set" must not become "–set" nor "auto" become “auto”.
+smartquotes = False
+
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "show-inheritance": False}
+# pydantic's class attributes (model_config, ...) are machinery, not the scenario format; members in the order
+# of the source, which goes from the smallest parts to the whole
+autodoc_default_options = {"members": True,
+                           "exclude-members": "model_config, model_fields, model_computed_fields, model_post_init"}
+autodoc_member_order = "bysource"
 autodoc_typehints = "none"  # numpydoc states the types in the Parameters section
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
@@ -52,6 +60,8 @@ html_math_renderer = "mathml"
 
 html_theme = "alabaster"
 html_title = f"axis-simulator {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["axis.css"]  # fonts with the Vietnamese letters, the reference tables at the page's width
+html_theme_options = {"page_width": "1180px", "sidebar_width": "240px"}
 templates_path = ["_templates"]
 suppress_warnings = ["myst.header", "ref.citation"]  # numpydoc References a module docstring lists without citing

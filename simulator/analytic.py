@@ -231,6 +231,17 @@ def mmck(arrival_rate: float, service_rate: float, servers: int, capacity: int) 
     term; beyond, by closed forms (:func:`_mmck_closed`), so memory and time
     stay bounded whatever the buffer.
 
+    Parameters
+    ----------
+    arrival_rate : float
+        :math:`\lambda`, jobs per second.
+    service_rate : float
+        :math:`\mu`, jobs per second per server.
+    servers : int
+        :math:`c`.
+    capacity : int
+        :math:`K`, jobs the station holds at most, in service and waiting.
+
     Returns
     -------
     dict
@@ -336,6 +347,21 @@ def priority_waits(arrival_rates: list[float], mean_service: float, scv: float =
 
     .. math:: W_k = \frac{W_0}{(1 - \sigma_{k-1})(1 - \sigma_k)}
 
+    Parameters
+    ----------
+    arrival_rates : list of float
+        :math:`\lambda_k` of each class, jobs per second, highest priority first.
+    mean_service : float
+        :math:`E[S]`, seconds.
+    scv : float, optional
+        :math:`c_s^2` of the service time (1: exponential).
+
+    Returns
+    -------
+    list of float
+        :math:`W_k`, the mean wait in queue of each class, seconds (``inf`` for
+        a class the server cannot keep up with).
+
     References
     ----------
     .. [1] A. Cobham, "Priority assignment in waiting line problems",
@@ -363,6 +389,20 @@ def mmc_wait(arrival_rate: float, service_rate: float, servers: int) -> float:
 
     Returns ``inf`` when :math:`\lambda \ge c\mu`.
 
+    Parameters
+    ----------
+    arrival_rate : float
+        :math:`\lambda`, jobs per second.
+    service_rate : float
+        :math:`\mu`, jobs per second per server.
+    servers : int
+        :math:`c`.
+
+    Returns
+    -------
+    float
+        :math:`W_q`, seconds.
+
     Examples
     --------
     >>> round(mmc_wait(40 / 3600, 50 / 3600, 1) / 3600, 6)  # M/M/1, rho 0.8: 0.08 h
@@ -383,6 +423,23 @@ def mgc_wait(arrival_rate: float, mean_service: float, scv: float, servers: int)
     with :math:`c_s^2` the squared coefficient of variation of the service
     time. Exact for M/M/c (:math:`c_s^2 = 1`) and for M/G/1
     (Pollaczek-Khinchine).
+
+    Parameters
+    ----------
+    arrival_rate : float
+        :math:`\lambda`, jobs per second.
+    mean_service : float
+        Mean service time :math:`E[S]`, seconds.
+    scv : float
+        :math:`c_s^2`, the squared coefficient of variation of the service time
+        (1 for exponential, 0 for deterministic).
+    servers : int
+        :math:`c`.
+
+    Returns
+    -------
+    float
+        :math:`W_q`, seconds (``inf`` when the station is unstable).
 
     Examples
     --------
@@ -845,6 +902,19 @@ def electronic_share(scenario: Scenario, topology: Topology) -> float:
     times the probability that at least one of its recipients is connected;
     the share weighs agencies by their document rates.
 
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario: connections, adoption, the classified share and the
+        document rates.
+    topology : Topology
+        ``build_topology(scenario)``.
+
+    Returns
+    -------
+    float
+        The expected electronic share of documents, between 0 and 1.
+
     Examples
     --------
     >>> from simulator.scenario import load_scenario
@@ -939,6 +1009,18 @@ def reform_load_change(scenario: Scenario) -> list[PlatformChange]:
     "Before" is the same scenario without the reform (one platform per
     pre-merger province): the sum of its predecessors' arrivals and the
     highest of their utilisations. Both sides are analytic predictions.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A scenario on the 2025 structure with ``reform = "merge-2025"``.
+
+    Returns
+    -------
+    list of PlatformChange
+        One entry per 2025 province platform, busiest first: its arrivals per
+        second and open-hours utilisation after the merger, and before it
+        (the predecessors' summed arrivals and highest utilisation).
     """
     from .structures import province_successors
     from .topology import build_topology
@@ -1001,6 +1083,19 @@ def failure_rate(failures: Failures, work: float) -> float:
     a busy clock (``clock = "busy"``) one per mean work between failures done,
     whatever the repairs (exact for any laws, as long as the station keeps up).
 
+    Parameters
+    ----------
+    failures : Failures
+        The station's failures: mean time (or work) between them, repairs,
+        clock.
+    work : float
+        Server-seconds of service per second the station does.
+
+    Returns
+    -------
+    float
+        Failures per second.
+
     Examples
     --------
     >>> from simulator.scenario import Distribution, Failures
@@ -1024,6 +1119,21 @@ def availability(station: Station, horizon: float, work: float = 0.0) -> float:
     time between failures over that plus the mean repair time. A repeating
     outage: 1 - duration / period; a one-off outage: 1 - its share of the
     horizon. Independent causes multiply.
+
+    Parameters
+    ----------
+    station : Station
+        The station, with its ``outages`` and ``failures``.
+    horizon : float
+        Simulated time, seconds (the share a one-off outage takes of it).
+    work : float, optional
+        Server-seconds of service per second the station does (its offered
+        load); used only by failures on a busy clock.
+
+    Returns
+    -------
+    float
+        The share of time up, between 0 and 1.
 
     Examples
     --------
@@ -1057,6 +1167,18 @@ def mean_excess(distribution: Distribution, threshold: float) -> float:
 
     Exact for each supported law (the lognormal's is Black and Scholes's call price, the gamma's from the
     incomplete gamma function).
+
+    Parameters
+    ----------
+    distribution : Distribution
+        The law of ``X`` (a repair time), seconds.
+    threshold : float
+        The threshold (a switchover time), seconds.
+
+    Returns
+    -------
+    float
+        ``E[max(0, X - threshold)]``, seconds.
 
     Examples
     --------
@@ -1097,6 +1219,20 @@ def standby_share(station: Station, horizon: float, work: float = 0.0) -> float:
     doing ``work`` server-seconds of service per second); an outage its duration beyond the switchover, per period (or over
     the horizon for a one-off outage). Causes add up (their overlaps are
     neglected), at most the time down. 0 without a standby.
+
+    Parameters
+    ----------
+    station : Station
+        The station, with its ``standby``, ``outages`` and ``failures``.
+    horizon : float
+        Simulated time, seconds.
+    work : float, optional
+        Server-seconds of service per second the station does.
+
+    Returns
+    -------
+    float
+        The share of time the standby serves, between 0 and 1.
 
     Examples
     --------

@@ -230,6 +230,19 @@ class Target:
 def parse_target(text: str) -> Target:
     """Parse ``"latency_p95 <= 4h"`` and the like.
 
+    Parameters
+    ----------
+    text : str
+        ``METRIC <= VALUE`` or ``METRIC >= VALUE``: a metric of
+        :data:`METRICS`, the bound in the metric's unit (a duration such as
+        ``4h`` for a latency, a number for a utilisation or a share).
+
+    Returns
+    -------
+    Target
+        The target, for the busiest station; ``Target.at(station)`` moves it
+        to one station.
+
     Raises
     ------
     ValueError
@@ -271,6 +284,15 @@ def _nearest(name: str, candidates: list[str], count: int = 3) -> list[str]:
 def check_station(scenario: Scenario, station: str, option: str = "--station") -> None:
     """Refuse a station id the scenario does not model.
 
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario searched.
+    station : str
+        The station id to check.
+    option : str, optional
+        The option the id came from, for the message.
+
     Raises
     ------
     ScenarioError
@@ -288,6 +310,16 @@ def check_station(scenario: Scenario, station: str, option: str = "--station") -
 
 def parameter_unit(path: str) -> str:
     """The unit a searched value is stated in: ``x`` for the traffic multiplier, ``servers``, else none.
+
+    Parameters
+    ----------
+    path : str
+        Dotted key path of the searched parameter.
+
+    Returns
+    -------
+    str
+        ``"x"``, ``"servers"`` or ``""``.
 
     Examples
     --------

@@ -82,7 +82,20 @@ def public_holidays(country: str, first_year: int, last_year: int) -> frozenset[
 
 
 def closed_dates(calendar: CalendarSpec, first: datetime.date, last: datetime.date) -> frozenset[datetime.date]:
-    """Holidays of the calendar (its country's and ``extra_holidays``) from ``first`` to ``last``."""
+    """Holidays of the calendar (its country's and ``extra_holidays``) from ``first`` to ``last``.
+
+    Parameters
+    ----------
+    calendar : CalendarSpec
+        The scenario's ``[calendar]``.
+    first, last : datetime.date
+        The first and last day looked at, both included.
+
+    Returns
+    -------
+    frozenset of datetime.date
+        The days the offices are closed (weekends are not listed).
+    """
     found = set(public_holidays(calendar.holidays, first.year, last.year)) if calendar.holidays else set()
     found.update(calendar.extra_holidays)
     return frozenset(d for d in found if first <= d <= last)
@@ -105,6 +118,15 @@ def day_factors(calendar: CalendarSpec, start: datetime.date, n_days: int) -> tu
     Days run from ``start`` for ``n_days``; month and quarter ends are found
     over whole months, so that the last working days of a month that the
     horizon cuts are the month's, not the horizon's.
+
+    Parameters
+    ----------
+    calendar : CalendarSpec
+        The scenario's ``[calendar]``, with its profile.
+    start : datetime.date
+        The date of day 0 (``run.start``).
+    n_days : int
+        Days simulated.
 
     Returns
     -------

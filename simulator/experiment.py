@@ -88,6 +88,25 @@ def replicate(scenario: Scenario, seed: np.random.SeedSequence,
     :func:`run` and :func:`sweep` compute it once and hand it to every
     replication. Without it, it is computed here. ``trace`` writes the
     replication's exchange log (:mod:`simulator.engine.tracelog`).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The resolved scenario of one run (or sweep point).
+    seed : numpy.random.SeedSequence
+        The replication's seed, :func:`replication_seed`.
+    progress : callable, optional
+        Called with (simulated seconds, horizon seconds) as the run goes.
+    prediction : Prediction, optional
+        The analytic prediction of ``scenario``.
+    trace : TraceOptions, optional
+        Where and how to write the exchange log.
+
+    Returns
+    -------
+    Replication
+        The replication's summary (stations included), latency histogram,
+        time series and occupancy, as plain values (picklable).
     """
     from .engine import simulate  # here: checking and expanding a scenario need no SimPy
 
@@ -100,6 +119,19 @@ def replicate(scenario: Scenario, seed: np.random.SeedSequence,
 
 def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
     """The seed of replication ``replication``: ``SeedSequence(seed).spawn(n)[replication]`` for any n.
+
+    Parameters
+    ----------
+    seed : int
+        The root seed (``run.seed``, ``--seed``).
+    replication : int
+        The replication's index, from 0.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+        The same sequence wherever the replication runs (a local process, a
+        Dask worker), so results do not depend on where they were computed.
 
     Examples
     --------
@@ -125,6 +157,17 @@ def mser5(series: Sequence[float]) -> int:
     (White 1997; Franklin and White 2008). Missing values (NaN: intervals with
     no observation, such as nights under a working calendar) are skipped, and
     the cut is given in positions of the original series, so it maps to time.
+
+    Parameters
+    ----------
+    series : sequence of float
+        The output series in time order (one value per sampling interval; NaN
+        for an interval without observation).
+
+    Returns
+    -------
+    int
+        The index in ``series`` of the first observation kept.
 
     References
     ----------
@@ -240,7 +283,20 @@ def _check_counts(seed: Any, replications: Any, jobs: Any) -> int:
 
 
 def figure(summary: dict[str, Any], path: str) -> float:
-    """A figure of a summary by dotted path (``"latency_seconds.p95"``); NaN when absent."""
+    """A figure of a summary by dotted path (``"latency_seconds.p95"``); NaN when absent.
+
+    Parameters
+    ----------
+    summary : dict
+        A run's summary (``summary.json``, :attr:`RunResult.summary`).
+    path : str
+        Dotted key path of a number in it.
+
+    Returns
+    -------
+    float
+        The number, or NaN when the path leads nowhere or to something else.
+    """
     value: Any = summary
     for part in path.split("."):
         if not isinstance(value, dict) or part not in value:
@@ -588,6 +644,17 @@ def expand(scenario: Scenario) -> list[Point]:
     Grid mode takes every combination (the last parameter varies fastest);
     zip mode takes the i-th value of every parameter together. A scenario
     without sweep parameters is one point.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A scenario, with or without a ``[sweep]`` section.
+
+    Returns
+    -------
+    list of Point
+        The points in order, each with its label (``p000``, ...), its
+        parameters and its resolved scenario.
 
     Raises
     ------

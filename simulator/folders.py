@@ -131,6 +131,19 @@ def _host() -> str:
 def temporary_path(target: Path, suffix: Literal["tmp", "old"] = "tmp") -> Path:
     """A hidden sibling of ``target`` owned by this process: ``.NAME.HOST-PID-TOKEN.tmp``.
 
+    Parameters
+    ----------
+    target : Path
+        The folder or file the temporary one will replace.
+    suffix : {"tmp", "old"}, optional
+        ``tmp`` for the folder being written, ``old`` for an earlier result
+        moved aside.
+
+    Returns
+    -------
+    Path
+        The sibling's path (not created).
+
     Examples
     --------
     >>> p = temporary_path(Path("results/x"))
@@ -164,6 +177,18 @@ def clean_stale(folder: Path, name: str | None = None) -> list[Path]:
     host by a process that no longer runs, are touched (for ``name`` only,
     when given). A stale ``.old`` folder (the previous result, moved aside
     just before a kill) is moved back when its target is missing.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder to look in.
+    name : str, optional
+        Only the siblings of this entry.
+
+    Returns
+    -------
+    list of Path
+        The entries removed.
     """
     removed: list[Path] = []
     if not folder.is_dir():
@@ -191,7 +216,18 @@ def clean_stale(folder: Path, name: str | None = None) -> list[Path]:
 
 
 def make_folder(path: Path) -> Path:
-    """Create a folder (and its parents) with the permissions the umask allows; return it."""
+    """Create a folder (and its parents) with the permissions the umask allows; return it.
+
+    Parameters
+    ----------
+    path : Path
+        The folder to create; an existing one is fine.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path.mkdir(parents=True, exist_ok=False, mode=0o777)
     return path
 
@@ -200,6 +236,15 @@ def write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
     """Write a text file atomically (a temporary sibling renamed over it), permissions as the umask allows.
 
     ``encoding="utf-8-sig"`` starts the file with a UTF-8 byte-order mark (for Excel).
+
+    Parameters
+    ----------
+    path : Path
+        The file to write (replaced if it exists).
+    text : str
+        Its content.
+    encoding : str, optional
+        ``utf-8`` or ``utf-8-sig``.
     """
     temporary = temporary_path(path)
     try:
@@ -219,6 +264,13 @@ def publish(temporary: Path, target: Path) -> None:
     ``.old`` sibling first and removed after, so a kill between the two
     renames leaves the earlier result in ``.old``, which :func:`clean_stale`
     moves back on the next run.
+
+    Parameters
+    ----------
+    temporary : Path
+        The finished folder or file, a sibling of ``target``.
+    target : Path
+        Where it goes.
     """
     if not target.exists() and not target.is_symlink():
         os.replace(temporary, target)
@@ -275,7 +327,18 @@ def staged_folder(target: Path, kind: Literal["run", "sweep", "capacity"],
 
 
 def describe(err: BaseException) -> str:
-    """The reason of an I/O error in a few words (``No space left on device``)."""
+    """The reason of an I/O error in a few words (``No space left on device``).
+
+    Parameters
+    ----------
+    err : BaseException
+        The error, usually an ``OSError``.
+
+    Returns
+    -------
+    str
+        Its reason (``strerror``), or its text.
+    """
     if isinstance(err, OSError):
         if err.errno == errno.ENOSPC:
             return "no space left on the device"

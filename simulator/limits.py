@@ -47,6 +47,16 @@ def parse_memory(text: str) -> float:
     ValueError
         If the text is not a positive size.
 
+    Parameters
+    ----------
+    text : str
+        A size with a unit of :data:`simulator.units.SIZE_UNITS`, or bytes.
+
+    Returns
+    -------
+    float
+        Bytes.
+
     Examples
     --------
     >>> parse_memory("4GB"), parse_memory("1.5GiB"), parse_memory("1e9")

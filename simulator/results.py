@@ -241,10 +241,18 @@ def summarize(output: Any, scenario: Scenario, topology: Any, prediction: "Predi
     Parameters
     ----------
     output : simulator.engine.EngineOutput
+        What the engine measured in the replication.
     scenario : Scenario
+        The scenario simulated.
     topology : simulator.topology.Topology
+        Its network, ``build_topology(scenario)``.
     prediction : Prediction or None
         The analytic prediction, shown next to the simulated figures.
+
+    Returns
+    -------
+    dict
+        The replication's summary, the keys of ``summary.json``.
     """
     ledger = output.ledger
     window = output.window
@@ -407,6 +415,16 @@ def combine(summaries: list[dict[str, Any]]) -> dict[str, Any]:
 
     Counts become means over replications; names and flags are kept from the
     first replication. A single replication is returned unchanged.
+
+    Parameters
+    ----------
+    summaries : list of dict
+        One summary per replication (:func:`summarize`), in replication order.
+
+    Returns
+    -------
+    dict
+        The summary of the run, as ``summary.json`` holds it.
     """
     if len(summaries) == 1:
         return summaries[0]
@@ -472,6 +490,22 @@ class RunResult:
         Folders and files get the permissions the user's umask allows.
         ``excel=True`` writes the CSV files with a UTF-8 byte-order mark
         (:func:`csv_encoding`), so Excel shows Vietnamese names intact.
+
+        Parameters
+        ----------
+        folder : str or Path
+            The result folder to write (created; an earlier result there is
+            replaced).
+        extra : callable, optional
+            Called with the temporary folder before it is renamed, to add
+            files (``charts/``).
+        excel : bool, optional
+            Write the CSV files with a UTF-8 byte-order mark.
+
+        Returns
+        -------
+        Path
+            ``folder``.
 
         Raises
         ------
@@ -570,8 +604,19 @@ def jsonable(value: Any) -> Any:
 def summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:
     """The summary as rows ``(dotted key, value, 95 % CI low, high)``, the station and outage lists left out.
 
-    Lists of plain values (caveats, station ids) become one text joined by ``; ``;
+    Lists of plain values (caveats, station ids) become one text joined by ``"; "``;
     NaN becomes None.
+
+    Parameters
+    ----------
+    summary : dict
+        A run's summary (``summary.json``).
+
+    Returns
+    -------
+    list of tuple
+        ``(dotted key, value, low, high)``, in the order of the summary; low
+        and high are None without an interval.
 
     Examples
     --------
@@ -691,5 +736,16 @@ def stations_frame(summary: dict[str, Any]) -> pd.DataFrame:
 
 
 def load_result(folder: str | Path) -> dict[str, Any]:
-    """Read ``summary.json`` of a result folder."""
+    """Read ``summary.json`` of a result folder.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A result folder written by ``axis-sim run`` or :meth:`RunResult.save`.
+
+    Returns
+    -------
+    dict
+        The summary, as :attr:`RunResult.summary` holds it.
+    """
     return json.loads((Path(folder) / "summary.json").read_text(encoding="utf-8"))

@@ -1314,7 +1314,26 @@ def _merge_tables(base: dict[str, Any], override: dict[str, Any]) -> dict[str, A
 
 
 def scenario_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Scenario:
-    """Validate an already parsed scenario mapping (see :func:`load_scenario`)."""
+    """Validate an already parsed scenario mapping (see :func:`load_scenario`).
+
+    Parameters
+    ----------
+    data : dict
+        The scenario as nested tables, as ``tomllib`` reads a file (units as
+        text: ``"20/h"``).
+    source : str, optional
+        What error messages name as the file.
+
+    Returns
+    -------
+    Scenario
+        The validated, frozen scenario.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem, one line each.
+    """
     deep = _too_deep(data)
     if deep:
         raise ScenarioError(source, deep)
@@ -1504,6 +1523,22 @@ def apply_parameters(scenario: Scenario, parameters: dict[str, Any], *, where: s
     ``traffic.multiplier``, ``kinds.province.rate``,
     ``traffic.statuses[0].after.mean``; ``agencies[<id>]`` selects (or adds)
     the agency with that id. Values are written as in the file (``"20/h"``).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario to start from; it is not changed.
+    parameters : dict of str to object
+        Dotted key path to its new value, written as in a scenario file
+        (``{"traffic.multiplier": 2.0, "network.hub.service.mean": "4s"}``).
+    where : str, optional
+        What the message of a :class:`ScenarioError` names as the source of
+        the values (``"--set"``, ``"sweep point p003"``).
+
+    Returns
+    -------
+    Scenario
+        A new, validated scenario with the values set.
 
     Raises
     ------
@@ -1801,6 +1836,16 @@ def dump_scenario(scenario: Scenario) -> str:
     """The resolved scenario as TOML text (every default written out, units restored).
 
     ``load_scenario(dump_scenario(s)) == s`` holds for every valid scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+
+    Returns
+    -------
+    str
+        TOML text, as ``scenario.toml`` of a result folder holds it.
     """
     data = scenario.model_dump(mode="json", exclude_none=True)
     return tomli_w.dumps(data)

@@ -39,7 +39,20 @@ MODEL_VERSION = 2
 
 
 def fingerprint(scenario_text: str, seed: int) -> str:
-    """A stable key for the runs of one resolved scenario under one root seed and one model version."""
+    """A stable key for the runs of one resolved scenario under one root seed and one model version.
+
+    Parameters
+    ----------
+    scenario_text : str
+        The resolved scenario as TOML (:func:`simulator.scenario.dump_scenario`).
+    seed : int
+        The root seed.
+
+    Returns
+    -------
+    str
+        24 hexadecimal digits of a SHA-256 hash.
+    """
     return hashlib.sha256(f"model {MODEL_VERSION}\n{seed}\n{scenario_text}".encode("utf-8")).hexdigest()[:24]
 
 

@@ -34,6 +34,18 @@ SOURCES: dict[str, int] = {
 def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
     """One independent seed sequence per replication, as ``SeedSequence(seed).spawn`` gives.
 
+    Parameters
+    ----------
+    seed : int
+        The root seed.
+    replications : int
+        How many replications.
+
+    Returns
+    -------
+    list of numpy.random.SeedSequence
+        Replication r's sequence at index r, the same whatever ``replications``.
+
     Examples
     --------
     >>> [s.spawn_key for s in replication_seeds(7, 2)]

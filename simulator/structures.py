@@ -40,7 +40,14 @@ def load_table(name: str) -> tuple[dict[str, str], ...]:
 
 
 def province_successors() -> dict[str, str]:
-    """Pre-merger province id -> the 2025 province id it became part of."""
+    """Pre-merger province id -> the 2025 province id it became part of.
+
+    Returns
+    -------
+    dict of str to str
+        Each of the 63 province ids of 2020 mapped to the id of the 2025
+        province it merged into (itself when it was kept).
+    """
     return {row["id"]: row["successor_2025"] for row in load_table("provinces-2020")}
 
 

@@ -69,6 +69,20 @@ def batch_drawer(distribution: Distribution, rng: np.random.Generator, batch: in
     """A function that draws the next ``batch`` variates of a distribution, as a list of floats.
 
     Successive calls give the same sequence as :func:`sampler`, batch by batch.
+
+    Parameters
+    ----------
+    distribution : Distribution
+        The law to draw from (seconds).
+    rng : numpy.random.Generator
+        The stream to draw with.
+    batch : int, optional
+        Variates drawn per call.
+
+    Returns
+    -------
+    callable
+        Without arguments, returns the next ``batch`` variates as a list.
     """
     def next_batch() -> list[float]:
         return draw(distribution, rng, batch).tolist()
@@ -77,7 +91,22 @@ def batch_drawer(distribution: Distribution, rng: np.random.Generator, batch: in
 
 
 def draw(distribution: Distribution, rng: np.random.Generator, size: int) -> np.ndarray:
-    """``size`` variates of a :class:`~simulator.scenario.Distribution` (seconds)."""
+    """``size`` variates of a :class:`~simulator.scenario.Distribution` (seconds).
+
+    Parameters
+    ----------
+    distribution : Distribution
+        The law to draw from.
+    rng : numpy.random.Generator
+        The stream to draw with.
+    size : int
+        How many variates.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``size`` floats, seconds.
+    """
     mean = distribution.mean
     kind = distribution.distribution
     if kind == "deterministic" or mean == 0.0:
@@ -268,7 +297,20 @@ class DocumentStream:
 
 
 def scripted_documents(scenario: Scenario, topology: Topology) -> list[tuple[int, tuple]]:
-    """The scenario's scripted documents as ``(origin, document tuple)`` in time order."""
+    """The scenario's scripted documents as ``(origin, document tuple)`` in time order.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario, with its scripted documents (``traffic.script``).
+    topology : Topology
+        ``build_topology(scenario)``, which maps agency ids to indices.
+
+    Returns
+    -------
+    list of tuple
+        ``(origin agency index, document tuple)``, in time order.
+    """
     table = topology.agencies
     out = []
     for scripted in scenario.traffic.script:
@@ -294,6 +336,22 @@ def scripted_documents(scenario: Scenario, topology: Topology) -> list[tuple[int
 def build_document_streams(scenario: Scenario, topology: Topology, seed: np.random.SeedSequence,
                            clock: OpenClock) -> list[DocumentStream]:
     """One :class:`DocumentStream` per agency that creates documents.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario: kinds, agencies, traffic.
+    topology : Topology
+        ``build_topology(scenario)``.
+    seed : numpy.random.SeedSequence
+        The replication's seed; each agency draws from its own child stream.
+    clock : OpenClock
+        The working-time clock documents are created on.
+
+    Returns
+    -------
+    list of DocumentStream
+        One per agency with a positive rate, in the order of the agencies.
 
     Raises
     ------

@@ -177,12 +177,45 @@ def duration_unit(value: object) -> str:
 
 
 def parse_size(value: object) -> float:
-    """Parse a size such as ``"360KB"`` or ``"2MB"`` into bytes (decimal units, KiB for binary)."""
+    """Parse a size such as ``"360KB"`` or ``"2MB"`` into bytes (decimal units, KiB for binary).
+
+    Parameters
+    ----------
+    value : str or float
+        A number with a unit from :data:`SIZE_UNITS`, or a number of bytes.
+
+    Returns
+    -------
+    float
+        Bytes, never negative.
+
+    Raises
+    ------
+    ValueError
+        If the text is not a size or is negative.
+    """
     return _parse(value, "size", SIZE_UNITS)
 
 
 def parse_bandwidth(value: object) -> float:
-    """Parse a bandwidth such as ``"100Mbit/s"`` or ``"10MB/s"`` into bytes per second."""
+    """Parse a bandwidth such as ``"100Mbit/s"`` or ``"10MB/s"`` into bytes per second.
+
+    Parameters
+    ----------
+    value : str or float
+        A number with a unit from :data:`BANDWIDTH_UNITS`, or a number of
+        bytes per second.
+
+    Returns
+    -------
+    float
+        Bytes per second, never negative.
+
+    Raises
+    ------
+    ValueError
+        If the text is not a bandwidth or is negative.
+    """
     return _parse(value, "bandwidth", BANDWIDTH_UNITS)
 
 
@@ -212,7 +245,23 @@ def parse_rate(value: object) -> float:
 
 
 def parse_clock(value: object) -> float:
-    """Parse a time of day ``"HH:MM"`` (00:00 to 24:00), or seconds after midnight, into seconds."""
+    """Parse a time of day ``"HH:MM"`` (00:00 to 24:00), or seconds after midnight, into seconds.
+
+    Parameters
+    ----------
+    value : str or float
+        ``"HH:MM"``, or seconds after midnight (0 to 86,400).
+
+    Returns
+    -------
+    float
+        Seconds after midnight.
+
+    Raises
+    ------
+    ValueError
+        If the value is not a time of day between 00:00 and 24:00.
+    """
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 86400:
         return float(value)
     if not isinstance(value, str) or not _CLOCK.match(value):
@@ -235,6 +284,21 @@ def parse_moment(value: object, first_weekday: int = 0, first_day: datetime.date
     day 0 (``first_day``, run.start); both are local time (Asia/Ho_Chi_Minh,
     which has no daylight saving time), so it is the days between them and
     the time of day.
+
+    Parameters
+    ----------
+    value : str or float
+        A duration (``"33h"``, seconds), ``"ddd HH:MM"`` or
+        ``"YYYY-MM-DD HH:MM"``.
+    first_weekday : int, optional
+        The weekday of day 0, Monday = 0.
+    first_day : datetime.date, optional
+        The date of day 0 (``run.start``); needed for a date and time.
+
+    Returns
+    -------
+    float
+        Seconds from the start of day 0.
 
     Examples
     --------
@@ -302,6 +366,16 @@ def format_duration(seconds: float) -> str:
 
     Values under a second are written in seconds when that is exact
     (``0.25 -> '0.25s'``); the text always parses back to the same float.
+
+    Parameters
+    ----------
+    seconds : float
+        A duration, seconds.
+
+    Returns
+    -------
+    str
+        The duration with its unit, as a scenario file writes it.
     """
     if seconds == 0:
         return "0s"
@@ -353,14 +427,39 @@ def format_duration_in(seconds: float, unit: str, digits: int = 3) -> str:
 
 
 def format_size(size_bytes: float) -> str:
-    """Write bytes with the largest decimal unit not exceeding them (``360000 -> '360KB'``)."""
+    """Write bytes with the largest decimal unit not exceeding them (``360000 -> '360KB'``).
+
+    Parameters
+    ----------
+    size_bytes : float
+        A size, bytes.
+
+    Returns
+    -------
+    str
+        The size with a decimal unit (``B``, ``KB``, ``MB``, ``GB``).
+    """
     if size_bytes == 0:
         return "0B"
     return _format(size_bytes, {k: v for k, v in SIZE_UNITS.items() if "i" not in k})
 
 
 def format_rate(per_second: float, unit: str = "d") -> str:
-    """Write a rate per ``unit`` of time (``format_rate(1/60, 'h') -> '60/h'``)."""
+    """Write a rate per ``unit`` of time (``format_rate(1/60, 'h') -> '60/h'``).
+
+    Parameters
+    ----------
+    per_second : float
+        Events per second.
+    unit : str, optional
+        A unit of :data:`DURATION_UNITS` to write the rate per (default a day).
+
+    Returns
+    -------
+    str
+        ``COUNT/UNIT``, which parses back to the same float (``COUNT/s`` when
+        no rounding per ``unit`` does).
+    """
     scale = DURATION_UNITS[unit]
     magnitude = per_second * scale
     for text in (f"{magnitude:.12g}", repr(magnitude)):

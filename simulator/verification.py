@@ -161,6 +161,23 @@ def failing_mm1(rate: float, mean: float, between: float, repair: float) -> dict
 
     and the mean sojourn :math:`W + E[C]`; the availability is :math:`1 / (1 + fr)`.
 
+    Parameters
+    ----------
+    rate : float
+        :math:`\lambda`, arrivals per second.
+    mean : float
+        Mean service time :math:`E[S]`, seconds (exponential).
+    between : float
+        Mean up time between failures, seconds.
+    repair : float
+        Mean repair time :math:`r`, seconds.
+
+    Returns
+    -------
+    dict
+        ``mean_sojourn`` (seconds), ``availability`` (share of time up) and
+        ``completion`` (the mean completion time :math:`E[C]`, seconds).
+
     Examples
     --------
     >>> figures = failing_mm1(0.5, 1.0, 20.0, 2.0)
@@ -289,6 +306,28 @@ def hub_and_spoke_text(agencies: int = 6, rate: str = "20/h", gateway_mean: str 
     an M/M/c hub, uniform recipients, platforms left out. Agencies are ``A0``, ``A1``, ...
 
     Used by the Jackson reference case, the tests and ``benchmarks/hub_spoke.py``.
+
+    Parameters
+    ----------
+    agencies : int, optional
+        How many agencies (and gateways).
+    rate : str, optional
+        Documents each agency creates, a rate (``"20/h"``).
+    gateway_mean : str, optional
+        Mean service time of each gateway, a duration.
+    hub_servers : int, optional
+        Servers of the hub.
+    hub_mean : str, optional
+        Mean service time of the hub, a duration.
+    horizon, warmup : str, optional
+        ``run.horizon`` and ``run.warmup``.
+    extra : str, optional
+        TOML lines added to the ``[traffic]`` table.
+
+    Returns
+    -------
+    str
+        The scenario as TOML text, for :func:`simulator.scenario.load_scenario`.
     """
     text = f"""
 [run]
@@ -330,7 +369,18 @@ def _jackson_case(horizon_hours: float) -> Case:
 
 
 def reference_cases(scale: float = 1.0) -> list[Case]:
-    """The built-in reference cases; ``scale`` multiplies every horizon (1.0: about 30 s on 2 cores)."""
+    """The built-in reference cases; ``scale`` multiplies every horizon (1.0: about 30 s on 2 cores).
+
+    Parameters
+    ----------
+    scale : float, optional
+        Factor on every case's horizon (0.1 for a quick, noisier check).
+
+    Returns
+    -------
+    list of Case
+        The cases in the order ``axis-sim verify`` prints them.
+    """
     return [
         _mmc_case("M/M/1 at utilisation 0.5", 1, 1.0, 0.5, 120_000 * scale),
         _mmc_case("M/M/1 at utilisation 0.9", 1, 1.0, 0.9, 450_000 * scale),

@@ -163,7 +163,18 @@ class WorkEstimate:
 
 
 def format_bytes(value: float) -> str:
-    """``3e8 -> '300 MB'``."""
+    """``3e8 -> '300 MB'``.
+
+    Parameters
+    ----------
+    value : float
+        Bytes.
+
+    Returns
+    -------
+    str
+        Three significant digits and a decimal unit (``B`` to ``TB``).
+    """
     for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
         if value >= scale:
             return f"{value / scale:.3g} {unit}"
@@ -171,7 +182,18 @@ def format_bytes(value: float) -> str:
 
 
 def format_wall(seconds: float) -> str:
-    """Seconds as ``1.1 s``, ``12 min``, ``3.5 h``, ``40 d`` or ``2e+08 years``."""
+    """Seconds as ``1.1 s``, ``12 min``, ``3.5 h``, ``40 d`` or ``2e+08 years``.
+
+    Parameters
+    ----------
+    seconds : float
+        A wall time, seconds.
+
+    Returns
+    -------
+    str
+        Two significant digits and the largest fitting unit.
+    """
     for unit, scale in (("years", 365.25 * 86400), ("d", 86400.0), ("h", 3600.0), ("min", 60.0)):
         if seconds >= 2 * scale:
             return f"{seconds / scale:.3g} {unit}"
