@@ -56,6 +56,18 @@ def messages(lang: str) -> Mapping[str, str]:
 def parameter_label(path: str, lang: str = "en") -> str:
     """A swept parameter in words (``traffic multiplier``), else its key path (the unit: :func:`parameter_axis_label`).
 
+    Parameters
+    ----------
+    path : str
+        The dotted key path of the swept parameter (``network.hub.servers``).
+    lang : {"en", "vi"}
+        The catalogue language.
+
+    Returns
+    -------
+    str
+        The catalogue's ``param_<path>`` text, or ``path`` itself when the catalogue has none.
+
     Examples
     --------
     >>> parameter_label("network.hub.servers"), parameter_label("run.seed")
@@ -67,6 +79,19 @@ def parameter_label(path: str, lang: str = "en") -> str:
 def parameter_axis_label(path: str, lang: str = "en") -> str:
     """A swept parameter in words with its unit, for an axis (``traffic multiplier (× the scenario's volume)``).
 
+    Parameters
+    ----------
+    path : str
+        The dotted key path of the swept parameter.
+    lang : {"en", "vi"}
+        The catalogue language.
+
+    Returns
+    -------
+    str
+        :func:`parameter_label` followed by the catalogue's ``param_unit_<path>`` in parentheses, or
+        :func:`parameter_label` alone when the parameter has no unit in the catalogue.
+
     Examples
     --------
     >>> parameter_axis_label("traffic.multiplier"), parameter_axis_label("network.hub.servers", "vi")
@@ -77,7 +102,18 @@ def parameter_axis_label(path: str, lang: str = "en") -> str:
 
 
 def scenario_language(scenario: Any) -> str:
-    """The language of a scenario's texts: its ``language`` key when it names a catalogue language, else English."""
+    """The language of a scenario's texts: its ``language`` key when it names a catalogue language, else English.
+
+    Parameters
+    ----------
+    scenario : Scenario or Mapping
+        A validated scenario (its ``language`` attribute is read) or a mapping (its ``"language"`` key).
+
+    Returns
+    -------
+    {"en", "vi"}
+        ``"en"`` when the language is missing or not one of :data:`LANGUAGES`.
+    """
     lang = getattr(scenario, "language", None) if not isinstance(scenario, Mapping) else scenario.get("language")
     return lang if lang in LANGUAGES else "en"
 
@@ -90,6 +126,15 @@ THIN_SPACE = "\u202f"
 
 def is_finite(value: Any) -> bool:
     """Whether ``value`` is a finite number (not a bool, None, NaN or text).
+
+    Parameters
+    ----------
+    value : Any
+
+    Returns
+    -------
+    bool
+        True for an ``int`` or ``float`` (not a ``bool``) that is neither NaN nor infinite.
 
     Examples
     --------
@@ -105,6 +150,20 @@ def format_number(value: float | None, lang: str, digits: int = 0) -> str:
     English groups thousands with ``,`` and marks decimals with ``.``;
     Vietnamese groups thousands with a narrow no-break space (U+202F, a thin
     space that never breaks a line) and marks decimals with ``,``.
+
+    Parameters
+    ----------
+    value : float or None
+        The number, in whatever unit the caller shows.
+    lang : {"en", "vi"}
+        The language; any other value is written as English.
+    digits : int, default 0
+        Decimals shown (rounded).
+
+    Returns
+    -------
+    str
+        The number written out, or :data:`MISSING` (``–``) when ``value`` is not :func:`is_finite`.
 
     Examples
     --------
@@ -123,6 +182,21 @@ def format_number(value: float | None, lang: str, digits: int = 0) -> str:
 
 def format_percent(share: float | None, lang: str, digits: int = 1) -> str:
     """A share (0.865) as a percentage (``86.5%``, Vietnamese ``86,5%``).
+
+    Parameters
+    ----------
+    share : float or None
+        A share, usually in [0, 1] (0.865 is 86.5%).
+    lang : {"en", "vi"}
+        The language (its decimal mark, :func:`format_number`).
+    digits : int, default 1
+        Decimals of the percentage.
+
+    Returns
+    -------
+    str
+        The percentage with ``%`` and no space before it, or :data:`MISSING` (``–``) when ``share`` is not
+        :func:`is_finite`.
 
     Examples
     --------
