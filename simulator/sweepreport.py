@@ -34,6 +34,16 @@ __all__ = ["is_sweep_folder", "SweepFolder", "load_sweep_folder", "default_sweep
 def is_sweep_folder(path: str | Path) -> bool:
     """Whether ``path`` holds a sweep's ``points.csv`` and ``manifest.json``.
 
+    Parameters
+    ----------
+    path : str or Path
+        A folder (any path; one that does not exist is not a sweep folder).
+
+    Returns
+    -------
+    bool
+        True when both ``points.csv`` and ``manifest.json`` are files in ``path``.
+
     Raises
     ------
     ExperimentError
@@ -91,10 +101,23 @@ def _read_points(file: Path) -> list[dict[str, Any]]:
 def load_sweep_folder(path: str | Path) -> SweepFolder:
     """Read a sweep folder written by ``axis-sim sweep``.
 
+    Parameters
+    ----------
+    path : str or Path
+        The sweep's output folder.
+
+    Returns
+    -------
+    SweepFolder
+        Its manifest, its points (numbers as float), the swept parameters (those of the manifest's first point,
+        in sweep order) and ``scenario.toml`` as TOML data (empty when missing or unreadable: the threshold is
+        then 0.8).
+
     Raises
     ------
     ExperimentError
-        If ``points.csv`` or ``manifest.json`` is missing or cannot be read (the sweep has not finished).
+        If ``points.csv`` or ``manifest.json`` is missing or cannot be read (the sweep has not finished), or
+        ``points.csv`` has no point.
     """
     folder = Path(path)
     if not is_sweep_folder(folder):
@@ -118,7 +141,17 @@ def load_sweep_folder(path: str | Path) -> SweepFolder:
 
 
 def default_sweep_language(folder: SweepFolder) -> str:
-    """The scenario's ``language`` key when it names a catalogue language, else English."""
+    """The scenario's ``language`` key when it names a catalogue language, else English.
+
+    Parameters
+    ----------
+    folder : SweepFolder
+        From :func:`load_sweep_folder` (its ``scenario.toml``).
+
+    Returns
+    -------
+    {"en", "vi"}
+    """
     return scenario_language(folder.scenario)
 
 
@@ -162,7 +195,26 @@ class Crossing:
 
 
 def crossings(folder: SweepFolder, locale: Locale) -> list[Crossing]:
-    """For each combination of the other parameters, the first point along x whose peak utilisation reaches the threshold."""
+    """For each combination of the other parameters, the first point along x whose peak utilisation reaches the threshold.
+
+    The x axis is the last swept parameter whose values are all numbers; the points of each combination of
+    the other parameters are taken in increasing x.
+
+    Parameters
+    ----------
+    folder : SweepFolder
+        From :func:`load_sweep_folder`; the threshold is its ``analysis.threshold`` (a share in [0, 1]).
+    locale : Locale
+        The language of the group, setting and station texts.
+
+    Returns
+    -------
+    list of Crossing
+        One per combination of the other parameters (one in all for a one-parameter sweep), in the order of
+        their first point: the point, its x setting, the busiest station and its peak utilisation (a share), or
+        ``point`` None (empty setting and station, utilisation None) when no point of the group reaches the
+        threshold.
+    """
     x, others = _axes(folder)
     found = []
     for key, rows in _groups(folder):
@@ -176,7 +228,26 @@ def crossings(folder: SweepFolder, locale: Locale) -> list[Crossing]:
 
 
 def sweep_answer(folder: SweepFolder, found: Sequence[Crossing], locale: Locale) -> list[str]:
-    """The answer first: where the threshold is crossed (or the highest point), how the 95 % delivery time grows."""
+    """The answer first: where the threshold is crossed (or the highest point), how the 95 % delivery time grows.
+
+    Parameters
+    ----------
+    folder : SweepFolder
+        From :func:`load_sweep_folder`.
+    found : sequence of Crossing
+        The threshold crossings, from :func:`crossings`.
+    locale : Locale
+        The language of the sentences.
+
+    Returns
+    -------
+    list of str
+        One sentence per group that crosses the threshold, or, when none does, one naming the point with the
+        highest peak utilisation; then the 95th percentile delivery time at the first and the last point; then,
+        when the first point has an analytic headroom and bottleneck, the station that saturates first and how
+        much all traffic can grow before it reaches 100 % (and 80 %) utilisation in office hours (analytic
+        model).
+    """
     threshold = locale.percent(folder.threshold)
     sentences = []
     for crossing in found:
@@ -233,7 +304,25 @@ def _point_cell(locale: Locale, how: str, value: Any) -> Cell:
 
 
 def point_rows(folder: SweepFolder, found: Sequence[Crossing], locale: Locale) -> list[PointRow]:
-    """The table of points in sweep order."""
+    """The table of points in sweep order.
+
+    Parameters
+    ----------
+    folder : SweepFolder
+        From :func:`load_sweep_folder`.
+    found : sequence of Crossing
+        The threshold crossings, from :func:`crossings`: their points are marked ``crossed``.
+    locale : Locale
+        The language of the cells.
+
+    Returns
+    -------
+    list of PointRow
+        One per row of ``points.csv``: the point, its parameters, then the shown columns (electronic share,
+        copies per day, mean and 95th percentile delivery time, same-day share, bottleneck and peak utilisation,
+        busiest station, headroom) written in ``locale``, with the numbers of the numeric columns (shares in
+        [0, 1], times in seconds) in ``values``.
+    """
     crossed = {c.point for c in found if c.point}
     rows = []
     for row in folder.points:
@@ -300,7 +389,23 @@ def _peak_reading(folder: SweepFolder, found: Sequence[Crossing], locale: Locale
 
 def sweep_charts(folder: SweepFolder, locale: Locale, found: Sequence[Crossing] = ()) -> tuple[Chart, ...]:
     """The capacity curves as inline SVG, each with its reading: peak utilisation (with the threshold), copies
-    delivered, 95 % delivery time. ``found``: the threshold crossings (:func:`crossings`) the first reading names."""
+    delivered, 95 % delivery time. ``found``: the threshold crossings (:func:`crossings`) the first reading names.
+
+    Parameters
+    ----------
+    folder : SweepFolder
+        From :func:`load_sweep_folder`.
+    locale : Locale
+        The language of the titles, axes, ticks and readings.
+    found : sequence of Crossing, optional
+        The threshold crossings; without them the peak chart's reading names the highest point.
+
+    Returns
+    -------
+    tuple of Chart
+        Three charts, keyed ``peak``, ``throughput`` and ``latency`` (the delivery time in seconds, minutes or
+        hours, whichever suits its largest value), one line per combination of the other parameters.
+    """
     from . import charts  # matplotlib: loaded when a report is drawn
 
     t = locale.text
@@ -381,7 +486,18 @@ def build_sweep_report(folder: SweepFolder, lang: str) -> SweepReport:
 
 
 def render_sweep_report(report: SweepReport) -> str:
-    """The HTML page of a :class:`SweepReport` (autoescaped: names show as text, never as markup)."""
+    """The HTML page of a :class:`SweepReport` (autoescaped: names show as text, never as markup).
+
+    Parameters
+    ----------
+    report : SweepReport
+        From :func:`build_sweep_report`.
+
+    Returns
+    -------
+    str
+        The whole page, self-contained (its charts inline SVG); the caller writes it to a file.
+    """
     from markupsafe import Markup
 
     charts = [(chart, Markup(chart.svg)) for chart in report.charts]  # noqa: S704 - matplotlib's own SVG, text escaped
