@@ -124,7 +124,17 @@ def load_run_folder(path: str | Path) -> RunFolder:
 
 
 def default_language(folder: RunFolder) -> str:
-    """The scenario's ``language`` key when it names a catalogue language, else English."""
+    """The scenario's ``language`` key when it names a catalogue language, else English.
+
+    Parameters
+    ----------
+    folder : RunFolder
+        From :func:`load_run_folder` (its ``scenario.toml``).
+
+    Returns
+    -------
+    {"en", "vi"}
+    """
     return scenario_language(folder.scenario)
 
 
@@ -157,6 +167,19 @@ _FigureKind = Literal["percent", "count", "duration", "factor"]
 def lookup(summary: Mapping[str, Any], key: str) -> Any:
     """The value at a dotted key path of a summary (``latency_seconds.p95``), or None when a part is missing.
 
+    Parameters
+    ----------
+    summary : Mapping
+        ``summary.json`` of a run, or any nested mapping.
+    key : str
+        Dotted key path, one part per level.
+
+    Returns
+    -------
+    Any
+        The value as stored (a number, text, list or mapping), or None when a part of the path is missing or
+        a level on the way is not a mapping.
+
     Examples
     --------
     >>> lookup({"latency_seconds": {"p95": 12.0}}, "latency_seconds.p95"), lookup({}, "a.b")
@@ -172,6 +195,20 @@ def lookup(summary: Mapping[str, Any], key: str) -> Any:
 
 def summary_interval(summary: Mapping[str, Any], key: str) -> tuple[float, float] | None:
     """The 95 % interval of a figure (``<key>_ci`` beside it in the summary) when both ends are finite, else None.
+
+    Parameters
+    ----------
+    summary : Mapping
+        ``summary.json`` of a run.
+    key : str
+        Dotted key path of the figure (``latency_seconds.p95``); its interval is read at ``latency_seconds.p95_ci``.
+
+    Returns
+    -------
+    tuple of (float, float) or None
+        ``(low, high)`` in the figure's unit (seconds for a time, a share for a percentage), as stored (not
+        bounded to the figure's range); None when the interval is missing, not a pair, or has a non-finite end
+        (one replication).
 
     Examples
     --------
@@ -289,6 +326,19 @@ CAVEATS: tuple[tuple[str, str], ...] = (
 def caveat_text(caveat: str, locale: Locale) -> str:
     """An analytic caveat of summary.json in the reader's language (as written when the catalogue has no text for it).
 
+    Parameters
+    ----------
+    caveat : str
+        One of ``analytic.caveats`` of summary.json (English, from :func:`simulator.analytic.predict`).
+    locale : Locale
+        The reader's language.
+
+    Returns
+    -------
+    str
+        The catalogue text of the first entry of :data:`CAVEATS` that ``caveat`` begins with, else ``caveat``
+        unchanged.
+
     Examples
     --------
     >>> caveat_text("finite buffers: losses are ignored", Locale("vi"))
@@ -328,7 +378,25 @@ def _bottleneck_finding(summary: Mapping[str, Any], locale: Locale) -> list[str]
 
 
 def theory_notes(summary: Mapping[str, Any], figures: Sequence[Figure], locale: Locale) -> TheoryNotes:
-    """What the page says under "Simulated and analytic", from summary.json's ``analytic`` and ``theory_disagreements``."""
+    """What the page says under "Simulated and analytic", from summary.json's ``analytic`` and ``theory_disagreements``.
+
+    Parameters
+    ----------
+    summary : Mapping
+        ``summary.json`` of a run.
+    figures : sequence of Figure
+        The headline figures (:func:`headline_figures`): those with an ``outside`` verdict are judged.
+    locale : Locale
+        The reader's language.
+
+    Returns
+    -------
+    TheoryNotes
+        The introduction (exact or approximate, from ``analytic.exact``); the findings (the figures whose
+        analytic value lies outside the simulated 95 % interval, or that all lie inside, or that there is no
+        interval to judge by; a different analytic bottleneck; the stations of ``theory_disagreements``); and,
+        when the model is approximate, the caveats in the reader's language (:func:`caveat_text`), else none.
+    """
     t = locale.text
     judged = [f for f in figures if f.outside is not None]
     outside = [f.label for f in judged if f.outside]
@@ -557,7 +625,13 @@ def build_run_report(folder: RunFolder, lang: str) -> RunReport:
 
 @functools.cache
 def template_environment() -> Any:
-    """The Jinja2 environment of the report templates (``simulator/templates/``), autoescaping on."""
+    """The Jinja2 environment of the report templates (``simulator/templates/``), autoescaping on.
+
+    Returns
+    -------
+    jinja2.Environment
+        One per process (cached); undefined template variables raise instead of rendering empty.
+    """
     import jinja2
 
     return jinja2.Environment(loader=jinja2.PackageLoader("simulator", "templates"), autoescape=True,
@@ -565,7 +639,18 @@ def template_environment() -> Any:
 
 
 def render_run_report(report: RunReport) -> str:
-    """The HTML page of a :class:`RunReport` (autoescaped: names show as text, never as markup)."""
+    """The HTML page of a :class:`RunReport` (autoescaped: names show as text, never as markup).
+
+    Parameters
+    ----------
+    report : RunReport
+        From :func:`build_run_report`.
+
+    Returns
+    -------
+    str
+        The whole page, self-contained (styles, scripts and inline SVG charts); :func:`write_report` writes it.
+    """
     from markupsafe import Markup
 
     charts = [(chart, Markup(chart.svg)) for chart in report.charts]  # noqa: S704 - matplotlib's own SVG, text escaped
@@ -575,6 +660,20 @@ def render_run_report(report: RunReport) -> str:
 
 def write_report(html: str, output: Path, option: str = "-o") -> Path:
     """Write the page atomically (a temporary sibling renamed over ``output``); refuse a folder or a missing parent.
+
+    Parameters
+    ----------
+    html : str
+        The page (:func:`render_run_report`, :func:`simulator.compare.render_comparison`), written as UTF-8.
+    output : Path
+        The HTML file to write; an existing file is replaced.
+    option : str, default "-o"
+        The command-line option that named ``output``, quoted in the error messages.
+
+    Returns
+    -------
+    Path
+        ``output``.
 
     Raises
     ------
