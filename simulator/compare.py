@@ -121,6 +121,21 @@ def paired_difference(a: Estimate, b: Estimate, level: float = 0.95) -> Differen
     r of each used the same random numbers, the pairs are positively
     correlated and this interval is narrower than Welch's.
 
+    Parameters
+    ----------
+    a, b : Estimate
+        The same figure in two runs, with their replication values (``values``) in replication order.
+    level : float, default 0.95
+        Confidence level of the interval of the difference.
+
+    Returns
+    -------
+    Difference
+        ``b.mean - a.mean`` with the Student-t interval of the per-replication differences, significant when it
+        excludes 0; when every per-replication difference is the same, the interval is that single value and
+        the difference is significant when it is not zero. Without replication values in both (or without a
+        mean), :func:`welch_difference` of the two.
+
     Examples
     --------
     >>> a = Estimate(2.0, (0.0, 4.0), 3, (1.0, 2.0, 3.0))
@@ -165,6 +180,19 @@ def replication_values(folder: RunFolder) -> dict[tuple[str, str], tuple[float, 
     """The replication values of ``replications.csv``: ``(figure, station id) -> values by replication``.
 
     None when the folder has no such file (written before it existed) or it cannot be read.
+
+    Parameters
+    ----------
+    folder : RunFolder
+        A run folder (:func:`simulator.report.load_run_folder`).
+
+    Returns
+    -------
+    dict or None
+        Maps ``(figure, station id)`` (the station id empty for a headline figure; the figure a dotted key of
+        summary.json or a station column such as ``utilization``) to its values in replication order, in the
+        figure's unit (shares in [0, 1], times in seconds); an empty cell is NaN. None without a readable
+        ``replications.csv``.
     """
     import csv
 
@@ -195,6 +223,16 @@ def _check_sweep(path: Path) -> None:
 
 def load_comparison(paths: Sequence[str | Path]) -> list[RunFolder]:
     """Read two or more run folders to compare (the first is the reference).
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        The run folders written by ``axis-sim run`` (or points of a sweep), the reference first.
+
+    Returns
+    -------
+    list of RunFolder
+        One per path, in the order given.
 
     Raises
     ------
@@ -350,7 +388,27 @@ def _shown_interval(locale: Locale, how: str, estimate: Estimate) -> str:
 
 
 def compared_figures(folders: Sequence[RunFolder], locale: Locale) -> list[ComparedFigure]:
-    """Every headline figure of every run, with the difference to the first run (Welch, 95 %)."""
+    """Every headline figure of every run, with the difference to the first run and its 95 % interval.
+
+    A difference is paired by replication (:func:`paired_difference`) when the run shares the first run's
+    seed and both have every replication value of the figure, as many of them; else it is Welch's, from the
+    two 95 % intervals (:func:`welch_difference`).
+
+    Parameters
+    ----------
+    folders : sequence of RunFolder
+        From :func:`load_comparison`; the first is the reference.
+    locale : Locale
+        The language of the labels and of the values as written.
+
+    Returns
+    -------
+    list of ComparedFigure
+        In the order electronic share, documents per working day, copies delivered per day, mean and 95th
+        percentile delivery time, same-day share, bottleneck and peak utilisation, headroom; a figure missing
+        from every run is left out. ``values`` are summary.json's means (shares in [0, 1], times in seconds);
+        ``differences`` start with None (the first run against itself).
+    """
     figures = []
     kept = [replication_values(f) for f in folders]
     paired = _same_seed(folders)
@@ -369,7 +427,22 @@ def compared_figures(folders: Sequence[RunFolder], locale: Locale) -> list[Compa
 
 
 def compared_stations(folders: Sequence[RunFolder], locale: Locale) -> list[ComparedStation]:
-    """The stations present in every run, matched by id, in the order of the first run's station list."""
+    """The stations present in every run, matched by id, in the order of the first run's station list.
+
+    Parameters
+    ----------
+    folders : sequence of RunFolder
+        From :func:`load_comparison`; the first is the reference.
+    locale : Locale
+        The language of the names and of the values as written.
+
+    Returns
+    -------
+    list of ComparedStation
+        Each station's utilisation (a share in [0, 1]) and mean wait (seconds) in every run, and their
+        differences to the first run (paired by replication or Welch, as in :func:`compared_figures`; None for
+        the first run); the name is the first run's.
+    """
     by_id = [{str(s.get("id")): s for s in f.summary["stations"]} for f in folders]
     counts = [_replications(f) for f in folders]
     kept = [replication_values(f) for f in folders]
@@ -459,7 +532,30 @@ def _bottleneck_sentence(locale: Locale, folders: Sequence[RunFolder], label: st
 
 def comparison_answer(folders: Sequence[RunFolder], figures: Sequence[ComparedFigure],
                       changed: Sequence[ComparedStation], labels: Sequence[str], locale: Locale) -> list[str]:
-    """The answer first: for each run against the first, the 95 % delivery time, the bottleneck, the largest change."""
+    """The answer first: for each run against the first, the 95 % delivery time, the bottleneck, the largest change.
+
+    Parameters
+    ----------
+    folders : sequence of RunFolder
+        The runs compared; the first is the reference.
+    figures : sequence of ComparedFigure
+        From :func:`compared_figures`.
+    changed : sequence of ComparedStation
+        The stations to look for the largest change among (:func:`compared_stations`).
+    labels : sequence of str
+        The name of each run in the sentences, one per folder.
+    locale : Locale
+        The language of the sentences.
+
+    Returns
+    -------
+    list of str
+        For each run after the first, in order: how its 95th percentile delivery time and its electronic share
+        compare with the first run's (when the figure exists), whether the bottleneck (matched by id) moves,
+        and the station whose utilisation, then whose mean wait, changed most (significant changes first;
+        left out when the values as written are equal); each change with its verdict (significant or not,
+        untested, identical).
+    """
     by_key = {f.key: f for f in figures}
     sentences = []
     for index in range(1, len(folders)):
@@ -487,7 +583,19 @@ def _unmatched(folders: Sequence[RunFolder], common: int, locale: Locale) -> str
 
 def paired_runs(folders: Sequence[RunFolder]) -> tuple[bool, ...]:
     """For each run after the first: whether its differences are paired by replication (same seed, replications.csv
-    in both folders, as many replications)."""
+    in both folders, as many replications).
+
+    Parameters
+    ----------
+    folders : sequence of RunFolder
+        The runs compared; the first is the reference.
+
+    Returns
+    -------
+    tuple of bool
+        One per run after the first (``len(folders) - 1``); the page's note on the method says which. In a
+        paired run, a figure whose replication values are incomplete is still judged by Welch's interval.
+    """
     kept = [replication_values(f) for f in folders]
     same = _same_seed(folders)
     return tuple(same[i] and kept[0] is not None and kept[i] is not None
@@ -541,13 +649,37 @@ def build_comparison(folders: Sequence[RunFolder], lang: str, top: int = 10) -> 
 
 
 def render_comparison(comparison: Comparison) -> str:
-    """The HTML page of a :class:`Comparison` (autoescaped: names show as text, never as markup)."""
+    """The HTML page of a :class:`Comparison` (autoescaped: names show as text, never as markup).
+
+    Parameters
+    ----------
+    comparison : Comparison
+        From :func:`build_comparison`.
+
+    Returns
+    -------
+    str
+        The whole page, self-contained; :func:`simulator.report.write_report` writes it.
+    """
     return template_environment().get_template("compare.html.j2").render(report=comparison, t=comparison.text,
                                                                   version=__version__)
 
 
 def comparison_table(comparison: Comparison) -> str:
-    """The headline figures as a terminal table: one column per run, then each difference to the first."""
+    """The headline figures as a terminal table: one column per run, then each difference to the first.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        From :func:`build_comparison`.
+
+    Returns
+    -------
+    str
+        Lines without a final newline: the header, a rule, one row per figure (values as written in the
+        comparison's language, each difference with its 95 % interval in parentheses and ``*`` when
+        significant), a blank line, then the footnote naming ``*`` and how the differences were judged.
+    """
     header = [comparison.text["col_figure"], *comparison.labels]
     header += [f"{comparison.text['cmp_difference_short']} {label}" for label in comparison.labels[1:]]
     rows = []
