@@ -67,6 +67,23 @@ def plot_station_utilization(result: RunResult, *, top: int = 15, ax: "Axes | No
 
     The bottleneck is drawn in red; with replications, bars carry 95 % whiskers (logit-scale interval, inside
     [0, 100] %); the legend sits outside the bars. Texts in ``lang``.
+
+    Parameters
+    ----------
+    result : RunResult
+        A run's result (:func:`simulator.experiment.run`, :func:`simulator.results.load_result`).
+    top : int, default 15
+        Stations drawn at most, the busiest (highest utilisation) first; stations with a non-finite
+        utilisation are left out.
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on; by default those of a new figure of its own (not registered with pyplot).
+    lang : {"en", "vi"}, default "en"
+        The language of every text on the chart.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on (``ax`` when given). The x axis is utilisation in %, with a dotted line at 80 %.
     """
     locale = Locale(lang)
     ax = _axes(ax, (9, 0.35 * top + 1.8))
@@ -95,7 +112,24 @@ def plot_station_utilization(result: RunResult, *, top: int = 15, ax: "Axes | No
 
 
 def plot_latency_cdf(result: RunResult, *, ax: "Axes | None" = None, lang: str = "en") -> "Axes":
-    """Cumulative distribution of end-to-end latency of electronic copies, with p50/p95/p99 marked; texts in ``lang``."""
+    """Cumulative distribution of end-to-end latency of electronic copies, with p50/p95/p99 marked; texts in ``lang``.
+
+    Parameters
+    ----------
+    result : RunResult
+        A run's result (:func:`simulator.experiment.run`, :func:`simulator.results.load_result`).
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on; by default those of a new figure of its own (not registered with pyplot).
+    lang : {"en", "vi"}, default "en"
+        The language of every text on the chart.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on (``ax`` when given). The x axis is the delivery time on a log scale marked at round
+        durations (or in seconds, minutes or hours, whichever suits the median, when the first bin starts at 0);
+        the y axis the share of copies delivered within it, in %.
+    """
     locale = Locale(lang)
     ax = _axes(ax, (8, 4.5))
     edges, share = result.latency.cdf_points()
@@ -143,7 +177,25 @@ def _duration_ticks(ax: "Axes", low: float, high: float, scale: float, locale: L
 
 
 def plot_occupancy(result: RunResult, *, top: int = 5, ax: "Axes | None" = None, lang: str = "en") -> "Axes":
-    """Documents at the busiest stations (waiting + in service) over time, on a day and clock-time axis; texts in ``lang``."""
+    """Documents at the busiest stations (waiting + in service) over time, on a day and clock-time axis; texts in ``lang``.
+
+    Parameters
+    ----------
+    result : RunResult
+        A run's result (:func:`simulator.experiment.run`, :func:`simulator.results.load_result`).
+    top : int, default 5
+        Stations drawn at most, one line each, the busiest (highest utilisation) first.
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on; by default those of a new figure of its own (not registered with pyplot).
+    lang : {"en", "vi"}, default "en"
+        The language of every text on the chart.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on (``ax`` when given). The x axis is simulated time in hours, its ticks written as day
+        and clock time.
+    """
     locale = Locale(lang)
     ax = _axes(ax, (10, 4.5))
     frame = result.occupancy
@@ -163,7 +215,23 @@ def plot_occupancy(result: RunResult, *, top: int = 5, ax: "Axes | None" = None,
 
 
 def plot_electronic_share_over_time(result: RunResult, *, ax: "Axes | None" = None, lang: str = "en") -> "Axes":
-    """Electronic share of the documents created each day, and of all documents so far (onboarding roadmaps); texts in ``lang``."""
+    """Electronic share of the documents created each day, and of all documents so far (onboarding roadmaps); texts in ``lang``.
+
+    Parameters
+    ----------
+    result : RunResult
+        A run's result (:func:`simulator.experiment.run`, :func:`simulator.results.load_result`).
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on; by default those of a new figure of its own (not registered with pyplot).
+    lang : {"en", "vi"}, default "en"
+        The language of every text on the chart.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on (``ax`` when given). The x axis is the simulated day (the first is 1), the y axis the
+        share in % (0 to 100); a day on which no document was created has no point.
+    """
     locale = Locale(lang)
     ax = _axes(ax, (9, 4.5))
     frame = result.timeseries
@@ -204,6 +272,21 @@ def plot_backlog(result: RunResult, *, ax: "Axes | None" = None, lang: str = "en
     :data:`_OUTAGES_MARKED` with the highest peak backlog are marked; the
     outages are the first replication's, the curve the mean over replications.
     Texts in ``lang``; the time axis in days and clock times.
+
+    Parameters
+    ----------
+    result : RunResult
+        A run's result with outages or failures (``summary["outages"]``) and a ``backlog`` column in its time
+        series.
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on; by default those of a new figure of its own (not registered with pyplot).
+    lang : {"en", "vi"}, default "en"
+        The language of every text on the chart.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on (``ax`` when given).
     """
     locale = Locale(lang)
     ax = _axes(ax, (10, 4.5))
@@ -239,6 +322,24 @@ def plot_network_map(result: RunResult, topology: "Topology", *, ax: "Axes | Non
     """The network as a map: the hub in the centre, platforms around it, agencies outside; colour = utilisation.
 
     Stations left out of the model (pass-through) are drawn as small grey dots. Texts in ``lang``.
+
+    Parameters
+    ----------
+    result : RunResult
+        A run's result (:func:`simulator.experiment.run`, :func:`simulator.results.load_result`).
+    topology : Topology
+        The topology the result was simulated on (:func:`simulator.topology.build_topology` of its scenario):
+        its graph gives the nodes and edges, its stations the modelled nodes.
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on; by default those of a new figure of its own (not registered with pyplot).
+    lang : {"en", "vi"}, default "en"
+        The language of every text on the chart.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on (``ax`` when given). The six busiest stations are labelled (name and utilisation in %)
+        in columns beside the map; a colour bar gives utilisation in %, capped at 100.
     """
     locale = Locale(lang)
     import matplotlib as mpl
@@ -363,6 +464,29 @@ def plot_sweep_figure(result: "SweepResult", column: str, *, ax: "Axes | None" =
     :func:`simulator.results.bounded_interval`); the legend sits outside the
     data; the swept key is named in words
     (:func:`simulator.catalogue.parameter_label`); texts in ``lang``.
+
+    Parameters
+    ----------
+    result : SweepResult
+        A sweep's result (:func:`simulator.experiment.sweep`), its points with their parameters.
+    column : str
+        A figure of ``points.csv`` with its ``<column>_ci_low`` and ``<column>_ci_high`` (``peak_utilization``,
+        ``latency_mean_seconds``, ...). Shares (``electronic_share``, ``bottleneck_utilization``,
+        ``peak_utilization``, ``same_day_share``) are drawn in %; a column ending in ``_seconds`` in seconds,
+        minutes or hours, whichever suits its largest value.
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on; by default those of a new figure of its own (not registered with pyplot).
+    analytic : str, optional
+        A column of the analytic value of the same figure (``predicted_latency_mean_seconds``), drawn dashed
+        beside each line.
+    lang : {"en", "vi"}, default "en"
+        The language of every text on the chart.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on (``ax`` when given). The x axis is the first numeric swept parameter (else the first
+        swept one; the point when nothing was swept).
     """
     locale = Locale(lang)
     ax = _axes(ax, (10, 5))
@@ -401,7 +525,23 @@ def plot_sweep_figure(result: "SweepResult", column: str, *, ax: "Axes | None" =
 
 
 def plot_capacity_curve(result: "SweepResult", *, ax: "Axes | None" = None, lang: str = "en") -> "Axes":
-    """Capacity curve: throughput (left axis) and latency p95 (right axis) against the swept parameter, 95 % bands."""
+    """Capacity curve: throughput (left axis) and latency p95 (right axis) against the swept parameter, 95 % bands.
+
+    Parameters
+    ----------
+    result : SweepResult
+        A sweep's result (:func:`simulator.experiment.sweep`), its points with their parameters.
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on; by default those of a new figure of its own (not registered with pyplot).
+    lang : {"en", "vi"}, default "en"
+        The language of every text on the chart.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The left axes (copies delivered per day, :func:`plot_sweep_figure`); the right one, a twin sharing its x
+        axis, holds the 95th percentile delivery time, dotted. The legends are the figure's, in its right margin.
+    """
     locale = Locale(lang)
     ax = _axes(ax, (11, 5))
     plot_sweep_figure(result, "throughput_per_day", ax=ax, lang=lang)
@@ -438,7 +578,13 @@ def plot_utilization_bars(stations: Sequence[Mapping[str, Any]], *, title: str, 
         The title, the x-axis label and the legend entries.
     top : int
         Bars drawn at most.
-    ax : Axes, optional
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on; by default those of a new figure of its own (not registered with pyplot).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on (``ax`` when given).
     """
     rows = [s for s in stations if math.isfinite(s.get("utilization", math.nan))][:top][::-1]
     ax = _axes(ax, (9, 0.35 * len(rows) + 1.8))
@@ -483,7 +629,13 @@ def plot_series(x: Sequence[float], series: Mapping[str, Sequence[float]], *, ti
         hour (day and clock time).
     tick_text : callable, optional
         Writes a y tick value as the reader's language does.
-    ax : Axes, optional
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on; by default those of a new figure of its own (not registered with pyplot).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on (``ax`` when given).
     """
     ax = _axes(ax, (9, 4.2))
     xs = np.asarray(x, dtype=float)
@@ -549,9 +701,17 @@ def plot_sweep_lines(lines: Sequence[SweepLine], *, title: str, xlabel: str, yla
         Values are shares in [0, 1], drawn as %.
     threshold : float, optional
         A horizontal line (as a fraction when ``percent``), labelled ``threshold_label``.
+    threshold_label : str, optional
+        The legend entry of the threshold line; none when empty.
     tick_text : callable, optional
         Writes a tick value as the reader's language does (``140 000`` in Vietnamese).
-    ax : Axes, optional
+    ax : matplotlib.axes.Axes, optional
+        The axes to draw on; by default those of a new figure of its own (not registered with pyplot).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on (``ax`` when given).
     """
     ax = _axes(ax, (9, 4.4))
     if tick_text is not None:
@@ -613,7 +773,25 @@ def _save(ax: "Axes", path: Path) -> Path:
 
 
 def save_charts(result: RunResult, folder: str | Path, topology: "Topology | None" = None, lang: str = "en") -> list[Path]:
-    """Draw the standard charts of a run into ``folder/charts/`` as PNG files, texts in ``lang``; return their paths."""
+    """Draw the standard charts of a run into ``folder/charts/`` as PNG files, texts in ``lang``; return their paths.
+
+    Parameters
+    ----------
+    result : RunResult
+        A run's result (:func:`simulator.experiment.run`, :func:`simulator.results.load_result`).
+    folder : str or Path
+        The result folder; ``charts/`` is created in it if missing, and files of the same names replaced.
+    topology : Topology, optional
+        The topology the result was simulated on; without it no network map is drawn.
+    lang : {"en", "vi"}, default "en"
+        The language of every text on the chart.
+
+    Returns
+    -------
+    list of Path
+        ``utilization.png``, ``latency_cdf.png``, ``queues.png``, ``electronic_share.png``; then ``backlog.png``
+        when the run had outages or failures, and ``network_map.png`` when ``topology`` is given.
+    """
     target = Path(folder) / "charts"
     target.mkdir(parents=True, exist_ok=True)
     written = [_save(plot_station_utilization(result, lang=lang), target / "utilization.png"),
@@ -657,7 +835,22 @@ def plot_qq(fit: "DistributionFit", *, title: str, ax: "Axes | None" = None) -> 
 
 
 def save_qq_charts(fits: Mapping[str, "DistributionFit"], folder: str | Path, prefix: str) -> list[Path]:
-    """Draw a Q-Q chart per fitted service distribution: ``folder/<prefix>qq-<station kind>.png``."""
+    """Draw a Q-Q chart per fitted service distribution: ``folder/<prefix>qq-<station kind>.png``.
+
+    Parameters
+    ----------
+    fits : mapping of str to DistributionFit
+        Station kind -> the fit of its service time (:func:`simulator.calibration.fit_duration`).
+    folder : str or Path
+        An existing folder (it is not created).
+    prefix : str
+        Put before ``qq-`` in every file name (empty for none).
+
+    Returns
+    -------
+    list of Path
+        The PNG files written, one per fit, in the order of ``fits``.
+    """
     target = Path(folder)
     return [_save(plot_qq(fit, title=f"service time, {kind}"), target / f"{prefix}qq-{kind}.png")
             for kind, fit in fits.items()]
@@ -670,6 +863,21 @@ def save_point_charts(result: RunResult, folder: str | Path, lang: str = "en") -
     scenario: pass it as ``sweep(..., point_charts=save_point_charts)`` so
     every point folder has the files of a run folder (for another language,
     ``functools.partial(save_point_charts, lang="vi")``).
+
+    Parameters
+    ----------
+    result : RunResult
+        A run's result that carries its scenario (``result.scenario``): the network map is drawn from its
+        topology.
+    folder : str or Path
+        The run or point folder; ``charts/`` is created in it if missing.
+    lang : {"en", "vi"}, default "en"
+        The language of every text on the chart.
+
+    Returns
+    -------
+    list of Path
+        The PNG files written, as :func:`save_charts` with a topology (network map included).
     """
     from .topology import build_topology
 
@@ -677,7 +885,23 @@ def save_point_charts(result: RunResult, folder: str | Path, lang: str = "en") -
 
 
 def save_sweep_charts(result: "SweepResult", folder: str | Path, lang: str = "en") -> list[Path]:
-    """Draw the sweep charts into ``folder/charts/``: capacity curve, latency, utilisation, electronic share (texts in ``lang``)."""
+    """Draw the sweep charts into ``folder/charts/``: capacity curve, latency, utilisation, electronic share (texts in ``lang``).
+
+    Parameters
+    ----------
+    result : SweepResult
+        A sweep's result (:func:`simulator.experiment.sweep`), its points with their parameters.
+    folder : str or Path
+        The sweep folder; ``charts/`` is created in it if missing, and files of the same names replaced.
+    lang : {"en", "vi"}, default "en"
+        The language of every text on the chart.
+
+    Returns
+    -------
+    list of Path
+        ``capacity_curve.png``, ``bottleneck_utilization.png`` (with the analytic value),
+        ``peak_utilization.png``, ``latency_mean.png`` (with the analytic value) and ``electronic_share.png``.
+    """
     target = Path(folder) / "charts"
     target.mkdir(parents=True, exist_ok=True)
     return [
