@@ -24,8 +24,7 @@ from :func:`simulator.scenario.json_schema`). These tests
 * check that every other ``toml`` block is valid TOML, and a valid scenario on top of ``national-2020.toml``
   when it is a scenario fragment;
 * check that every module of the package but the engine and the command line has a page in the API
-  reference, and that its public functions (but those of :data:`NUMPYDOC_PENDING`) have numpydoc
-  Parameters and Returns sections;
+  reference, and that its public functions have numpydoc Parameters and Returns sections;
 * check that every file, key and column a run, a sweep and a capacity search write (those of the
   tutorial and the how-to guides) is named in ``docs/reference/outputs.md``, and every column of a
   traced run's exchange log in ``docs/background/traces.md``.
@@ -686,11 +685,6 @@ def test_api_reference_has_every_module() -> None:
         assert f"`{left_out}`" in page, f"docs/reference/api.md does not say why {left_out} is left out"
 
 
-#: Modules whose public functions do not all have numpydoc Parameters and Returns sections yet (the report, the
-#: comparison and the sweep report are being reworked; their charts and message catalogue with them).
-NUMPYDOC_PENDING = {"simulator.report", "simulator.compare", "simulator.sweepreport", "simulator.catalogue", "simulator.charts"}
-
-
 def _public_functions() -> list[str]:
     """Every function of a documented module's ``__all__`` defined in that module, and :data:`FRONT_DOOR`."""
     import importlib
@@ -702,7 +696,7 @@ def _public_functions() -> list[str]:
     names = list(FRONT_DOOR)
     for info in sorted(pkgutil.iter_modules(simulator.__path__), key=lambda i: i.name):
         module_name = f"simulator.{info.name}"
-        if module_name in NOT_IN_API or module_name in NUMPYDOC_PENDING:
+        if module_name in NOT_IN_API:
             continue
         module = importlib.import_module(module_name)
         for name in getattr(module, "__all__", []):
