@@ -276,8 +276,8 @@ def plot_backlog(result: RunResult, *, ax: "Axes | None" = None, lang: str = "en
     Parameters
     ----------
     result : RunResult
-        A run's result with outages or failures (``summary["outages"]``) and a ``backlog`` column in its time
-        series.
+        A run's result whose time series has a ``backlog`` column; the outages and failures shaded are those of
+        ``summary["outages"]`` (:func:`save_charts` draws this chart only when there are some).
     ax : matplotlib.axes.Axes, optional
         The axes to draw on; by default those of a new figure of its own (not registered with pyplot).
     lang : {"en", "vi"}, default "en"
