@@ -2,7 +2,8 @@
 
 Metadata lives in setup.cfg. The five modules the event loop spends its time
 in (``simulator/engine/agenda.py``, ``flow.py``, ``routes.py``,
-``stations.py``, ``variates.py``) are ordinary, fully typed Python; mypyc turns them into C
+``stations.py``, ``variates.py``), and ``tracing.py`` whose traced variants
+subclass them, are ordinary, fully typed Python; mypyc turns them into C
 extensions that run the same code about 1.4x faster. The Python sources stay
 in the package, and the engine runs from them unchanged when:
 
