@@ -69,14 +69,22 @@ def test_routes_from_halves_equal_routes_walked_on_the_graph(overrides):
         assert _walked(topology, origin, recipient) == topology.route(origin, recipient), (origin, recipient)
 
 
-def test_route_book_paths_and_fanout_trees_use_the_stations_of_the_route():
-    """The engine's compiled paths carry the route's stations, delays and the copies of a delivery tree."""
-    scenario = apply_parameters(load_scenario(SCENARIOS / "national-2025.toml"), {"network.level": "provincial"})
+@pytest.mark.parametrize("overrides", [
+    {},
+    {"network.platform.passthrough": True},  # links fold across pass-through platforms
+    {"network.hub.passthrough": True, "network.agency.passthrough": True},
+    {"network.backbone.failures": {"between": {"mean": "30d"}, "repair": {"mean": "1h"}}},  # link:<id> stations
+])
+def test_route_book_paths_and_fanout_trees_use_the_stations_of_the_route(overrides):
+    """The engine's paths, joined from compiled halves, carry the route's stations and delays (walked on the
+    graph), and the copies of a delivery tree."""
+    scenario = apply_parameters(load_scenario(SCENARIOS / "national-2025.toml"),
+                                {"network.level": "provincial", **overrides})
     topology = build_topology(scenario)
     agenda = Agenda([], count())
     stations = [FifoStation(i, s.servers, Variates(lambda: [1.0]), agenda) for i, s in enumerate(topology.stations)]
     book = RouteBook(topology, stations)
-    for origin, recipient in _pairs(topology, 200, seed=3):
+    for origin, recipient in _pairs(topology, 400, seed=3):
         route = _walked(topology, origin, recipient)
         path = book.pair(origin, recipient)
         assert route.stations == tuple(s.index for s in path.stations)

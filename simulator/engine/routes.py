@@ -4,7 +4,8 @@
 station state objects instead of indices, plus the figures a hop needs
 (length, whether any link takes time, copies carried, recipient).
 :class:`RouteBook` hands out paths: a pair's path is joined from the two
-agencies' halves, compiled once per agency; fan-out trees are built from the
+agencies' halves, compiled once per agency and joined in compiled code
+(:class:`PathHalves`); fan-out trees are built from the
 topology and kept where they repeat (directives to every province).
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Sequence
 from ..topology import Route, RouteHalves, Topology
 from .stations import StationState
 
-__all__ = ["Path", "RouteBook"]
+__all__ = ["Path", "PathHalves", "RouteBook", "joined"]
 
 #: Fan-out trees to at least this many recipients are kept (they repeat: "all provinces" from one sender).
 _KEEP_TREES_FROM = 8
@@ -52,16 +53,51 @@ class Path:
                    tuple(cls.compile(t, stations) for t in route.tails), route.recipient)
 
 
+def joined(first: Path, second: Path, recipient: int) -> Path:
+    """``first`` then ``second``, as :meth:`RouteHalves.route <simulator.topology.RouteHalves.route>` joins routes:
+    the link after ``first`` adds to the one before ``second``'s first station."""
+    lat, inv = first.latency, first.inv_bandwidth
+    return Path(first.stations + second.stations,
+                lat[:-1] + (lat[-1] + second.latency[0],) + second.latency[1:],
+                inv[:-1] + (inv[-1] + second.inv_bandwidth[0],) + second.inv_bandwidth[1:],
+                (), recipient)
+
+
+class PathHalves:
+    """Every agency's halves (:class:`~simulator.topology.RouteHalves`) compiled to paths, joined in compiled code.
+
+    A pair's path is joined from ``up[origin]`` and ``down[recipient]``, or
+    from ``rise`` and ``fall`` behind one platform, exactly as the topology
+    joins routes; only the pieces are paths already.
+    """
+
+    def __init__(self, halves: RouteHalves, stations: Sequence[StationState]):
+        self.platform_of: list[int] = halves.platform_of
+        self.up = [Path.compile(r, stations) for r in halves.up]
+        self.down = [Path.compile(r, stations) for r in halves.down]
+        self.rise = [Path.compile(r, stations) for r in halves.rise]
+        self.fall = [Path.compile(r, stations) for r in halves.fall]
+
+    def route(self, origin: int, recipient: int) -> Path:
+        """The path from ``origin`` to ``recipient``."""
+        platform_of = self.platform_of
+        if platform_of[origin] == platform_of[recipient]:  # they meet at their platform
+            return joined(self.rise[origin], self.fall[recipient], recipient)
+        return joined(self.up[origin], self.down[recipient], recipient)
+
+
 class RouteBook:
     """Paths between agencies for one run.
 
-    A pair's path comes from :meth:`Topology.route` (two halves joined);
+    A pair's path is joined from the agencies' compiled halves
+    (:class:`PathHalves`, the same path :meth:`Topology.route` gives);
     the most recent pairs are kept, so nothing grows with the square of the
     agencies.
     """
 
     def __init__(self, topology: Topology, stations: Sequence[StationState]):
         self._halves: RouteHalves = topology.route_halves()
+        self._paths = PathHalves(self._halves, stations)
         self._stations = stations
         # ordered, so that forgetting the oldest entry costs O(1): a plain dict's first key is found by skipping
         # the slots its earlier deletions left (quadratic in the evictions; it was a fifth of a week's run)
@@ -70,9 +106,13 @@ class RouteBook:
 
     def pair(self, origin: int, recipient: int) -> Path:
         """The path of one copy from ``origin`` to ``recipient`` (the most recent pairs are kept)."""
-        path = self._pairs.get((origin, recipient))
+        pairs = self._pairs
+        key = (origin, recipient)
+        path = pairs.get(key)
         if path is None:
-            path = self._keep(self._pairs, (origin, recipient), _PAIRS_KEPT, self._halves.route(origin, recipient))
+            if len(pairs) >= _PAIRS_KEPT:
+                pairs.popitem(last=False)
+            path = pairs[key] = self._paths.route(origin, recipient)
         return path
 
     def tree(self, origin: int, recipients: tuple[int, ...]) -> Path:
