@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import simpy
 
-from simulator.engine.agenda import Agenda, run_until
+from simulator.engine.agenda import Agenda, Event, run_until
 
 
-class _Event:
-    """An engine event that notes when it ran."""
+class _Event(Event):
+    """An engine event that notes when it ran (by its ``act``, the default :meth:`Event.fire`)."""
 
     def __init__(self, name: str, ran: list):
         self.name = name

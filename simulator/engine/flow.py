@@ -1,9 +1,9 @@
 """Flow: the hot callbacks that create documents and move copies and status messages between stations.
 
 A document copy or status message in transit is a :class:`Job`, and the job
-is itself the event on SimPy's queue: ``act`` says what happens when its time
-comes (arrive at a station: the station's ``arrival``; finish the route;
-or, for a status message, be sent). Stations move a job from one station to
+is itself the event on the agenda: when its time comes it arrives at the
+station ``arriving``, or ``act`` runs (finish the route; for a status
+message, be sent). Stations move a job from one station to
 the next (:meth:`~simulator.engine.stations.StationState.begin`); the flow
 starts jobs, splits them at fan-out points and ends them.
 
@@ -19,7 +19,7 @@ from ..metrics import Ledger
 from ..traffic import PAPER_REASONS
 from .agenda import Agenda, Entry, Event
 from .routes import Path, RouteBook
-from .stations import URGENT
+from .stations import URGENT, StationState
 from .variates import Variates
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -93,7 +93,7 @@ class Job(Event):
     """
 
     __slots__ = ("route", "hop", "doc", "prio", "size", "created", "origin", "measured", "t_in", "step",
-                 "resends", "due", "in_outage", "copy", "duplicate")
+                 "resends", "due", "in_outage", "copy", "duplicate", "arriving")
     t_in: float
     step: int
     due: float
@@ -111,6 +111,17 @@ class Job(Event):
         self.in_outage = False
         self.copy: Copy | None = None
         self.duplicate = False
+        #: The station the job's next event is its arrival at (``None``: the next event is ``act``).
+        self.arriving: StationState | None = None
+
+    def fire(self, now: float) -> None:
+        """The job's time has come: it arrives at ``arriving`` (a direct call), or ``act`` runs."""
+        station = self.arriving
+        if station is None:
+            self.act(self, now)
+        else:
+            self.arriving = None
+            station.arrive(self, now)
 
 
 class Source(Event):
@@ -180,7 +191,7 @@ class Flow:
         self.ack_timeout = 0.0 if retry is None or retry.ack_timeout is None else retry.ack_timeout
         self.acking = self.ack_timeout > 0.0
         self.uniform = Variates(_no_variates) if uniform is None else uniform
-        # bound once: the actions jobs carry (arrivals carry the station's ``arrival``)
+        # bound once: the actions jobs carry (an arrival at a station is ``Job.arriving``)
         self.finish_act: Callable[[Job, float], None] = self.finish
         self.send_act: Callable[[Job, float], None] = self.send_status
         self.create_act: Callable[[Source, float], None] = self.create
@@ -210,7 +221,7 @@ class Flow:
             if station.passable and at < station.next_failure:  # a branch beginning with a link that is up
                 station.pass_through(job, at)
                 return
-            job.act = station.arrival
+            job.arriving = station
         else:
             job.act = self.finish_act
         self.agenda.at(at, job)
@@ -504,7 +515,7 @@ class Flow:
         send = self.send_act
         seen: set[int] = set()
         for event in self.agenda.events():
-            if isinstance(event, Job) and event.act is not send and id(event) not in seen:
+            if isinstance(event, Job) and (event.arriving is not None or event.act is not send) and id(event) not in seen:
                 seen.add(id(event))
                 yield event
 

@@ -63,8 +63,9 @@ class StationState(Event, ABC):
 
     ``service_sum`` adds up every service begun, so the busy server-time up
     to ``t`` is ``service_sum`` less the work still ahead of the servers
-    after ``t``. ``arrival`` is :meth:`arrive`, bound once: the action of a
-    job arriving here; ``rearrival`` (:meth:`rearrive`) that of a job the
+    after ``t``. A job arriving here is an event of the job
+    (:meth:`Job.fire <simulator.engine.flow.Job.fire>` calls :meth:`arrive`);
+    ``rearrival`` (:meth:`rearrive`), bound once, is the action of a job the
     station refused coming back, ``resending`` counts those still on their
     way back. ``agenda`` is where the station schedules; ``finish`` and
     ``branch`` come from the flow (:meth:`connect`): what ends a route or
@@ -72,7 +73,7 @@ class StationState(Event, ABC):
     """
 
     __slots__ = ("index", "servers", "free", "service", "agenda", "started", "dropped", "wait_sum", "service_sum",
-                 "max_queue", "resending", "arrival", "rearrival", "finish", "branch", "passable", "next_failure",
+                 "max_queue", "resending", "rearrival", "finish", "branch", "passable", "next_failure",
                  "passing")
 
     def __init__(self, index: int, servers: int, service: Variates, agenda: Agenda):
@@ -87,7 +88,6 @@ class StationState(Event, ABC):
         self.service_sum = 0.0
         self.max_queue = 0
         self.resending = 0
-        self.arrival: Callable[["Job", float], None] = self.arrive
         self.rearrival: Callable[["Job", float], None] = self.rearrive
         self.finish: Callable[[Job, float], None] = _unset
         self.branch: Callable[[Job, float], None] = _unset
@@ -105,7 +105,7 @@ class StationState(Event, ABC):
 
     def disconnect(self) -> None:
         """Forget the flow's actions (after a run), so the station and the flow no longer refer to each other."""
-        self.finish = self.branch = self.arrival = self.rearrival = _unset
+        self.finish = self.branch = self.rearrival = _unset
 
     def begin(self, job: "Job", start: float) -> None:
         """Start ``job``'s service at ``start`` on the earliest free server, and send it on from its end.
@@ -149,7 +149,7 @@ class StationState(Event, ABC):
             if station.passable and end < station.next_failure:
                 station.pass_through(job, end)
                 return
-            job.act = station.arrival
+            job.arriving = station
         elif route.tails:
             self.branch(job, end)
             return
@@ -392,6 +392,10 @@ class PriorityStation(StationState):
         self.wake_pending = False
         if not self.halted:
             self.serve(now)
+
+    def fire(self, now: float) -> None:
+        """The station's event: :meth:`wake` (a direct call)."""
+        self.wake(self, now)
 
     def serve(self, now: float) -> None:
         """Start waiting jobs, most urgent first, while a server is free; wake again when the next one frees."""
