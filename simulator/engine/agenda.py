@@ -18,15 +18,15 @@ so events run in exactly the order one heap of all of them would give.
 from __future__ import annotations
 
 from itertools import count
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Final, Iterator
 
 
 __all__ = ["Agenda", "Entry", "Event", "NORMAL_EVENT", "run_until"]
 
 #: SimPy event priority of everything the engine schedules (``simpy.core.NORMAL``).
-NORMAL_EVENT = 1
+NORMAL_EVENT: Final = 1
 #: SimPy's urgent priority: the ticker runs before the events of its instant.
-_URGENT_EVENT = 0
+_URGENT_EVENT: Final = 0
 
 
 class Event:

@@ -13,7 +13,7 @@ by the observer) and the paper reasons.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Final, Iterator, Sequence
 
 from ..metrics import Ledger
 from ..traffic import PAPER_REASONS
@@ -28,8 +28,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Job", "Fanout", "Copy", "Source", "Flow", "STATUS", "STATUS_SIZE_BYTES", "leaf_recipients"]
 
 #: Size of an edXML status package (header only, no attachment), bytes.
-STATUS_SIZE_BYTES = 2_000.0
-_DAY = 86400.0
+STATUS_SIZE_BYTES: Final = 2_000.0
+_DAY: Final = 86400.0
 
 
 class Fanout:
@@ -76,7 +76,7 @@ class Copy(Event):
 
 
 #: Marks status messages in ``Job.doc`` (a fan-out of no copies, never counted down).
-STATUS = Fanout(0)
+STATUS: Final = Fanout(0)
 
 
 class Job(Event):

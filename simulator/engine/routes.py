@@ -11,7 +11,7 @@ topology and kept where they repeat (directives to every province).
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Sequence
+from typing import Final, Sequence
 
 from ..topology import Route, RouteHalves, Topology
 from .stations import StationState
@@ -19,11 +19,11 @@ from .stations import StationState
 __all__ = ["Path", "PathHalves", "RouteBook", "joined"]
 
 #: Fan-out trees to at least this many recipients are kept (they repeat: "all provinces" from one sender).
-_KEEP_TREES_FROM = 8
+_KEEP_TREES_FROM: Final = 8
 #: Most fan-out trees kept; the oldest goes first.
-_TREES_KEPT = 4096
+_TREES_KEPT: Final = 4096
 #: Most agency-pair paths kept (a few tens of MiB); the oldest goes first.
-_PAIRS_KEPT = 65536
+_PAIRS_KEPT: Final = 65536
 
 
 class Path:

@@ -28,7 +28,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections import deque
 from heapq import heapify, heappop, heappush, heapreplace
-from typing import TYPE_CHECKING, Callable, NamedTuple
+from typing import TYPE_CHECKING, Callable, Final, NamedTuple
 
 from .agenda import Agenda, Event
 from .variates import Variates
@@ -40,9 +40,11 @@ __all__ = ["StationSnapshot", "StationState", "FifoStation", "PriorityStation", 
            "Alarm", "URGENT"]
 
 #: Priority of urgent documents (and of their status messages); normal is 1.
-URGENT = 0
+URGENT: Final = 0
 #: A failure time when none is foreseen.
-INFINITY = float("inf")
+INFINITY: Final = float("inf")
+#: Bound once (compiled, a module-level name is otherwise looked up in the module's namespace at every call).
+_heapreplace: Final = heapreplace
 
 
 class StationSnapshot(NamedTuple):
@@ -121,7 +123,11 @@ class StationState(Event, ABC):
         """Draw a service starting at ``start`` on the earliest free server; return its end."""
         service = self.service.next()
         end = start + service
-        heapreplace(self.free, end)
+        free = self.free
+        if len(free) == 1:
+            free[0] = end
+        else:
+            _heapreplace(free, end)
         self.started += 1
         self.service_sum += service
         return end
