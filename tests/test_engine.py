@@ -292,3 +292,23 @@ def test_the_compiled_engine_reproduces_its_source_exactly(tmp_path: Path, scena
     source.pop("file")
     assert compiled == source
     assert compiled["ledger"]["copies_delivered"] > 1000
+
+
+def test_a_station_line_keeps_arrival_order_through_its_cuts():
+    """A waiting line hands jobs out first in, first out, however its list is cut and emptied on the way."""
+    from simulator.engine.stations import Line
+
+    line, expected = Line(), []
+    arrived = iter(range(10_000))
+    rng = np.random.default_rng(2)
+    for _ in range(6_000):
+        if rng.random() < 0.55 or not expected:  # the line grows past the cut threshold, then drains
+            job = next(arrived)
+            line.push(job)
+            expected.append(job)
+        else:
+            assert line.pop() == expected.pop(0)
+        assert line.length() == len(expected) and line.waiting() == expected
+    while expected:
+        assert line.pop() == expected.pop(0)
+    assert line.length() == 0 and line.waiting() == [] and line.jobs == []

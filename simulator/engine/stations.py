@@ -36,7 +36,7 @@ from .variates import Variates
 if TYPE_CHECKING:  # pragma: no cover
     from .flow import Job
 
-__all__ = ["StationSnapshot", "StationState", "FifoStation", "PriorityStation", "FailingStation", "WearingStation",
+__all__ = ["StationSnapshot", "StationState", "FifoStation", "Line", "PriorityStation", "FailingStation", "WearingStation",
            "Alarm", "URGENT"]
 
 #: Priority of urgent documents (and of their status messages); normal is 1.
@@ -45,6 +45,8 @@ URGENT: Final = 0
 INFINITY: Final = float("inf")
 #: Bound once (compiled, a module-level name is otherwise looked up in the module's namespace at every call).
 _heapreplace: Final = heapreplace
+#: A :class:`Line` cuts the jobs that have left from its list once they are this many and half of it.
+_COMPACT_FROM: Final = 1024
 
 
 class StationSnapshot(NamedTuple):
@@ -290,6 +292,54 @@ class FifoStation(StationState):
                                wait_area=wait_area, in_system=busy + len(later))
 
 
+class Line:
+    """Jobs waiting at a station in arrival order: a list and the position of its head.
+
+    Compiled, every operation is a native list operation (a deque's are
+    Python method calls). The jobs that have left stay in the list until
+    they are :data:`_COMPACT_FROM` or more and half of it, then the list is
+    cut; an emptied line starts afresh.
+    """
+
+    __slots__ = ("jobs", "head")
+
+    def __init__(self) -> None:
+        self.jobs: list[Job] = []
+        self.head = 0
+
+    def length(self) -> int:
+        """Jobs waiting."""
+        return len(self.jobs) - self.head
+
+    def push(self, job: "Job") -> None:
+        """``job`` joins the end of the line."""
+        self.jobs.append(job)
+
+    def pop(self) -> "Job":
+        """The job at the head leaves the line (it must not be empty)."""
+        jobs = self.jobs
+        head = self.head
+        job = jobs[head]
+        head += 1
+        if head == len(jobs):
+            jobs.clear()
+            head = 0
+        elif head >= _COMPACT_FROM and 2 * head >= len(jobs):
+            del jobs[:head]
+            head = 0
+        self.head = head
+        return job
+
+    def waiting(self) -> list["Job"]:
+        """The jobs waiting, head first."""
+        return self.jobs[self.head:]
+
+    def clear(self) -> None:
+        """Forget every job."""
+        self.jobs.clear()
+        self.head = 0
+
+
 class PriorityStation(StationState):
     """Non-preemptive priority, an optional buffer and outages; waiting jobs are started when a server frees.
 
@@ -313,8 +363,8 @@ class PriorityStation(StationState):
                  reject: bool = False):
         super().__init__(index, servers, service, agenda)
         self.reject = reject
-        self.urgent: deque[Job] = deque()
-        self.normal: deque[Job] = deque()
+        self.urgent = Line()
+        self.normal = Line()
         self.limit = float("inf") if buffer is None else buffer
         self.down = 0
         self.halted = False
@@ -374,16 +424,20 @@ class PriorityStation(StationState):
 
     def arrive(self, job: "Job", now: float) -> None:
         """A job arrives at ``now``: it starts if a server is free and nobody waits; else it waits, or is dropped."""
-        if self.free[0] <= now and not self.halted and not (self.urgent or self.normal):
+        urgent, normal = self.urgent, self.normal
+        length = urgent.length() + normal.length()
+        if self.free[0] <= now and not self.halted and not length:
             self.begin(job, now)
             return
-        length = len(self.urgent) + len(self.normal)
         if length >= self.limit or (self.halted and self.reject):
             self.dropped += 1
             self.drop(job, now)
             return
         job.t_in = now
-        (self.urgent if job.prio == URGENT else self.normal).append(job)
+        if job.prio == URGENT:
+            urgent.push(job)
+        else:
+            normal.push(job)
         if length >= self.max_queue:
             self.max_queue = length + 1
         if not self.wake_pending and not self.halted:
@@ -406,11 +460,16 @@ class PriorityStation(StationState):
     def serve(self, now: float) -> None:
         """Start waiting jobs, most urgent first, while a server is free; wake again when the next one frees."""
         urgent, normal, free = self.urgent, self.normal, self.free
-        while (urgent or normal) and free[0] <= now:
-            job = urgent.popleft() if urgent else normal.popleft()
+        while free[0] <= now:
+            if urgent.length():
+                job = urgent.pop()
+            elif normal.length():
+                job = normal.pop()
+            else:
+                break
             self.wait_sum += now - job.t_in
             self.begin(job, now)
-        if (urgent or normal) and not self.wake_pending:
+        if (urgent.length() or normal.length()) and not self.wake_pending:
             self._schedule_wake()
 
     def go_down(self, now: float) -> None:
@@ -446,7 +505,7 @@ class PriorityStation(StationState):
 
     def waiting(self, now: float) -> int:
         """Jobs in the queues."""
-        return len(self.urgent) + len(self.normal)
+        return self.urgent.length() + self.normal.length()
 
     def disconnect(self) -> None:
         """Forget the flow's actions and the jobs still waiting (after a run)."""
@@ -457,14 +516,15 @@ class PriorityStation(StationState):
 
     def waiting_jobs(self) -> list["Job"]:
         """The jobs in the queues (for the census)."""
-        return [*self.urgent, *self.normal]
+        return [*self.urgent.waiting(), *self.normal.waiting()]
 
     def snapshot(self, now: float) -> StationSnapshot:
         """Counters from 0 to ``now``, with the waiting jobs' time so far."""
         waiting = self.waiting(now)
         busy, ahead = self._busy(now)
         started = self.started - self.crossings_ahead(now)
-        wait_area = self.wait_sum + sum(now - job.t_in for job in self.urgent) + sum(now - job.t_in for job in self.normal)
+        wait_area = (self.wait_sum + sum(now - job.t_in for job in self.urgent.waiting())
+                     + sum(now - job.t_in for job in self.normal.waiting()))
         return StationSnapshot(arrived=started + waiting + self.dropped, started=started,
                                served=started - busy, dropped=self.dropped, wait_sum=self.wait_sum,
                                busy_area=self.service_sum - ahead, wait_area=wait_area,
