@@ -645,32 +645,42 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:
 def _write_book(path: Path, sheets: list[tuple[str, Sequence[str], Any]]) -> Path:
     """Write an XLSX workbook of ``sheets`` (title, header, rows), header rows frozen.
 
-    Written as it goes (openpyxl's write-only mode: no cell objects kept, a
-    few times faster on a long timeseries); numbers stay numbers, a text
-    that begins with ``=`` stays text, never a formula.
+    Written row by row as it goes (XlsxWriter's constant-memory mode: twice
+    as fast as openpyxl's write-only mode on the full 2025 structure's
+    station table); numbers stay numbers (16 significant digits), a missing
+    or non-finite one an empty cell, and every text a text cell, never a
+    formula (a name that begins with ``=`` included).
     """
-    from openpyxl import Workbook  # imported here: only writing a result folder needs it
+    import xlsxwriter  # imported here: only writing a result folder needs it
 
-    book = Workbook(write_only=True)
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
+                                           "strings_to_numbers": False, "strings_to_urls": False})
     for title, header, rows in sheets:
-        sheet = book.create_sheet(title)
-        sheet.freeze_panes = "A2"
-        sheet.append(list(header))
-        for row in rows:
-            sheet.append([_cell(sheet, jsonable(value)) for value in row])
-    book.save(path)
+        sheet = book.add_worksheet(title)
+        sheet.freeze_panes(1, 0)
+        for column, name in enumerate(header):
+            sheet.write_string(0, column, str(name))
+        for row_number, row in enumerate(rows, start=1):
+            for column, value in enumerate(row):
+                _write_cell(sheet, row_number, column, jsonable(value))
+    book.close()
     return path
 
 
-def _cell(sheet: Any, value: Any) -> Any:
-    """``value`` as written to ``sheet``: a text that begins with ``=`` as a text cell, anything else as it is."""
-    if not (isinstance(value, str) and value.startswith("=")):
-        return value
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"
-    return cell
+def _write_cell(sheet: Any, row: int, column: int, value: Any) -> None:
+    """One cell: a text as text, a truth value as one, a number as a number; ``None`` leaves the cell empty."""
+    if value is None:
+        return
+    if isinstance(value, str):
+        sheet.write_string(row, column, value)
+    elif isinstance(value, (bool, np.bool_)):
+        sheet.write_boolean(row, column, bool(value))
+    elif isinstance(value, (int, float)):
+        sheet.write_number(row, column, value)
+    elif isinstance(value, (list, dict)):  # an interval, a mapping: its JSON text
+        sheet.write_string(row, column, json.dumps(value, ensure_ascii=False))
+    else:
+        sheet.write_string(row, column, str(value))
 
 
 def write_workbook(summary: dict[str, Any], stations: pd.DataFrame, timeseries: pd.DataFrame, path: Path) -> Path:
