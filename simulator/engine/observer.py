@@ -16,7 +16,7 @@ import simpy
 from ..metrics import Histogram, StationWindow
 from .flow import STATUS, Flow, leaf_recipients
 from .output import Census
-from .stations import PriorityStation, StationState
+from .stations import PriorityStation, StationState, busy_areas, occupancy, total_backlog
 
 __all__ = ["Observer", "TIMESERIES_COLUMNS"]
 
@@ -117,15 +117,15 @@ class Observer:
         self.flush()
         self.rows.append((now, ledger.documents_electronic + ledger.documents_paper, ledger.documents_electronic,
                           ledger.documents_paper, ledger.copies_delivered, ledger.documents_in_flight,
-                          ledger.statuses_in_flight, latency_mean, sum(s.backlog(now) for s in self.stations)))
-        self.occupancy.append([self.stations[i].in_system(now) for i in self.watched])
+                          ledger.statuses_in_flight, latency_mean, total_backlog(self.stations, now)))
+        self.occupancy.append(occupancy(self.stations, self.watched, now))
         self._busy_interval(now)
         if self.progress is not None:
             self.progress(now, self.horizon)
 
     def _busy_interval(self, now: float) -> None:
         """Fold the utilisation of the interval ending now into each station's peak (after the warm-up only)."""
-        busy = np.fromiter((s.busy_area(now) for s in self.stations), dtype=float, count=len(self.stations))
+        busy = np.array(busy_areas(self.stations, now), dtype=float)
         span = now - self.last_time
         if self.last_time >= self.warmup - 1e-9 and span > 0:
             np.maximum(self.peak, (busy - self.last_busy) / (span * self.servers), out=self.peak)

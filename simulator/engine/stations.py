@@ -28,7 +28,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections import deque
 from heapq import heapify, heappop, heappush, heapreplace
-from typing import TYPE_CHECKING, Callable, Final, NamedTuple
+from typing import TYPE_CHECKING, Callable, Final, NamedTuple, Sequence
 
 from .agenda import Agenda, Event
 from .variates import Variates
@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .flow import Job
 
 __all__ = ["StationSnapshot", "StationState", "FifoStation", "Line", "PriorityStation", "FailingStation", "WearingStation",
-           "Alarm", "URGENT"]
+           "Alarm", "URGENT", "total_backlog", "busy_areas", "occupancy"]
 
 #: Priority of urgent documents (and of their status messages); normal is 1.
 URGENT: Final = 0
@@ -245,6 +245,24 @@ class StationState(Event, ABC):
     def in_system(self, now: float) -> int:
         """Jobs waiting or in service at ``now``."""
         return self._busy(now)[0] + self.waiting(now)
+
+
+def total_backlog(stations: Sequence[StationState], now: float) -> int:
+    """Jobs waiting for any of ``stations`` at ``now`` (:meth:`StationState.backlog`), in compiled code."""
+    total = 0
+    for station in stations:
+        total += station.backlog(now)
+    return total
+
+
+def busy_areas(stations: Sequence[StationState], now: float) -> list[float]:
+    """Each station's busy server-seconds from 0 to ``now`` (:meth:`StationState.busy_area`), in compiled code."""
+    return [station.busy_area(now) for station in stations]
+
+
+def occupancy(stations: Sequence[StationState], indices: Sequence[int], now: float) -> list[int]:
+    """Jobs waiting or in service at ``now`` at the stations ``indices`` (:meth:`StationState.in_system`)."""
+    return [stations[i].in_system(now) for i in indices]
 
 
 class FifoStation(StationState):
