@@ -200,8 +200,6 @@ class DocumentStream:
         members, cumulative = self._book.local[int(table.platform_of[agency])]
         own = float(self._book.weights[agency])
         self._local = (members, cumulative) if cumulative[-1] - own > 0 and self._book.local_share > 0 else None
-        #: Each fan-out group's members but this agency (a group's possible recipients), by group.
-        self._fan_members: dict[int, np.ndarray] = {}
         expected = self._rate * clock.open_seconds
         self._batch = int(min(_BATCH_MOST, max(16, expected * 1.05 + 3 * math.sqrt(expected + 1))))
 
@@ -256,11 +254,8 @@ class DocumentStream:
     def _fanout(self, rng: np.random.Generator, single: tuple, category: int, reason: int) -> tuple:
         """Re-address a document drawn as single-recipient to a fan-out group."""
         wall, prio, size = single[:3]
-        wanted = self._book.fan_groups[category][1]
-        members = self._fan_members.get(category)
-        if members is None:
-            group = self._book.fan_groups[category][0]
-            members = self._fan_members[category] = group[group != self.agency]
+        group, wanted = self._book.fan_groups[category]
+        members = group[group != self.agency]  # not kept: every agency's copy of every group would be 100 MB
         k = len(members) if wanted == "all" else min(int(wanted), len(members))
         chosen = members if k == len(members) else rng.choice(members, k, replace=False)
         if reason in (_SENDER, _CLASSIFIED, _NOT_ADOPTED):
