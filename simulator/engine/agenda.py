@@ -93,10 +93,12 @@ def _pop(heap: list[Entry]) -> Entry:
 
 def _sift_towards_root(heap: list[Entry], root: int, position: int) -> None:
     item = heap[position]
+    time = item.time
     while position > root:
         parent_position = (position - 1) >> 1
         parent = heap[parent_position]
-        if not _before(item, parent):
+        # times first, inline (compiled, a field read): the full order only on a tie
+        if time > parent.time or (time == parent.time and not _before(item, parent)):
             break
         heap[position] = parent
         position = parent_position
@@ -111,8 +113,11 @@ def _sift_towards_leaves(heap: list[Entry], position: int) -> None:
     child = 2 * position + 1
     while child < end:
         right = child + 1
-        if right < end and not _before(heap[child], heap[right]):
-            child = right
+        if right < end:
+            left_entry, right_entry = heap[child], heap[right]
+            if right_entry.time < left_entry.time or (right_entry.time == left_entry.time
+                                                      and not _before(left_entry, right_entry)):
+                child = right
         heap[position] = heap[child]
         position = child
         child = 2 * position + 1
