@@ -515,7 +515,9 @@ class Flow:
         send = self.send_act
         seen: set[int] = set()
         for event in self.agenda.events():
-            if isinstance(event, Job) and (event.arriving is not None or event.act is not send) and id(event) not in seen:
+            if not isinstance(event, Job) or id(event) in seen:
+                continue
+            if event.arriving is not None or event.act is not send:  # sent: a status message not yet sent waits
                 seen.add(id(event))
                 yield event
 

@@ -106,13 +106,9 @@ class RouteBook:
 
     def pair(self, origin: int, recipient: int) -> Path:
         """The path of one copy from ``origin`` to ``recipient`` (the most recent pairs are kept)."""
-        pairs = self._pairs
-        key = (origin, recipient)
-        path = pairs.get(key)
+        path = self._pairs.get((origin, recipient))
         if path is None:
-            if len(pairs) >= _PAIRS_KEPT:
-                pairs.popitem(last=False)
-            path = pairs[key] = self._paths.route(origin, recipient)
+            path = self._keep(self._pairs, (origin, recipient), _PAIRS_KEPT, self._paths.route(origin, recipient))
         return path
 
     def tree(self, origin: int, recipients: tuple[int, ...]) -> Path:
@@ -122,12 +118,13 @@ class RouteBook:
         path = self._trees.get((origin, recipients))
         if path is None:
             path = self._keep(self._trees, (origin, recipients), _TREES_KEPT,
-                              self._halves.fanout(origin, recipients))
+                              Path.compile(self._halves.fanout(origin, recipients), self._stations))
         return path
 
-    def _keep(self, kept: OrderedDict, key: tuple, limit: int, route: Route) -> Path:
-        """Compile ``route`` and keep it under ``key``, forgetting the oldest entry when ``limit`` is reached."""
+    @staticmethod
+    def _keep(kept: OrderedDict, key: tuple, limit: int, path: Path) -> Path:
+        """Keep ``path`` under ``key``, forgetting the oldest entry when ``limit`` is reached."""
         if len(kept) >= limit:
             kept.popitem(last=False)
-        path = kept[key] = Path.compile(route, self._stations)
+        kept[key] = path
         return path

@@ -36,8 +36,8 @@ from .variates import Variates
 if TYPE_CHECKING:  # pragma: no cover
     from .flow import Job
 
-__all__ = ["StationSnapshot", "StationState", "FifoStation", "Line", "PriorityStation", "FailingStation", "WearingStation",
-           "Alarm", "URGENT", "total_backlog", "busy_areas", "occupancy"]
+__all__ = ["StationSnapshot", "StationState", "FifoStation", "Line", "PriorityStation", "FailingStation",
+           "WearingStation", "Alarm", "URGENT", "total_backlog", "busy_areas", "occupancy"]
 
 #: Priority of urgent documents (and of their status messages); normal is 1.
 URGENT: Final = 0
