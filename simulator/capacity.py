@@ -47,11 +47,15 @@ a time.
 Unless the bracket comes from the analytic prediction of the figure itself
 (close enough for the full replications to decide from the first step), the
 search explores with :data:`EXPLORE_REPLICATIONS` replication per value (its
-figure alone decides), then confirms both ends of the explored bracket with
-the full count (replication 0 reused, the missing ones of both ends run at
-once); when a confirmed end changes side, it steps :data:`CONFIRM_GROWTH`
-tolerances away from it (twice as far each time) and narrows again with the
-full count. Only evaluations with the full count make the answer.
+figure alone decides), then confirms the explored answer, the end of the
+bracket that met the target, with the full count (replication 0 reused, the
+missing ones run at once). The other end keeps its exploratory verdict: it
+failed with one replication, and the full count, which needs the whole
+interval on the right side, would not make it meet (it could only move the
+limit, never the answer). When the confirmed end changes side, the search
+steps :data:`CONFIRM_GROWTH` tolerances away from it (twice as far each time)
+and narrows again with the full count. Only evaluations with the full count
+make the answer.
 Replication ``r`` of a value is the same whenever and wherever it runs, so a
 scenario and a seed give the same search serially or in parallel.
 
@@ -421,10 +425,12 @@ class CapacityResult:
     ``note`` the same in words with the values concerned (empty when the
     bracket narrowed to the tolerance); ``exhausted`` whether it stopped
     because the evaluations ran out (``max_evaluations`` simulated, or
-    :data:`FREE_EVALUATIONS` more not simulated). ``best`` and ``limit`` come
-    from evaluations with the full ``replications`` (stage ``"confirm"``);
-    ``explore_replications`` is the count of the exploratory ones (``None``:
-    the search did not explore, every evaluation had ``replications``).
+    :data:`FREE_EVALUATIONS` more not simulated). ``best`` comes from an
+    evaluation with the full ``replications`` (stage ``"confirm"``);
+    ``limit`` from the last evaluation of that value, which may be
+    exploratory (see :func:`search`); ``explore_replications`` is the count
+    of the exploratory ones (``None``: the search did not explore, every
+    evaluation had ``replications``).
     """
 
     path: str
@@ -449,7 +455,15 @@ class CapacityResult:
     @property
     def answer(self) -> Evaluation | None:
         """The evaluation of ``best`` (``None`` when no value met the target)."""
-        return next((e for e in reversed(self.evaluations) if e.value == self.best), None) if self.best is not None else None
+        return self._last(self.best)
+
+    @property
+    def limiting(self) -> Evaluation | None:
+        """The evaluation of ``limit`` (``None`` when every value tried met the target)."""
+        return self._last(self.limit)
+
+    def _last(self, value: float | None) -> Evaluation | None:
+        return None if value is None else next((e for e in reversed(self.evaluations) if e.value == value), None)
 
     def format_value(self, value: float) -> str:
         """A parameter value with its unit: ``'10.26x'``, ``'3 servers'``, ``'0.25'``."""
@@ -459,7 +473,7 @@ class CapacityResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Everything ``capacity.json`` holds, JSON-ready (figures in the target's unit, ``None`` when not finite)."""
-        answer = self.answer
+        answer, limiting = self.answer, self.limiting
         return {
             "scenario": self.scenario_name,
             "version": __version__,
@@ -469,7 +483,8 @@ class CapacityResult:
             "answer": None if answer is None else {
                 "value": self.best, "unit": self.unit,
                 "interval": None if self.limit is None else sorted([self.best, self.limit]),
-                "limit": self.limit, "figure": answer.to_dict(self.target)},
+                "limit": self.limit, "figure": answer.to_dict(self.target),
+                "limit_figure": None if limiting is None else limiting.to_dict(self.target)},
             "reason": self.reason,
             "note": self.note,
             "exhausted": self.exhausted,
@@ -1090,21 +1105,25 @@ def _explores(bracket: Bracket, replications: int, max_evaluations: int) -> bool
 
 
 def _confirm(explored: _Search, evaluate: Callable[[float], Evaluation], runs: _Runs, replications: int) -> _Search:
-    """Evaluate the ends of the explored bracket with ``replications`` (at once), and go on from there.
+    """Evaluate the explored answer with ``replications`` (its missing ones at once), and go on from there.
 
-    The engine returned starts from the explored ends: when they keep their verdicts the search is done;
-    when one turns (an end that met is only uncertain with the full interval), it steps away from it by
-    :data:`CONFIRM_GROWTH` times the tolerance, twice as far each time, and narrows again, every evaluation
-    with the full count.
+    The end of the explored bracket that met the target is the one confirmed (the end that did not when
+    none did). The other end keeps its exploratory verdict: it did not meet the target with one
+    replication, and the full count reads it more strictly still (the whole interval must meet the bound),
+    so confirming it could only move the answer's limit, never the answer. When the confirmed end keeps
+    its verdict the search is done; when it turns (an end that met is only uncertain with the full
+    interval), the search steps away from it by :data:`CONFIRM_GROWTH` times the tolerance, twice as far
+    each time, and narrows again, every evaluation with the full count.
     """
-    ends = [e.value for e in (explored.ok, explored.bad) if e is not None]
     spent = tuple(explored.evaluations)
     engine = _Search(evaluate, explored.target, "largest" if explored.up else "smallest", explored.integer,
                      explored.tolerance, explored.max_evaluations + 2, explored.free, growth=CONFIRM_GROWTH *
                      explored.tolerance, prefetch=lambda values: runs.prefetch(values, replications), spent=spent)
-    if not ends:
+    end = explored.ok if explored.ok is not None else explored.bad
+    if end is None:
         return engine
-    low, high = min(ends), max(ends)
-    engine.bracket(low, high)
+    if explored.ok is not None:
+        engine.bad = explored.bad  # the explored limit stands unless the confirmed answer changes side
+    engine.bracket(end.value, end.value)
     engine.narrow()
     return engine

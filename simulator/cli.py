@@ -705,8 +705,11 @@ def _capacity_answer(result: Any) -> str:
     line = (f"{which} {result.path} meeting {target}{busiest}: {result.format_value(result.best)} "
             f"({target.metric} {target.format(answer.mean)}, 95% CI {target.format(answer.low)} .. {target.format(answer.high)})")
     if result.limit is not None:
+        limiting = result.limiting
+        explored = (f" with {limiting.replications} replication" + ("s" if limiting.replications != 1 else "")
+                    if limiting is not None and limiting.stage == "explore" else "")
         line += (f"; the answer lies between {result.format_value(result.best)} and "
-                 f"{result.format_value(result.limit)}, which did not meet it")
+                 f"{result.format_value(result.limit)}, which did not meet it{explored}")
     if result.note:
         line += f" ({result.note}{_capacity_advice(result)})"
     return line

@@ -95,8 +95,10 @@ def counted(monkeypatch) -> list[tuple[float, int]]:
 
 
 def test_search_explores_with_one_replication_and_confirms_with_the_full_count(counted):
-    """Exploratory evaluations have one replication; the answer and its limit are evaluations with the full
-    count, at values explored first; no replication runs twice (a confirmation adds replications 1 and 2)."""
+    """Exploratory evaluations have one replication; the answer is an evaluation with the full count, at a value
+    explored first; no replication runs twice (a confirmation adds replications 1 and 2). Here the explored
+    answer (1.144) is only uncertain with the full interval, so the search steps below it and narrows again with
+    the full count: the limit too is then a confirmed evaluation."""
     result = search(small_rush(), "traffic.multiplier", parse_target("latency_p95 <= 2h"), replications=3, seed=1)
     stages = [(e.stage, e.replications) for e in result.evaluations]
     explored = [e for e in result.evaluations if e.stage == "explore"]
@@ -104,15 +106,17 @@ def test_search_explores_with_one_replication_and_confirms_with_the_full_count(c
     assert explored and confirmed and stages == sorted(stages, key=lambda s: s[0] == "confirm")  # explore first
     assert {e.replications for e in explored} == {EXPLORE_REPLICATIONS} and {e.replications for e in confirmed} == {3}
     assert all(e.low == e.high == e.mean for e in explored)
-    answer, limit = result.answer, next(e for e in confirmed if e.value == result.limit)
+    answer, limit = result.answer, result.limiting
     assert answer is not None and answer.stage == "confirm" and answer.verdict == "meets"
-    assert limit.verdict != "meets" and result.reason == "converged"
+    assert limit is not None and limit.stage == "confirm" and limit.verdict != "meets" and result.reason == "converged"
+    assert confirmed[0].value == max(e.value for e in explored if e.verdict == "meets") and confirmed[0].verdict != "meets"
     assert answer.high <= 2 * 3600 and result.best < result.limit <= result.best * 1.02
     assert len(counted) == len(set(counted))  # every (value, replication) once
     assert len(counted) == sum(max(e.replications for e in result.evaluations if e.value == value)
                                for value in {e.value for e in result.evaluations})
     saved = json.loads(json.dumps(result.to_dict(), allow_nan=False))
     assert [(e["stage"], e["replications"]) for e in saved["evaluations"]] == stages
+    assert saved["answer"]["limit_figure"]["stage"] == saved["answer"]["figure"]["stage"] == "confirm"
     assert saved["settings"]["replications"] == 3 and saved["settings"]["explore_replications"] == 1
 
 
@@ -153,6 +157,33 @@ def test_a_confirmed_end_that_changes_side_steps_away_by_the_growth(monkeypatch)
     assert confirmed[0].value == pytest.approx(2.222, rel=0.02) and confirmed[0].verdict == "uncertain"
     assert confirmed[1].value == pytest.approx(confirmed[0].value / 1.08)
     assert result.reason == "converged" and 1.602 / 1.02 <= result.best <= 1.602 <= result.limit
+
+
+def test_a_confirmed_answer_keeps_the_explored_limit(monkeypatch, capsys):
+    """A made-up figure p95 = m h x (1.0, 0.999, 0.998) for replications 0, 1, 2: tight replications, so the
+    explored answer still meets with the full interval. Only the answer is confirmed, in one round (replications
+    1 and 2 at once); the end above it keeps its exploratory verdict, named as such in capacity.json and on
+    screen."""
+    rounds: list[list[tuple[float, int]]] = []
+
+    def summaries(tasks, seed, jobs=1, limits=None):
+        if tasks:
+            rounds.append([(task.traffic.multiplier, r) for task, r in tasks])
+        return [{"latency_seconds": {"p95": 3600.0 * task.traffic.multiplier * (1.0, 0.999, 0.998)[r]}}
+                for task, r in tasks]
+
+    monkeypatch.setattr(simulator.capacity, "replication_summaries", summaries)
+    result = search(small_rush(), "traffic.multiplier", parse_target("latency_p95 <= 2h"), replications=3, start=0.9,
+                    jobs=2, max_evaluations=20)
+    confirmed = [e for e in result.evaluations if e.stage == "confirm"]
+    answer, limit = result.answer, result.limiting
+    assert [e.value for e in confirmed] == [answer.value] and answer.verdict == "meets" and answer.high <= 2 * 3600
+    assert limit.stage == "explore" and limit.verdict == "fails" and limit.replications == 1
+    assert 2 / 1.02 <= result.best < 2 < result.limit <= result.best * 1.02 and result.reason == "converged"
+    assert rounds[-1] == [(answer.value, 1), (answer.value, 2)]  # the confirmation: one round of two runs
+    assert result.to_dict()["answer"]["limit_figure"]["stage"] == "explore"
+    from simulator.cli import _capacity_answer
+    assert "which did not meet it with 1 replication" in _capacity_answer(result)
 
 
 def test_replication_summaries_are_the_replications_of_run():
