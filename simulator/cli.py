@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gc
 import json
 import math
 import os
@@ -549,6 +550,9 @@ def _run(args: argparse.Namespace) -> int:
         raise
     finally:
         bar.close()
+    # What the run leaves (the network, its routes, the result) lives until the process ends: the collections
+    # while the writers import their libraries need not walk it (0.3 s on a week of the full 2025 structure).
+    gc.freeze()
     topology = build_topology(result.scenario)
 
     def extra(temporary: Path) -> None:

@@ -176,9 +176,10 @@ def out_scenario():
 @pytest.mark.parametrize("name", ["national-2025.toml", "failures-2025.toml"])
 def test_a_run_leaves_no_reference_cycles_that_grow_with_it(name):
     """The collector is paused while a run goes on, so nothing of it may hang in a reference cycle: after a run,
-    a collection finds a few hundred objects (SimPy's environment, the random streams), as many after 4 days
-    as after 2. Acknowledgement records and their documents, the flow's and the agenda's bound actions kept
-    tens of thousands (the first collection after a run on the full structure took a second)."""
+    a collection finds nothing, after 2 days as after 4, outages included (reference counting freed it all).
+    Acknowledgement records and their documents, the flow's and the agenda's bound actions kept tens of
+    thousands; SimPy's waiting processes (the sampler, outages) kept the whole model alive through the events
+    they waited for (the first collection after a run on the full structure took half a second)."""
     import gc
     from pathlib import Path
 
@@ -198,7 +199,7 @@ def test_a_run_leaves_no_reference_cycles_that_grow_with_it(name):
         finally:
             gc.enable()
         assert out.ledger.copies_delivered > 1_000 * days
-    assert found[1] <= found[0] + 50 and found[1] < 3_000, found
+    assert found == [0, 0], found
 
 
 def test_memory_does_not_grow_with_the_horizon():

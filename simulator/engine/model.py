@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import time
+import weakref
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import numpy as np
@@ -52,7 +53,7 @@ class Model:
         self.scenario = scenario
         self.horizon = run.horizon
         self.warmup = run.warmup
-        self.env = simpy.Environment()
+        self.env = _Environment()
         agenda = Agenda(self.env._queue, self.env._eid)
         self.tracer = tracer
         self.stations = self._build_stations(scenario, topology, seed, agenda, tracer)
@@ -202,17 +203,41 @@ class Model:
     def _dismantle(self) -> None:
         """Drop what is still scheduled or waiting, and the stations' links to the flow.
 
-        Stations and the flow refer to each other, and the flow and the
-        agenda to their own bound actions: without this, the run's leftover
-        jobs and routes would wait for the garbage collector, which would
-        then walk them all (about a second on the full 2025 structure).
-        After it, reference counting frees the whole run.
+        Stations and the flow refer to each other, the flow and the agenda
+        to their own bound actions, and SimPy's waiting processes (the
+        observer's sampler, outages) to the events they wait for: without
+        this, the whole run (stations, routes, leftover jobs) would wait for
+        the garbage collector, which would then walk it all (about a second
+        on the full 2025 structure). After it, reference counting frees the
+        whole run.
         """
+        for process in list(self.env.started):
+            if process.is_alive:  # its event will not come: the process, its generator and what it holds are freed
+                process.target.callbacks = None
         self.env._queue.clear()
         self.flow.agenda.close()
         self.flow.disconnect()
         for station in self.stations:
             station.disconnect()
+
+
+class _Environment(simpy.Environment):
+    """SimPy's environment, remembering the processes it starts (weakly: a finished process is forgotten).
+
+    A process waiting for an event is in a reference cycle with it (the
+    event's callbacks hold the process), and its generator holds what the
+    process works on (the observer, a station, the outages' record): after
+    a run, :meth:`Model._dismantle` cuts the cycles of those still waiting.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: weakref.WeakSet[simpy.Process] = weakref.WeakSet()
+
+    def process(self, generator):  # type: ignore[no-untyped-def]
+        started = super().process(generator)
+        self.started.add(started)
+        return started
 
 
 def _tracing():  # type: ignore[no-untyped-def]
