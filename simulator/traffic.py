@@ -167,6 +167,8 @@ class Addressing:
             group = np.flatnonzero(kinds == fan.kind) if fan.kind is not None else np.arange(n)
             self.fan_groups.append((group, fan.recipients))
         self.singles = [(r,) for r in range(n)]
+        #: ``connect_time`` as a list: read one recipient at a time for a few drawn ones.
+        self.connected_from: list[float] = table.connect_time.tolist()
 
 
 #: Most documents an agency draws ahead in one batch. It bounds what the run holds in drawn documents whatever the
@@ -252,15 +254,29 @@ class DocumentStream:
                 return
 
     def _fanout(self, rng: np.random.Generator, single: tuple, category: int, reason: int) -> tuple:
-        """Re-address a document drawn as single-recipient to a fan-out group."""
+        """Re-address a document drawn as single-recipient to a fan-out group (the sender left out).
+
+        The members are drawn by their positions in the group less the sender (NumPy's ``choice`` of a count
+        draws as it would from the members themselves), then mapped past the sender's position: the group less
+        the sender, thousands of agencies, is not built for every document.
+        """
         wall, prio, size = single[:3]
         group, wanted = self._book.fan_groups[category]
-        members = group[group != self.agency]  # not kept: every agency's copy of every group would be 100 MB
-        k = len(members) if wanted == "all" else min(int(wanted), len(members))
-        chosen = members if k == len(members) else rng.choice(members, k, replace=False)
+        position = int(np.searchsorted(group, self.agency))  # the group is sorted
+        inside = bool(position < len(group) and group[position] == self.agency)
+        count = len(group) - inside
+        k = count if wanted == "all" else min(int(wanted), count)
+        if k == count:
+            chosen = (group[group != self.agency] if inside else group).tolist()
+        else:
+            picked = rng.choice(count, k, replace=False)
+            if inside:
+                picked += picked >= position
+            chosen = group[picked].tolist()
         if reason in (_SENDER, _CLASSIFIED, _NOT_ADOPTED):
             return (wall, prio, size, (), k, reason)
-        electronic = tuple(chosen[self._book.connect_time[chosen] <= wall].tolist())
+        connected_from = self._book.connected_from
+        electronic = tuple(r for r in chosen if connected_from[r] <= wall)
         paper = k - len(electronic)
         return (wall, prio, size, electronic, paper, _RECIPIENT if paper else -1)
 
