@@ -23,7 +23,7 @@ def test_engine_and_simpy_events_run_in_time_order_ties_in_scheduling_order():
     """Random times (with ties) on both queues, near and far (parked) ones: the merged order is (time, priority,
     scheduling order), SimPy's processes see their own clock, and events at the horizon do not run."""
     env = simpy.Environment()
-    agenda = Agenda(env._queue, env._eid, width=60.0)
+    agenda = Agenda(env, width=60.0)
     ran: list[tuple[float, str]] = []
     rng = np.random.default_rng(4)
     times = np.round(rng.uniform(0, 3_000, 400), 0)  # whole seconds: many ties
@@ -52,7 +52,7 @@ def test_engine_and_simpy_events_run_in_time_order_ties_in_scheduling_order():
 def test_a_cancelled_event_neither_runs_nor_counts():
     """Cancelled on the heap or while parked for a later slot: skipped, not counted as processed."""
     env = simpy.Environment()
-    agenda = Agenda(env._queue, env._eid, width=60.0)
+    agenda = Agenda(env, width=60.0)
     ran: list[tuple[float, str]] = []
     near = agenda.at(10.0, _Event("near", ran))
     agenda.at(20.0, _Event("kept", ran))

@@ -1,12 +1,12 @@
 """Routes joined from per-agency halves equal the routes walked node by node on the graph."""
 from __future__ import annotations
 
-from itertools import count
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pytest
+import simpy
 
 from simulator.engine.agenda import Agenda
 from simulator.engine.routes import RouteBook
@@ -81,7 +81,7 @@ def test_route_book_paths_and_fanout_trees_use_the_stations_of_the_route(overrid
     scenario = apply_parameters(load_scenario(SCENARIOS / "national-2025.toml"),
                                 {"network.level": "provincial", **overrides})
     topology = build_topology(scenario)
-    agenda = Agenda([], count())
+    agenda = Agenda(simpy.Environment())
     stations = [FifoStation(i, s.servers, Variates(lambda: [1.0]), agenda) for i, s in enumerate(topology.stations)]
     book = RouteBook(topology, stations)
     for origin, recipient in _pairs(topology, 400, seed=3):

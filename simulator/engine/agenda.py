@@ -13,11 +13,12 @@ heap holds tuples, and comparing tuples of Python floats was a fifth of a
 run). SimPy's queue keeps only SimPy's own events (the outage, sampling and
 warm-up processes); :func:`run_until` takes the earlier of the two heads.
 Every entry keeps the id it got from SimPy's counter when it was scheduled,
-so events run in exactly the order one heap of all of them would give.
+so events run in exactly the order one heap of all of them would give: the
+agenda takes over SimPy's counter (``Environment._eid``) and numbers both
+its own entries and SimPy's events, as a machine integer.
 """
 from __future__ import annotations
 
-from itertools import count
 from typing import Any, Callable, Final, Iterator
 
 
@@ -130,10 +131,11 @@ class Agenda(Event):
 
     Parameters
     ----------
-    queue : list
-        SimPy's event heap (``Environment._queue``), merged with the agenda's by :func:`run_until`.
-    ids : itertools.count
-        SimPy's event-id counter (``Environment._eid``): engine and SimPy events share one order.
+    env : simpy.Environment
+        Its event heap (``Environment._queue``) is merged with the agenda's by
+        :func:`run_until`; the agenda becomes its event-id counter
+        (``Environment._eid``, which SimPy reads with ``next``), so engine and
+        SimPy events share one order and the count is a machine integer.
     width : float
         Slot width, seconds. Ten seconds keep the heap to the events of the
         next few seconds (national-2020: 5 % fewer instructions per event
@@ -142,11 +144,12 @@ class Agenda(Event):
         comparison.
     """
 
-    __slots__ = ("queue", "ids", "width", "slot", "open_until", "slots", "unread_until", "heap")
+    __slots__ = ("queue", "seq", "width", "slot", "open_until", "slots", "unread_until", "heap")
 
-    def __init__(self, queue: list, ids: count, width: float = 10.0):
-        self.queue = queue
-        self.ids = ids
+    def __init__(self, env: Any, width: float = 10.0):
+        self.queue: list = env._queue
+        self.seq: int = next(env._eid)  # the next id, taken over from SimPy's counter
+        env._eid = self
         self.width = width
         self.slot = 0  # the open slot: [slot * width, open_until)
         self.open_until = width  # events before this go straight onto the heap
@@ -157,11 +160,25 @@ class Agenda(Event):
         self.unread_until = 0.0
         self.act = self.tick
         self.heap: list[Entry] = []
-        _push(self.heap, Entry(self.open_until, _URGENT_EVENT, next(ids), self))
+        _push(self.heap, Entry(self.open_until, _URGENT_EVENT, self._next_id(), self))
+
+    def __iter__(self) -> "Agenda":
+        return self
+
+    def __next__(self) -> int:
+        """The next event id (SimPy's ``next(env._eid)``)."""
+        return self._next_id()
+
+    def _next_id(self) -> int:
+        seq = self.seq
+        self.seq = seq + 1
+        return seq
 
     def at(self, time: float, event: Event) -> Entry:
         """Schedule ``event`` (which carries its ``act``) at ``time``; the entry can be cancelled."""
-        entry = Entry(time, NORMAL_EVENT, next(self.ids), event)
+        seq = self.seq
+        self.seq = seq + 1
+        entry = Entry(time, NORMAL_EVENT, seq, event)
         if time < self.open_until:
             _push(self.heap, entry)
             return entry
@@ -190,7 +207,7 @@ class Agenda(Event):
             if not entry.cancelled:
                 _push(heap, entry)
         self.open_until = (self.slot + 1) * self.width
-        _push(heap, Entry(self.open_until, _URGENT_EVENT, next(self.ids), self))
+        _push(heap, Entry(self.open_until, _URGENT_EVENT, self._next_id(), self))
 
     def fire(self, now: float) -> None:
         """The ticker's time has come: :meth:`tick`."""

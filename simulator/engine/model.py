@@ -54,7 +54,7 @@ class Model:
         self.horizon = run.horizon
         self.warmup = run.warmup
         self.env = _Environment()
-        agenda = Agenda(self.env._queue, self.env._eid)
+        agenda = Agenda(self.env)
         self.tracer = tracer
         self.stations = self._build_stations(scenario, topology, seed, agenda, tracer)
         traffic = scenario.traffic
@@ -213,7 +213,7 @@ class Model:
         """
         for process in list(self.env.started):
             if process.is_alive:  # its event will not come: the process, its generator and what it holds are freed
-                process.target.callbacks = None
+                process.target.callbacks.clear()
         self.env._queue.clear()
         self.flow.agenda.close()
         self.flow.disconnect()
