@@ -165,7 +165,7 @@ class Agenda(Event):
     def __iter__(self) -> "Agenda":
         return self
 
-    def __next__(self) -> int:
+    def __next__(self) -> Any:  # boxed: mypyc's iterator slot returns an object
         """The next event id (SimPy's ``next(env._eid)``)."""
         return self._next_id()
 
