@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import simpy
 
 from simulator.engine.agenda import Agenda, Event, run_until
@@ -19,11 +20,14 @@ class _Event(Event):
         self.ran.append((now, self.name))
 
 
-def test_engine_and_simpy_events_run_in_time_order_ties_in_scheduling_order():
+@pytest.mark.parametrize("width", [60.0, 0.07])
+def test_engine_and_simpy_events_run_in_time_order_ties_in_scheduling_order(width):
     """Random times (with ties) on both queues, near and far (parked) ones: the merged order is (time, priority,
-    scheduling order), SimPy's processes see their own clock, and events at the horizon do not run."""
+    scheduling order), SimPy's processes see their own clock, and events at the horizon do not run. With slots
+    of 0.07 s the ring of parked slots reaches 1,147 s ahead: later events wait in the dictionary of far slots
+    (and whole seconds are mostly inside a slot, not at its start)."""
     env = simpy.Environment()
-    agenda = Agenda(env, width=60.0)
+    agenda = Agenda(env, width=width)
     ran: list[tuple[float, str]] = []
     rng = np.random.default_rng(4)
     times = np.round(rng.uniform(0, 3_000, 400), 0)  # whole seconds: many ties
