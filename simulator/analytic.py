@@ -1308,6 +1308,13 @@ def predict(scenario: Scenario, topology: Topology) -> Prediction:
     return _prediction(scenario, topology, _flows(scenario, topology))
 
 
+def _open_load(utilization: float, open_fraction: float) -> float:
+    """The load while offices are open, from the load over the horizon: infinite for load without open time."""
+    if open_fraction > 0:
+        return utilization / open_fraction
+    return math.inf if utilization > 0 else 0.0
+
+
 def _prediction(scenario: Scenario, topology: Topology, flows: dict[str, Any]) -> Prediction:
     """:func:`predict` from flows already solved (:func:`_flows`)."""
     rates = flows["total"]
@@ -1315,7 +1322,10 @@ def _prediction(scenario: Scenario, topology: Topology, flows: dict[str, Any]) -
     open_fraction = clock.open_fraction
     factor = clock.busiest_hour.factor if clock.busiest_hour is not None else 1.0
     # in the busiest hour the documents come at `factor` times their mean open-hour rate, status messages at theirs
-    busiest = (flows["documents"] * factor + flows["statuses"]) / open_fraction if open_fraction > 0 else rates * math.inf
+    # no open time in the horizon (a night, a weekend): no documents, and a station that still had some would be
+    # overloaded in the open hours it does not have (0 x inf would be NaN, with a warning)
+    busiest = ((flows["documents"] * factor + flows["statuses"]) / open_fraction if open_fraction > 0
+               else np.where(rates > 0, math.inf, 0.0))
     stations = []
     for station, lam, lam_busiest in zip(topology.stations, rates, busiest):
         mean = station.service.mean
@@ -1329,7 +1339,7 @@ def _prediction(scenario: Scenario, topology: Topology, flows: dict[str, Any]) -
         stable = utilization < up + spare * relative
         wait = mgc_wait(lam, mean, station.service.scv, station.servers) if stable and utilization < 1.0 else math.inf
         stations.append(StationPrediction(station.name, station.kind, station.servers, float(lam), mean,
-                                          float(utilization), float(utilization / open_fraction) if open_fraction > 0 else math.inf,
+                                          float(utilization), _open_load(float(utilization), open_fraction),
                                           bool(stable), float(wait), float(wait + mean), up,
                                           float(lam_busiest * mean / station.servers), float(spare), float(relative)))
     bottleneck = max(stations, key=lambda s: s.peak_utilization, default=None)

@@ -236,3 +236,19 @@ def test_unknown_agency_in_roadmap_is_a_scenario_error():
     scenario = load_scenario(FEATURES + '[connection]\norder = ["m2", "nobody"]\n')
     with pytest.raises(simulator.errors.ScenarioError, match=r"connection\.order\[1\] = 'nobody'"):
         build_topology(scenario)
+
+
+def test_a_horizon_without_open_hours_predicts_no_load():
+    """One hour from Monday 00:00 under a working calendar: no document is created, so every station's load in
+    open hours and in the busiest hour is 0 and the headroom infinite, without a NumPy warning (0 x inf was NaN)."""
+    import warnings
+    from pathlib import Path
+
+    scenario = simulator.apply_parameters(
+        load_scenario(Path(__file__).parents[1] / "scenarios" / "national-2020.toml"),
+        {"run.horizon": "1h", "run.warmup": "0s"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        prediction = predict(scenario, build_topology(scenario))
+    assert {(s.arrival_rate, s.peak_utilization, s.busiest_hour_utilization) for s in prediction.stations} == {(0, 0, 0)}
+    assert prediction.headroom == math.inf
