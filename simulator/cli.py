@@ -529,9 +529,7 @@ def _output(args: argparse.Namespace, name: str, kind: Literal["run", "sweep", "
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .charts import save_charts
     from .experiment import run
-    from .topology import build_topology
 
     scenario = _load(args)
     _check_options(args)
@@ -550,9 +548,28 @@ def _run(args: argparse.Namespace) -> int:
         raise
     finally:
         bar.close()
-    # What the run leaves (the network, its routes, the result) lives until the process ends: the collections
-    # while the writers import their libraries need not walk it (0.3 s on a week of the full 2025 structure).
+    # What the run leaves (the network, its routes, the result) lives while the results are written: the
+    # collections while the writers import their libraries need not walk it (0.3 s on a week of the full 2025
+    # structure). Unfrozen after, so that a caller of main() in the same process keeps a collector that sees all.
     gc.freeze()
+    try:
+        folder = _save_run(result, output, args, lang, trace, in_folder)
+    finally:
+        gc.unfreeze()
+    if not args.quiet:
+        print(format_summary(result.summary))
+        listed = "summary.json, stations.csv, timeseries.csv, replications.csv, tables.xlsx, scenario.toml, charts/"
+        print(f"\nResults written to {folder}/ ({listed}{', ' + in_folder if in_folder else ''})")
+        if trace is not None and not in_folder:
+            print(f"Trace written to {trace.path}")
+    return 0
+
+
+def _save_run(result: Any, output: Path, args: argparse.Namespace, lang: str, trace: Any, in_folder: str) -> Path:
+    """Write the result folder of ``run``: the tables, the charts and the trace when it goes into the folder."""
+    from .charts import save_charts
+    from .topology import build_topology
+
     topology = build_topology(result.scenario)
 
     def extra(temporary: Path) -> None:
@@ -561,19 +578,12 @@ def _run(args: argparse.Namespace) -> int:
             os.replace(trace.path, temporary / in_folder)
 
     try:
-        folder = result.save(output, extra=extra, excel=args.excel)
+        return Path(result.save(output, extra=extra, excel=args.excel))
     except OSError as err:
         from .folders import describe
 
         raise ExperimentError(f"{output}: cannot write the result folder: {describe(err)}; nothing was written "
                               "(free the space or give another -o)") from None
-    if not args.quiet:
-        print(format_summary(result.summary))
-        listed = "summary.json, stations.csv, timeseries.csv, replications.csv, tables.xlsx, scenario.toml, charts/"
-        print(f"\nResults written to {folder}/ ({listed}{', ' + in_folder if in_folder else ''})")
-        if trace is not None and not in_folder:
-            print(f"Trace written to {trace.path}")
-    return 0
 
 
 def _trace_options(args: argparse.Namespace, output: Path) -> tuple[Any, str]:

@@ -54,6 +54,27 @@ def test_run_writes_the_result_folder(small: Path, tmp_path: Path, capsys):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary folder left
 
 
+def test_run_leaves_the_collector_as_it_found_it(small: Path, tmp_path: Path, monkeypatch):
+    """run freezes what the run leaves while it writes the folder (the collector need not walk it), then unfreezes
+    it: a caller of main() in the same process keeps a collector that sees every object, even when writing fails."""
+    import gc
+
+    import simulator.results
+
+    assert 0 == gc.get_freeze_count()
+    assert 0 == main(["run", str(small), "-o", str(tmp_path / "out"), "--quiet"])
+    assert 0 == gc.get_freeze_count()
+    frozen: list[int] = []
+
+    def full_disk(*_: object, **__: object) -> Path:
+        frozen.append(gc.get_freeze_count())
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(simulator.results.RunResult, "save", full_disk)
+    assert 2 == main(["run", str(small), "-o", str(tmp_path / "full")])
+    assert frozen[0] > 0 and 0 == gc.get_freeze_count()
+
+
 @pytest.mark.parametrize("arguments, fragment", [
     (["--jobs", "-1"], "--jobs = -1"),
     (["--replications", "0"], "--replications = 0"),
