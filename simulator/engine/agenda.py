@@ -132,6 +132,13 @@ def _sift_towards_leaves(heap: list[Entry], position: int) -> None:
     _sift_towards_root(heap, start, position)
 
 
+def _push_live(heap: list[Entry], parked: list[Entry]) -> None:
+    """Move a slot's parked entries onto the heap, leaving out the cancelled ones."""
+    for entry in parked:
+        if not entry.cancelled:
+            _push(heap, entry)
+
+
 class Agenda(Event):
     """Schedules the engine's events on its own heap, parking far ones until their slot opens.
 
@@ -186,9 +193,7 @@ class Agenda(Event):
 
     def at(self, time: float, event: Event) -> Entry:
         """Schedule ``event`` (which carries its ``act``) at ``time``; the entry can be cancelled."""
-        seq = self.seq
-        self.seq = seq + 1
-        entry = Entry(time, NORMAL_EVENT, seq, event)
+        entry = Entry(time, NORMAL_EVENT, self._next_id(), event)
         if time < self.open_until:
             _push(self.heap, entry)
             return entry
@@ -225,13 +230,9 @@ class Agenda(Event):
         near = ring[self.slot & _RING_MASK]
         if near is not None:
             ring[self.slot & _RING_MASK] = None
-            for entry in near:
-                if not entry.cancelled:
-                    _push(heap, entry)
+            _push_live(heap, near)
         if self.slots:  # parked when the slot was beyond the ring
-            for entry in self.slots.pop(self.slot, ()):
-                if not entry.cancelled:
-                    _push(heap, entry)
+            _push_live(heap, self.slots.pop(self.slot, []))
         self.open_until = (self.slot + 1) * self.width
         _push(heap, Entry(self.open_until, _URGENT_EVENT, self._next_id(), self))
 
