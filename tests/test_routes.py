@@ -76,7 +76,7 @@ def test_routes_from_halves_equal_routes_walked_on_the_graph(overrides):
     {"network.backbone.failures": {"between": {"mean": "30d"}, "repair": {"mean": "1h"}}},  # link:<id> stations
 ])
 def test_route_book_paths_and_fanout_trees_use_the_stations_of_the_route(overrides):
-    """The engine's paths, joined from compiled halves, carry the route's stations and delays (walked on the
+    """The engine's paths, chained from compiled halves, carry the route's stations and delays (walked on the
     graph), and the copies of a delivery tree."""
     scenario = apply_parameters(load_scenario(SCENARIOS / "national-2025.toml"),
                                 {"network.level": "provincial", **overrides})
@@ -87,9 +87,11 @@ def test_route_book_paths_and_fanout_trees_use_the_stations_of_the_route(overrid
     for origin, recipient in _pairs(topology, 400, seed=3):
         route = _walked(topology, origin, recipient)
         path = book.pair(origin, recipient)
-        assert route.stations == tuple(s.index for s in path.stations)
-        assert (route.latency, route.inv_bandwidth, recipient) == (path.latency, path.inv_bandwidth, path.recipient)
-        assert path is book.pair(origin, recipient)  # kept
+        whole = path.whole()
+        assert route.stations == tuple(s.index for s in whole.stations)
+        assert (route.latency, route.inv_bandwidth, recipient) == (whole.latency, whole.inv_bandwidth, whole.recipient)
+        assert path.then is not None and path.then.then is None and path.recipient == path.then.recipient
+        assert path.stations is book.pair(origin, recipient).stations  # the halves are shared, not copied
     provinces = [i for i, kind in enumerate(topology.agencies.kinds) if kind == "province"]
     tree = book.tree(provinces[0], tuple(provinces[1:]))
     assert len(provinces) - 1 == tree.copies

@@ -7,6 +7,12 @@ station state objects instead of indices, plus the figures a hop needs
 agencies' halves, compiled once per agency and joined in compiled code
 (:class:`PathHalves`); fan-out trees are built from the
 topology and kept where they repeat (directives to every province).
+
+A pair's path is not copied out of its halves: it is the first half's
+stations and links, with the second half to follow (``then``), so handing
+one out costs one small object whatever the number of agencies (a cache of
+joined paths missed five times in six on the full 2025 structure, and
+joining was a tenth of a run).
 """
 from __future__ import annotations
 
@@ -22,18 +28,21 @@ __all__ = ["Path", "PathHalves", "RouteBook", "joined"]
 _KEEP_TREES_FROM: Final = 8
 #: Most fan-out trees kept; the oldest goes first.
 _TREES_KEPT: Final = 4096
-#: Most agency-pair paths kept (a few tens of MiB); the oldest goes first.
-_PAIRS_KEPT: Final = 65536
 
 
 class Path:
-    """A compiled route.
+    """A compiled route, or the first of its two legs.
 
     ``latency[i] + size * inv_bandwidth[i]`` is the link before
     ``stations[i]``; index ``length`` is the link after the last station.
+    A path with a path ``then`` goes on along it after its last station
+    (and the link after it): the job's route becomes ``then``
+    (:meth:`StationState.send_on <simulator.engine.stations.StationState.send_on>`);
+    :meth:`whole` gives the two legs as one path.
     """
 
-    __slots__ = ("stations", "latency", "inv_bandwidth", "length", "has_links", "tails", "copies", "recipient")
+    __slots__ = ("stations", "latency", "inv_bandwidth", "length", "has_links", "tails", "copies", "recipient",
+                 "then")
 
     def __init__(self, stations: tuple[StationState, ...], latency: tuple[float, ...], inv_bandwidth: tuple[float, ...],
                  tails: tuple["Path", ...] = (), recipient: int = -1):
@@ -45,6 +54,21 @@ class Path:
         self.tails = tails
         self.copies: int = sum(t.copies for t in tails) if tails else 1
         self.recipient = recipient
+        #: The leg that follows this one's last link (``None``: the route ends there).
+        self.then: Path | None = None
+
+    @classmethod
+    def chained(cls, first: "Path", second: "Path", recipient: int) -> "Path":
+        """``first`` then ``second`` to ``recipient``, sharing their stations and links (nothing is copied)."""
+        path = Path(first.stations, first.latency, first.inv_bandwidth, (), recipient)
+        path.then = second
+        return path
+
+    def whole(self) -> "Path":
+        """The route as one path: a chained path's legs joined (:func:`joined`), any other path itself."""
+        if self.then is None:
+            return self
+        return joined(self, self.then, self.recipient)
 
     @classmethod
     def compile(cls, route: Route, stations: Sequence[StationState]) -> "Path":
@@ -54,8 +78,9 @@ class Path:
 
 
 def joined(first: Path, second: Path, recipient: int) -> Path:
-    """``first`` then ``second``, as :meth:`RouteHalves.route <simulator.topology.RouteHalves.route>` joins routes:
-    the link after ``first`` adds to the one before ``second``'s first station."""
+    """``first`` then ``second`` copied into one path, as :meth:`RouteHalves.route
+    <simulator.topology.RouteHalves.route>` joins routes: the link after ``first`` adds to the one before
+    ``second``'s first station."""
     lat, inv = first.latency, first.inv_bandwidth
     return Path(first.stations + second.stations,
                 lat[:-1] + (lat[-1] + second.latency[0],) + second.latency[1:],
@@ -64,11 +89,12 @@ def joined(first: Path, second: Path, recipient: int) -> Path:
 
 
 class PathHalves:
-    """Every agency's halves (:class:`~simulator.topology.RouteHalves`) compiled to paths, joined in compiled code.
+    """Every agency's halves (:class:`~simulator.topology.RouteHalves`) compiled to paths, chained in compiled code.
 
-    A pair's path is joined from ``up[origin]`` and ``down[recipient]``, or
-    from ``rise`` and ``fall`` behind one platform, exactly as the topology
-    joins routes; only the pieces are paths already.
+    A pair's path is ``up[origin]`` then ``down[recipient]``, or ``rise``
+    then ``fall`` behind one platform, the halves the topology joins routes
+    from; only the pieces are paths already, and they are chained
+    (:meth:`Path.chained`), not copied.
     """
 
     def __init__(self, halves: RouteHalves, stations: Sequence[StationState]):
@@ -79,19 +105,19 @@ class PathHalves:
         self.fall = [Path.compile(r, stations) for r in halves.fall]
 
     def route(self, origin: int, recipient: int) -> Path:
-        """The path from ``origin`` to ``recipient``."""
+        """The path from ``origin`` to ``recipient``, its two halves chained."""
         platform_of = self.platform_of
         if platform_of[origin] == platform_of[recipient]:  # they meet at their platform
-            return joined(self.rise[origin], self.fall[recipient], recipient)
-        return joined(self.up[origin], self.down[recipient], recipient)
+            return Path.chained(self.rise[origin], self.fall[recipient], recipient)
+        return Path.chained(self.up[origin], self.down[recipient], recipient)
 
 
 class RouteBook:
     """Paths between agencies for one run.
 
-    A pair's path is joined from the agencies' compiled halves
-    (:class:`PathHalves`, the same path :meth:`Topology.route` gives);
-    the most recent pairs are kept, so nothing grows with the square of the
+    A pair's path is chained from the agencies' compiled halves
+    (:class:`PathHalves`, the same stations and links as :meth:`Topology.route`
+    gives), fresh for every copy: nothing grows with the square of the
     agencies.
     """
 
@@ -102,14 +128,10 @@ class RouteBook:
         # ordered, so that forgetting the oldest entry costs O(1): a plain dict's first key is found by skipping
         # the slots its earlier deletions left (quadratic in the evictions; it was a fifth of a week's run)
         self._trees: OrderedDict[tuple[int, tuple[int, ...]], Path] = OrderedDict()
-        self._pairs: OrderedDict[tuple[int, int], Path] = OrderedDict()
 
     def pair(self, origin: int, recipient: int) -> Path:
-        """The path of one copy from ``origin`` to ``recipient`` (the most recent pairs are kept)."""
-        path = self._pairs.get((origin, recipient))
-        if path is None:
-            path = self._keep(self._pairs, (origin, recipient), _PAIRS_KEPT, self._paths.route(origin, recipient))
-        return path
+        """The path of one copy from ``origin`` to ``recipient``: the two agencies' halves, chained."""
+        return self._paths.route(origin, recipient)
 
     def tree(self, origin: int, recipients: tuple[int, ...]) -> Path:
         """The delivery tree of a document to several recipients (kept when it is large enough to repeat)."""

@@ -137,6 +137,10 @@ class StationState(Event, ABC):
     def send_on(self, job: "Job", end: float) -> None:
         """Schedule what follows ``job``'s service ending at ``end``: the link and the next station, or the end.
 
+        After the last station of a pair's first leg, the job's route becomes
+        the second leg (:attr:`Path.then <simulator.engine.routes.Path.then>`):
+        its first link follows the first leg's last one.
+
         The end of a route is settled at once (the flow's ``finish`` called
         with its time) when it comes before the agenda's ``unread_until``:
         what it does (count the copy, keep its latency, schedule the
@@ -151,6 +155,12 @@ class StationState(Event, ABC):
         hop = job.hop + 1
         if route.has_links:
             end += route.latency[hop] + job.size * route.inv_bandwidth[hop]
+        if hop == route.length and route.then is not None:  # the end of a pair's first leg: on along the second
+            route = route.then
+            job.route = route
+            hop = 0
+            if route.has_links:
+                end += route.latency[0] + job.size * route.inv_bandwidth[0]
         if hop < route.length:
             job.hop = hop
             station = route.stations[hop]
