@@ -313,3 +313,25 @@ def test_a_station_line_keeps_arrival_order_through_its_cuts():
     while expected:
         assert line.pop() == expected.pop(0)
     assert line.length() == 0 and line.waiting() == [] and line.jobs == []
+
+
+def test_the_tally_keeps_every_count_of_the_ledger(mm_network):
+    """The flow's native tally names every count of the ledger but the totals generated (sums of two of them), and
+    its ledger copies each one: a count added to the ledger and not to the tally would stay 0 unnoticed."""
+    import dataclasses
+
+    from simulator.engine.flow import TALLIED
+    from simulator.engine.model import Model
+    from simulator.metrics import Ledger
+
+    counts = {f.name for f in dataclasses.fields(Ledger) if f.type in ("int", int)}
+    assert set(TALLIED) == counts - {"documents_generated", "copies_generated"}
+    flow = Model(mm_network, build_topology(mm_network), np.random.SeedSequence(1), False, None, None).flow
+    for value, name in enumerate(TALLIED, start=1):
+        setattr(flow.tally, name, value)
+    flow.tally.resends[2] = 5
+    ledger = flow.ledger()
+    assert [getattr(ledger, name) for name in TALLIED] == list(range(1, len(TALLIED) + 1))
+    assert ledger.documents_generated == flow.tally.documents_electronic + flow.tally.documents_paper
+    assert ledger.copies_generated == flow.tally.copies_electronic + flow.tally.copies_paper
+    assert ledger.resends == {2: 5}

@@ -19,7 +19,7 @@ import simpy
 from ..scenario import Scenario
 from ..streams import stream
 from ..topology import Topology
-from ..traffic import PAPER_REASONS, OpenClock, batch_drawer, build_document_streams, scripted_documents
+from ..traffic import OpenClock, batch_drawer, build_document_streams, scripted_documents
 from .agenda import Agenda, run_until
 from .flow import Flow, Source
 from .observer import TIMESERIES_COLUMNS, Observer
@@ -159,10 +159,7 @@ class Model:
             observer.record(horizon)  # the last (possibly shorter) interval
         outage_seconds = np.array([station.down_seconds(horizon) for station in self.stations]) - observer.down_at_warmup
         observer.flush()
-        ledger = flow.ledger
-        ledger.documents_generated = ledger.documents_electronic + ledger.documents_paper
-        ledger.copies_generated = ledger.copies_electronic + ledger.copies_paper
-        ledger.paper_reasons = dict(zip(PAPER_REASONS, flow.paper_reasons))
+        ledger = flow.ledger()
         assert observer.start_window is not None
         table = np.array(observer.rows, dtype=float).reshape(-1, len(TIMESERIES_COLUMNS))
         calendar = self.scenario.calendar

@@ -99,7 +99,7 @@ class Observer:
     def mark_warmup(self, now: float) -> None:
         """Snapshot the counters the measurement window starts from."""
         self.start_window = self.window(now)
-        self.delivered_at_warmup = self.flow.ledger.copies_delivered
+        self.delivered_at_warmup = self.flow.tally.copies_delivered
         self.down_at_warmup = [station.down_seconds(now) for station in self.stations]
         self.standby_at_warmup = [station.standby_seconds(now) for station in self.stations]
         self.switchovers_at_warmup = [station.switchover_count() for station in self.stations]
@@ -111,7 +111,7 @@ class Observer:
 
     def record(self, now: float) -> None:
         """One row of the time series, the watched stations' occupancy, and the interval's utilisation."""
-        ledger = self.flow.ledger
+        ledger = self.flow.ledger()
         delivered = self.flow.latencies
         latency_mean = sum(delivered) / len(delivered) if delivered else math.nan
         self.flush()
