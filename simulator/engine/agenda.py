@@ -160,7 +160,7 @@ class Agenda(Event):
     of slot ``s`` at ``s % _RING``), later ones in ``slots`` (by slot).
     """
 
-    __slots__ = ("queue", "seq", "width", "slot", "open_until", "ring", "slots", "unread_until", "heap")
+    __slots__ = ("queue", "seq", "width", "slot", "open_until", "ring", "slots", "unread_until", "heap", "spare")
 
     def __init__(self, env: Any, width: float = 10.0):
         self.queue: list = env._queue
@@ -176,8 +176,11 @@ class Agenda(Event):
         #: settled when its arrival there is known, without an event (0: nothing is settled early).
         self.unread_until = 0.0
         self.act = self.tick
+        #: Entries whose events have run, kept for the next events: taking one back costs a list pop, where a
+        #: new entry is allocated, tracked by the collector and freed (about 3 % of a run's instructions).
+        self.spare: list[Entry] = []
         self.heap: list[Entry] = []
-        _push(self.heap, Entry(self.open_until, _URGENT_EVENT, self._next_id(), self))
+        _push(self.heap, self._entry(self.open_until, _URGENT_EVENT, self))
 
     def __iter__(self) -> "Agenda":
         return self
@@ -191,9 +194,22 @@ class Agenda(Event):
         self.seq = seq + 1
         return seq
 
+    def _entry(self, time: float, priority: int, event: Event) -> Entry:
+        """An entry for ``event`` at ``time``, numbered next: a spare one if there is one."""
+        spare = self.spare
+        if not spare:
+            return Entry(time, priority, self._next_id(), event)
+        entry = spare.pop()
+        entry.time = time
+        entry.priority = priority
+        entry.seq = self._next_id()
+        entry.event = event
+        entry.cancelled = False
+        return entry
+
     def at(self, time: float, event: Event) -> Entry:
-        """Schedule ``event`` (which carries its ``act``) at ``time``; the entry can be cancelled."""
-        entry = Entry(time, NORMAL_EVENT, self._next_id(), event)
+        """Schedule ``event`` (which carries its ``act``) at ``time``; the entry can be cancelled until it runs."""
+        entry = self._entry(time, NORMAL_EVENT, event)
         if time < self.open_until:
             _push(self.heap, entry)
             return entry
@@ -219,7 +235,11 @@ class Agenda(Event):
 
     @staticmethod
     def cancel(entry: Entry) -> None:
-        """The event of ``entry`` will not happen after all (a timer whose reason is gone): it is skipped."""
+        """The event of ``entry`` will not happen after all (a timer whose reason is gone): it is skipped.
+
+        Only before the event has run: the entry is then reused for another
+        event (whoever keeps an entry forgets it when its event runs).
+        """
         entry.cancelled = True
 
     def tick(self, _: object, now: float) -> None:
@@ -234,7 +254,7 @@ class Agenda(Event):
         if self.slots:  # parked when the slot was beyond the ring
             _push_live(heap, self.slots.pop(self.slot, []))
         self.open_until = (self.slot + 1) * self.width
-        _push(heap, Entry(self.open_until, _URGENT_EVENT, self._next_id(), self))
+        _push(heap, self._entry(self.open_until, _URGENT_EVENT, self))
 
     def fire(self, now: float) -> None:
         """The ticker's time has come: :meth:`tick`."""
@@ -243,6 +263,7 @@ class Agenda(Event):
     def close(self) -> None:
         """Forget the scheduled events and the ticker's action (after a run): no reference cycle keeps them alive."""
         self.heap.clear()
+        self.spare.clear()
         self.ring = [None] * _RING
         self.slots.clear()
         self.act = _spent
@@ -256,6 +277,10 @@ class Agenda(Event):
             for entry in parked:
                 if not entry.cancelled:
                     yield entry.event
+
+
+#: The event of a spare entry (none).
+_IDLE: Final = Event()
 
 
 def _spent(*_: object) -> None:  # pragma: no cover - only an event left over from a finished run would call it
@@ -288,6 +313,7 @@ def run_until(env: Any, agenda: Agenda, horizon: float) -> int:
     """
     queue: list = env._queue
     heap = agenda.heap
+    spare = agenda.spare
     processed = 0
     while heap or queue:
         if queue and (not heap or _simpy_first(queue[0], heap[0])):
@@ -302,10 +328,11 @@ def run_until(env: Any, agenda: Agenda, horizon: float) -> int:
         if now >= horizon:
             break
         _pop(heap)
-        if entry.cancelled:
-            continue
-        processed += 1
-        entry.event.fire(now)
+        if not entry.cancelled:
+            processed += 1
+            entry.event.fire(now)
+        entry.event = _IDLE  # the entry is spare: it keeps nothing alive
+        spare.append(entry)
     env._now = horizon
     return processed - agenda.slot  # each tick opened one slot
 
