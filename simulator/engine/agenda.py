@@ -160,13 +160,15 @@ class Agenda(Event):
     of slot ``s`` at ``s % _RING``), later ones in ``slots`` (by slot).
     """
 
-    __slots__ = ("queue", "seq", "width", "slot", "open_until", "ring", "slots", "unread_until", "heap", "spare")
+    __slots__ = ("queue", "seq", "width", "per_width", "slot", "open_until", "ring", "slots", "unread_until", "heap",
+                 "spare")
 
     def __init__(self, env: Any, width: float = 10.0):
         self.queue: list = env._queue
         self.seq: int = next(env._eid)  # the next id, taken over from SimPy's counter
         env._eid = self
         self.width = width
+        self.per_width = 1.0 / width
         self.slot = 0  # the open slot: [slot * width, open_until)
         self.open_until = width  # events before this go straight onto the heap
         self.ring: list[list[Entry] | None] = [None] * _RING
@@ -213,7 +215,7 @@ class Agenda(Event):
         if time < self.open_until:
             _push(self.heap, entry)
             return entry
-        slot = int(time // self.width)
+        slot = int(time * self.per_width)  # a product, not a floor division (a call to fmod when compiled)
         if slot * self.width > time:  # floating-point edge: the slot must not begin after the event
             slot -= 1
         if slot <= self.slot:
