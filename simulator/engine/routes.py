@@ -3,10 +3,10 @@
 :class:`Path` is the hot-path form of a :class:`~simulator.topology.Route`:
 station state objects instead of indices, plus the figures a hop needs
 (length, whether any link takes time, copies carried, recipient).
-:class:`RouteBook` hands out paths: a pair's path is joined from the two
-agencies' halves, compiled once per agency and joined in compiled code
-(:class:`PathHalves`); fan-out trees are built from the
-topology and kept where they repeat (directives to every province).
+:class:`RouteBook` hands out paths: a pair's path is chained from the two
+agencies' halves, compiled once per agency (:class:`PathHalves`); fan-out
+trees are built from the topology and kept where they repeat (directives to
+every province).
 
 A pair's path is not copied out of its halves: it is the first half's
 stations and links, with the second half to follow (``then``), so handing
