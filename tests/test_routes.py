@@ -74,6 +74,7 @@ def test_routes_from_halves_equal_routes_walked_on_the_graph(overrides):
     {"network.platform.passthrough": True},  # links fold across pass-through platforms
     {"network.hub.passthrough": True, "network.agency.passthrough": True},
     {"network.backbone.failures": {"between": {"mean": "30d"}, "repair": {"mean": "1h"}}},  # link:<id> stations
+    {"network.agency.passthrough": True, "network.platform.passthrough": True},  # halves without a station
 ])
 def test_route_book_paths_and_fanout_trees_use_the_stations_of_the_route(overrides):
     """The engine's paths, chained from compiled halves, carry the route's stations and delays (walked on the
@@ -84,14 +85,20 @@ def test_route_book_paths_and_fanout_trees_use_the_stations_of_the_route(overrid
     agenda = Agenda(simpy.Environment())
     stations = [FifoStation(i, s.servers, Variates(lambda: [1.0]), agenda) for i, s in enumerate(topology.stations)]
     book = RouteBook(topology, stations)
+    joined = 0
     for origin, recipient in _pairs(topology, 400, seed=3):
         route = _walked(topology, origin, recipient)
         path = book.pair(origin, recipient)
         whole = path.whole()
         assert route.stations == tuple(s.index for s in whole.stations)
         assert (route.latency, route.inv_bandwidth, recipient) == (whole.latency, whole.inv_bandwidth, whole.recipient)
-        assert path.then is not None and path.then.then is None and path.recipient == path.then.recipient
-        assert path.stations is book.pair(origin, recipient).stations  # the halves are shared, not copied
+        if path.then is None:  # a first half without a station (agency and platform passed through): joined
+            assert path.whole() is path
+            joined += 1
+        else:  # chained: the halves are shared, not copied
+            assert path.then.then is None and path.recipient == path.then.recipient and path.length
+            assert path.stations is book.pair(origin, recipient).stations
+    assert bool(joined) == ({"network.agency.passthrough", "network.platform.passthrough"} <= set(overrides))
     provinces = [i for i, kind in enumerate(topology.agencies.kinds) if kind == "province"]
     tree = book.tree(provinces[0], tuple(provinces[1:]))
     assert len(provinces) - 1 == tree.copies

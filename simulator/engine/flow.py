@@ -270,11 +270,6 @@ class Flow:
         route = job.route
         if route.has_links:
             at += route.latency[0] + job.size * route.inv_bandwidth[0]
-        if not route.length and route.then is not None:  # a first leg without a station: straight on to the second
-            route = route.then
-            job.route = route
-            if route.has_links:
-                at += route.latency[0] + job.size * route.inv_bandwidth[0]
         if route.length:
             station = route.stations[0]
             if station.passable and at < station.next_failure:  # a branch beginning with a link that is up

@@ -105,11 +105,19 @@ class PathHalves:
         self.fall = [Path.compile(r, stations) for r in halves.fall]
 
     def route(self, origin: int, recipient: int) -> Path:
-        """The path from ``origin`` to ``recipient``, its two halves chained."""
+        """The path from ``origin`` to ``recipient``, its two halves chained.
+
+        A first half without a station (the sender's system and platform both passed through) is joined to
+        the second instead: a job then sets out straight onto the second half's first link, as on one path.
+        """
         platform_of = self.platform_of
         if platform_of[origin] == platform_of[recipient]:  # they meet at their platform
-            return Path.chained(self.rise[origin], self.fall[recipient], recipient)
-        return Path.chained(self.up[origin], self.down[recipient], recipient)
+            first, second = self.rise[origin], self.fall[recipient]
+        else:
+            first, second = self.up[origin], self.down[recipient]
+        if not first.length:
+            return joined(first, second, recipient)
+        return Path.chained(first, second, recipient)
 
 
 class RouteBook:

@@ -138,8 +138,10 @@ class StationState(Event, ABC):
         """Schedule what follows ``job``'s service ending at ``end``: the link and the next station, or the end.
 
         After the last station of a pair's first leg, the job's route becomes
-        the second leg (:attr:`Path.then <simulator.engine.routes.Path.then>`):
-        its first link follows the first leg's last one.
+        the second leg (:attr:`Path.then <simulator.engine.routes.Path.then>`);
+        the link between the two adds the first leg's last link and the
+        second's first, in the order a joined path adds them (the same times
+        to the last bit).
 
         The end of a route is settled at once (the flow's ``finish`` called
         with its time) when it comes before the agenda's ``unread_until``:
@@ -153,14 +155,16 @@ class StationState(Event, ABC):
         """
         route = job.route
         hop = job.hop + 1
-        if route.has_links:
-            end += route.latency[hop] + job.size * route.inv_bandwidth[hop]
-        if hop == route.length and route.then is not None:  # the end of a pair's first leg: on along the second
-            route = route.then
+        then = route.then
+        if hop == route.length and then is not None:  # the end of a pair's first leg: on along the second
+            if route.has_links or then.has_links:  # the link between them: both legs' parts, as one path adds them
+                end += ((route.latency[hop] + then.latency[0])
+                        + job.size * (route.inv_bandwidth[hop] + then.inv_bandwidth[0]))
+            route = then
             job.route = route
             hop = 0
-            if route.has_links:
-                end += route.latency[0] + job.size * route.inv_bandwidth[0]
+        elif route.has_links:
+            end += route.latency[hop] + job.size * route.inv_bandwidth[hop]
         if hop < route.length:
             job.hop = hop
             station = route.stations[hop]
