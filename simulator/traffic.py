@@ -204,6 +204,7 @@ class DocumentStream:
         self._local = (members, cumulative) if cumulative[-1] - own > 0 and self._book.local_share > 0 else None
         expected = self._rate * clock.open_seconds
         self._batch = int(min(_BATCH_MOST, max(16, expected * 1.05 + 3 * math.sqrt(expected + 1))))
+        self._places: dict[int, tuple[int, bool]] = {}
 
     def __iter__(self) -> Iterator[tuple]:
         return itertools.chain.from_iterable(self.batches())
@@ -262,8 +263,7 @@ class DocumentStream:
         """
         wall, prio, size = single[:3]
         group, wanted = self._book.fan_groups[category]
-        position = int(np.searchsorted(group, self.agency))  # the group is sorted
-        inside = bool(position < len(group) and group[position] == self.agency)
+        position, inside = self._place_in(category)
         count = len(group) - inside
         k = count if wanted == "all" else min(int(wanted), count)
         if k == count:
@@ -279,6 +279,15 @@ class DocumentStream:
         electronic = tuple(r for r in chosen if connected_from[r] <= wall)
         paper = k - len(electronic)
         return (wall, prio, size, electronic, paper, _RECIPIENT if paper else -1)
+
+    def _place_in(self, category: int) -> tuple[int, bool]:
+        """The sender's position in a fan-out group (sorted) and whether it is a member, found once per group."""
+        place = self._places.get(category)
+        if place is None:
+            group = self._book.fan_groups[category][0]
+            position = int(np.searchsorted(group, self.agency))
+            place = self._places[category] = (position, bool(position < len(group) and group[position] == self.agency))
+        return place
 
     def _recipients(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Single recipients: weighted over all agencies or, a ``local_share`` of the time, behind the own platform.
