@@ -2,7 +2,9 @@
 
 A station has ``servers`` parallel servers. ``free`` is a heap of the time
 each server finishes its current (or last) job, so the earliest free server
-is ``free[0]``. Service starts in :meth:`StationState.begin`, the only place
+is ``free[0]``, kept as a native number in ``first_free`` for the hot path
+(a station of one server, most of them, keeps only that, and its list is
+brought up to date when read: :meth:`StationState.servers_free`). Service starts in :meth:`StationState.begin`, the only place
 that draws a service time and books it; the departure time is known at once,
 so ``begin`` schedules the job's next step (its arrival at the next station,
 after the link) for then. No event marks the end of a service: a job costs
@@ -65,6 +67,7 @@ class StationSnapshot(NamedTuple):
 class StationState(Event, ABC):
     """What every station keeps: its servers' free times, the service sampler and running sums.
 
+    ``first_free`` is when the earliest server frees (``free[0]``, unboxed).
     ``service_sum`` adds up every service begun, so the busy server-time up
     to ``t`` is ``service_sum`` less the work still ahead of the servers
     after ``t``. A job arriving here is an event of the job
@@ -76,14 +79,15 @@ class StationState(Event, ABC):
     splits it.
     """
 
-    __slots__ = ("index", "servers", "free", "service", "agenda", "started", "dropped", "wait_sum", "service_sum",
-                 "max_queue", "resending", "rearrival", "finish", "branch", "passable", "next_failure",
+    __slots__ = ("index", "servers", "free", "first_free", "service", "agenda", "started", "dropped", "wait_sum",
+                 "service_sum", "max_queue", "resending", "rearrival", "finish", "branch", "passable", "next_failure",
                  "passing")
 
     def __init__(self, index: int, servers: int, service: Variates, agenda: Agenda):
         self.index = index
         self.servers = servers
         self.free = [0.0] * servers  # a valid heap
+        self.first_free = 0.0
         self.service = service
         self.agenda = agenda
         self.started = 0
@@ -125,11 +129,12 @@ class StationState(Event, ABC):
         """Draw a service starting at ``start`` on the earliest free server; return its end."""
         service = self.service.next()
         end = start + service
-        free = self.free
-        if len(free) == 1:
-            free[0] = end
+        if self.servers == 1:  # the list is brought up to date when read (a float object per service saved)
+            self.first_free = end
         else:
+            free = self.free
             _heapreplace(free, end)
+            self.first_free = free[0]
         self.started += 1
         self.service_sum += service
         return end
@@ -182,6 +187,12 @@ class StationState(Event, ABC):
             job.act = self.finish
         self.agenda.at(end, job)
 
+    def servers_free(self) -> list[float]:
+        """Each server's end of service, as a heap (with one server, ``free`` is brought up to date first)."""
+        if self.servers == 1:
+            self.free[0] = self.first_free
+        return self.free
+
     def pass_through(self, job: "Job", at: float) -> None:
         """``job`` crosses this station (of no service time, up until after ``at``) at ``at``, without an event.
 
@@ -207,7 +218,7 @@ class StationState(Event, ABC):
         """Servers busy at ``now`` and the service time they still have ahead of them."""
         busy = 0
         ahead = 0.0
-        for end in self.free:
+        for end in self.servers_free():
             if end > now:
                 busy += 1
                 ahead += end - now
@@ -295,7 +306,7 @@ class FifoStation(StationState):
 
     def arrive(self, job: "Job", now: float) -> None:
         """A job arrives at ``now``: it starts at once or when the earliest server frees."""
-        free_at = self.free[0]
+        free_at = self.first_free
         if free_at > now:
             queued = self.queued
             while queued and queued[0][0] <= now:
@@ -425,9 +436,11 @@ class PriorityStation(StationState):
         self.spare_servers = servers
 
     def _swap(self) -> None:
-        self.free, self.spare_free = self.spare_free, self.free
+        own = self.servers_free()  # up to date before it becomes the spare
+        self.free, self.spare_free = self.spare_free, own
         self.service, self.spare_service = self.spare_service, self.service
         self.servers, self.spare_servers = self.spare_servers, self.servers
+        self.first_free = self.free[0]
 
     def take_over(self, now: float) -> None:
         """The standby starts serving at ``now`` (the station is down): the waiting jobs start on its servers."""
@@ -458,7 +471,7 @@ class PriorityStation(StationState):
         """A job arrives at ``now``: it starts if a server is free and nobody waits; else it waits, or is dropped."""
         urgent, normal = self.urgent, self.normal
         length = urgent.length() + normal.length()
-        if self.free[0] <= now and not self.halted and not length:
+        if self.first_free <= now and not self.halted and not length:
             self.begin(job, now)
             return
         if length >= self.limit or (self.halted and self.reject):
@@ -477,7 +490,7 @@ class PriorityStation(StationState):
 
     def _schedule_wake(self) -> None:
         self.wake_pending = True
-        self.agenda.at(self.free[0], self)
+        self.agenda.at(self.first_free, self)
 
     def wake(self, _: object, now: float) -> None:
         """A server has freed: start waiting jobs (the station's event action)."""
@@ -491,8 +504,8 @@ class PriorityStation(StationState):
 
     def serve(self, now: float) -> None:
         """Start waiting jobs, most urgent first, while a server is free; wake again when the next one frees."""
-        urgent, normal, free = self.urgent, self.normal, self.free
-        while free[0] <= now:
+        urgent, normal = self.urgent, self.normal
+        while self.first_free <= now:
             if urgent.length():
                 job = urgent.pop()
             elif normal.length():
@@ -640,6 +653,7 @@ class FailingStation(PriorityStation):
             ends += [now] * (self.servers - len(ends))
             heapify(ends)
             self.free = ends
+            self.first_free = ends[0]
 
     def disconnect(self) -> None:
         """Forget the flow's actions, the waiting jobs and those in service (after a run)."""
@@ -714,7 +728,7 @@ class WearingStation(FailingStation):
         if not self.broken:
             since = self.worn_at
             worked = 0.0
-            for end in self.spare_free if self.on_standby else self.free:
+            for end in self.spare_free if self.on_standby else self.servers_free():
                 if end > since:
                     worked += (end if end < now else now) - since
             self.budget -= worked
@@ -722,7 +736,7 @@ class WearingStation(FailingStation):
 
     def foresee(self, now: float) -> None:
         """Foresee when the budget (up to date at ``now``) runs out if nothing else starts; set the alarm for then."""
-        ends = sorted([end for end in (self.spare_free if self.on_standby else self.free) if end > now])
+        ends = sorted([end for end in (self.spare_free if self.on_standby else self.servers_free()) if end > now])
         left = self.budget
         at = now
         busy = len(ends)
