@@ -57,8 +57,8 @@ class Path:
         #: The leg that follows this one's last link (``None``: the route ends there).
         self.then: Path | None = None
 
-    @classmethod
-    def chained(cls, first: "Path", second: "Path", recipient: int) -> "Path":
+    @staticmethod
+    def chained(first: "Path", second: "Path", recipient: int) -> "Path":
         """``first`` then ``second`` to ``recipient``, sharing their stations and links (nothing is copied)."""
         path = Path(first.stations, first.latency, first.inv_bandwidth, (), recipient)
         path.then = second

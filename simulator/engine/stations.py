@@ -4,8 +4,9 @@ A station has ``servers`` parallel servers. ``free`` is a heap of the time
 each server finishes its current (or last) job, so the earliest free server
 is ``free[0]``, kept as a native number in ``first_free`` for the hot path
 (a station of one server, most of them, keeps only that, and its list is
-brought up to date when read: :meth:`StationState.servers_free`). Service starts in :meth:`StationState.begin`, the only place
-that draws a service time and books it; the departure time is known at once,
+brought up to date when read: :meth:`StationState.servers_free`). Service
+starts in :meth:`StationState.begin`, the only place that draws a service
+time and books it; the departure time is known at once,
 so ``begin`` schedules the job's next step (its arrival at the next station,
 after the link) for then. No event marks the end of a service: a job costs
 one event per station it visits.
